@@ -1,0 +1,88 @@
+"""Shared pieces of the command line: the database option, output, progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+from sqlite_utils import Database
+
+from ..dates import parse_date
+from ..errors import ValidationError
+
+
+@dataclass
+class State:
+    """Options given before the subcommand (``outcomes --db X import ...``)."""
+
+    db_path: Path | None = None
+    debug: bool = False
+    _db: Database | None = field(default=None, repr=False)
+
+    def resolved_path(self) -> Path:
+        from ..paths import default_db_path
+
+        return self.db_path or default_db_path()
+
+    def db(self) -> Database:
+        if self._db is None:
+            from ..db import open_db
+
+            self._db = open_db(self.resolved_path())
+        return self._db
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, State)
+    return obj
+
+
+def open_database(ctx: typer.Context) -> Database:
+    return state(ctx).db()
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def date_option(value: str | None, field: str, *, allow_future: bool = False) -> date | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value, field=field, allow_future=allow_future)
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback drawing a bar on a terminal, or None when output is piped."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+
+    from rich.console import Console
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), TaskProgressColumn(),
+        TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def echo_err(message: str) -> None:
+    typer.echo(message, err=True)

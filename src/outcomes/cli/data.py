@@ -1,0 +1,182 @@
+"""Commands that manage the database and move records in and out: init, demo, import, export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from ..import_kinds import KINDS
+from .common import echo_err, open_database, progress_bar, state
+
+Kind = Enum("Kind", {name: name for name in KINDS}, type=str)  # type: ignore[misc]
+
+
+class Format(str, Enum):
+    csv = "csv"
+    json = "json"
+
+
+def init(ctx: typer.Context) -> None:
+    """Create the database, or bring an existing one up to the current schema.
+
+    Example: outcomes --db ~/clinic/outcomes.db init
+    """
+    from ..db import SCHEMA_VERSION
+
+    st = state(ctx)
+    st.db()
+    typer.echo(f"Database ready at {st.resolved_path()} (schema version {SCHEMA_VERSION}).")
+
+
+def demo(
+    ctx: typer.Context,
+    no_tui: bool = typer.Option(False, "--no-tui", help="Fill the database, do not open it."),
+    reset: bool = typer.Option(False, "--reset", help="Delete the demo data and make it anew."),
+    seed: int = typer.Option(7, help="Random seed; the same seed gives the same clinic."),
+) -> None:
+    """Fill a database with a realistic demo clinic (dates relative to today), then open it.
+
+    An existing demo database is reused unless --reset. A database holding real (non-demo)
+    data is never touched.
+
+    Example: outcomes --db demo.db demo --no-tui
+    """
+    from ..demo import build_demo, is_demo
+
+    st = state(ctx)
+    path = st.resolved_path()
+    if reset and path.exists():
+        from ..db import check_file
+
+        check_file(path)
+        db = st.db()
+        if not is_demo(db) and db.execute("SELECT count(*) FROM partners").fetchone()[0]:
+            raise typer.BadParameter(f"{path} holds real data; --reset only deletes demo data.")
+        db.close()
+        st._db = None
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    db = st.db()
+    if is_demo(db):
+        echo_err(f"Reusing the demo database at {path} (make demo-reset to rebuild it).")
+    else:
+        counts = build_demo(db, seed=seed)
+        echo_err(f"Demo clinic written to {path}: " +
+                 ", ".join(f"{n:,} {k}" for k, n in counts.items()) + ".")
+    if not no_tui:
+        from . import open_dashboard
+
+        open_dashboard(st)
+
+
+def import_(
+    ctx: typer.Context,
+    kind: Kind = typer.Argument(..., help="Kind of record."),
+    file: Path = typer.Argument(..., help="CSV file with a header row.", dir_okay=False),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check every row, write nothing."),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid",
+        help="Import the valid rows; write the invalid ones to FILE.rejects.csv.",
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Import a CSV file. Every row is checked first; any invalid row means nothing is written
+    (unless --skip-invalid). Re-importing the same file changes nothing.
+
+    Examples:
+
+      outcomes import partners partners.csv --dry-run
+
+      outcomes import referrals referrals.csv --skip-invalid
+    """
+    from ..importer import run_import
+
+    db = open_database(ctx)
+    with progress_bar(f"Importing {kind.value}") as progress:
+        report = run_import(db, kind.value, file, dry_run=dry_run, skip_invalid=skip_invalid,
+                            progress=progress)
+    if json_out:
+        typer.echo(json.dumps({
+            "kind": report.kind, "file": report.file, "rows": report.rows,
+            "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
+            "written": report.written, "rejects_file": report.rejects_file,
+            "errors": [e.__dict__ for e in report.errors],
+        }, indent=2))
+    else:
+        typer.echo(report.summary())
+        for error in report.errors[:20]:
+            echo_err(f"  {error}")
+
+
+def export(
+    ctx: typer.Context,
+    kind: Kind = typer.Argument(..., help="Kind of record."),
+    fmt: Format = typer.Option(Format.csv, "--format", "-f", help="csv or json."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write to a file, not stdout."),
+) -> None:
+    """Export records in the same columns the importer reads. CSV cells that a spreadsheet
+    would run as a formula are neutralised.
+
+    Example: outcomes export referrals --format json -o referrals.json
+    """
+    from ..exporter import export_text
+
+    text = export_text(open_database(ctx), kind.value, fmt.value)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        from ..files import write_private_text
+
+        write_private_text(out, text)
+        echo_err(f"Wrote {out}.")
+
+
+def template(kind: Kind = typer.Argument(..., help="Kind of record.")) -> None:
+    """Print a header-only CSV with every column the importer accepts for KIND.
+
+    Example: outcomes template referrals > referrals.csv
+    """
+    from ..exporter import template as make_template
+
+    sys.stdout.write(make_template(kind.value))
+
+
+settings_app = typer.Typer(help="Show or change clinic settings (name, contact, min_n, limits).")
+
+
+@settings_app.command("show")
+def settings_show(ctx: typer.Context) -> None:
+    """Print every setting as JSON.  Example: outcomes settings show"""
+    from .. import settings
+    from .common import print_json
+
+    print_json(settings.get_all(open_database(ctx)))
+
+
+@settings_app.command("set")
+def settings_set(ctx: typer.Context, key: str, value: str) -> None:
+    """Change a setting; VALUE is JSON or plain text.
+
+    Example: outcomes settings set clinic_name "Riverside Physical Therapy"
+    """
+    from .. import settings
+
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    settings.set_value(open_database(ctx), key, parsed)
+    typer.echo(f"{key} = {json.dumps(parsed)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(demo)
+    app.command("import")(import_)
+    app.command()(export)
+    app.command()(template)
+    app.add_typer(settings_app, name="settings")

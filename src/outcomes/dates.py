@@ -1,0 +1,100 @@
+"""Parsing the dates people type: ISO 8601 and common US forms, never a silent guess."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from dateutil import parser as _dateutil
+
+from .errors import ValidationError
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NUMERIC = re.compile(r"^(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})$")
+# Two defaults that differ in every field: if parsing with each gives different dates, the text
+# left a field out and dateutil would have filled it in silently.
+_DEFAULT_A = datetime(2000, 1, 1)  # noqa: DTZ001 - a sentinel, never a point in time
+_DEFAULT_B = datetime(2001, 2, 2)  # noqa: DTZ001
+
+
+def today() -> date:
+    """The clinic's local date (naive on purpose: visit dates are calendar dates)."""
+    return date.today()  # noqa: DTZ011
+
+
+def parse_date(
+    text: str | date,
+    *,
+    field: str = "date",
+    allow_future: bool = False,
+    reference: date | None = None,
+) -> date:
+    """Parse a calendar date.
+
+    Accepts YYYY-MM-DD, YYYY/MM/DD, MM/DD/YYYY (US order) and month names ("Mar 4 2025",
+    "4 March 2025"). Rejects two-digit years, day-first numeric dates, dates with a missing part,
+    impossible dates and (unless ``allow_future``) dates after ``reference`` (today by default).
+    """
+    if isinstance(text, datetime):
+        value = text.date()
+    elif isinstance(text, date):
+        value = text
+    else:
+        value = _parse_text(str(text).strip(), field)
+    if not allow_future and value > (reference or today()):
+        raise ValidationError(f"{field} {value.isoformat()} is in the future.")
+    return value
+
+
+def _parse_text(raw: str, field: str) -> date:
+    if not raw:
+        raise ValidationError(f"{field} is empty.")
+    if _ISO.match(raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise ValidationError(f"{field} {raw!r} is not a real date.") from None
+    numeric = _NUMERIC.match(raw)
+    if numeric:
+        return _parse_numeric(raw, field, *numeric.groups())
+    if re.search(r"\b\d{1,2}\b[^\d]*$", raw) and not re.search(r"\d{4}", raw):
+        raise ValidationError(f"{field} {raw!r} has no four-digit year; write it as YYYY-MM-DD.")
+    try:
+        a = _dateutil.parse(raw, default=_DEFAULT_A, dayfirst=False, yearfirst=False)
+        b = _dateutil.parse(raw, default=_DEFAULT_B, dayfirst=False, yearfirst=False)
+    except (ValueError, OverflowError):
+        raise ValidationError(
+            f"{field} {raw!r} is not a date I can read; write it as YYYY-MM-DD."
+        ) from None
+    if a != b:
+        raise ValidationError(f"{field} {raw!r} is missing a day, month or year.")
+    if (a.hour, a.minute, a.second) != (0, 0, 0):
+        raise ValidationError(f"{field} {raw!r} has a time of day; give a date only.")
+    return a.date()
+
+
+def _parse_numeric(raw: str, field: str, first: str, second: str, third: str) -> date:
+    if len(first) == 4:  # YYYY/MM/DD
+        year, month, day = int(first), int(second), int(third)
+    elif len(third) == 4:  # US order MM/DD/YYYY
+        month, day, year = int(first), int(second), int(third)
+        if month > 12 and day <= 12:
+            raise ValidationError(
+                f"{field} {raw!r} looks day-first; this app reads MM/DD/YYYY, "
+                "so write it as YYYY-MM-DD."
+            )
+    else:
+        raise ValidationError(f"{field} {raw!r} has no four-digit year; write it as YYYY-MM-DD.")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValidationError(f"{field} {raw!r} is not a real date.") from None
+
+
+def parse_optional_date(
+    text: str | date | None, *, field: str = "date", allow_future: bool = False,
+    reference: date | None = None,
+) -> date | None:
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    return parse_date(text, field=field, allow_future=allow_future, reference=reference)

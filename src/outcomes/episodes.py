@@ -1,0 +1,110 @@
+"""Episodes of care: the inbound referral and what became of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from .clock import now_iso
+from .errors import NotFound
+from .models import Episode, Patient
+
+EPISODE_COLUMNS = (
+    "partner_id", "referral_date", "body_region", "diagnosis", "status_reason",
+    "scheduled_date", "first_visit_date", "discharge_date", "visits", "discharge_reason",
+    "clinician", "clinic", "onset_date", "chief_complaint", "findings", "treatment", "plan",
+    "instrument",
+)
+
+
+@dataclass(frozen=True)
+class EpisodeSave:
+    id: str
+    outcome: str  # "added" | "updated" | "unchanged"
+
+
+def save_patient(db: Database, patient: Patient) -> int:
+    """Insert or fill in a patient by record number; return its id. Caller holds the transaction.
+
+    Identity fields are only filled in, never blanked, by a later row that omits them."""
+    row = db.execute(
+        "SELECT id, name, birth_date, sex FROM patients WHERE record_number = ?",
+        [patient.record_number],
+    ).fetchone()
+    birth = patient.birth_date.isoformat() if patient.birth_date else None
+    if row is None:
+        cursor = db.execute(
+            "INSERT INTO patients (record_number, name, birth_date, sex, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [patient.record_number, patient.name, birth, patient.sex, now_iso()],
+        )
+        return int(cursor.lastrowid or 0)
+    updates = {
+        k: v
+        for k, v, old in (("name", patient.name, row[1]), ("birth_date", birth, row[2]),
+                          ("sex", patient.sex, row[3]))
+        if v is not None and v != old
+    }
+    if updates:
+        db.execute(
+            f"UPDATE patients SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ?",
+            [*updates.values(), row[0]],
+        )
+    return int(row[0])
+
+
+def _value(v: Any) -> Any:
+    return v.isoformat() if hasattr(v, "isoformat") else v
+
+
+def save_episode(db: Database, episode: Episode, patient_id: int) -> EpisodeSave:
+    """Insert or update an episode by its id. Caller holds the transaction and refreshes the
+    outcome summary for the episode afterwards."""
+    row = {col: _value(getattr(episode, col)) for col in EPISODE_COLUMNS}
+    row["status"] = episode.derived_status()
+    row["patient_id"] = patient_id
+    existing = list(db.query("SELECT * FROM episodes WHERE id = ?", [episode.id]))
+    now = now_iso()
+    if not existing:
+        cols = ["id", *row, "created_at", "updated_at"]
+        db.execute(
+            f"INSERT INTO episodes ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+            [episode.id, *row.values(), now, now],
+        )
+        return EpisodeSave(episode.id, "added")
+    old = existing[0]
+    changes = {k: v for k, v in row.items() if old[k] != v}
+    if not changes:
+        return EpisodeSave(episode.id, "unchanged")
+    changes["updated_at"] = now
+    db.execute(
+        f"UPDATE episodes SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
+        [*changes.values(), episode.id],
+    )
+    return EpisodeSave(episode.id, "updated")
+
+
+def get_episode(db: Database, episode_id: str) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM episodes WHERE id = ?", [episode_id]))
+    if not rows:
+        raise NotFound(f"No episode with id {episode_id!r}.")
+    return rows[0]
+
+
+def require_episodes(db: Database, episode_ids: set[str]) -> set[str]:
+    """The subset of ``episode_ids`` that does not exist."""
+    if not episode_ids:
+        return set()
+    found: set[str] = set()
+    ids = list(episode_ids)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        found.update(
+            r[0]
+            for r in db.execute(
+                f"SELECT id FROM episodes WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
+            )
+        )
+    return episode_ids - found

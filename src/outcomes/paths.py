@@ -1,0 +1,31 @@
+"""Where the app keeps its files: the database, user instrument definitions, settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_config_path, user_data_path
+
+APP_NAME = "outcomes"
+DB_ENV = "OUTCOMES_DB"
+
+
+def default_db_path() -> Path:
+    """The database used when neither ``--db`` nor ``OUTCOMES_DB`` names one."""
+    env = os.environ.get(DB_ENV)
+    if env:
+        return Path(env).expanduser()
+    return user_data_path(APP_NAME) / "outcomes.db"
+
+
+def config_dir() -> Path:
+    """The user's config directory (user instrument files in ``surveys/``, ``keymap.toml``)."""
+    override = os.environ.get("OUTCOMES_CONFIG_DIR")
+    if override:
+        return Path(override).expanduser()
+    return user_config_path(APP_NAME)
+
+
+def user_surveys_dir() -> Path:
+    return config_dir() / "surveys"
