@@ -71,8 +71,8 @@ def _validate(instrument: Instrument, answers: Sequence[int | None]) -> list[int
 
 
 def _score_scale(
-    instrument: Instrument, scale_id: str, scale: Scale, by_id: Mapping[str, int | None]
-):
+    instrument: Instrument, scale: Scale, by_id: Mapping[str, int | None]
+) -> tuple[float | None, float | None, str | None]:
     """Return (score, raw, reason) for one scale."""
     items = [instrument.item(i) for i in scale.items]
     answered = [(item, by_id[item.id]) for item in items if by_id[item.id] is not None]
@@ -119,7 +119,7 @@ def score(instrument: Instrument, answers: Sequence[int | None]) -> ScoreResult:
     raws: dict[str, float | None] = {}
     reasons: list[str] = []
     for scale_id, scale in instrument.scales.items():
-        value, raw, why = _score_scale(instrument, scale_id, scale, by_id)
+        value, raw, why = _score_scale(instrument, scale, by_id)
         scores[scale_id] = value
         raws[scale_id] = raw
         if why:
