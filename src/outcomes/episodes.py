@@ -59,15 +59,31 @@ def _value(v: Any) -> Any:
     return v.isoformat() if hasattr(v, "isoformat") else v
 
 
+def derive_status(row: dict[str, Any]) -> str:
+    """The status the dates imply when no status was given."""
+    if row.get("discharge_date"):
+        return "discharged"
+    if row.get("first_visit_date"):
+        return "in_care" if (row.get("visits") or 0) > 1 else "evaluated"
+    if row.get("scheduled_date"):
+        return "scheduled"
+    return "received"
+
+
 def save_episode(db: Database, episode: Episode, patient_id: int) -> EpisodeSave:
     """Insert or update an episode by its id. Caller holds the transaction and refreshes the
-    outcome summary for the episode afterwards."""
+    outcome summary for the episode afterwards.
+
+    An update changes only the fields the record sets, so a re-import of a file with fewer
+    columns (or empty cells) never erases what is on file; the status follows the merged dates
+    unless the record names one."""
+    given = episode.model_fields_set
     row = {col: _value(getattr(episode, col)) for col in EPISODE_COLUMNS}
-    row["status"] = episode.derived_status()
     row["patient_id"] = patient_id
     existing = list(db.query("SELECT * FROM episodes WHERE id = ?", [episode.id]))
     now = now_iso()
     if not existing:
+        row["status"] = episode.status or derive_status(row)
         cols = ["id", *row, "created_at", "updated_at"]
         db.execute(
             f"INSERT INTO episodes ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
@@ -75,7 +91,13 @@ def save_episode(db: Database, episode: Episode, patient_id: int) -> EpisodeSave
         )
         return EpisodeSave(episode.id, "added")
     old = existing[0]
-    changes = {k: v for k, v in row.items() if old[k] != v}
+    updates = {k: v for k, v in row.items()
+               if (k in given or k == "patient_id") and v is not None}
+    merged = {**old, **updates}
+    updates["status"] = episode.status or (
+        old["status"] if old["status"] in ("not_scheduled", "cancelled") and "status" not in given
+        else derive_status(merged))
+    changes = {k: v for k, v in updates.items() if old[k] != v}
     if not changes:
         return EpisodeSave(episode.id, "unchanged")
     changes["updated_at"] = now

@@ -12,10 +12,12 @@ from .csvfile import write_csv
 from .import_kinds import KINDS
 
 # One query per kind, whose column names are the import columns, so an export re-imports as is.
+# A partner's stage is exported only when a user chose it; a suggested stage is derived data.
 QUERIES: dict[str, str] = {
     "partners": """
         SELECT name, npi, kind, organization, phone, fax, email, address, city, state, zip,
-               stage, preferred_contact, tags, notes
+               CASE WHEN stage_source = 'user' THEN stage END AS stage,
+               preferred_contact, tags, notes
         FROM partners ORDER BY name, id""",
     "referrals": """
         SELECT e.id AS episode_id, pt.record_number AS patient_id, p.npi AS partner_npi,

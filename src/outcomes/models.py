@@ -196,17 +196,6 @@ class Episode(Record):
             raise ValidationError(f"a referral that ends as {self.status} needs a reason.")
         return self
 
-    def derived_status(self) -> str:
-        """The status the dates imply, unless the record names one."""
-        if self.status:
-            return self.status
-        if self.discharge_date:
-            return "discharged"
-        if self.first_visit_date:
-            return "in_care" if (self.visits or 0) > 1 else "evaluated"
-        if self.scheduled_date:
-            return "scheduled"
-        return "received"
 
 
 class Touchpoint(Record):
@@ -252,13 +241,13 @@ class NpsResponse(Record):
     @field_validator("score", mode="before")
     @classmethod
     def _integer(cls, value: Any) -> Any:
+        message = f"NPS score {value!r} must be a whole number from 0 to 10."
         if isinstance(value, str):
-            text = value.strip()
-            if not re.fullmatch(r"\d{1,2}", text):
-                raise ValidationError(f"NPS score {value!r} must be a whole number from 0 to 10.")
-            return int(text)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(f"NPS score {value!r} must be a whole number from 0 to 10.")
+            if not re.fullmatch(r"\d{1,2}", value.strip()):
+                raise ValidationError(message)
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+            raise ValidationError(message)
         return value
 
 

@@ -47,7 +47,10 @@ def find_existing(db: Database, partner: Partner) -> dict[str, Any] | None:
 
 
 def save_partner(db: Database, partner: Partner, *, source: str = "cli") -> SaveResult:
-    """Insert or update by natural key (NPI, else name). Caller holds the transaction."""
+    """Insert or update by natural key (NPI, else name). Caller holds the transaction.
+
+    An update changes only the fields the record sets (``model_fields_set``): a file without a
+    phone column, or with an empty phone cell, never erases a phone number on file."""
     existing = find_existing(db, partner)
     row = _row(partner)
     now = now_iso()
@@ -59,7 +62,8 @@ def save_partner(db: Database, partner: Partner, *, source: str = "cli") -> Save
             [*row.values(), stage, "user" if partner.stage else "suggested", now, now],
         )
         return SaveResult(int(cursor.lastrowid or 0), "added")
-    changes = {k: v for k, v in row.items() if existing[k] != v}
+    given = partner.model_fields_set
+    changes = {k: v for k, v in row.items() if k in given and v is not None and existing[k] != v}
     if partner.stage and (partner.stage != existing["stage"] or existing["stage_source"] != "user"):
         changes["stage"] = partner.stage
         changes["stage_source"] = "user"

@@ -207,6 +207,12 @@ def m0001_initial(db: Database) -> None:
         db.execute(statement)
 
 
+@MIGRATIONS(name="0002_audit_actor")
+def m0002_audit_actor(db: Database) -> None:
+    # Who made each write (the operating-system account), for audits of shared workstations.
+    db.execute("ALTER TABLE audit_log ADD COLUMN actor TEXT")
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a schema script into statements (executescript would COMMIT our transaction)."""
     import sqlite3
