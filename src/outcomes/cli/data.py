@@ -145,6 +145,37 @@ def template(kind: Kind = typer.Argument(..., help="Kind of record.")) -> None:
     sys.stdout.write(make_template(kind.value))
 
 
+def backup(
+    ctx: typer.Context,
+    dest: Path = typer.Argument(..., help="New file to write the copy to."),
+) -> None:
+    """Make a consistent copy of the database, even while the dashboard or an import runs.
+    The copy is checked and created readable by you only.
+
+    Example: outcomes backup ~/Backups/outcomes-2026-11-22.db
+    """
+    from ..backup import backup as make_backup
+
+    path = make_backup(open_database(ctx), dest)
+    typer.echo(f"Backed up to {path}.")
+
+
+def restore(
+    ctx: typer.Context,
+    source: Path = typer.Argument(..., help="A backup made by `outcomes backup`."),
+) -> None:
+    """Replace the database with a backup. The backup is checked first (integrity, that it is an
+    outcomes database, its schema version); the replaced database is kept aside.
+
+    Example: outcomes --db clinic.db restore ~/Backups/outcomes-2026-11-01.db
+    """
+    from ..backup import restore as do_restore
+
+    result = do_restore(state(ctx).resolved_path(), source)
+    typer.echo(f"Restored from {result.restored_from}; the previous database is kept at "
+               f"{result.kept_aside}.")
+
+
 settings_app = typer.Typer(help="Show or change clinic settings (name, contact, min_n, limits).")
 
 
@@ -179,4 +210,6 @@ def register(app: typer.Typer) -> None:
     app.command("import")(import_)
     app.command()(export)
     app.command()(template)
+    app.command()(backup)
+    app.command()(restore)
     app.add_typer(settings_app, name="settings")
