@@ -371,9 +371,10 @@ def _episode(db: Database, rng: random.Random, known: dict[str, Instrument], epi
     fields["treatment"] = "Manual therapy, graded exercise, education"
     prepared.append(responses.prepare(instrument, episode_id, "intake", first,
                                       _answers(rng, instrument, severity)))
-    if instrument.id != "nprs" and rng.random() < 0.5:
-        prepared.append(responses.prepare(known["nprs"], episode_id, "intake", first,
-                                          [max(0, min(10, round(severity * 10 + rng.gauss(1, 1))))]))
+    pain = None
+    if rng.random() < 0.5:
+        pain = max(0, min(10, round(severity * 10 + rng.gauss(1, 1))))
+        prepared.append(responses.prepare(known["nprs"], episode_id, "intake", first, [pain]))
     mid = first + timedelta(days=span // 2)
     if mid <= today and visits_planned >= 6:
         prepared.append(responses.prepare(
@@ -396,6 +397,10 @@ def _episode(db: Database, rng: random.Random, known: dict[str, Instrument], epi
     final_severity = max(0.0, severity * (1 - gain))
     prepared.append(responses.prepare(instrument, episode_id, "discharge", discharge,
                                       _answers(rng, instrument, final_severity)))
+    if pain is not None:
+        final_pain = max(0, min(10, round(pain * (1 - gain) + rng.gauss(0, 0.8))))
+        prepared.append(responses.prepare(known["nprs"], episode_id, "discharge", discharge,
+                                          [final_pain]))
     if rng.random() < 0.62:
         score = max(0, min(10, round(6 + gain * 7 + rng.gauss(0, 1.3))))
         comment = ""
