@@ -285,7 +285,7 @@ def _json(value: Any) -> str:
 
 def _touchpoints(db: Database, rng: random.Random, specs: list[DemoPartner],
                  partner_ids: dict[str, int], today: date, counts: dict[str, int]) -> None:
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     staff = ["Jordan (liaison)", "A. Moreno", "Clinic owner"]
     for spec in specs:
         if spec.last_touch_days <= 0:

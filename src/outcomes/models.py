@@ -6,8 +6,8 @@ is wrong. Values are normalised (synonyms to canonical words, dates to ISO) but 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -150,7 +150,7 @@ class Patient(Record):
 
     record_number: RequiredText
     name: Text = None
-    birth_date: Annotated[date | None, _past_date("birth_date")] = None
+    birth_date: Annotated[dt.date | None, _past_date("birth_date")] = None
     sex: Text = None
 
 
@@ -160,19 +160,19 @@ class Episode(Record):
     id: RequiredText
     patient_record_number: RequiredText
     partner_id: int | None = None
-    referral_date: Annotated[date, _past_date("referral_date")]
+    referral_date: Annotated[dt.date, _past_date("referral_date")]
     body_region: Annotated[str, _vocab(vocab.BODY_REGIONS)]
     diagnosis: Icd10 = None
     status: Annotated[str | None, _vocab(vocab.EPISODE_STATUSES)] = None
     status_reason: Text = None
-    scheduled_date: Annotated[date | None, _any_date("scheduled_date")] = None
-    first_visit_date: Annotated[date | None, _past_date("first_visit_date")] = None
-    discharge_date: Annotated[date | None, _past_date("discharge_date")] = None
+    scheduled_date: Annotated[dt.date | None, _any_date("scheduled_date")] = None
+    first_visit_date: Annotated[dt.date | None, _past_date("first_visit_date")] = None
+    discharge_date: Annotated[dt.date | None, _past_date("discharge_date")] = None
     visits: int | None = Field(default=None, ge=0, le=1000)
     discharge_reason: Annotated[str | None, _vocab(vocab.DISCHARGE_REASONS)] = None
     clinician: Text = None
     clinic: Text = None
-    onset_date: Annotated[date | None, _past_date("onset_date")] = None
+    onset_date: Annotated[dt.date | None, _past_date("onset_date")] = None
     chief_complaint: Text = None
     findings: Text = None
     treatment: Text = None
@@ -202,12 +202,12 @@ class Touchpoint(Record):
     """A contact with a partner. Gifts and meals carry their dollar value in ``amount``."""
 
     partner_id: int
-    date: Annotated[date, _past_date("date")]
+    date: Annotated[dt.date, _past_date("date")]
     method: Annotated[str, _vocab(vocab.TOUCH_METHODS)]
     who: Text = None
     summary: str = ""
     amount: float | None = Field(default=None, ge=0, le=100_000)
-    next_follow_up: Annotated[date | None, _any_date("next_follow_up")] = None
+    next_follow_up: Annotated[dt.date | None, _any_date("next_follow_up")] = None
 
 
 class OutboundReferral(Record):
@@ -215,7 +215,7 @@ class OutboundReferral(Record):
 
     partner_id: int
     episode_id: Text = None
-    date: Annotated[date, _past_date("date")]
+    date: Annotated[dt.date, _past_date("date")]
     reason: RequiredText
 
 
@@ -224,7 +224,7 @@ class Communication(Record):
 
     partner_id: int
     episode_id: Text = None
-    date: Annotated[date, _past_date("date")]
+    date: Annotated[dt.date, _past_date("date")]
     kind: Annotated[str, _vocab(vocab.COMMUNICATION_KINDS)]
     channel: Annotated[str, _vocab(vocab.CHANNELS)] = "fax"
     note: Text = None
@@ -234,7 +234,7 @@ class NpsResponse(Record):
     """An answer to the Net Promoter question (0-10), with an optional comment."""
 
     episode_id: Text = None
-    date: Annotated[date, _past_date("date")]
+    date: Annotated[dt.date, _past_date("date")]
     score: int = Field(ge=0, le=10, strict=True)
     comment: str = ""
 
@@ -251,7 +251,7 @@ class NpsResponse(Record):
         return value
 
 
-def validate(model: type[M], data: dict[str, Any], *, today: date | None = None) -> M:
+def validate(model: type[M], data: dict[str, Any], *, today: dt.date | None = None) -> M:
     """Validate ``data`` as ``model``; raise one ValidationError naming the first bad field."""
     import pydantic
 

@@ -38,8 +38,8 @@ def test_reader_import_and_survey_entry_at_once(demo_db_path: Path, tmp_path: Pa
     surveys = [cli("--db", str(demo_db_path), "responses", "add", ep, "odi", "follow_up",
                    *["2"] * 10, "--date", f"2026-02-{i + 1:02d}")
                for i, ep in enumerate(episodes)]
-    results = [p.communicate(timeout=120) + (p.returncode,) for p in [importer, *surveys]]
-    for out, err, code in results:
+    results = [(*p.communicate(timeout=120), p.returncode) for p in [importer, *surveys]]
+    for _out, err, code in results:
         assert code == 0, err
         assert "locked" not in err
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 
 import typer
@@ -15,7 +15,7 @@ from .common import echo_err, open_database, progress_bar, state
 Kind = Enum("Kind", {name: name for name in KINDS}, type=str)  # type: ignore[misc]
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     csv = "csv"
     json = "json"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from .common import date_option, open_database, print_json
@@ -14,15 +16,16 @@ def instruments(json_out: bool = typer.Option(False, "--json", help="Print JSON.
     """
     from .. import catalog
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for inst in catalog.instruments().values():
         for scale_id, scale in inst.scales.items():
             low, high = scale.score_min, scale.score_max
-            mcid = scale.mcid
+            threshold = scale.mcid
             rows.append({
                 "id": inst.id, "scale": scale_id, "name": inst.name, "items": len(inst.items),
                 "score_range": [low, high], "direction": scale.direction.value,
-                "mcid": mcid.value if mcid else None, "mcid_unit": mcid.unit if mcid else None,
+                "mcid": threshold.value if threshold else None,
+                "mcid_unit": threshold.unit if threshold else None,
             })
     if json_out:
         print_json(rows)
