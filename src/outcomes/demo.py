@@ -309,7 +309,9 @@ def _touchpoints(db: Database, rng: random.Random, specs: list[DemoPartner],
     reed = partner_ids["Dr. Thomas Reed"]
     for offset, amount, who in ((20, 180.0, okafor), (90, 160.0, okafor), (150, 95.0, okafor),
                                 (40, 85.0, reed)):
-        when = min(year_start + timedelta(days=offset), today - timedelta(days=1))
+        # Spread over the year so far; early in January they all fall on 1 January.
+        span = max((today - year_start).days, 0)
+        when = year_start + timedelta(days=offset * span // 200)
         rows.append((who, when.isoformat(), "lunch and learn", "Clinic owner",
                      f"Lunch and learn for office staff (meal ${amount:.0f})", amount, None))
     created = now_iso()

@@ -93,7 +93,14 @@ def _icd10(value: Any) -> Any:
 M = TypeVar("M", bound=BaseModel)
 
 Text = Annotated[str | None, BeforeValidator(_strip)]
-RequiredText = Annotated[str, BeforeValidator(_strip), Field(min_length=1)]
+def _required(value: Any, info: ValidationInfo) -> Any:
+    value = _strip(value)
+    if value is None:
+        raise ValidationError(f"{info.field_name} is required.")
+    return value
+
+
+RequiredText = Annotated[str, BeforeValidator(_required), Field(min_length=1)]
 Npi = Annotated[str | None, BeforeValidator(_npi)]
 Icd10 = Annotated[str | None, BeforeValidator(_icd10)]
 

@@ -13,6 +13,10 @@ from .errors import ValidationError
 
 # CMS non-monetary compensation limit (42 CFR 411.357(k)), adjusted yearly for inflation.
 # CY 2025: $519 (CMS, "CPI-U Updates", Physician Self-Referral, published for CY 2025).
+# CMS's CPI-U Updates page (cms.gov/medicare/regulations-guidance/physician-self-referral/
+# cpi-u-updates) lists CY 2023 $489 and CY 2024 $507; the figure moves with CPI-U to the
+# preceding September 30, so CY 2026 needs the January 2026 update from that page. When the
+# year checked differs from spend_limit_year, the app says so next to every spend warning.
 # Update this default each January, or set it per clinic: outcomes settings set spend_limit 519
 DEFAULTS: dict[str, Any] = {
     "clinic_name": "Your Clinic",

@@ -1,9 +1,710 @@
-"""Commands for the referral network: partners, referrals, touchpoints, alerts, prospects."""
+"""Commands for the referral network: partners, referrals, touchpoints, alerts, prospects.
+
+PARTNER arguments accept an NPI, a partner id, or an unambiguous (part of a) name.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from .common import date_option, echo_err, open_database, print_json, progress_bar
+
+partners_app = typer.Typer(help="Add, change, list and show referral partners.",
+                           no_args_is_help=True)
+referrals_app = typer.Typer(help="Inbound referrals (episodes of care): add, update, list.",
+                            no_args_is_help=True)
+touchpoints_app = typer.Typer(help="Contacts with partners, including gifts and meals.",
+                              no_args_is_help=True)
+outbound_app = typer.Typer(help="Referrals the clinic sends to partners.", no_args_is_help=True)
+communications_app = typer.Typer(
+    help="Updates, discharge summaries and packets sent to partners.", no_args_is_help=True)
+prospects_app = typer.Typer(help="Find new partners in the CMS NPPES file.",
+                            no_args_is_help=True)
+
+PARTNER_HELP = "Partner: NPI, id, or an unambiguous part of the name."
+
+
+def _today(value: str | None) -> date:
+    from ..dates import today
+
+    return date_option(value, "--today", allow_future=True) or today()
+
+
+def _partner(db: Any, ref: str) -> dict[str, Any]:
+    from ..partners import resolve_partner
+
+    return resolve_partner(db, ref)
+
+
+def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, int]]) -> None:
+    """Plain aligned text: (key, title, width) per column; the last column is not padded."""
+    typer.echo("  ".join(title.ljust(width) for _, title, width in columns).rstrip())
+    for row in rows:
+        cells = []
+        for key, _, width in columns:
+            value = row.get(key)
+            text = "" if value is None else str(value)
+            cells.append(text[:width].ljust(width) if width else text)
+        typer.echo("  ".join(cells).rstrip())
+
+
+# --------------------------------------------------------------------------- partners
+
+
+@partners_app.command("add")
+def partners_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Name, e.g. \"Dr. Ana Lee\" or a firm's name."),
+    kind: str = typer.Option(..., "--kind", "-k",
+                             help="Partner kind (synonyms such as PCP, DC, ortho accepted)."),
+    npi: str | None = typer.Option(None, "--npi", help="10-digit NPI (none for attorneys)."),
+    organization: str | None = typer.Option(None, "--org", "--organization"),
+    phone: str | None = typer.Option(None, "--phone"),
+    fax: str | None = typer.Option(None, "--fax"),
+    email: str | None = typer.Option(None, "--email"),
+    address: str | None = typer.Option(None, "--address"),
+    city: str | None = typer.Option(None, "--city"),
+    state_: str | None = typer.Option(None, "--state", help="Two-letter state code."),
+    zip_: str | None = typer.Option(None, "--zip"),
+    preferred_contact: str | None = typer.Option(None, "--preferred-contact",
+                                                 help="fax, email, mail, portal, phone..."),
+    stage: str | None = typer.Option(None, "--stage",
+                                     help="Your choice of stage; omit to let the app suggest."),
+    tag: list[str] = typer.Option([], "--tag", help="A tag; repeat for several."),
+    notes: str | None = typer.Option(None, "--notes"),
+) -> None:
+    """Add a partner. An NPI already on file is an error.
+
+    Example: outcomes partners add "Dr. Ana Lee" --kind PCP --npi 1234567893 --fax 503-555-0100
+    """
+    from ..models import Partner, validate
+    from ..partners import add_partner
+
+    db = open_database(ctx)
+    partner = validate(Partner, {k: v for k, v in {
+        "name": name, "kind": kind, "npi": npi, "organization": organization, "phone": phone,
+        "fax": fax, "email": email, "address": address, "city": city, "state": state_,
+        "zip": zip_, "preferred_contact": preferred_contact, "stage": stage, "tags": tag,
+        "notes": notes}.items() if v is not None})
+    result = add_partner(db, partner)
+    typer.echo(f"Added partner {partner.name} (id {result.id}).")
+
+
+@partners_app.command("edit")
+def partners_edit(
+    ctx: typer.Context,
+    partner: str = typer.Argument(..., help=PARTNER_HELP),
+    name: str | None = typer.Option(None, "--name"),
+    kind: str | None = typer.Option(None, "--kind", "-k"),
+    npi: str | None = typer.Option(None, "--npi"),
+    organization: str | None = typer.Option(None, "--org", "--organization"),
+    phone: str | None = typer.Option(None, "--phone"),
+    fax: str | None = typer.Option(None, "--fax"),
+    email: str | None = typer.Option(None, "--email"),
+    address: str | None = typer.Option(None, "--address"),
+    city: str | None = typer.Option(None, "--city"),
+    state_: str | None = typer.Option(None, "--state"),
+    zip_: str | None = typer.Option(None, "--zip"),
+    preferred_contact: str | None = typer.Option(None, "--preferred-contact"),
+    stage: str | None = typer.Option(
+        None, "--stage",
+        help="Set the stage (your choice wins over the suggestion); 'auto' hands it back."),
+    tag: list[str] | None = typer.Option(None, "--tag", help="Replace the tags; repeatable."),
+    notes: str | None = typer.Option(None, "--notes"),
+    today_: str | None = typer.Option(None, "--today", help="Date for the suggestion."),
+) -> None:
+    """Change a partner's fields. Only the options given change.
+
+    Example: outcomes partners edit 1234567893 --phone "(503) 555-0199" --stage mature
+    """
+    from ..network import set_stage, update_partner
+
+    db = open_database(ctx)
+    row = _partner(db, partner)
+    changes = {k: v for k, v in {
+        "name": name, "kind": kind, "npi": npi, "organization": organization, "phone": phone,
+        "fax": fax, "email": email, "address": address, "city": city, "state": state_,
+        "zip": zip_, "preferred_contact": preferred_contact, "tags": tag,
+        "notes": notes}.items() if v is not None}
+    changed = update_partner(db, row["id"], changes) if changes else {}
+    if stage is not None:
+        new = set_stage(db, row["id"], None if stage.strip().lower() == "auto" else stage,
+                        _today(today_))
+        changed["stage"] = new
+    if changed:
+        typer.echo(f"Updated {row['name']} (id {row['id']}): {', '.join(sorted(changed))}.")
+    else:
+        typer.echo(f"Nothing changed for {row['name']} (id {row['id']}).")
+
+
+@partners_app.command("list")
+def partners_list(
+    ctx: typer.Context,
+    kind: str | None = typer.Option(None, "--kind", "-k", help="Only this kind."),
+    stage: str | None = typer.Option(None, "--stage", help="Only this stage."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List partners with their stage and referral counts.
+
+    Example: outcomes partners list --kind "orthopedic surgeon" --stage mature --json
+    """
+    from ..vocab import PARTNER_KINDS, STAGES
+
+    db = open_database(ctx)
+    where, params = [], []
+    if kind:
+        where.append("p.kind = ?")
+        params.append(PARTNER_KINDS.normalize(kind))
+    if stage:
+        where.append("p.stage = ?")
+        params.append(STAGES.normalize(stage))
+    sql = (
+        "SELECT p.id, p.name, p.npi, p.kind, p.organization, p.stage, p.stage_source,"
+        " p.phone, p.fax, p.email, p.city, p.state,"
+        " (SELECT count(*) FROM episodes e WHERE e.partner_id = p.id) AS referrals_in,"
+        " (SELECT count(*) FROM outbound_referrals o WHERE o.partner_id = p.id) AS referrals_out,"
+        " (SELECT max(date) FROM touchpoints t WHERE t.partner_id = p.id) AS last_touch"
+        " FROM partners p" + (f" WHERE {' AND '.join(where)}" if where else "") +
+        " ORDER BY p.name COLLATE NOCASE, p.id"
+    )
+    rows = list(db.query(sql, params))
+    if json_out:
+        print_json(rows)
+        return
+    _table(rows, [("id", "id", 5), ("name", "name", 28), ("kind", "kind", 20),
+                  ("stage", "stage", 9), ("referrals_in", "in", 5), ("referrals_out", "out", 4),
+                  ("last_touch", "last touch", 10), ("npi", "npi", 0)])
+    echo_err(f"{len(rows)} partners.")
+
+
+@partners_app.command("show")
+def partners_show(
+    ctx: typer.Context,
+    partner: str = typer.Argument(..., help=PARTNER_HELP),
+    today_: str | None = typer.Option(None, "--today", help="Report as of this date."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show one partner: contact, stage (yours vs suggested), ledger, last touch, referrals.
+
+    Example: outcomes partners show "Hale"
+    """
+    from ..network import partner_stats
+    from ..partners import get_partner
+
+    db = open_database(ctx)
+    row = _partner(db, partner)
+    today = _today(today_)
+    stats = partner_stats(db, row["id"], today)
+    full = get_partner(db, row["id"])
+    if json_out:
+        print_json({"partner": full, "stats": stats.as_dict()})
+        return
+    lines = [
+        f"{full['name']}  (id {full['id']}, NPI {full['npi'] or 'none'})",
+        f"  kind:          {full['kind']}" + (f", {full['organization']}"
+                                               if full["organization"] else ""),
+        f"  contact:       phone {full['phone'] or '-'}, fax {full['fax'] or '-'}, "
+        f"email {full['email'] or '-'}"
+        + (f", prefers {full['preferred_contact']}" if full["preferred_contact"] else ""),
+        "  address:       " + (", ".join(x for x in (full["address"], full["city"],
+                                                    full["state"], full["zip"]) if x) or "-"),
+        f"  stage:         {stats.stage} ("
+        + ("your choice" if stats.stage_source == "user" else "suggested")
+        + f"); suggested from activity: {stats.suggested_stage}",
+        f"  ledger:        {stats.ledger_in} referrals received, {stats.ledger_out} sent",
+        f"  last 90 days:  {stats.referrals_last_90} referrals "
+        f"({stats.referrals_per_30d_recent:g} per 30 days; baseline "
+        f"{stats.referrals_per_30d_baseline:g})",
+        "  conversion:    " + (f"{stats.conversion_rate:.0%} ({stats.converted} of "
+                               f"{stats.closed} with an outcome)"
+                               if stats.conversion_rate is not None else "-"),
+        "  days to visit: " + (f"{stats.median_days_to_first_visit:g} (median)"
+                               if stats.median_days_to_first_visit is not None else "-"),
+        f"  last touch:    {stats.last_touch or 'never'}",
+        f"  spend {today.year}:    ${stats.spend_this_year:,.2f}",
+        "  updates owed:  " + (", ".join(stats.communications_owed) or "none"),
+    ]
+    for line in lines:
+        typer.echo(line)
+
+
+@partners_app.command("stages")
+def partners_stages(
+    ctx: typer.Context,
+    apply: bool = typer.Option(False, "--apply",
+                               help="Set the suggestion on partners whose stage you never chose."),
+    today_: str | None = typer.Option(None, "--today", help="Suggest as of this date."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show each partner's suggested stage from activity; --apply stores the suggestions on
+    partners whose stage is 'suggested' (a stage you chose is never changed).
+
+    Example: outcomes partners stages --apply
+    """
+    from ..network import apply_stage_suggestions, stage_suggestions
+
+    db = open_database(ctx)
+    today = _today(today_)
+    if apply:
+        changes = apply_stage_suggestions(db, today)
+        for c in changes:
+            typer.echo(f"{c.name}: {c.stage} -> {c.suggested}")
+        echo_err(f"{len(changes)} stages updated.")
+        return
+    rows = [{"id": c.partner_id, "name": c.name, "stage": c.stage, "suggested": c.suggested,
+             "stage_source": c.stage_source} for c in stage_suggestions(db, today)]
+    if json_out:
+        print_json(rows)
+        return
+    _table(rows, [("id", "id", 5), ("name", "name", 28), ("stage", "stage", 9),
+                  ("stage_source", "source", 9), ("suggested", "suggested", 0)])
+
+
+# --------------------------------------------------------------------------- referrals
+
+
+@referrals_app.command("add")
+def referrals_add(
+    ctx: typer.Context,
+    episode_id: str = typer.Argument(..., help="The clinic's episode id (unique)."),
+    patient: str = typer.Option(..., "--patient", help="Patient record number (MRN)."),
+    partner: str | None = typer.Option(None, "--partner", help=PARTNER_HELP +
+                                       " Omit for a self-referral."),
+    referral_date: str = typer.Option(..., "--date", help="Referral date (YYYY-MM-DD)."),
+    region: str = typer.Option(..., "--region",
+                               help="Body region: low back, neck, shoulder, knee..."),
+    diagnosis: str | None = typer.Option(None, "--diagnosis", "--dx", help="ICD-10-CM code."),
+    clinician: str | None = typer.Option(None, "--clinician"),
+    clinic: str | None = typer.Option(None, "--clinic"),
+    scheduled: str | None = typer.Option(None, "--scheduled", help="Scheduled visit date."),
+    first_visit: str | None = typer.Option(None, "--first-visit", help="First visit date."),
+    complaint: str | None = typer.Option(None, "--complaint", help="Chief complaint."),
+) -> None:
+    """Record an inbound referral (a new episode of care).
+
+    Example: outcomes referrals add E1001 --patient MRN123 --partner Hale --date 2026-03-02
+    --region knee --dx M17.11
+    """
+    from .. import audit
+    from ..db import transaction
+    from ..episodes import save_episode, save_patient
+    from ..errors import ValidationError
+    from ..models import Episode, Patient, validate
+
+    db = open_database(ctx)
+    pid = _partner(db, partner)["id"] if partner else None
+    episode = validate(Episode, {k: v for k, v in {
+        "id": episode_id, "patient_record_number": patient, "partner_id": pid,
+        "referral_date": referral_date, "body_region": region, "diagnosis": diagnosis,
+        "clinician": clinician, "clinic": clinic, "scheduled_date": scheduled,
+        "first_visit_date": first_visit, "chief_complaint": complaint}.items() if v is not None})
+    with transaction(db):
+        if db.execute("SELECT 1 FROM episodes WHERE id = ?", [episode.id]).fetchone():
+            raise ValidationError(f"Episode {episode.id} already exists; use `referrals update`.")
+        patient_id = save_patient(db, validate(Patient, {"record_number": patient}))
+        save_episode(db, episode, patient_id)
+        audit.log(db, "add", "episodes", id=episode.id, partner_id=pid)
+    stored = db.execute("SELECT status FROM episodes WHERE id = ?", [episode.id]).fetchone()[0]
+    typer.echo(f"Added referral {episode.id} ({stored}).")
+
+
+# Forward moves along the main path; a referral can also end as not scheduled or cancelled.
+PATH = ("received", "scheduled", "evaluated", "in_care", "discharged")
+ENDINGS = ("not_scheduled", "cancelled")
+
+
+def check_transition(old: str, new: str) -> None:
+    """Raise ValidationError unless ``old`` -> ``new`` is a move the referral can make."""
+    from ..errors import ValidationError
+
+    if old == new:
+        return
+    if old in ENDINGS or old == "discharged":
+        raise ValidationError(f"the referral is already {old.replace('_', ' ')}; "
+                              "it cannot move to another status.")
+    if new in ENDINGS:
+        if new == "not_scheduled" and old not in ("received", "scheduled"):
+            raise ValidationError(f"a referral that is already {old.replace('_', ' ')} was "
+                                  "scheduled; use cancelled instead.")
+        return
+    if PATH.index(new) < PATH.index(old):
+        raise ValidationError(f"a referral cannot go back from {old.replace('_', ' ')} to "
+                              f"{new.replace('_', ' ')}.")
+
+
+@referrals_app.command("update")
+def referrals_update(
+    ctx: typer.Context,
+    episode_id: str = typer.Argument(..., help="Episode id."),
+    status: str | None = typer.Option(
+        None, "--status",
+        help="received -> scheduled -> evaluated -> in care -> discharged, or not scheduled / "
+             "cancelled (needs --reason)."),
+    reason: str | None = typer.Option(None, "--reason",
+                                      help="Why it was not scheduled or was cancelled."),
+    scheduled: str | None = typer.Option(None, "--scheduled", help="Scheduled visit date."),
+    first_visit: str | None = typer.Option(None, "--first-visit", help="First visit date."),
+    discharge_date: str | None = typer.Option(None, "--discharge-date"),
+    visits: int | None = typer.Option(None, "--visits", min=0),
+    discharge_reason: str | None = typer.Option(None, "--discharge-reason",
+                                                help="goals met, self discharged, plateau..."),
+    diagnosis: str | None = typer.Option(None, "--diagnosis", "--dx"),
+    region: str | None = typer.Option(None, "--region"),
+    partner: str | None = typer.Option(None, "--partner", help=PARTNER_HELP),
+    clinician: str | None = typer.Option(None, "--clinician"),
+) -> None:
+    """Move a referral along (with its dates) or end it with a reason.
+
+    Examples:
+
+      outcomes referrals update E1001 --status evaluated --first-visit 2026-03-06
+
+      outcomes referrals update E1002 --status "not scheduled" --reason "Could not reach"
+    """
+    from .. import audit, outcome_summary
+    from ..db import transaction
+    from ..episodes import EPISODE_COLUMNS, get_episode, save_episode
+    from ..errors import ValidationError
+    from ..models import Episode, validate
+    from ..vocab import EPISODE_STATUSES
+
+    db = open_database(ctx)
+    old = get_episode(db, episode_id)
+    record = db.execute("SELECT record_number FROM patients WHERE id = ?",
+                        [old["patient_id"]]).fetchone()[0]
+    data: dict[str, Any] = {col: old[col] for col in EPISODE_COLUMNS}
+    data.update({"id": old["id"], "patient_record_number": record})
+    new_status = EPISODE_STATUSES.normalize(status) if status else None
+    updates = {"status_reason": reason, "scheduled_date": scheduled,
+               "first_visit_date": first_visit, "discharge_date": discharge_date,
+               "visits": visits, "discharge_reason": discharge_reason, "diagnosis": diagnosis,
+               "body_region": region, "clinician": clinician}
+    data.update({k: v for k, v in updates.items() if v is not None})
+    if partner:
+        data["partner_id"] = _partner(db, partner)["id"]
+    if new_status:
+        check_transition(old["status"], new_status)
+        data["status"] = new_status
+        if new_status in ENDINGS and not reason:
+            raise ValidationError(f"--reason is required to mark a referral "
+                                  f"{new_status.replace('_', ' ')}.")
+        if new_status in ("evaluated", "in_care", "discharged") and not data["first_visit_date"]:
+            raise ValidationError(f"--first-visit is required for status "
+                                  f"{new_status.replace('_', ' ')}.")
+        if new_status == "discharged" and not data["discharge_date"]:
+            raise ValidationError("--discharge-date is required to discharge a referral.")
+    episode = validate(Episode, {k: v for k, v in data.items() if v is not None})
+    with transaction(db):
+        result = save_episode(db, episode, old["patient_id"])
+        stored = db.execute("SELECT status FROM episodes WHERE id = ?",
+                            [episode.id]).fetchone()[0]
+        if result.outcome == "updated":
+            outcome_summary.refresh(db, {episode.id})
+            audit.log(db, "update", "episodes", id=episode.id, status=stored)
+    typer.echo(f"Referral {episode.id}: {result.outcome} (status {stored}).")
+
+
+@referrals_app.command("list")
+def referrals_list(
+    ctx: typer.Context,
+    partner: str | None = typer.Option(None, "--partner", help=PARTNER_HELP),
+    status: str | None = typer.Option(None, "--status"),
+    since: str | None = typer.Option(None, "--since", help="Referred on or after this date."),
+    limit: int = typer.Option(200, "--limit", min=1),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List inbound referrals, newest first (no patient names).
+
+    Example: outcomes referrals list --partner Hale --since 2026-01-01
+    """
+    from ..vocab import EPISODE_STATUSES
+
+    db = open_database(ctx)
+    where, params = [], []
+    if partner:
+        where.append("e.partner_id = ?")
+        params.append(_partner(db, partner)["id"])
+    if status:
+        where.append("e.status = ?")
+        params.append(EPISODE_STATUSES.normalize(status))
+    if since:
+        where.append("e.referral_date >= ?")
+        params.append(date_option(since, "--since").isoformat())  # type: ignore[union-attr]
+    rows = list(db.query(
+        "SELECT e.id AS episode_id, e.referral_date, p.name AS partner, e.body_region,"
+        " e.diagnosis, e.status, e.status_reason, e.first_visit_date, e.discharge_date, e.visits"
+        " FROM episodes e LEFT JOIN partners p ON p.id = e.partner_id"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + " ORDER BY e.referral_date DESC, e.id LIMIT ?", [*params, limit]))
+    if json_out:
+        print_json(rows)
+        return
+    _table(rows, [("episode_id", "episode", 8), ("referral_date", "referred", 10),
+                  ("partner", "partner", 24), ("body_region", "region", 10),
+                  ("diagnosis", "dx", 8), ("status", "status", 0)])
+
+
+# --------------------------------------------------------------------------- touchpoints
+
+
+@touchpoints_app.command("add")
+def touchpoints_add(
+    ctx: typer.Context,
+    partner: str = typer.Argument(..., help=PARTNER_HELP),
+    method: str = typer.Option(..., "--method", "-m",
+                               help="phone, email, in person, letter, fax, lunch and learn, "
+                                    "event, packet, other (call, visit... accepted)."),
+    when: str | None = typer.Option(None, "--date", help="Date (default today)."),
+    who: str | None = typer.Option(None, "--who", help="Who made the contact."),
+    summary: str = typer.Option("", "--summary", "-s"),
+    amount: float | None = typer.Option(None, "--amount", min=0,
+                                        help="Dollar value of a gift or meal."),
+    next_follow_up: str | None = typer.Option(None, "--next-follow-up"),
+    confirm_over_limit: bool = typer.Option(
+        False, "--confirm-over-limit",
+        help="Record an amount that takes the year's gifts/meals over the limit."),
+) -> None:
+    """Log a touchpoint. With --amount, checks the partner's gift/meal total for the calendar
+    year first: warns near the limit, refuses to cross it without --confirm-over-limit.
+
+    Example: outcomes touchpoints add Okafor --method lunch --amount 85 --summary "Lunch and
+    learn: ACL rehab"
+    """
+    from ..dates import today
+    from ..errors import ValidationError
+    from ..models import Touchpoint, validate
+    from ..spend import check_spend
+    from ..touchpoints import add_touchpoint
+
+    db = open_database(ctx)
+    row = _partner(db, partner)
+    tp = validate(Touchpoint, {k: v for k, v in {
+        "partner_id": row["id"], "date": when or today(), "method": method, "who": who,
+        "summary": summary, "amount": amount, "next_follow_up": next_follow_up}.items()
+        if v is not None})
+    if tp.amount:
+        check = check_spend(db, row["id"], tp.amount, tp.date)
+        if check.status == "over" and not confirm_over_limit:
+            raise ValidationError(
+                check.message(row["name"]) + " Nothing was recorded; add --confirm-over-limit "
+                "to record it anyway.")
+        if check.status != "ok" or check.stale_limit:
+            echo_err(f"Warning: {check.message(row['name'])}")
+    if add_touchpoint(db, tp):
+        typer.echo(f"Logged {tp.method} with {row['name']} on {tp.date}.")
+    else:
+        typer.echo(f"The same touchpoint with {row['name']} on {tp.date} was already logged.")
+
+
+@touchpoints_app.command("list")
+def touchpoints_list(
+    ctx: typer.Context,
+    partner: str | None = typer.Option(None, "--partner", help=PARTNER_HELP),
+    since: str | None = typer.Option(None, "--since", help="On or after this date."),
+    limit: int = typer.Option(200, "--limit", min=1),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List touchpoints, newest first.
+
+    Example: outcomes touchpoints list --partner Hale --json
+    """
+    db = open_database(ctx)
+    where, params = [], []
+    if partner:
+        where.append("t.partner_id = ?")
+        params.append(_partner(db, partner)["id"])
+    if since:
+        where.append("t.date >= ?")
+        params.append(date_option(since, "--since").isoformat())  # type: ignore[union-attr]
+    rows = list(db.query(
+        "SELECT t.id, t.date, p.name AS partner, t.method, t.who, t.summary, t.amount,"
+        " t.next_follow_up FROM touchpoints t JOIN partners p ON p.id = t.partner_id"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + " ORDER BY t.date DESC, t.id DESC LIMIT ?", [*params, limit]))
+    if json_out:
+        print_json(rows)
+        return
+    _table(rows, [("date", "date", 10), ("partner", "partner", 24), ("method", "method", 15),
+                  ("amount", "amount", 7), ("summary", "summary", 0)])
+
+
+# --------------------------------------------------------------------------- outbound
+
+
+@outbound_app.command("add")
+def outbound_add(
+    ctx: typer.Context,
+    partner: str = typer.Argument(..., help=PARTNER_HELP),
+    reason: str = typer.Option(..., "--reason", help="The clinical rationale (required)."),
+    when: str | None = typer.Option(None, "--date", help="Date (default today)."),
+    episode: str | None = typer.Option(None, "--episode", help="The patient's episode id."),
+) -> None:
+    """Record that the clinic referred a patient to a partner, with the clinical rationale.
+
+    Example: outcomes outbound add "Northwest Imaging" --episode E1001 --reason "MRI: suspected
+    full-thickness rotator cuff tear"
+    """
+    from ..dates import today
+    from ..errors import ValidationError
+    from ..models import OutboundReferral, validate
+    from ..outbound import add_outbound
+
+    if not reason.strip():
+        raise ValidationError("--reason (the clinical rationale) cannot be empty.")
+    db = open_database(ctx)
+    row = _partner(db, partner)
+    ref = validate(OutboundReferral, {k: v for k, v in {
+        "partner_id": row["id"], "episode_id": episode, "date": when or today(),
+        "reason": reason}.items() if v is not None})
+    if add_outbound(db, ref):
+        typer.echo(f"Recorded referral out to {row['name']} on {ref.date}.")
+    else:
+        typer.echo("That outbound referral was already recorded.")
+
+
+# --------------------------------------------------------------------------- communications
+
+
+@communications_app.command("add")
+def communications_add(
+    ctx: typer.Context,
+    partner: str = typer.Argument(..., help=PARTNER_HELP),
+    kind: str = typer.Option(..., "--kind",
+                             help="progress update, discharge summary, packet, letter, other."),
+    channel: str = typer.Option("fax", "--channel", help="fax, email, mail, portal, hand..."),
+    when: str | None = typer.Option(None, "--date", help="Date sent (default today)."),
+    episode: str | None = typer.Option(None, "--episode", help="The episode it is about."),
+    note: str | None = typer.Option(None, "--note"),
+) -> None:
+    """Log something sent to a partner, so the app knows which updates are still owed.
+
+    Example: outcomes communications add Hale --kind "discharge summary" --episode E1001
+    """
+    from ..communications import log_communication
+    from ..dates import today
+    from ..episodes import get_episode
+    from ..models import Communication, validate
+
+    db = open_database(ctx)
+    row = _partner(db, partner)
+    if episode:
+        get_episode(db, episode)
+    comm = validate(Communication, {k: v for k, v in {
+        "partner_id": row["id"], "episode_id": episode, "date": when or today(), "kind": kind,
+        "channel": channel, "note": note}.items() if v is not None})
+    log_communication(db, comm)
+    typer.echo(f"Logged {comm.kind.replace('_', ' ')} to {row['name']} on {comm.date}.")
+
+
+@communications_app.command("list")
+def communications_list(
+    ctx: typer.Context,
+    partner: str | None = typer.Option(None, "--partner", help=PARTNER_HELP),
+    episode: str | None = typer.Option(None, "--episode"),
+    limit: int = typer.Option(200, "--limit", min=1),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List communications sent to partners, newest first.
+
+    Example: outcomes communications list --partner Hale
+    """
+    db = open_database(ctx)
+    where, params = [], []
+    if partner:
+        where.append("c.partner_id = ?")
+        params.append(_partner(db, partner)["id"])
+    if episode:
+        where.append("c.episode_id = ?")
+        params.append(episode)
+    rows = list(db.query(
+        "SELECT c.id, c.date, p.name AS partner, c.kind, c.channel, c.episode_id, c.note"
+        " FROM communications c JOIN partners p ON p.id = c.partner_id"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + " ORDER BY c.date DESC, c.id DESC LIMIT ?", [*params, limit]))
+    if json_out:
+        print_json(rows)
+        return
+    _table(rows, [("date", "date", 10), ("partner", "partner", 24), ("kind", "kind", 17),
+                  ("channel", "channel", 7), ("episode_id", "episode", 0)])
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+def alerts(
+    ctx: typer.Context,
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    today_: str | None = typer.Option(None, "--today", help="Compute as of YYYY-MM-DD."),
+    kind: list[str] = typer.Option([], "--kind", help="Only these alert kinds (repeatable)."),
+) -> None:
+    """What needs doing now, most urgent first, each with the numbers behind it: declining
+    referrals, overdue touchpoints, first referrals, updates owed, gift/meal spend, detractors.
+
+    Example: outcomes alerts --json --today 2026-11-22
+    """
+    from ..alerts import compute_alerts
+
+    found = compute_alerts(open_database(ctx), _today(today_))
+    if kind:
+        found = [a for a in found if a.kind in kind]
+    if json_out:
+        print_json([a.as_dict() for a in found])
+        return
+    if not found:
+        typer.echo("No alerts.")
+        return
+    for a in found:
+        typer.echo(f"[{a.kind}] {a.message}")
+        typer.echo(f"    -> {a.suggested_action}")
+    echo_err(f"{len(found)} alerts.")
+
+
+# --------------------------------------------------------------------------- prospects
+
+
+@prospects_app.command("import")
+def prospects_import(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="The NPPES npidata_pfile CSV.", dir_okay=False,
+                                exists=True),
+    state_: list[str] = typer.Option([], "--state", help="Practice state (repeatable)."),
+    zip_: list[str] = typer.Option([], "--zip", help="Practice zip prefix (repeatable)."),
+    kind: list[str] = typer.Option([], "--kind", help="Partner kind (repeatable)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Add active providers from the CMS NPPES file as prospects, by practice state, zip prefix
+    and kind (from their primary NUCC taxonomy). NPIs already on file are skipped.
+
+    Example: outcomes prospects import npidata_pfile.csv --state OR --zip 972 --kind PCP
+    --kind ortho
+    """
+    from ..prospects import import_prospects
+
+    db = open_database(ctx)
+    with progress_bar("Reading NPPES") as progress:
+        report = import_prospects(db, file, state_, zip_, kind, progress=progress)
+    if json_out:
+        print_json({"file": report.file, "rows": report.rows, "matched": report.matched,
+                    "added": report.added, "skipped_existing": report.skipped_existing,
+                    "skipped_deactivated": report.skipped_deactivated,
+                    "skipped_invalid": report.skipped_invalid, "by_kind": dict(report.by_kind),
+                    "invalid": report.invalid})
+        return
+    typer.echo(report.summary())
+    for line in report.invalid[:5]:
+        echo_err(f"  {line}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.add_typer(partners_app, name="partners")
+    app.add_typer(referrals_app, name="referrals")
+    app.add_typer(touchpoints_app, name="touchpoints")
+    app.add_typer(outbound_app, name="outbound")
+    app.add_typer(communications_app, name="communications")
+    app.command()(alerts)
+    app.add_typer(prospects_app, name="prospects")

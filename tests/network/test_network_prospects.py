@@ -1,0 +1,222 @@
+"""NPPES prospect import on a generated file with the real headers (and ~330 columns)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+from tests.network.helpers import make_npi
+
+from outcomes.errors import ValidationError
+from outcomes.prospects import import_prospects, nucc_kinds, parse_nucc_kinds
+
+
+def nppes_header() -> list[str]:
+    """The real dissemination file's columns, in its order (abridged names are real ones)."""
+    h = ["NPI", "Entity Type Code", "Replacement NPI", "Employer Identification Number (EIN)",
+         "Provider Organization Name (Legal Business Name)", "Provider Last Name (Legal Name)",
+         "Provider First Name", "Provider Middle Name", "Provider Name Prefix Text",
+         "Provider Name Suffix Text", "Provider Credential Text",
+         "Provider Other Organization Name", "Provider Other Organization Name Type Code",
+         "Provider Other Last Name", "Provider Other First Name", "Provider Other Middle Name",
+         "Provider Other Name Prefix Text", "Provider Other Name Suffix Text",
+         "Provider Other Credential Text", "Provider Other Last Name Type Code",
+         "Provider First Line Business Mailing Address",
+         "Provider Second Line Business Mailing Address",
+         "Provider Business Mailing Address City Name",
+         "Provider Business Mailing Address State Name",
+         "Provider Business Mailing Address Postal Code",
+         "Provider Business Mailing Address Country Code (If outside U.S.)",
+         "Provider Business Mailing Address Telephone Number",
+         "Provider Business Mailing Address Fax Number",
+         "Provider First Line Business Practice Location Address",
+         "Provider Second Line Business Practice Location Address",
+         "Provider Business Practice Location Address City Name",
+         "Provider Business Practice Location Address State Name",
+         "Provider Business Practice Location Address Postal Code",
+         "Provider Business Practice Location Address Country Code (If outside U.S.)",
+         "Provider Business Practice Location Address Telephone Number",
+         "Provider Business Practice Location Address Fax Number",
+         "Provider Enumeration Date", "Last Update Date", "NPI Deactivation Reason Code",
+         "NPI Deactivation Date", "NPI Reactivation Date", "Provider Sex Code",
+         "Authorized Official Last Name", "Authorized Official First Name",
+         "Authorized Official Middle Name", "Authorized Official Title or Position",
+         "Authorized Official Telephone Number"]
+    for i in range(1, 16):
+        h += [f"Healthcare Provider Taxonomy Code_{i}", f"Provider License Number_{i}",
+              f"Provider License Number State Code_{i}",
+              f"Healthcare Provider Primary Taxonomy Switch_{i}"]
+    for i in range(1, 51):
+        h += [f"Other Provider Identifier_{i}", f"Other Provider Identifier Type Code_{i}",
+              f"Other Provider Identifier State_{i}", f"Other Provider Identifier Issuer_{i}"]
+    h += ["Is Sole Proprietor", "Is Organization Subpart", "Parent Organization LBN",
+          "Parent Organization TIN", "Authorized Official Name Prefix Text",
+          "Authorized Official Name Suffix Text", "Authorized Official Credential Text"]
+    for i in range(1, 16):
+        h.append(f"Healthcare Provider Taxonomy Group_{i}")
+    h += ["Certification Date"]
+    return h
+
+
+def provider(header: list[str], **values: str) -> list[str]:
+    row = dict.fromkeys(header, "")
+    row["Provider License Number_1"] = "MD12345"
+    row["Other Provider Identifier_1"] = "X99"
+    taxonomies = values.pop("taxonomies", "")
+    primary = values.pop("primary", "1")
+    for i, code in enumerate(t for t in taxonomies.split(",") if t):
+        row[f"Healthcare Provider Taxonomy Code_{i + 1}"] = code
+        row[f"Healthcare Provider Primary Taxonomy Switch_{i + 1}"] = \
+            "Y" if str(i + 1) == primary else "N"
+    mapping = {
+        "npi": "NPI", "entity": "Entity Type Code", "last": "Provider Last Name (Legal Name)",
+        "first": "Provider First Name",
+        "org": "Provider Organization Name (Legal Business Name)",
+        "cred": "Provider Credential Text",
+        "address": "Provider First Line Business Practice Location Address",
+        "city": "Provider Business Practice Location Address City Name",
+        "state": "Provider Business Practice Location Address State Name",
+        "zip": "Provider Business Practice Location Address Postal Code",
+        "phone": "Provider Business Practice Location Address Telephone Number",
+        "fax": "Provider Business Practice Location Address Fax Number",
+        "deactivated": "NPI Deactivation Date", "reactivated": "NPI Reactivation Date",
+    }
+    for key, value in values.items():
+        row[mapping[key]] = value
+    return [row[h] for h in header]
+
+
+@pytest.fixture
+def nppes(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    header = nppes_header()
+    assert len(header) >= 300
+    npis = {name: make_npi() for name in (
+        "pcp", "ortho", "pt_wa", "deact", "react", "org", "secondary", "unmapped", "badzip",
+        "spine", "zipother")}
+    people = [
+        dict(npi=npis["pcp"], entity="1", last="HALE", first="MARGARET", cred="M.D.",
+             taxonomies="207Q00000X", address="1 MAIN ST", city="PORTLAND", state="OR",
+             zip="972011234", phone="5035550100", fax="5035550101"),
+        dict(npi=npis["ortho"], entity="1", last="OKAFOR", first="SAMUEL", cred="MD",
+             taxonomies="207X00000X", state="OR", zip="97232", city="PORTLAND"),
+        dict(npi=npis["pt_wa"], entity="1", last="LEE", first="ANA", cred="PT",
+             taxonomies="225100000X", state="WA", zip="98101", city="SEATTLE"),
+        dict(npi=npis["deact"], entity="1", last="GONE", first="GARY", taxonomies="207Q00000X",
+             state="OR", zip="97201", deactivated="05/01/2020"),
+        dict(npi=npis["react"], entity="1", last="BACK", first="BETTY", taxonomies="207Q00000X",
+             state="OR", zip="97201", deactivated="05/01/2020", reactivated="06/01/2021"),
+        dict(npi=npis["org"], entity="2", org="RIVERSIDE GENERAL HOSPITAL",
+             taxonomies="282N00000X", state="OR", zip="97210"),
+        # Primary taxonomy is the second one: a chiropractor, not a PT.
+        dict(npi=npis["secondary"], entity="1", last="PETROV", first="IVAN",
+             taxonomies="225100000X,111N00000X", primary="2", state="OR", zip="97220"),
+        dict(npi=npis["unmapped"], entity="1", last="DENT", first="DINA",
+             taxonomies="1223G0001X", state="OR", zip="97201"),
+        dict(npi=npis["badzip"], entity="1", last="ZIP", first="ZED",
+             taxonomies="207Q00000X", state="OR", zip="ABCDE"),
+        dict(npi=npis["spine"], entity="1", last="SPINE", first="SAL",
+             taxonomies="207XS0117X", state="OR", zip="97301"),
+        dict(npi=npis["zipother"], entity="1", last="SALEM", first="SUE",
+             taxonomies="207Q00000X", state="OR", zip="97302"),
+    ]
+    path = tmp_path / "npidata_pfile_20050523-20261109.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL)  # the real file quotes every field
+        writer.writerow(header)
+        for p in people:
+            writer.writerow(provider(header, **p))
+    return path, npis
+
+
+def names(db: Database) -> dict[str, tuple[str, str, str]]:
+    return {r["npi"]: (r["name"], r["kind"], r["stage"])
+            for r in db.query("SELECT npi, name, kind, stage FROM partners")}
+
+
+def test_filter_by_state_zip_and_kind(db: Database, nppes: tuple[Path, dict[str, str]]) -> None:
+    path, npis = nppes
+    seen: list[tuple[int, int]] = []
+    report = import_prospects(db, path, ["OR"], ["972"], ["PCP", "ortho"],
+                              progress=lambda done, total: seen.append((done, total)))
+    got = names(db)
+    assert set(got) == {npis["pcp"], npis["ortho"], npis["react"]}
+    assert got[npis["pcp"]] == ("Margaret Hale, M.D.", "primary care", "prospect")
+    assert report.added == 3 and report.skipped_deactivated == 1
+    assert report.skipped_invalid == 0  # the bad zip never passed the zip filter
+    assert report.rows == 11
+    assert seen and seen[-1][0] == seen[-1][1] == path.stat().st_size
+    row = next(db.query("SELECT * FROM partners WHERE npi = ?", [npis["pcp"]]))
+    assert (row["zip"], row["phone"], row["city"], row["stage_source"]) == (
+        "97201-1234", "(503) 555-0100", "Portland", "suggested")
+
+
+def test_primary_taxonomy_decides_the_kind(db: Database,
+                                           nppes: tuple[Path, dict[str, str]]) -> None:
+    path, npis = nppes
+    import_prospects(db, path, ["OR"], [], ["chiropractor", "physical therapist"])
+    assert names(db) == {npis["secondary"]: ("Ivan Petrov", "chiropractor", "prospect")}
+
+
+def test_organisations_unmapped_codes_and_no_filters(
+        db: Database, nppes: tuple[Path, dict[str, str]]) -> None:
+    path, npis = nppes
+    report = import_prospects(db, path)
+    got = names(db)
+    assert got[npis["org"]] == ("Riverside General Hospital", "hospital", "prospect")
+    assert got[npis["spine"]][1] == "spine surgeon"
+    assert got[npis["pt_wa"]][1] == "physical therapist"
+    assert npis["unmapped"] not in got and npis["deact"] not in got
+    assert report.added == len(got) == 8
+    assert report.skipped_invalid == 1 and "zip 'ABCDE'" in report.invalid[0]
+
+
+def test_existing_npis_are_skipped_and_reimport_adds_nothing(
+        db: Database, nppes: tuple[Path, dict[str, str]]) -> None:
+    path, npis = nppes
+    db.execute("INSERT INTO partners (name, kind, npi, stage, stage_source, created_at,"
+               " updated_at) VALUES ('Dr. Hale', 'orthopedic surgeon', ?, 'mature', 'user',"
+               " 'x', 'x')", [npis["pcp"]])
+    first = import_prospects(db, path, ["OR"], ["972"])
+    assert first.skipped_existing == 1
+    assert names(db)[npis["pcp"]] == ("Dr. Hale", "orthopedic surgeon", "mature")
+    before = db.execute("SELECT count(*) FROM partners").fetchone()[0]
+    again = import_prospects(db, path, ["OR"], ["972"])
+    assert again.added == 0
+    assert db.execute("SELECT count(*) FROM partners").fetchone()[0] == before
+
+
+def test_a_file_that_is_not_nppes_is_refused(db: Database, tmp_path: Path) -> None:
+    bad = tmp_path / "partners.csv"
+    bad.write_text("name,npi\nDr. A,1234567893\n")
+    with pytest.raises(ValidationError, match="not an NPPES dissemination file"):
+        import_prospects(db, bad)
+    assert db.execute("SELECT count(*) FROM partners").fetchone()[0] == 0
+
+
+def test_unknown_kind_filter_is_an_error(db: Database,
+                                         nppes: tuple[Path, dict[str, str]]) -> None:
+    with pytest.raises(ValidationError, match="not a known partner kind"):
+        import_prospects(db, nppes[0], kinds=["dentist"])
+
+
+def test_nucc_mapping_covers_the_common_codes() -> None:
+    kinds = {code: tk.kind for code, tk in nucc_kinds().items()}
+    expected = {
+        "207Q00000X": "primary care", "207R00000X": "internal medicine",
+        "207X00000X": "orthopedic surgeon", "207XS0117X": "spine surgeon",
+        "2084N0400X": "neurologist", "207QS0010X": "sports medicine",
+        "207XX0005X": "sports medicine", "213E00000X": "podiatrist",
+        "111N00000X": "chiropractor", "225100000X": "physical therapist",
+        "225X00000X": "occupational therapist", "208VP0000X": "pain management",
+        "208VP0014X": "pain management", "2081P2900X": "pain management",
+        "2084P0800X": "mental health", "103T00000X": "mental health",
+        "282N00000X": "hospital",
+    }
+    assert {c: kinds.get(c) for c in expected} == expected
+
+
+def test_nucc_mapping_rejects_unknown_kinds() -> None:
+    with pytest.raises(ValidationError, match="not a known partner kind"):
+        parse_nucc_kinds('[codes]\n"207Q00000X" = { kind = "dentistry", name = "x" }\n')
