@@ -1,9 +1,204 @@
-"""Commands that report: scorecards, evidence packets, patient letters."""
+"""Commands that report: scorecards, NPS analytics, evidence packets, patient letters."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from .common import date_option, open_database, print_json
+
+
+def _period(start: str | None, end: str | None) -> tuple[date, date]:
+    from ..dates import today
+    from ..scorecard import check_period, default_period
+
+    default_start, default_end = default_period(today())
+    period = (date_option(start, "--from") or default_start, date_option(end, "--to")
+              or default_end)
+    check_period(*period)
+    return period
+
+
+FROM = typer.Option(None, "--from", metavar="DATE",
+                    help="First referral date (default: a year ago).")
+TO = typer.Option(None, "--to", metavar="DATE", help="Last referral date (default: today).")
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{100 * x:.0f}%"
+
+
+def _num(x: float | None, fmt: str = "{:.0f}") -> str:
+    return "" if x is None else fmt.format(x)
+
+
+def _print_scorecard(card: dict[str, Any]) -> None:
+    typer.echo(f"Scorecard {card['from']} to {card['to']} (figures on fewer than "
+               f"{card['min_n']} patients are blank)")
+    typer.echo(f"{'partner':<32}{'refs':>6}{'seen':>6}{'disch':>6}{'conv':>6}{'days':>6}"
+               f"{'visits':>7}{'NPS':>6}{'±':>4}{'n':>5}  outcomes: scale n MCID-rate (cf)")
+    for label, block in [("(whole clinic)", card["clinic"]),
+                         *[(p["name"], p) for p in card["partners"]]]:
+        nps = block["nps"]
+        outcomes = "  ".join(
+            f"{scale} {o['n']} {_pct(o['mcid_rate']) or '-'}"
+            + (f" (+{o['n_carried_forward']} cf)" if o["n_carried_forward"] else "")
+            for scale, o in block["outcomes"].items()
+        )
+        typer.echo(
+            f"{label[:31]:<32}{block['referrals']:>6}{block['evaluated']:>6}"
+            f"{block['discharged']:>6}{_pct(block['conversion_rate']):>6}"
+            f"{_num(block['median_days_to_first_visit'], '{:g}'):>6}"
+            f"{_num(block['median_visits'], '{:g}'):>7}{_num(nps['score'], '{:+.0f}'):>6}"
+            f"{_num(nps['moe95']):>4}{nps['n']:>5}  {outcomes}"
+        )
+
+
+def scorecard_cmd(
+    ctx: typer.Context,
+    start: str | None = FROM,
+    end: str | None = TO,
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    partner: list[str] = typer.Option(
+        [], "--partner", metavar="REF", help="Only this partner (NPI, id or name); repeatable."),
+) -> None:
+    """Outcomes, conversion and NPS per referring partner and for the whole clinic.
+
+    Example: outcomes scorecard --from 2026-01-01 --json
+    """
+    from ..partners import resolve_partner
+    from ..scorecard import scorecard
+
+    db = open_database(ctx)
+    period = _period(start, end)
+    ids = [resolve_partner(db, ref)["id"] for ref in partner] or None
+    card = scorecard(db, *period, partner_ids=ids)
+    if json_out:
+        print_json(card)
+    else:
+        _print_scorecard(card)
+
+
+def nps_stats_cmd(
+    ctx: typer.Context,
+    start: str | None = typer.Option(None, "--from", metavar="DATE",
+                                     help="First answer date (default: a year ago)."),
+    end: str | None = typer.Option(None, "--to", metavar="DATE",
+                                   help="Last answer date (default: today)."),
+    by: str | None = typer.Option(None, "--by", help="Group by partner, clinician or month."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Net Promoter Score with its margin of error, overall and by partner, clinician or month,
+    and for patients who reached the MCID versus those who did not.
+
+    Example: outcomes nps-stats --by month
+    """
+    from ..nps_stats import BY_CHOICES, nps_stats
+
+    if by is not None and by.lower() not in BY_CHOICES:
+        raise typer.BadParameter(f"must be one of {', '.join(BY_CHOICES)}", param_hint="--by")
+    db = open_database(ctx)
+    result = nps_stats(db, *_period(start, end), by=by.lower() if by else None)
+    if json_out:
+        print_json(result)
+        return
+
+    def line(label: str, b: dict[str, Any]) -> str:
+        score = "" if b["score"] is None else f"{b['score']:+.0f} ±{b['moe95']:.0f}"
+        return (f"{label[:36]:<38}{score:>10}{b['n']:>6}{b['promoters']:>6}{b['passives']:>6}"
+                f"{b['detractors']:>6}")
+
+    typer.echo(f"NPS {result['from']} to {result['to']} (blank: fewer than "
+               f"{result['min_n']} answers)")
+    typer.echo(f"{'':<38}{'NPS':>10}{'n':>6}{'prom':>6}{'pass':>6}{'detr':>6}")
+    typer.echo(line("overall", result["overall"]))
+    typer.echo(line("reached the MCID", result["by_mcid"]["reached"]))
+    typer.echo(line("did not reach the MCID", result["by_mcid"]["not_reached"]))
+    typer.echo(f"  ({result['by_mcid']['unknown']} answers without an outcome pair)")
+    for group in result["groups"]:
+        typer.echo(line(str(group["label"]), group))
+
+
+def packet_cmd(
+    ctx: typer.Context,
+    partner: str = typer.Argument(..., help="Partner NPI, id, or an unambiguous name."),
+    out: Path = typer.Option(..., "--out", help="Output file: .pdf, .html or .md."),
+    start: str | None = FROM,
+    end: str | None = TO,
+) -> None:
+    """Write the evidence packet for one referring partner (de-identified) and log it.
+
+    Example: outcomes packet "Hale" --out hale.pdf --from 2026-01-01
+    """
+    from ..dates import today
+    from ..packets import make_packet
+    from ..partners import resolve_partner
+
+    db = open_database(ctx)
+    period = _period(start, end)
+    found = resolve_partner(db, partner)
+    made = make_packet(db, found["id"], out, *period, today=today())
+    typer.echo(f"Wrote {made.path} for {made.partner_name}; logged as a communication.")
+
+
+def packets_cmd(
+    ctx: typer.Context,
+    all_: bool = typer.Option(False, "--all", help="Every active, growing or mature partner "
+                              "with referrals in the period."),
+    out: Path = typer.Option(..., "--out", help="Output folder (created if missing)."),
+    fmt: str = typer.Option("pdf", "--format", help="pdf, html or md."),
+    start: str | None = FROM,
+    end: str | None = TO,
+) -> None:
+    """Write evidence packets for all active partners into a folder.
+
+    Example: outcomes packets --all --out packets/
+    """
+    from ..dates import today
+    from ..packets import make_all
+
+    if not all_:
+        raise typer.BadParameter("pass --all (use `outcomes packet PARTNER` for one partner)",
+                                 param_hint="--all")
+    if fmt.lower() not in ("pdf", "html", "md"):
+        raise typer.BadParameter("must be pdf, html or md", param_hint="--format")
+    db = open_database(ctx)
+    made = make_all(db, out, *_period(start, end), today=today(), fmt=fmt.lower())
+    for m in made:
+        typer.echo(f"{m.path}  {m.partner_name}")
+    typer.echo(f"{len(made)} packets written to {out}.")
+
+
+def letter_cmd(
+    ctx: typer.Context,
+    episode: str = typer.Argument(..., help="Episode id."),
+    kind: str = typer.Option(..., "--kind", help="progress or discharge."),
+    out: Path = typer.Option(..., "--out", help="Output file: .pdf or .md."),
+) -> None:
+    """Write a progress or discharge letter to the patient's referring provider and log it.
+
+    The letter identifies the patient; it is written owner-only (0600).
+
+    Example: outcomes letter E00042 --kind discharge --out E00042.pdf
+    """
+    from ..dates import today
+    from ..letters import KINDS, make_letter
+
+    if kind.lower() not in KINDS:
+        raise typer.BadParameter("must be progress or discharge", param_hint="--kind")
+    db = open_database(ctx)
+    letter, _ = make_letter(db, episode, kind.lower(), out, today=today())
+    typer.echo(f"Wrote {out} ({letter.title.lower()} for episode {episode}); logged as a "
+               "communication.")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("scorecard")(scorecard_cmd)
+    app.command("nps-stats")(nps_stats_cmd)
+    app.command("packet")(packet_cmd)
+    app.command("packets")(packets_cmd)
+    app.command("letter")(letter_cmd)
