@@ -213,6 +213,156 @@ def m0002_audit_actor(db: Database) -> None:
     db.execute("ALTER TABLE audit_log ADD COLUMN actor TEXT")
 
 
+# Monthly rollups for scorecards: (partner, month) sums and distributions, kept exact by triggers
+# on every write path, so a year's scorecard reads a few thousand rows instead of every episode.
+# partner_key is the partner id, or 0 for self-referred episodes (NULLs never conflict in keys).
+# Keys lead with the month: a period is one range scan.
+_V3 = """
+CREATE TABLE roll_episodes (
+    partner_key INTEGER NOT NULL, month TEXT NOT NULL,
+    n INTEGER NOT NULL, evaluated INTEGER NOT NULL, discharged INTEGER NOT NULL,
+    PRIMARY KEY (month, partner_key)
+) WITHOUT ROWID;
+CREATE TABLE roll_visits (
+    partner_key INTEGER NOT NULL, month TEXT NOT NULL, visits INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (month, partner_key, visits)
+) WITHOUT ROWID;
+CREATE TABLE roll_days (
+    partner_key INTEGER NOT NULL, month TEXT NOT NULL, days INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (month, partner_key, days)
+) WITHOUT ROWID;
+CREATE TABLE roll_outcomes (
+    partner_key INTEGER NOT NULL, month TEXT NOT NULL, scale TEXT NOT NULL,
+    instrument TEXT NOT NULL, carried_forward INTEGER NOT NULL,
+    n INTEGER NOT NULL, s_intake REAL NOT NULL, s_final REAL NOT NULL,
+    s_improvement REAL NOT NULL, met INTEGER NOT NULL, judged INTEGER NOT NULL,
+    PRIMARY KEY (month, partner_key, scale, instrument, carried_forward)
+) WITHOUT ROWID;
+CREATE TABLE roll_nps (
+    partner_key INTEGER NOT NULL, month TEXT NOT NULL,
+    promoters INTEGER NOT NULL, passives INTEGER NOT NULL, detractors INTEGER NOT NULL,
+    PRIMARY KEY (month, partner_key)
+) WITHOUT ROWID;
+"""
+
+# One trigger body per (table, sign): {r} is the row alias (new/old), {s} the sign (+1/-1).
+_EPISODE_ROLL = """
+INSERT INTO roll_episodes VALUES (coalesce({r}.partner_id, 0), substr({r}.referral_date, 1, 7),
+    {s}, {s} * ({r}.first_visit_date IS NOT NULL), {s} * ({r}.status = 'discharged'))
+  ON CONFLICT DO UPDATE SET n = n + excluded.n, evaluated = evaluated + excluded.evaluated,
+    discharged = discharged + excluded.discharged;
+INSERT INTO roll_visits SELECT coalesce({r}.partner_id, 0), substr({r}.referral_date, 1, 7),
+    {r}.visits, {s} WHERE {r}.status = 'discharged' AND {r}.visits IS NOT NULL
+  ON CONFLICT DO UPDATE SET n = n + excluded.n;
+INSERT INTO roll_days SELECT coalesce({r}.partner_id, 0), substr({r}.referral_date, 1, 7),
+    CAST(julianday({r}.first_visit_date) - julianday({r}.referral_date) AS INTEGER), {s}
+    WHERE {r}.first_visit_date IS NOT NULL
+  ON CONFLICT DO UPDATE SET n = n + excluded.n;
+"""
+_OUTCOME_ROLL = """
+INSERT INTO roll_outcomes SELECT coalesce({r}.partner_id, 0), substr({r}.referral_date, 1, 7),
+    {r}.scale, {r}.instrument, {r}.carried_forward, {s}, {s} * {r}.intake_score,
+    {s} * {r}.final_score, {s} * coalesce({r}.improvement, 0), {s} * coalesce({r}.mcid_met, 0),
+    {s} * ({r}.mcid_met IS NOT NULL)
+    WHERE {r}.intake_score IS NOT NULL AND {r}.final_score IS NOT NULL
+  ON CONFLICT DO UPDATE SET n = n + excluded.n, s_intake = s_intake + excluded.s_intake,
+    s_final = s_final + excluded.s_final, s_improvement = s_improvement + excluded.s_improvement,
+    met = met + excluded.met, judged = judged + excluded.judged;
+"""
+_NPS_ROLL = """
+INSERT INTO roll_nps SELECT coalesce(e.partner_id, 0), substr({r}.date, 1, 7),
+    {s} * ({r}.score >= 9), {s} * ({r}.score BETWEEN 7 AND 8), {s} * ({r}.score <= 6)
+    FROM (SELECT 1) LEFT JOIN episodes e ON e.id = {r}.episode_id WHERE true
+  ON CONFLICT DO UPDATE SET promoters = promoters + excluded.promoters,
+    passives = passives + excluded.passives, detractors = detractors + excluded.detractors;
+"""
+
+
+def _triggers() -> list[str]:
+    def body(template: str, *parts: tuple[str, str]) -> str:
+        return "".join(template.format(r=r, s=s) for r, s in parts)
+
+    episode_cols = "partner_id, referral_date, status, visits, first_visit_date"
+    outcome_cols = ("partner_id, referral_date, scale, instrument, carried_forward, intake_score,"
+                    " final_score, improvement, mcid_met")
+    return [
+        f"CREATE TRIGGER roll_episodes_ins AFTER INSERT ON episodes BEGIN"
+        f"{body(_EPISODE_ROLL, ('new', '1'))} END",
+        f"CREATE TRIGGER roll_episodes_del AFTER DELETE ON episodes BEGIN"
+        f"{body(_EPISODE_ROLL, ('old', '-1'))} END",
+        f"CREATE TRIGGER roll_episodes_upd AFTER UPDATE OF {episode_cols} ON episodes BEGIN"
+        f"{body(_EPISODE_ROLL, ('old', '-1'), ('new', '1'))} END",
+        f"CREATE TRIGGER roll_outcomes_ins AFTER INSERT ON episode_outcomes BEGIN"
+        f"{body(_OUTCOME_ROLL, ('new', '1'))} END",
+        f"CREATE TRIGGER roll_outcomes_del AFTER DELETE ON episode_outcomes BEGIN"
+        f"{body(_OUTCOME_ROLL, ('old', '-1'))} END",
+        f"CREATE TRIGGER roll_outcomes_upd AFTER UPDATE OF {outcome_cols} ON episode_outcomes"
+        f" BEGIN{body(_OUTCOME_ROLL, ('old', '-1'), ('new', '1'))} END",
+        f"CREATE TRIGGER roll_nps_ins AFTER INSERT ON nps_responses BEGIN"
+        f"{body(_NPS_ROLL, ('new', '1'))} END",
+        f"CREATE TRIGGER roll_nps_del AFTER DELETE ON nps_responses BEGIN"
+        f"{body(_NPS_ROLL, ('old', '-1'))} END",
+        f"CREATE TRIGGER roll_nps_upd AFTER UPDATE OF episode_id, date, score ON nps_responses"
+        f" BEGIN{body(_NPS_ROLL, ('old', '-1'), ('new', '1'))} END",
+        # An episode that changes referrer or referral date carries its copies along: the
+        # outcome summary rows (and so their rollup) and the attribution of its NPS answers.
+        "CREATE TRIGGER episode_copies_upd AFTER UPDATE OF partner_id, referral_date, clinician"
+        " ON episodes BEGIN"
+        " UPDATE episode_outcomes SET partner_id = new.partner_id,"
+        " referral_date = new.referral_date, clinician = new.clinician WHERE episode_id = new.id;"
+        " END",
+        "CREATE TRIGGER episode_nps_partner_upd AFTER UPDATE OF partner_id ON episodes"
+        " WHEN old.partner_id IS NOT new.partner_id BEGIN"
+        " INSERT INTO roll_nps SELECT coalesce(old.partner_id, 0), substr(n.date, 1, 7),"
+        " -(n.score >= 9), -(n.score BETWEEN 7 AND 8), -(n.score <= 6)"
+        " FROM nps_responses n WHERE n.episode_id = new.id"
+        " ON CONFLICT DO UPDATE SET promoters = promoters + excluded.promoters,"
+        " passives = passives + excluded.passives, detractors = detractors + excluded.detractors;"
+        " INSERT INTO roll_nps SELECT coalesce(new.partner_id, 0), substr(n.date, 1, 7),"
+        " (n.score >= 9), (n.score BETWEEN 7 AND 8), (n.score <= 6)"
+        " FROM nps_responses n WHERE n.episode_id = new.id"
+        " ON CONFLICT DO UPDATE SET promoters = promoters + excluded.promoters,"
+        " passives = passives + excluded.passives, detractors = detractors + excluded.detractors;"
+        " END",
+    ]
+
+
+ROLLUP_BACKFILL = (
+    "DELETE FROM roll_episodes",
+    "DELETE FROM roll_visits",
+    "DELETE FROM roll_days",
+    "DELETE FROM roll_outcomes",
+    "DELETE FROM roll_nps",
+    "INSERT INTO roll_episodes SELECT coalesce(partner_id, 0), substr(referral_date, 1, 7),"
+    " count(*), sum(first_visit_date IS NOT NULL), sum(status = 'discharged') FROM episodes"
+    " GROUP BY 1, 2",
+    "INSERT INTO roll_visits SELECT coalesce(partner_id, 0), substr(referral_date, 1, 7), visits,"
+    " count(*) FROM episodes WHERE status = 'discharged' AND visits IS NOT NULL GROUP BY 1, 2, 3",
+    "INSERT INTO roll_days SELECT coalesce(partner_id, 0), substr(referral_date, 1, 7),"
+    " CAST(julianday(first_visit_date) - julianday(referral_date) AS INTEGER), count(*)"
+    " FROM episodes WHERE first_visit_date IS NOT NULL GROUP BY 1, 2, 3",
+    "INSERT INTO roll_outcomes SELECT coalesce(partner_id, 0), substr(referral_date, 1, 7), scale,"
+    " instrument, carried_forward, count(*), total(intake_score), total(final_score),"
+    " total(improvement), total(coalesce(mcid_met, 0)), count(mcid_met) FROM episode_outcomes"
+    " WHERE intake_score IS NOT NULL AND final_score IS NOT NULL GROUP BY 1, 2, 3, 4, 5",
+    "INSERT INTO roll_nps SELECT coalesce(e.partner_id, 0), substr(n.date, 1, 7),"
+    " sum(n.score >= 9), sum(n.score BETWEEN 7 AND 8), sum(n.score <= 6)"
+    " FROM nps_responses n LEFT JOIN episodes e ON e.id = n.episode_id GROUP BY 1, 2",
+)
+
+
+@MIGRATIONS(name="0003_rollups")
+def m0003_rollups(db: Database) -> None:
+    for statement in _split_sql(_V3):
+        db.execute(statement)
+    for statement in ROLLUP_BACKFILL[5:]:
+        db.execute(statement)
+    for statement in _triggers():
+        db.execute(statement)
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a schema script into statements (executescript would COMMIT our transaction)."""
     import sqlite3

@@ -42,6 +42,23 @@ def default_period(today: date) -> tuple[date, date]:
     return today - timedelta(days=364), today
 
 
+def split_period(start: date, end: date) -> tuple[list[str] | None, list[tuple[date, date]]]:
+    """Split ``start``..``end`` into whole calendar months (first and last 'YYYY-MM', or None)
+    and the partial stretches at either end, which are read from raw rows."""
+    first_full = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)
+                                               ).replace(day=1)
+    after_end = end + timedelta(days=1)
+    last_full_end = after_end.replace(day=1) - timedelta(days=1)  # end of the last whole month
+    if first_full > last_full_end:
+        return None, [(start, end)]
+    edges = []
+    if start < first_full:
+        edges.append((start, first_full - timedelta(days=1)))
+    if last_full_end < end:
+        edges.append((last_full_end + timedelta(days=1), end))
+    return [first_full.strftime("%Y-%m"), last_full_end.strftime("%Y-%m")], edges
+
+
 def check_period(start: date, end: date) -> None:
     if start > end:
         raise ValidationError(f"the period starts ({start}) after it ends ({end}).")
@@ -122,14 +139,15 @@ def _lookup(scale_id: str, known: Mapping[str, Instrument]) -> tuple[Any, Any]:
     return scale_by_id(scale_id, known)
 
 
-def _outcomes(cells: Mapping[tuple[str, int], _Acc], known: Mapping[str, Instrument],
+def _outcomes(cells: Mapping[tuple[str, int], _Acc],
+              info: Mapping[str, tuple[str, float | None, str | None]],
               min_n: int) -> dict[str, Any]:
     scales = sorted({scale for scale, _ in cells})
     out: dict[str, Any] = {}
     for scale_id in scales:
         main = cells.get((scale_id, 0)) or _Acc()
         carried = cells.get((scale_id, 1)) or _Acc()
-        _instrument, mcid, unit = _scale_info(scale_id, known)
+        _instrument, mcid, unit = info[scale_id]
         block = _outcome_block(main, min_n)
         block["mcid"] = mcid
         block["mcid_unit"] = unit
@@ -162,6 +180,7 @@ def scorecard(
     *,
     min_n: int | None = None,
     partner_ids: Iterable[int] | None = None,
+    rollups: bool = True,
 ) -> dict[str, Any]:
     """The scorecard for ``start``..``end`` (inclusive), in the JSON shape of docs/reports.md.
 
@@ -174,62 +193,101 @@ def scorecard(
     period = [start.isoformat(), end.isoformat()]
     known = catalog.instruments()
 
-    # Referrals, evaluated, discharged, and the visits distribution of discharged episodes.
+    # rollups=False reads raw rows only: the reference the rollups are tested against.
+    months, edges = split_period(start, end) if rollups else (None, [(start, end)])
     counts: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0])
     visits: dict[Any, dict[float, int]] = defaultdict(lambda: defaultdict(int))
-    for pid, n_visits, n, evaluated, discharged in db.execute(
-        "SELECT partner_id, CASE WHEN status = 'discharged' THEN visits END, count(*),"
-        " sum(first_visit_date IS NOT NULL), sum(status = 'discharged')"
-        " FROM episodes WHERE referral_date BETWEEN ? AND ? GROUP BY 1, 2",
-        period,
-    ):
+    days: dict[Any, dict[float, int]] = defaultdict(lambda: defaultdict(int))
+    cells: dict[Any, dict[tuple[str, int], _Acc]] = defaultdict(dict)
+    nps: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0])
+
+    def add_counts(pid: Any, n: int, evaluated: int, discharged: int) -> None:
         for key in (pid, _CLINIC):
             row = counts[key]
             row[0] += n
-            row[1] += evaluated
-            row[2] += discharged
-            if n_visits is not None:
-                visits[key][n_visits] += discharged
+            row[1] += int(evaluated)
+            row[2] += int(discharged)
 
-    # Days from referral to first visit, as a distribution per partner.
-    days: dict[Any, dict[float, int]] = defaultdict(lambda: defaultdict(int))
-    for pid, gap, n in db.execute(
-        "SELECT partner_id, julianday(first_visit_date) - julianday(referral_date), count(*)"
-        " FROM episodes WHERE referral_date BETWEEN ? AND ? AND first_visit_date IS NOT NULL"
-        " GROUP BY 1, 2",
-        period,
-    ):
-        days[pid][gap] += n
-        days[_CLINIC][gap] += n
+    def add_dist(target: dict[Any, dict[float, int]], pid: Any, value: float, n: int) -> None:
+        target[pid][value] += n
+        target[_CLINIC][value] += n
 
-    # Outcome pairs per scale, main (discharge score) and carried forward apart.
-    cells: dict[Any, dict[tuple[str, int], _Acc]] = defaultdict(dict)
-    for pid, scale, instrument, carried, n, s_in, s_out, s_imp, met, judged in db.execute(
-        "SELECT partner_id, scale, instrument, carried_forward, count(*), total(intake_score),"
-        " total(final_score), total(improvement), total(mcid_met), count(mcid_met)"
-        " FROM episode_outcomes WHERE referral_date BETWEEN ? AND ?"
-        " AND intake_score IS NOT NULL AND final_score IS NOT NULL GROUP BY 1, 2, 3, 4",
-        period,
-    ):
+    def add_outcome(pid: Any, scale: str, instrument: str, carried: int, n: int, s_in: float,
+                    s_out: float, s_imp: float, met: float, judged: int) -> None:
         if instrument in _NOT_OUTCOMES:
-            continue
+            return
         for key in (pid, _CLINIC):
             acc = cells[key].setdefault((scale, int(carried)), _Acc())
             acc.add(n, s_in, s_out, s_imp, int(met), judged)
 
-    # NPS by response date, attributed to the referrer of the answer's episode.
-    nps: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for pid, promoters, passives, detractors in db.execute(
-        "SELECT e.partner_id, total(n.score >= 9), total(n.score BETWEEN 7 AND 8),"
-        " total(n.score <= 6) FROM nps_responses n LEFT JOIN episodes e ON e.id = n.episode_id"
-        " WHERE n.date BETWEEN ? AND ? GROUP BY 1",
-        period,
-    ):
+    def add_nps(pid: Any, promoters: float, passives: float, detractors: float) -> None:
         for key in (pid, _CLINIC):
             row = nps[key]
             row[0] += int(promoters)
             row[1] += int(passives)
             row[2] += int(detractors)
+
+    # Whole months come from the monthly rollups (kept exact by triggers on every write); the
+    # partial months at either end of the period from the raw rows.
+    if months:
+        for pid, n, evaluated, discharged in db.execute(
+            "SELECT partner_key, sum(n), sum(evaluated), sum(discharged) FROM roll_episodes"
+            " WHERE month BETWEEN ? AND ? GROUP BY 1 HAVING sum(n) > 0", months,
+        ):
+            add_counts(pid or None, n, evaluated, discharged)
+        for table, target, column in (("roll_visits", visits, "visits"),
+                                      ("roll_days", days, "days")):
+            for pid, value, n in db.execute(
+                f"SELECT partner_key, {column}, sum(n) FROM {table}"
+                " WHERE month BETWEEN ? AND ? GROUP BY 1, 2 HAVING sum(n) > 0", months,
+            ):
+                add_dist(target, pid or None, value, n)
+        for row in db.execute(
+            "SELECT partner_key, scale, instrument, carried_forward, sum(n), sum(s_intake),"
+            " sum(s_final), sum(s_improvement), sum(met), sum(judged) FROM roll_outcomes"
+            " WHERE month BETWEEN ? AND ? GROUP BY 1, 2, 3, 4 HAVING sum(n) > 0", months,
+        ):
+            add_outcome(row[0] or None, *row[1:])
+        for pid, promoters, passives, detractors in db.execute(
+            "SELECT partner_key, sum(promoters), sum(passives), sum(detractors) FROM roll_nps"
+            " WHERE month BETWEEN ? AND ? GROUP BY 1", months,
+        ):
+            add_nps(pid or None, promoters, passives, detractors)
+    for edge in edges:
+        span = [edge[0].isoformat(), edge[1].isoformat()]
+        for pid, n, evaluated, discharged in db.execute(
+            "SELECT partner_id, count(*), sum(first_visit_date IS NOT NULL),"
+            " sum(status = 'discharged') FROM episodes WHERE referral_date BETWEEN ? AND ?"
+            " GROUP BY 1", span,
+        ):
+            add_counts(pid, n, evaluated, discharged)
+        for pid, value, n in db.execute(
+            "SELECT partner_id, visits, count(*) FROM episodes WHERE referral_date BETWEEN ? AND ?"
+            " AND status = 'discharged' AND visits IS NOT NULL GROUP BY 1, 2", span,
+        ):
+            add_dist(visits, pid, value, n)
+        for pid, value, n in db.execute(
+            "SELECT partner_id, CAST(julianday(first_visit_date) - julianday(referral_date)"
+            " AS INTEGER), count(*) FROM episodes WHERE referral_date BETWEEN ? AND ?"
+            " AND first_visit_date IS NOT NULL GROUP BY 1, 2", span,
+        ):
+            add_dist(days, pid, value, n)
+        for row in db.execute(
+            "SELECT partner_id, scale, instrument, carried_forward, count(*), total(intake_score),"
+            " total(final_score), total(improvement), total(mcid_met), count(mcid_met)"
+            " FROM episode_outcomes WHERE referral_date BETWEEN ? AND ?"
+            " AND intake_score IS NOT NULL AND final_score IS NOT NULL GROUP BY 1, 2, 3, 4", span,
+        ):
+            add_outcome(*row)
+        for pid, promoters, passives, detractors in db.execute(
+            "SELECT e.partner_id, total(n.score >= 9), total(n.score BETWEEN 7 AND 8),"
+            " total(n.score <= 6) FROM nps_responses n LEFT JOIN episodes e"
+            " ON e.id = n.episode_id WHERE n.date BETWEEN ? AND ? GROUP BY 1", span,
+        ):
+            add_nps(pid, promoters, passives, detractors)
+
+    info = {scale: _scale_info(scale, known)
+            for group in cells.values() for scale, _carried in group}
 
     def block(key: Any) -> dict[str, Any]:
         referrals, evaluated, discharged = counts.get(key, [0, 0, 0])
@@ -244,7 +302,7 @@ def scorecard(
             "conversion_rate": evaluated / referrals if referrals else None,
             "median_days_to_first_visit": median_days if evaluated >= min_n else None,
             "median_visits": median_visits if n_visits >= min_n else None,
-            "outcomes": _outcomes(cells.get(key, {}), known, min_n),
+            "outcomes": _outcomes(cells.get(key, {}), info, min_n),
             "nps": nps_block(tuple(n_nps) if n_nps else None, min_n),  # type: ignore[arg-type]
         }
 
