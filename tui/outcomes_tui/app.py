@@ -1,21 +1,140 @@
-"""Placeholder; replaced by the dashboard."""
+"""The Textual dashboard: wires screens, bindings and the theme. Nothing else lives here."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Any, ClassVar
 
+from rich.markup import escape
 from sqlite_utils import Database
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import WorkerState
+
+from outcomes.dates import today as local_today
+from outcomes.errors import OutcomesError
+
+from .commands import ScreenCommands
+from .database import Connections
+from .keymap import KeymapError, load_keymap
+
+DARK, LIGHT = "textual-dark", "textual-light"
+
+
+def plain_error(exc: BaseException) -> str:
+    """One sentence a user can act on: domain errors as they are, anything else named plainly."""
+    if isinstance(exc, OutcomesError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename or ''}".rstrip(": ")
+    return f"Something went wrong ({type(exc).__name__}: {exc}). Nothing was saved by this step."
+
+
+def _screen(module: str, name: str) -> Any:
+    import importlib
+
+    return getattr(importlib.import_module(f"outcomes_tui.screens.{module}"), name)()
+
+
+class OutcomesApp(App[None]):
+    """The therapist's daily workspace."""
+
+    TITLE = "outcomes"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    COMMAND_GROUP = "app"
+    MODES: ClassVar[dict[str, Any]] = {
+        # Imported when first shown, so start-up only loads the dashboard.
+        "dashboard": lambda: _screen("dashboard", "DashboardScreen"),
+        "partners": lambda: _screen("partners", "PartnersScreen"),
+        "episodes": lambda: _screen("episodes", "EpisodesScreen"),
+        "import": lambda: _screen("import_screen", "ImportScreen"),
+        "packets": lambda: _screen("packets", "PacketsScreen"),
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1,question_mark", "help", "Help", id="app.help",
+                tooltip="List every key of this screen"),
+        Binding("d,f2", "go('dashboard')", "Dashboard", id="app.dashboard",
+                tooltip="Open the dashboard (home)"),
+        Binding("p,f3", "go('partners')", "Partners", id="app.partners",
+                tooltip="Open the partner table"),
+        Binding("e,f4", "go('episodes')", "Patients", id="app.episodes",
+                tooltip="Find a patient's episode of care"),
+        Binding("s,f5", "survey", "Survey", id="app.survey",
+                tooltip="Enter a survey (outcome measure or NPS)"),
+        Binding("i,f6", "go('import')", "Import", id="app.import", show=False,
+                tooltip="Import a CSV file"),
+        Binding("k,f7", "go('packets')", "Packets", id="app.packets", show=False,
+                tooltip="Generate evidence packets for partners"),
+        Binding("ctrl+t", "toggle_theme", "Light/dark", id="app.theme", show=False,
+                tooltip="Switch between the light and the dark theme"),
+        Binding("q", "quit", "Quit", id="app.quit", show=False, tooltip="Leave the app"),
+    ]
+
+    def __init__(self, db_path: Path, today: date | None = None) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.today = today or local_today()
+        self.connections = Connections(self.db_path)
+        self.sub_title = self.db_path.name
+        self.theme = DARK
+
+    def db(self) -> Database:
+        """This thread's connection (call from workers only)."""
+        return self.connections.get()
+
+    def on_mount(self) -> None:
+        try:
+            keymap = load_keymap()
+        except KeymapError as exc:
+            self.notify(escape(str(exc)), title="Keymap", severity="warning")
+        else:
+            if keymap:
+                self.set_keymap(keymap)
+        self.switch_mode("dashboard")
+
+    def on_unmount(self) -> None:
+        self.connections.close_all()
+
+    def on_worker_state_changed(self, event: Any) -> None:
+        """Worker errors become one plain-words notification, never a traceback."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.show_error(event.worker.error)
+
+    def show_error(self, exc: BaseException) -> None:
+        self.notify(escape(plain_error(exc)), title="Could not finish", severity="error",
+                    timeout=10)
+
+    def action_go(self, mode: str) -> None:
+        if self.current_mode == mode:
+            # Already there: close pushed screens (a partner, a form) back to the mode's base.
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+        else:
+            self.switch_mode(mode)
+
+    def action_survey(self, episode_id: str | None = None) -> None:
+        from .screens.survey_entry import SurveyEntryScreen
+
+        self.push_screen(SurveyEntryScreen(episode_id))
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT if self.theme == DARK else DARK
+
+
+def make_app(db_path: Path | str, today: date | None = None) -> OutcomesApp:
+    """The app factory shared by the command line and the tests."""
+    return OutcomesApp(Path(db_path), today=today)
 
 
 def run(db: Database, path: Path) -> None:
-    from textual.app import App, ComposeResult
-    from textual.widgets import Footer, Header, Static
-
-    class Outcomes(App[None]):
-        def compose(self) -> ComposeResult:
-            yield Header()
-            n = db.execute("select count(*) from episodes").fetchone()[0]
-            yield Static(f"{n} episodes in {path}", markup=False)
-            yield Footer()
-
-    Outcomes().run()
+    """Open the dashboard on ``path`` (``db`` was opened and migrated by the command line)."""
+    db.close()
+    make_app(path).run()

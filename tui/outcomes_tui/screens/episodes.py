@@ -1,0 +1,168 @@
+"""Patients / episodes: find an episode by record number, name or id; see its referral,
+responses with scores, an outcome trajectory, NPS and letters sent."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from outcomes import views
+
+from ..messages import EpisodeLoaded, EpisodesFound
+from ..widgets.plot import Plot, Series
+
+LIMIT = 50
+
+
+class EpisodesScreen(Screen[None]):
+    CSS_PATH = "episodes.tcss"
+    COMMAND_GROUP = "patient"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_search", "Find", id="episodes.find",
+                tooltip="Find by record number, patient name or episode id"),
+        Binding("down,escape", "focus_table", "Results", show=False, id="episodes.to_table",
+                tooltip="Move from the search box into the results"),
+        Binding("s", "survey", "Enter survey", id="episodes.survey",
+                tooltip="Enter a survey for the selected episode"),
+        Binding("l", "letter", "Make letter", id="episodes.letter",
+                tooltip="Record a progress letter or discharge summary sent to the referrer"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.generation = 0
+        self.ids: list[str] = []
+        self.detail: views.EpisodeDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="Find a patient: record number, name or episode id…",
+                    id="search")
+        with Horizontal(id="body"):
+            yield DataTable(id="episodes", cursor_type="row", zebra_stripes=True,
+                            classes="panel")
+            with Vertical(id="detail", classes="panel") as detail:
+                detail.border_title = "Episode"
+                yield Static("Select an episode.", id="episode-info", markup=False)
+                yield DataTable(id="responses", cursor_type="row", show_cursor=False)
+                yield Plot("Outcome trajectory", id="trajectory")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#episodes", DataTable)
+        table.add_columns("Episode", "Record", "Patient", "Referred", "Status")
+        self.query_one("#responses", DataTable).add_columns("Date", "Measure", "Timepoint",
+                                                             "Score")
+        self.query_one("#search", Input).focus()
+        self.search("")
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self.search(event.value)
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self) -> None:
+        self.action_focus_table()
+
+    def search(self, text: str) -> None:
+        self.generation += 1
+        self.find(text, self.generation)
+
+    @work(thread=True, exclusive=True, group="episodes", exit_on_error=False)
+    def find(self, text: str, generation: int) -> None:
+        app: Any = self.app
+        self.post_message(EpisodesFound(views.find_episodes(app.db(), text, LIMIT), generation))
+
+    def on_episodes_found(self, message: EpisodesFound) -> None:
+        if message.generation != self.generation:
+            return
+        table = self.query_one("#episodes", DataTable)
+        self.ids = [r.id for r in message.rows]
+        with self.app.batch_update():
+            table.clear()
+            for r in message.rows:
+                table.add_row(Text(r.id), Text(r.record_number), Text(r.patient or ""),
+                              Text(r.referral_date), Text(r.status), key=r.id)
+        more = "+" if len(message.rows) == LIMIT else ""
+        table.border_title = f"Episodes ({len(message.rows)}{more}, newest first)"
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "episodes" and event.row_key.value:
+            self.load(str(event.row_key.value))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "episodes":
+            self.action_survey()
+
+    @work(thread=True, exclusive=True, group="episode", exit_on_error=False)
+    def load(self, episode_id: str) -> None:
+        app: Any = self.app
+        self.post_message(EpisodeLoaded(views.episode_detail(app.db(), episode_id)))
+
+    def on_episode_loaded(self, message: EpisodeLoaded) -> None:
+        d: views.EpisodeDetail = message.detail
+        self.detail = d
+        e = d.episode
+        info = Text.assemble(
+            (d.patient or "(no name)", "bold"), f" · {d.record_number} · episode {e['id']}\n",
+            f"Referred {e['referral_date']}", f" by {d.partner}" if d.partner else " (self)",
+            f" · {e['body_region']} {e['diagnosis'] or ''} · {e['status']}",
+            f" · {e['visits']} visits" if e.get("visits") is not None else "",
+        )
+        if d.letters:
+            info.append("\nSent: " + "; ".join(f"{x['date']} {x['kind'].replace('_', ' ')}"
+                                              f" to {x['partner']}" for x in d.letters))
+        for n in d.nps:
+            info.append(f"\nNPS {n['date']}: {n['score']}")
+            if n["comment"]:
+                info.append(f" “{n['comment']}”")
+        self.query_one("#episode-info", Static).update(info)
+        table = self.query_one("#responses", DataTable)
+        table.clear()
+        for r in d.responses:
+            score = ", ".join(f"{v:.1f}" for v in r.scores.values() if v is not None)
+            table.add_row(Text(r.date), Text(r.instrument), Text(r.timepoint),
+                          Text(score or (r.reason or "not scorable")))
+        scales = d.scales()
+        plot = self.query_one("#trajectory", Plot)
+        if scales:
+            points = d.trajectory(scales[0])
+            plot.set_data([Series([p[0][5:] for p in points], [p[1] for p in points],
+                                  scales[0], "line")], title=f"{scales[0]} over time")
+        else:
+            plot.set_data([], message="No scores yet")
+
+    def _selected(self) -> str | None:
+        table = self.query_one("#episodes", DataTable)
+        if 0 <= table.cursor_row < len(self.ids):
+            return self.ids[table.cursor_row]
+        return None
+
+    def action_survey(self) -> None:
+        episode_id = self._selected()
+        app: Any = self.app
+        app.action_survey(episode_id)
+
+    def action_letter(self) -> None:
+        d = self.detail
+        if d is None or d.episode.get("partner_id") is None:
+            self.notify("Select an episode that has a referring partner.", severity="warning")
+            return
+        from ..widgets.forms import CommunicationForm
+
+        self.app.push_screen(CommunicationForm(int(d.episode["partner_id"]), d.partner or "",
+                                               d.episode["id"]),
+                             lambda saved: self.load(d.episode["id"]) if saved else None)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_table(self) -> None:
+        self.query_one("#episodes", DataTable).focus()

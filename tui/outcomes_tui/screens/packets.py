@@ -1,0 +1,126 @@
+"""Evidence packets: choose partners and a period, generate (in a worker), see the files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.markup import escape
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Select, SelectionList, Static
+
+from outcomes import views
+from outcomes.dates import parse_date
+from outcomes.errors import OutcomesError
+
+from ..messages import PacketsGenerated, PartnerChoicesLoaded
+from ..packet_jobs import default_out_dir, default_period
+
+ACTIVE = ("active", "growing", "mature")
+
+
+class PacketsScreen(Screen[None]):
+    CSS_PATH = "packets.tcss"
+    COMMAND_GROUP = "packet"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+g", "generate", "Generate", id="packets.generate",
+                tooltip="Generate a packet for every ticked partner"),
+        Binding("ctrl+a", "select_active", "Tick active", id="packets.select_active",
+                tooltip="Tick every active, growing or mature partner"),
+        Binding("ctrl+u", "select_none", "Untick all", id="packets.select_none",
+                tooltip="Untick every partner"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        app: Any = self.app
+        start, end = default_period(app.today)
+        yield Header()
+        with Horizontal(id="body"):
+            partners: SelectionList[int] = SelectionList(id="partners", classes="panel")
+            partners.border_title = "Partners (space ticks)"
+            yield partners
+            with Vertical(id="options", classes="panel") as options:
+                options.border_title = "Packet"
+                yield Label("Referred from", classes="muted")
+                yield Input(start.isoformat(), id="from")
+                yield Label("to", classes="muted")
+                yield Input(end.isoformat(), id="to")
+                yield Label("Format", classes="muted")
+                yield Select([("PDF", "pdf"), ("HTML", "html"), ("Markdown", "md")],
+                             value="pdf", allow_blank=False, id="format")
+                yield Label("Folder", classes="muted")
+                yield Input("~/outcomes-packets", id="folder")
+                yield Static("", id="result", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(SelectionList).focus()
+        self.load_choices()
+
+    @work(thread=True, exclusive=True, group="packet-partners", exit_on_error=False)
+    def load_choices(self) -> None:
+        app: Any = self.app
+        self.post_message(PartnerChoicesLoaded(views.partner_choices(app.db())))
+
+    def on_partner_choices_loaded(self, message: PartnerChoicesLoaded) -> None:
+        selection = self.query_one(SelectionList)
+        selection.clear_options()
+        selection.add_options([
+            (Text(f"{name}  ({stage})"), pid, False) for pid, name, stage in message.choices
+        ])
+        self.stages = {pid: stage for pid, _, stage in message.choices}
+
+    def action_select_active(self) -> None:
+        selection: SelectionList[int] = self.query_one(SelectionList)
+        for pid, stage in getattr(self, "stages", {}).items():
+            if stage in ACTIVE:
+                selection.select(pid)
+
+    def action_select_none(self) -> None:
+        self.query_one(SelectionList).deselect_all()
+
+    def action_generate(self) -> None:
+        app: Any = self.app
+        result = self.query_one("#result", Static)
+        ids = list(self.query_one(SelectionList).selected)
+        if not ids:
+            result.update("Tick at least one partner (space), or ctrl+a for all active ones.")
+            return
+        try:
+            start = parse_date(self.query_one("#from", Input).value, field="from",
+                               reference=app.today)
+            end = parse_date(self.query_one("#to", Input).value, field="to",
+                             reference=app.today)
+        except OutcomesError as exc:
+            result.update(str(exc))
+            return
+        if start > end:
+            result.update("The period must start before it ends.")
+            return
+        folder = Path(self.query_one("#folder", Input).value.strip() or default_out_dir())
+        folder = folder.expanduser()
+        fmt = str(self.query_one("#format", Select).value)
+        result.update(f"Making {len(ids)} packet(s)…")
+        self.generate(ids, start, end, folder, fmt)
+
+    @work(thread=True, exclusive=True, group="packets", exit_on_error=False)
+    def generate(self, ids: list[int], start: Any, end: Any, folder: Path, fmt: str) -> None:
+        from ..packet_jobs import make_packets
+
+        app: Any = self.app
+        written, failed = make_packets(app.db(), ids, start, end, folder, app.today, fmt)
+        self.post_message(PacketsGenerated(written, failed))
+
+    def on_packets_generated(self, message: PacketsGenerated) -> None:
+        lines = [f"Wrote {len(message.written)} packet(s):"]
+        lines += [f"  {p}" for p in message.written]
+        if message.failed:
+            lines.append(f"{len(message.failed)} could not be made:")
+            lines += [f"  {f}" for f in message.failed]
+        self.query_one("#result", Static).update("\n".join(lines))
+        self.app.notify(escape(lines[0]), title="Packets")

@@ -1,0 +1,241 @@
+"""One partner: contact, stage, scorecard, charts, touchpoints, referrals in and out, updates."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.markup import escape
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from outcomes import views
+
+from ..messages import PartnerLoaded, RecordSaved
+from ..widgets.plot import Plot, Series
+
+
+def _num(value: Any, fmt: str = "{:.1f}") -> str:
+    return "—" if value is None else fmt.format(value)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _table(columns: list[str], rows: list[list[Any]]) -> list[Any]:
+    return [columns, rows]
+
+
+class PartnerDetailScreen(Screen[None]):
+    CSS_PATH = "partner_detail.tcss"
+    COMMAND_GROUP = "partner"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="partner.back", tooltip="Back to the previous screen"),
+        Binding("t", "log_touchpoint", "Log touchpoint", id="partner.log_touchpoint",
+                tooltip="Log a call, visit, letter, gift or meal"),
+        Binding("o", "log_outbound", "Log outbound", id="partner.log_outbound",
+                tooltip="Log a patient the clinic referred to this partner (rationale required)"),
+        Binding("u", "log_update", "Log update sent", id="partner.log_update",
+                tooltip="Record a progress update, discharge summary or letter sent"),
+        Binding("ctrl+e", "edit", "Edit", id="partner.edit",
+                tooltip="Edit contact details, stage and notes"),
+        Binding("k", "packet", "Make packet", id="partner.packet",
+                tooltip="Generate this partner's evidence packet (last 12 months)"),
+    ]
+
+    def __init__(self, partner_id: int) -> None:
+        super().__init__()
+        self.partner_id = partner_id
+        self.partner: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading…", id="contact", classes="panel", markup=False)
+        with TabbedContent(id="tabs"):
+            with TabPane("Overview", id="tab-overview"), VerticalScroll():
+                yield DataTable(id="scorecard", cursor_type="row", show_cursor=False)
+                with Horizontal(id="charts"):
+                    yield Plot("Referrals per month", id="chart-referrals")
+                    yield Plot("Improvement: partner | clinic", id="chart-outcomes")
+            with TabPane("Touchpoints", id="tab-touchpoints"):
+                yield DataTable(id="touchpoints", cursor_type="row", zebra_stripes=True)
+            with TabPane("Referrals in", id="tab-in"):
+                yield DataTable(id="referrals-in", cursor_type="row", zebra_stripes=True)
+            with TabPane("Referrals out", id="tab-out"):
+                yield DataTable(id="referrals-out", cursor_type="row", zebra_stripes=True)
+            with TabPane("Updates sent", id="tab-comms"):
+                yield DataTable(id="communications", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="partner", exit_on_error=False)
+    def load(self) -> None:
+        app: Any = self.app
+        db = app.db()
+        detail = views.partner_detail(db, self.partner_id, app.today)
+        card = None
+        try:
+            from outcomes.scorecard import default_period, scorecard
+        except ImportError:
+            pass
+        else:
+            start, end = default_period(app.today)
+            card = scorecard(db, start, end, partner_ids=[self.partner_id])
+        self.post_message(PartnerLoaded(detail, card))
+
+    def on_partner_loaded(self, message: PartnerLoaded) -> None:
+        d: views.PartnerDetail = message.detail
+        p = d.partner
+        self.partner = p
+        self.sub_title = p["name"]
+        contact = " · ".join(x for x in (p.get("phone") and f"phone {p['phone']}",
+                                          p.get("fax") and f"fax {p['fax']}",
+                                          p.get("email"), p.get("address"), p.get("city"))
+                             if x)
+        header = Text.assemble(
+            (p["name"], "bold"), f"  {p['kind']}",
+            f" · {p['organization']}" if p.get("organization") else "",
+            f" · NPI {p['npi']}" if p.get("npi") else " · no NPI",
+            "\n", ("Stage ", "dim"), p["stage"],
+            (" (your choice)" if p.get("stage_source") == "user" else " (suggested)", "dim"),
+            ("  Referrals ", "dim"), f"{d.referrals_in_total} in / {d.referrals_out_total} out",
+            ("  NPS ", "dim"),
+            "—" if d.nps.score is None else f"{d.nps.score:+.0f} (n={d.nps.n})",
+            "\n", (contact or "no contact details on file", "dim"),
+        )
+        if p.get("notes"):
+            header.append(f"\nNotes: {p['notes']}", style="italic")
+        self.query_one("#contact", Static).update(header)
+        self._fill_scorecard(d, message.scorecard)
+        self.query_one("#chart-referrals", Plot).set_data(
+            [Series([k for k, _ in d.per_month], [float(n) for _, n in d.per_month])]
+        )
+        scales = [o for o in d.outcomes if o.mean_improvement is not None]
+        self.query_one("#chart-outcomes", Plot).set_data(
+            [
+                Series([o.scale for o in scales], [o.mean_improvement or 0.0 for o in scales],
+                       p["name"]),
+                Series([o.scale for o in scales],
+                       [o.clinic_mean_improvement or 0.0 for o in scales], "clinic"),
+            ],
+            message="No outcomes in the last 12 months",
+        )
+        self._fill("#touchpoints", ["Date", "Method", "Who", "Summary", "$", "Follow-up"],
+                   [[t["date"], t["method"], t["who"] or "", t["summary"],
+                     "" if t["amount"] is None else f"{t['amount']:.2f}",
+                     t["next_follow_up"] or ""] for t in d.touchpoints])
+        self._fill("#referrals-in", ["Episode", "Referred", "Region", "Diagnosis", "Status",
+                                     "Discharged"],
+                   [[r["id"], r["referral_date"], r["body_region"], r["diagnosis"] or "",
+                     r["status"], r["discharge_date"] or ""] for r in d.referrals_in])
+        self._fill("#referrals-out", ["Date", "Episode", "Rationale"],
+                   [[r["date"], r["episode_id"] or "", r["reason"]] for r in d.referrals_out])
+        self._fill("#communications", ["Date", "What", "Channel", "Episode", "Note"],
+                   [[c["date"], c["kind"], c["channel"], c["episode_id"] or "", c["note"] or ""]
+                    for c in d.communications])
+
+    def _fill(self, selector: str, columns: list[str], rows: list[list[Any]]) -> None:
+        table = self.query_one(selector, DataTable)
+        table.clear(columns=True)
+        table.add_columns(*columns)
+        for row in rows:
+            table.add_row(*[Text(str(v)) for v in row])
+        if not rows:
+            table.add_row(*([Text("none yet", style="dim")] + [Text("")] * (len(columns) - 1)))
+
+    def _fill_scorecard(self, d: views.PartnerDetail, card: dict[str, Any] | None) -> None:
+        rows: list[list[str]] = []
+        if card is not None and card.get("partners"):
+            mine = card["partners"][0]
+            clinic = card["clinic"]
+            rows.append(["Referrals (12 mo)", str(mine["referrals"]), str(clinic["referrals"])])
+            rows.append(["Conversion", _pct(mine.get("conversion_rate")),
+                         _pct(clinic.get("conversion_rate"))])
+            rows.append(["Median days to first visit",
+                         _num(mine.get("median_days_to_first_visit"), "{:.0f}"),
+                         _num(clinic.get("median_days_to_first_visit"), "{:.0f}")])
+            rows.append(["Median visits", _num(mine.get("median_visits"), "{:.0f}"),
+                         _num(clinic.get("median_visits"), "{:.0f}")])
+            for scale, block in sorted((mine.get("outcomes") or {}).items()):
+                other = (clinic.get("outcomes") or {}).get(scale, {})
+                rows.append([f"{scale}: reached MCID", self._mcid(block), self._mcid(other)])
+        else:
+            for o in d.outcomes:
+                rows.append([f"{o.scale}: reached MCID",
+                             f"{_pct(o.mcid.rate)} (n={o.n})",
+                             f"{_pct(o.clinic_mcid.rate)} (n={o.clinic_n})"])
+        rows.append(["NPS (12 mo)",
+                     "—" if d.nps.score is None else f"{d.nps.score:+.0f} (n={d.nps.n})", ""])
+        table = self.query_one("#scorecard", DataTable)
+        table.clear(columns=True)
+        table.add_columns("Last 12 months", "This partner", "Clinic")
+        for row in rows:
+            table.add_row(*[Text(v) for v in row])
+
+    @staticmethod
+    def _mcid(block: dict[str, Any]) -> str:
+        if not block or block.get("mcid_rate") is None:
+            n = block.get("n", 0) if block else 0
+            return f"— (n={n})"
+        ci = block.get("mcid_rate_ci95")
+        ci_text = f" [{ci[0]:.0%}–{ci[1]:.0%}]" if ci else ""
+        return f"{block['mcid_rate']:.0%}{ci_text} (n={block['n']})"
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def _partner_name(self) -> str:
+        return self.partner["name"] if self.partner else ""
+
+    def action_log_touchpoint(self) -> None:
+        from ..widgets.forms import TouchpointForm
+
+        self.app.push_screen(TouchpointForm(self.partner_id, self._partner_name()), self._after)
+
+    def action_log_outbound(self) -> None:
+        from ..widgets.forms import OutboundForm
+
+        self.app.push_screen(OutboundForm(self.partner_id, self._partner_name()), self._after)
+
+    def action_log_update(self) -> None:
+        from ..widgets.forms import CommunicationForm
+
+        self.app.push_screen(CommunicationForm(self.partner_id, self._partner_name()), self._after)
+
+    def action_edit(self) -> None:
+        if self.partner is None:
+            return
+        from ..widgets.forms import PartnerEditForm
+
+        self.app.push_screen(PartnerEditForm(self.partner), self._after)
+
+    def _after(self, saved: bool | None) -> None:
+        if saved:
+            self.load()
+
+    def action_packet(self) -> None:
+        self.notify(f"Making the packet for {escape(self._partner_name())}…")
+        self.make_packet()
+
+    @work(thread=True, exclusive=True, group="packets", exit_on_error=False)
+    def make_packet(self) -> None:
+        from ..packet_jobs import default_out_dir, make_packets
+
+        app: Any = self.app
+        written, failed = make_packets(app.db(), [self.partner_id], None, None,
+                                       default_out_dir(), app.today)
+        self.post_message(RecordSaved(
+            f"Packet written to {written[0]}" if written else f"No packet: {'; '.join(failed)}"
+        ))
+
+    def on_record_saved(self, message: RecordSaved) -> None:
+        self.notify(escape(message.text), title="Packet", timeout=10)

@@ -1,0 +1,1 @@
+"""Reusable widgets: the chart, the survey item grid, modal forms."""
