@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, catalog, outcome_summary, responses, settings
+from . import audit, catalog, outcome_summary, responses, settings, vocab
 from .clock import now_iso
 from .dates import today as local_today
 from .db import transaction
@@ -29,10 +29,7 @@ from .partners import save_partner
 
 DEMO_KEY = "x_demo"
 
-REGION_INSTRUMENT = {
-    "low back": "odi", "neck": "ndi", "shoulder": "quickdash", "elbow": "quickdash",
-    "wrist/hand": "quickdash", "hip": "hoos_jr", "knee": "koos_jr", "ankle/foot": "lefs",
-}
+REGION_INSTRUMENT = vocab.DEFAULT_INSTRUMENT_BY_REGION
 REGION_DIAGNOSES = {
     "low back": ["M54.50", "M51.26", "M48.061", "S33.5XXA"],
     "neck": ["M54.2", "M50.20", "S13.4XXA"],

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from . import vocab
 from .stats import Nps
 
 RECENT_DAYS = 90
@@ -539,12 +540,14 @@ def episode_detail(db: Database, episode_id: str) -> EpisodeDetail:
 
 
 def next_timepoint(detail: EpisodeDetail, instrument: str) -> str:
-    """The timepoint a new response most likely is: intake first; then discharge once the
-    episode is discharged (and has none); otherwise progress."""
+    """The timepoint a new response most likely is: intake first; after a discharge response,
+    follow-up; discharge once the episode is discharged; otherwise progress."""
     taken = {r.timepoint for r in detail.responses if r.instrument == instrument}
     if "intake" not in taken:
         return "intake"
-    if detail.episode.get("status") == "discharged" and "discharge" not in taken:
+    if "discharge" in taken:
+        return "follow_up"
+    if detail.episode.get("status") == "discharged":
         return "discharge"
     return "progress"
 
@@ -558,11 +561,7 @@ def default_instrument(detail: EpisodeDetail, region_default: dict[str, str]) ->
     return region_default.get(str(detail.episode.get("body_region")))
 
 
-REGION_INSTRUMENT: dict[str, str] = {
-    "low back": "odi", "neck": "ndi", "shoulder": "quickdash", "elbow": "quickdash",
-    "wrist/hand": "quickdash", "hip": "hoos_jr", "knee": "koos_jr", "ankle/foot": "lefs",
-}
-"""The usual instrument per body region, used when an episode has none chosen."""
+REGION_INSTRUMENT = vocab.DEFAULT_INSTRUMENT_BY_REGION
 
 
 __all__ = [

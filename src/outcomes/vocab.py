@@ -176,3 +176,11 @@ DISCHARGE_REASONS = Vocabulary(
         "other": (),
     },
 )
+
+
+# The instrument a clinic usually gives for each body region (the default in survey entry and
+# in the demo). Generic instruments (NPRS, PSFS, PROMIS-10) fit every region and are chosen by hand.
+DEFAULT_INSTRUMENT_BY_REGION: dict[str, str] = {
+    "low back": "odi", "neck": "ndi", "shoulder": "quickdash", "elbow": "quickdash",
+    "wrist/hand": "quickdash", "hip": "hoos_jr", "knee": "koos_jr", "ankle/foot": "lefs",
+}
