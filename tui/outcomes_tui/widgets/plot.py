@@ -108,7 +108,8 @@ class Plot(Widget):
                 signal = fig.signal(xs, list(series.y), marker=marks[index])
                 signal.lines(True)
             else:
-                signal = fig.bar(xs, list(series.y), marker=marks[index])
+                # Narrow bars so neighbouring months stay apart.
+                signal = fig.bar(xs, list(series.y), marker=marks[index], width=0.6)
             fig.draw(signal)
         if labels:
             step = max(1, (len(labels) * 8) // max(width - 8, 8) + 1)
