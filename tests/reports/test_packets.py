@@ -204,12 +204,3 @@ def test_make_all_only_active_partners_with_referrals(db: Database, clinic: dict
     made = make_all(db, tmp_path / "out", START, END, today=TODAY, fmt="md")
     assert [m.path.name for m in made] == [f"packet-{clinic['a']}-dr-ada-stone.md"]
     assert "Dr. Ada Stone" in made[0].path.read_text()
-
-
-def test_one_packet_is_fast(demo_db: Database, tmp_path: Path) -> None:
-    import time
-
-    make_packet(demo_db, 1, tmp_path / "warm.pdf", DEMO_START, DEMO_TODAY, today=DEMO_TODAY)
-    start = time.perf_counter()
-    make_packet(demo_db, 1, tmp_path / "p.pdf", DEMO_START, DEMO_TODAY, today=DEMO_TODAY)
-    assert time.perf_counter() - start < 1.0
