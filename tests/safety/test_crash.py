@@ -117,3 +117,29 @@ def test_survey_saves_killed_at_random_points_stay_consistent(demo_db_path: Path
         stored = sorted(db.execute(
             "SELECT * FROM episode_outcomes WHERE episode_id = ?", [episode_id]))
         assert stored == sorted(summarise(episode, responses))
+
+
+@pytest.mark.slow
+def test_packets_killed_at_random_points_leave_no_half_file(demo_db_path: Path,
+                                                            tmp_path: Path) -> None:
+    out = tmp_path / "packets"
+    rng = random.Random(3)
+    for _ in range(KILLS):
+        child = subprocess.Popen(
+            outcomes_cmd("--db", str(demo_db_path), "packets", "--all", "--out", str(out)),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.4, 2.5))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        conn = check_integrity(demo_db_path)
+        logged = {r[0] for r in conn.execute(
+            "SELECT partner_id FROM communications WHERE kind = 'packet'")}
+        conn.close()
+        files = sorted(out.glob("*.pdf")) if out.exists() else []
+        for pdf in files:  # every packet on disk is whole
+            data = pdf.read_bytes()
+            assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF"), pdf
+        # A packet logged as sent always has its file (the file is written first).
+        assert logged <= {int(pdf.name.split("-")[1]) for pdf in files}
+    leftovers = list(out.glob(".*.part")) if out.exists() else []
+    assert len(leftovers) <= KILLS  # at most the one being written at each kill
