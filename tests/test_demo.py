@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlite_utils import Database
-from tests.conftest import DEMO_TODAY
 
 from outcomes.db import open_db
 from outcomes.demo import build_demo, is_demo
+from tests.conftest import DEMO_TODAY
 
 
 def referrals_between(db: Database, name: str, start: date, end: date) -> int:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
-from tests.conftest import DEMO_TODAY
 
 from outcomes.csvfile import CsvError
 from outcomes.errors import ValidationError
 from outcomes.exporter import export_text
 from outcomes.import_kinds import KINDS
 from outcomes.importer import ImportFailed, run_import
+from tests.conftest import DEMO_TODAY
 
 PARTNERS = """name,npi,kind,organization,phone,state,zip
 Dr. Ada Lovelace,1234567893,PCP,Analytical Family Medicine,(503) 555-0100,OR,97201

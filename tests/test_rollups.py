@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from outcomes.scorecard import scorecard, split_period
 from outcomes.schema import ROLLUP_BACKFILL
+from outcomes.scorecard import scorecard, split_period
 from tests.conftest import DEMO_TODAY
 
 # Each rollup table, and where its summed columns start (rows whose sums are all 0 are empty).

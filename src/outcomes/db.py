@@ -45,7 +45,9 @@ def _inspect_existing(path: Path) -> tuple[int, int, bool]:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{path} cannot be read as a database ({exc}); it may be damaged.") from exc
+        raise DatabaseError(
+            f"{path} cannot be read as a database ({exc}); it may be damaged."
+        ) from exc
     return (app_id, version, tables > 0)
 
 
@@ -103,7 +105,7 @@ def connect(path: Path) -> Database:
 
 
 def open_db(path: Path | str, *, migrate: bool = True) -> Database:
-    """Open (creating if needed) the outcomes database at ``path`` and bring its schema up to date."""
+    """Open (creating if needed) the outcomes database at ``path``; bring its schema up to date."""
     path = Path(path).expanduser()
     check_file(path)
     is_new = not path.exists() or path.stat().st_size == 0

@@ -187,7 +187,8 @@ CREATE TABLE nps_responses (
     comment TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL
 );
-CREATE UNIQUE INDEX nps_natural_key ON nps_responses(coalesce(episode_id, ''), date, score, comment);
+CREATE UNIQUE INDEX nps_natural_key
+    ON nps_responses(coalesce(episode_id, ''), date, score, comment);
 CREATE INDEX nps_date ON nps_responses(date);
 CREATE INDEX nps_episode ON nps_responses(episode_id);
 

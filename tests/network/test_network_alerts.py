@@ -8,6 +8,10 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
+
+from outcomes.alerts import compute_alerts, decline_test
+from outcomes.db import open_db
+from outcomes.network import binomial_cdf
 from tests.network.helpers import (
     TODAY,
     add_comm,
@@ -16,10 +20,6 @@ from tests.network.helpers import (
     add_touch,
     steady,
 )
-
-from outcomes.alerts import compute_alerts, decline_test
-from outcomes.db import open_db
-from outcomes.network import binomial_cdf
 
 
 def kinds_for(alerts: list, partner_id: int | None = None) -> list[str]:

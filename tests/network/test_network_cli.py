@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.cli_helpers import run_cli
 
 from outcomes.db import open_db
+from tests.cli_helpers import run_cli
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
-from tests.network.helpers import make_npi
 
 from outcomes.errors import ValidationError
 from outcomes.prospects import import_prospects, nucc_kinds, parse_nucc_kinds
+from tests.network.helpers import make_npi
 
 
 def nppes_header() -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlite_utils import Database
-from tests.network.helpers import TODAY, add_partner, add_referral, add_touch, steady
 
 from outcomes.network import (
     Activity,
@@ -16,6 +15,7 @@ from outcomes.network import (
     suggest_stage,
     update_partner,
 )
+from tests.network.helpers import TODAY, add_partner, add_referral, add_touch, steady
 
 
 def act(**kw: object) -> Activity:

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
-from tests.conftest import DEMO_TODAY
 
 from outcomes.errors import OutcomesError
 from outcomes.import_kinds import KINDS
 from outcomes.importer import run_import
 from outcomes.instruments import load_file
+from tests.conftest import DEMO_TODAY
 
 FUZZ = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
