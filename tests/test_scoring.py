@@ -46,7 +46,7 @@ WORKED = [
     ("psfs", [3, 5, 7], "psfs", 5.0, 15.0),
     ("psfs", [4], "psfs", 4.0, 4.0),
     ("psfs", [2, None, 4], "psfs", 3.0, 6.0),
-    # KOOS JR: raw 7 -> 68.284 (HSS table; same value stored by an independent public app).
+    # KOOS JR: raw 7 -> 68.284 (HSS table; Stanford CHOIR KoosJRScoreTable[7]).
     ("koos_jr", [1] * 7, "koos_jr", 68.284, 7.0),
     # HOOS JR: raw 6 -> 70.426 (HSS table; independent app) and raw 11 -> 55.985
     # (paciowg/sample-data-fsh HOOSJRExample1: items 2,2,2,3,1,1).
@@ -80,7 +80,11 @@ def test_worked_examples(instrument_id, answers, scale_id, expected, raw):
 
 # --- full lookup tables, literal values ---------------------------------------------------
 # Each list is raw sum 0..max (KOOS/HOOS) or 4..20 (PROMIS). If a TOML value is mistyped,
-# these fail. Sources: see lookup_source in the TOML files and the report.
+# these fail. Sources: see lookup_source in the TOML files.
+# KOOS JR (29 rows) and HOOS JR (25 rows): every row equals, to 3 decimals, the tables in the
+# Stanford CHOIR registry (chamtrain/choir-d, src/main/java/edu/stanford/registry/server/shc/
+# totaljoint/TotalJointSurveyService.java, KoosJRScoreTable / HoosJRScoreTable) and in
+# independent public web apps that embed the HSS table.
 
 KOOS_JR = [
     100.000,
@@ -431,3 +435,37 @@ def test_band_lookup():
     assert scale("odi").band(21) == "Moderate disability"
     assert scale("ndi").band(70) == "Complete disability"
     assert scale("lefs").band(40) is None
+
+
+# --- cited thresholds that reports rely on ---------------------------------------------------
+
+
+def test_nprs_mcid_and_mdc_are_two_points_from_childs_2005():
+    # Childs et al. Spine 2005: MCID 2.2 (1 week) / 1.5 (4 weeks), SEM 1.02 -> MDC 2 points.
+    nprs = scale("nprs")
+    assert nprs.mcid is not None and nprs.mdc is not None
+    assert (nprs.mcid.value, nprs.mcid.unit) == (2.0, "points")
+    assert (nprs.mdc.value, nprs.mdc.unit) == (2.0, "points")
+    assert "Childs" in nprs.mcid.source and "Childs" in nprs.mdc.source
+    assert mcid_reached(nprs, 7, 5) and not mcid_reached(nprs, 7, 6)
+
+
+def test_psfs_mcid_is_abbott_schmitt_medium_change():
+    psfs = scale("psfs")
+    assert psfs.mcid is not None
+    assert (psfs.mcid.value, psfs.mcid.unit) == (2.3, "points")
+    assert "Abbott" in psfs.mcid.source
+
+
+@pytest.mark.parametrize("scale_id", ["quickdash_work", "quickdash_sports"])
+def test_quickdash_modules_have_no_mcid(scale_id):
+    # No published MCID for the optional modules: the QuickDASH value must not leak into them.
+    assert scale(scale_id).mcid is None
+    assert mcid_reached(scale(scale_id), 100, 0) is False
+
+
+@pytest.mark.parametrize("scale_id", ["koos_jr", "hoos_jr"])
+def test_jr_tables_are_marked_verified(scale_id):
+    s = scale(scale_id)
+    assert s.lookup_source is not None and "chamtrain/choir-d" in s.lookup_source
+    assert "could not" not in s.lookup_source.lower()

@@ -11,21 +11,26 @@ from . import audit
 from .db import transaction
 from .errors import ValidationError
 
-# CMS non-monetary compensation limit (42 CFR 411.357(k)), adjusted yearly for inflation.
-# CY 2025: $519 (CMS, "CPI-U Updates", Physician Self-Referral, published for CY 2025).
-# CMS's CPI-U Updates page (cms.gov/medicare/regulations-guidance/physician-self-referral/
-# cpi-u-updates) lists CY 2023 $489 and CY 2024 $507; the figure moves with CPI-U to the
-# preceding September 30, so CY 2026 needs the January 2026 update from that page. When the
-# year checked differs from spend_limit_year, the app says so next to every spend warning.
-# Update this default each January, or set it per clinic: outcomes settings set spend_limit 519
+# CMS non-monetary compensation limit (42 CFR 411.357(k)), adjusted each calendar year by the
+# CPI-U change for the 12 months ending the preceding September 30 (CMS "CPI-U Updates" page,
+# cms.gov/medicare/regulations-guidance/physician-self-referral/cpi-u-updates: CY 2023 $489,
+# CY 2024 $507).
+# CY 2026: $535, reported by two health-law sources citing the CMS update: a Hall Render blog
+# post as reported by Becker's ASC Review ("A 2026 Stark law update goes into effect") and
+# Horty Springer (hortyspringer.com, 2026-01-08, "Nonmonetary Compensation - New Limit
+# $535/year"). The copy of the CMS page consulted only went up to CY 2024; CY 2025 ($519, the
+# previous default) was not confirmed from any source.
+# When the year checked differs from spend_limit_year, the app says so next to every spend
+# warning. Update this default each January, or set it per clinic:
+#   outcomes settings set spend_limit 535 ; outcomes settings set spend_limit_year 2026
 DEFAULTS: dict[str, Any] = {
     "clinic_name": "Your Clinic",
     "clinic_contact": "",
     "min_n": 5,
-    "spend_limit": 519.0,
-    "spend_limit_year": 2025,
+    "spend_limit": 535.0,
+    "spend_limit_year": 2026,
     "spend_limit_source": "CMS Physician Self-Referral, non-monetary compensation limit, "
-    "CY 2025 ($519), 42 CFR 411.357(k)",
+    "CY 2026 ($535), 42 CFR 411.357(k)",
     "spend_warn_fraction": 0.8,
     "cadence_days": {
         "prospect": 60,
