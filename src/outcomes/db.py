@@ -122,9 +122,20 @@ def open_db(path: Path | str, *, migrate: bool = True) -> Database:
         db.execute("PRAGMA synchronous = NORMAL")
         if migrate:
             apply_migrations(db)
+            if not db["sqlite_stat1"].exists():
+                refresh_statistics(db)
     except sqlite3.OperationalError as exc:
         raise DatabaseError(f"Cannot open {path}: {exc}.") from exc
     return db
+
+
+def refresh_statistics(db: Database) -> None:
+    """Let SQLite's planner know the shape of the data (ANALYZE on a sample; a few ms).
+
+    Without statistics the planner reads a year of episodes through the date index instead of
+    the covering (partner, date) index: ten times slower on a large clinic."""
+    db.execute("PRAGMA analysis_limit = 1000")
+    db.execute("ANALYZE")
 
 
 def schema_version(db: Database) -> int:

@@ -271,6 +271,9 @@ def build_demo(db: Database, *, seed: int = 7, today: date | None = None) -> dic
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", comms)
         outcome_summary.refresh(db)
         audit.log(db, "demo", "all", seed=seed, **counts)
+    from .db import refresh_statistics
+
+    refresh_statistics(db)
     return counts
 
 

@@ -99,6 +99,10 @@ def import_(
     with progress_bar(f"Importing {kind.value}") as progress:
         report = run_import(db, kind.value, file, dry_run=dry_run, skip_invalid=skip_invalid,
                             progress=progress)
+    if report.written:
+        from ..db import refresh_statistics
+
+        refresh_statistics(db)
     if json_out:
         typer.echo(json.dumps({
             "kind": report.kind, "file": report.file, "rows": report.rows,
