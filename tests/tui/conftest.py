@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import DEMO_TODAY
 from textual.pilot import Pilot
 
 from outcomes_tui.app import OutcomesApp, make_app
+from tests.conftest import DEMO_TODAY
 
 Body = Callable[[Pilot[Any]], Awaitable[None]]
 

@@ -130,3 +130,38 @@ def test_every_screen_opens_at_100x30_without_errors(app, drive, settle):
                         "DashboardScreen"]
 
     drive(app, body)
+
+
+def test_l_makes_a_letter_for_the_selected_episode_and_logs_it(app, drive, settle, demo_db_path,
+                                                               tmp_path):
+    from textual.widgets import Input
+
+    from outcomes_tui.widgets.forms import LetterForm
+
+    out = tmp_path / "hale-letter.md"
+
+    async def body(pilot):
+        await pilot.press("f4")
+        await settle(pilot)
+        for key in ["E", "0", "0", "0", "0", "1", "enter"]:
+            await pilot.press(key)
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        form = pilot.app.screen
+        assert isinstance(form, LetterForm)
+        assert str(form.query_one("#letter-path", Input).value).endswith(".pdf")
+        form.query_one("#letter-path", Input).value = str(out)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, LetterForm)
+
+    drive(app, body)
+    assert out.exists() and (out.stat().st_mode & 0o777) == 0o600
+    text = out.read_text(encoding="utf-8")
+    assert "E00001" in text and "Dr. Margaret Hale" in text
+    with sqlite3.connect(demo_db_path) as conn:
+        rows = conn.execute(
+            "SELECT kind, date FROM communications WHERE episode_id = 'E00001' AND note LIKE ?",
+            ["%(md)"]).fetchall()
+    assert rows == [("discharge_summary", "2026-11-22")]

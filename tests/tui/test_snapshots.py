@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import DEMO_TODAY
 
 from outcomes_tui.app import make_app
 from outcomes_tui.screens.partner_detail import PartnerDetailScreen
+from tests.conftest import DEMO_TODAY
 
 SIZE = (100, 30)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.markup import escape
-from sqlite_utils import Database
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import WorkerState
@@ -18,6 +18,9 @@ from outcomes.errors import OutcomesError
 from .commands import ScreenCommands
 from .database import Connections
 from .keymap import KeymapError, load_keymap
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 DARK, LIGHT = "textual-dark", "textual-light"
 
@@ -81,8 +84,13 @@ class OutcomesApp(App[None]):
         self.theme = DARK
 
     def db(self) -> Database:
-        """This thread's connection (call from workers only)."""
+        """This thread's sqlite-utils connection, for writes and the core's reports (call from
+        workers only)."""
         return self.connections.get()
+
+    def reader(self) -> sqlite3.Connection:
+        """This thread's plain read-only connection, for ``outcomes.views`` (workers only)."""
+        return self.connections.reader()
 
     def on_mount(self) -> None:
         try:
@@ -137,4 +145,10 @@ def make_app(db_path: Path | str, today: date | None = None) -> OutcomesApp:
 def run(db: Database, path: Path) -> None:
     """Open the dashboard on ``path`` (``db`` was opened and migrated by the command line)."""
     db.close()
+    make_app(path).run()
+
+
+def run_path(path: Path) -> None:
+    """Open the dashboard on ``path`` without opening it first (for a command-line fast path
+    that has already checked the file; imports neither typer nor sqlite-utils)."""
     make_app(path).run()

@@ -18,6 +18,12 @@ class DashboardLoaded(Message):
         self.summary = summary
 
 
+class McidLoaded(Message):
+    def __init__(self, rate: Any) -> None:
+        super().__init__()
+        self.rate = rate
+
+
 class AlertsLoaded(Message):
     def __init__(self, alerts: list[Any], available: bool = True) -> None:
         super().__init__()
@@ -33,10 +39,25 @@ class PartnersLoaded(Message):
 
 
 class PartnerLoaded(Message):
-    def __init__(self, detail: Any, scorecard: dict[str, Any] | None) -> None:
+    def __init__(self, detail: Any, scorecard: dict[str, Any] | None,
+                 labels: dict[str, str] | None = None) -> None:
         super().__init__()
         self.detail = detail
         self.scorecard = scorecard
+        self.labels = labels or {}
+
+
+class ScorecardLoaded(Message):
+    def __init__(self, scorecard: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.scorecard = scorecard
+
+
+class LetterMade(Message):
+    def __init__(self, path: Path, episode_id: str) -> None:
+        super().__init__()
+        self.path = path
+        self.episode_id = episode_id
 
 
 class EpisodesFound(Message):
@@ -47,9 +68,10 @@ class EpisodesFound(Message):
 
 
 class EpisodeLoaded(Message):
-    def __init__(self, detail: Any) -> None:
+    def __init__(self, detail: Any, labels: dict[str, str] | None = None) -> None:
         super().__init__()
         self.detail = detail
+        self.labels = labels or {}
 
 
 class ResponseSaved(Message):

@@ -14,8 +14,11 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from outcomes import views
 
-from ..messages import AlertsLoaded, DashboardLoaded, RecordSaved
+from ..messages import AlertsLoaded, DashboardLoaded, McidLoaded, RecordSaved
 from ..widgets.plot import Plot, Series
+
+MAX_ALERTS = 200
+"""Rows shown in the alert queue (the queue comes sorted, most urgent first)."""
 
 KIND_LABELS = {
     "referrals_declining": "declining",
@@ -82,13 +85,29 @@ class DashboardScreen(Screen[None]):
         self.action_refresh()
 
     def action_refresh(self) -> None:
+        # The numbers first (one plain connection, a few indexed/rollup queries); the alert
+        # queue, which imports and computes much more, starts once they are on screen.
+        # The MCID rate (the slowest number) is read on its own thread and connection, in
+        # parallel: SQLite releases the GIL while it works.
         self.load_summary()
-        self.load_alerts()
+        self.load_mcid()
 
     @work(thread=True, exclusive=True, group="dashboard-summary", exit_on_error=False)
     def load_summary(self) -> None:
         app: Any = self.app
-        self.post_message(DashboardLoaded(views.dashboard_summary(app.db(), app.today)))
+        self.post_message(DashboardLoaded(
+            views.dashboard_summary(app.reader(), app.today, with_mcid=False)))
+
+    @work(thread=True, exclusive=True, group="dashboard-mcid", exit_on_error=False)
+    def load_mcid(self) -> None:
+        app: Any = self.app
+        self.post_message(McidLoaded(views.dashboard_mcid(app.reader(), app.today)))
+
+    def on_mcid_loaded(self, message: McidLoaded) -> None:
+        rate: views.Rate = message.rate
+        self.query_one("#kpi-mcid", Static).update(Text.assemble(
+            ("Reached MCID\n", "bold"), (_pct(rate.rate), "bold"),
+            f" n={rate.n}\nreferred in 12 mo"))
 
     @work(thread=True, exclusive=True, group="dashboard-alerts", exit_on_error=False)
     def load_alerts(self) -> None:
@@ -116,17 +135,18 @@ class DashboardScreen(Screen[None]):
         self.query_one("#kpi-partners", Static).update(Text.assemble(
             ("Active partners\n", "bold"), (f"{s.active_partners}", "bold"),
             f" of {s.partners_total}\nreferred in 90 days"))
-        self.query_one("#kpi-mcid", Static).update(Text.assemble(
-            ("Reached MCID\n", "bold"), (_pct(s.mcid.rate), "bold"),
-            f"  n={s.mcid.n}\nreferred in 12 months"))
+        if s.mcid is not None:
+            self.on_mcid_loaded(McidLoaded(s.mcid))
         nps = "—" if s.nps.score is None else f"{s.nps.score:+.0f}"
         moe = "" if s.nps.moe95 is None else f" ±{s.nps.moe95:.0f}"
         self.query_one("#kpi-nps", Static).update(Text.assemble(
-            ("NPS\n", "bold"), (nps, "bold"), f"{moe}  n={s.nps.n}\nlast 12 months"))
+            ("NPS\n", "bold"), (nps, "bold"), f"{moe} n={s.nps.n}\nlast 12 months"))
         labels = [k for k, _ in s.per_month]
         self.query_one(Plot).set_data(
             [Series(labels, [float(n) for _, n in s.per_month])]
         )
+        # After this frame is painted, not before it.
+        self.call_after_refresh(self.load_alerts)
 
     def on_alerts_loaded(self, message: AlertsLoaded) -> None:
         table = self.query_one("#alerts", DataTable)
@@ -136,7 +156,11 @@ class DashboardScreen(Screen[None]):
         if not message.available:
             queue.border_title = "Alert queue (not available in this version)"
             return
-        queue.border_title = f"Alert queue ({len(self.alerts)})"
+        total = len(self.alerts)
+        # Adding rows blocks the event loop (~0.2 s per 1,000): show the most urgent first.
+        self.alerts = self.alerts[:MAX_ALERTS]
+        shown = f"{len(self.alerts)} of {total}" if total > len(self.alerts) else str(total)
+        queue.border_title = f"Alert queue ({shown})"
         with self.app.batch_update():
             for index, alert in enumerate(self.alerts):
                 table.add_row(

@@ -32,7 +32,8 @@ class EpisodesScreen(Screen[None]):
         Binding("s", "survey", "Enter survey", id="episodes.survey",
                 tooltip="Enter a survey for the selected episode"),
         Binding("l", "letter", "Make letter", id="episodes.letter",
-                tooltip="Record a progress letter or discharge summary sent to the referrer"),
+                tooltip="Make a progress update or discharge summary for the referrer (PDF or"
+                        " Markdown) and record it as sent"),
     ]
 
     def __init__(self) -> None:
@@ -78,7 +79,7 @@ class EpisodesScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="episodes", exit_on_error=False)
     def find(self, text: str, generation: int) -> None:
         app: Any = self.app
-        self.post_message(EpisodesFound(views.find_episodes(app.db(), text, LIMIT), generation))
+        self.post_message(EpisodesFound(views.find_episodes(app.reader(), text, LIMIT), generation))
 
     def on_episodes_found(self, message: EpisodesFound) -> None:
         if message.generation != self.generation:
@@ -104,7 +105,8 @@ class EpisodesScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="episode", exit_on_error=False)
     def load(self, episode_id: str) -> None:
         app: Any = self.app
-        self.post_message(EpisodeLoaded(views.episode_detail(app.db(), episode_id)))
+        self.post_message(EpisodeLoaded(views.episode_detail(app.reader(), episode_id),
+                                        views.scale_labels()))
 
     def on_episode_loaded(self, message: EpisodeLoaded) -> None:
         d: views.EpisodeDetail = message.detail
@@ -124,18 +126,21 @@ class EpisodesScreen(Screen[None]):
             if n["comment"]:
                 info.append(f" “{n['comment']}”")
         self.query_one("#episode-info", Static).update(info)
+        labels = message.labels
         table = self.query_one("#responses", DataTable)
         table.clear()
         for r in d.responses:
             score = ", ".join(f"{v:.1f}" for v in r.scores.values() if v is not None)
-            table.add_row(Text(r.date), Text(r.instrument), Text(r.timepoint),
+            table.add_row(Text(r.date), Text(labels.get(r.instrument, r.instrument)),
+                          Text(r.timepoint),
                           Text(score or (r.reason or "not scorable")))
         scales = d.scales()
         plot = self.query_one("#trajectory", Plot)
         if scales:
             points = d.trajectory(scales[0])
+            name = labels.get(scales[0], scales[0])
             plot.set_data([Series([p[0][5:] for p in points], [p[1] for p in points],
-                                  scales[0], "line")], title=f"{scales[0]} over time")
+                                  name, "line")], title=f"{name} over time")
         else:
             plot.set_data([], message="No scores yet")
 
@@ -155,11 +160,13 @@ class EpisodesScreen(Screen[None]):
         if d is None or d.episode.get("partner_id") is None:
             self.notify("Select an episode that has a referring partner.", severity="warning")
             return
-        from ..widgets.forms import CommunicationForm
+        from ..widgets.forms import LetterForm
 
-        self.app.push_screen(CommunicationForm(int(d.episode["partner_id"]), d.partner or "",
-                                               d.episode["id"]),
-                             lambda saved: self.load(d.episode["id"]) if saved else None)
+        episode_id = str(d.episode["id"])
+        discharged = d.episode.get("status") == "discharged" or bool(
+            d.episode.get("discharge_date"))
+        self.app.push_screen(LetterForm(episode_id, d.partner or "", discharged),
+                             lambda saved: self.load(episode_id) if saved else None)
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()

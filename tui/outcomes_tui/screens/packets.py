@@ -65,7 +65,7 @@ class PacketsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="packet-partners", exit_on_error=False)
     def load_choices(self) -> None:
         app: Any = self.app
-        self.post_message(PartnerChoicesLoaded(views.partner_choices(app.db())))
+        self.post_message(PartnerChoicesLoaded(views.partner_choices(app.reader())))
 
     def on_partner_choices_loaded(self, message: PartnerChoicesLoaded) -> None:
         selection = self.query_one(SelectionList)

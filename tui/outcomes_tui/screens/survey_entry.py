@@ -93,7 +93,7 @@ class SurveyEntryScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="survey-episode", exit_on_error=False)
     def load_episode(self, episode_id: str) -> None:
         app: Any = self.app
-        self.post_message(EpisodeLoaded(views.episode_detail(app.db(), episode_id)))
+        self.post_message(EpisodeLoaded(views.episode_detail(app.reader(), episode_id)))
 
     def on_episode_loaded(self, message: EpisodeLoaded) -> None:
         detail: views.EpisodeDetail = message.detail
