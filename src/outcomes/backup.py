@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from .db import check_file, open_db
 from .errors import DatabaseError
-from .schema import APPLICATION_ID
+from .dbinfo import APPLICATION_ID
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,13 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
+from .dbinfo import APPLICATION_ID, SCHEMA_VERSION
 from .errors import DatabaseError
-from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+
+if TYPE_CHECKING:  # sqlite-utils is imported when a connection is made, not at start-up
+    from sqlite_utils import Database
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # A write waits this long for another writer (the dashboard, a CLI import) before failing.
@@ -49,6 +51,22 @@ def _inspect_existing(path: Path) -> tuple[int, int, bool]:
             f"{path} cannot be read as a database ({exc}); it may be damaged."
         ) from exc
     return (app_id, version, tables > 0)
+
+
+def needs_upgrade(path: Path) -> bool:
+    """True when opening ``path`` would write to it first (a new file, an older schema, or no
+    planner statistics yet). Call after :func:`check_file`."""
+    if not path.exists() or path.stat().st_size == 0:
+        return True
+    _app_id, version, _tables = _inspect_existing(path)
+    if version < SCHEMA_VERSION:
+        return True
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()[0] == 0
+    finally:
+        conn.close()
 
 
 def check_file(path: Path) -> None:
@@ -92,6 +110,8 @@ def connect(path: Path) -> Database:
     """A connection with the pragmas every part of the app relies on."""
     # isolation_level=None: no implicit transactions; every write goes through transaction().
     # check_same_thread=False: the dashboard reads in worker threads.
+    from sqlite_utils import Database
+
     conn = sqlite3.connect(
         str(path),
         timeout=BUSY_TIMEOUT_MS / 1000,
@@ -144,6 +164,8 @@ def schema_version(db: Database) -> int:
 
 def apply_migrations(db: Database) -> int:
     """Apply pending migrations in one transaction; return how many ran."""
+    from .schema import MIGRATIONS
+
     if schema_version(db) >= SCHEMA_VERSION:
         return 0
     # Under the write lock, so two processes opening a new file at once never both apply the

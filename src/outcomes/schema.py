@@ -21,8 +21,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-# 'OUTC' as a 32-bit integer: marks the file as ours (PRAGMA application_id).
-APPLICATION_ID = 0x4F555443
+from .dbinfo import APPLICATION_ID, SCHEMA_VERSION
 
 MIGRATIONS = Migrations("outcomes")
 
@@ -380,5 +379,7 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-# The schema version is the number of migrations (stored as PRAGMA user_version).
-SCHEMA_VERSION = len(MIGRATIONS._migrations)
+if SCHEMA_VERSION != len(MIGRATIONS._migrations):  # pragma: no cover - caught by every test
+    raise RuntimeError("dbinfo.SCHEMA_VERSION must equal the number of migrations")
+
+__all__ = ["APPLICATION_ID", "MIGRATIONS", "ROLLUP_BACKFILL", "SCHEMA_VERSION"]

@@ -1,78 +1,62 @@
 """The ``outcomes`` command line. With no subcommand it opens the dashboard.
 
 Exit codes: 0 success, 1 an error the user can fix (one sentence on stderr), 2 bad usage.
+
+This module stays cheap to import: opening the dashboard (``outcomes`` or ``outcomes --db X``)
+checks the file with the standard library and starts the front end without loading typer,
+pydantic or sqlite-utils; every other command builds the typer app in ``cli.app``.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
-import typer
-
-from .. import __version__
 from ..errors import OutcomesError
-from .common import State, echo_err
 
-app = typer.Typer(
-    name="outcomes",
-    help=(
-        "Referral tracking, outcome measures, NPS and evidence packets for rehab practices.\n\n"
-        "Run with no command to open the dashboard.\n\n"
-        "Examples:\n\n"
-        "  outcomes --db clinic.db init\n\n"
-        "  outcomes demo --no-tui\n\n"
-        "  outcomes import referrals referrals.csv --dry-run\n\n"
-        "  outcomes score odi 2 3 1 0 2 - 1 2 3 1"
-    ),
-    invoke_without_command=True,
-    no_args_is_help=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+_NOT_DASHBOARD = object()
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"outcomes {__version__}")
-        raise typer.Exit()
+def __getattr__(name: str) -> Any:
+    if name == "app":  # ``from outcomes.cli import app`` (tests, docs checks)
+        from .root import app
+
+        return app
+    raise AttributeError(name)
 
 
-@app.callback()
-def root(
-    ctx: typer.Context,
-    db: Path | None = typer.Option(
-        None, "--db", metavar="PATH",
-        help="Database file. Default: $OUTCOMES_DB, else outcomes.db in your user data folder.",
-    ),
-    debug: bool = typer.Option(False, "--debug", help="Show a traceback when something fails."),
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
-    ),
-) -> None:
-    ctx.obj = State(db_path=db, debug=debug)
-    if ctx.invoked_subcommand is None:
-        open_dashboard(ctx.obj)
+def dashboard_only(args: list[str]) -> Path | None | object:
+    """The --db path (or None for the default) when ``args`` only open the dashboard, else a
+    sentinel meaning: let typer handle them."""
+    path: str | None = None
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--debug":
+            continue
+        if arg == "--db" and rest:
+            path = rest.pop(0)
+        elif arg.startswith("--db="):
+            path = arg.removeprefix("--db=")
+        else:
+            return _NOT_DASHBOARD
+    return Path(path).expanduser() if path else None
 
 
-def open_dashboard(state: State) -> None:
-    """Start the Textual dashboard on the chosen database.
-
-    The core never imports the front end at module level (a test checks it); this is the one
-    place that starts it, looked up by name at run time.
-    """
+def open_dashboard_fast(path: Path | None) -> None:
+    """Check the file and start the dashboard; only a file that must be created or upgraded
+    first goes through the full database layer."""
     import importlib
 
-    db = state.db()  # open (and check) before the screen takes over the terminal
-    tui = importlib.import_module("outcomes_tui.app")
-    tui.run(db, state.resolved_path())
+    from ..db import check_file, needs_upgrade, open_db
+    from ..paths import default_db_path
 
-
-from . import data, measures, network, reports  # noqa: E402  (register subcommands)
-
-for module in (data, measures, network, reports):
-    module.register(app)
+    target = path or default_db_path()
+    check_file(target)
+    if needs_upgrade(target):
+        open_db(target).close()
+    importlib.import_module("outcomes_tui.app").run_path(target)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,18 +64,24 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="outcomes")
+        target = dashboard_only(args)
+        if target is _NOT_DASHBOARD:
+            from .root import app
+
+            app(args=args, prog_name="outcomes")
+        else:
+            open_dashboard_fast(target)  # type: ignore[arg-type]
     except OutcomesError as exc:
         if debug:
             raise
-        echo_err(f"Error: {exc}")
+        print(f"Error: {exc}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
-        echo_err("Interrupted; nothing more was written.")
+        print("Interrupted; nothing more was written.", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
         if debug:
             raise
-        echo_err(f"Internal error ({type(exc).__name__}: {exc}). Run again with --debug "
-                 "for details, and report it.")
+        print(f"Internal error ({type(exc).__name__}: {exc}). Run again with --debug for "
+              "details, and report it.", file=sys.stderr)
         sys.exit(1)

@@ -68,7 +68,7 @@ def demo(
         echo_err(f"Demo clinic written to {path}: " +
                  ", ".join(f"{n:,} {k}" for k, n in counts.items()) + ".")
     if not no_tui:
-        from . import open_dashboard
+        from .root import open_dashboard
 
         open_dashboard(st)
 
