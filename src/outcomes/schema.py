@@ -379,7 +379,7 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-if SCHEMA_VERSION != len(MIGRATIONS._migrations):  # pragma: no cover - caught by every test
+if len(MIGRATIONS._migrations) != SCHEMA_VERSION:  # pragma: no cover - caught by every test
     raise RuntimeError("dbinfo.SCHEMA_VERSION must equal the number of migrations")
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "ROLLUP_BACKFILL", "SCHEMA_VERSION"]

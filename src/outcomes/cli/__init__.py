@@ -26,7 +26,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def dashboard_only(args: list[str]) -> Path | None | object:
+def dashboard_only(args: list[str]) -> Path | object | None:
     """The --db path (or None for the default) when ``args`` only open the dashboard, else a
     sentinel meaning: let typer handle them."""
     path: str | None = None
