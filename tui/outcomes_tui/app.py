@@ -101,6 +101,12 @@ class OutcomesApp(App[None]):
             if keymap:
                 self.set_keymap(keymap)
         self.switch_mode("dashboard")
+        # After the first screen has its data: load what the other screens need in the
+        # background, so the first partner or form opened later does not stall the interface.
+        self.set_timer(1.0, self._warm_up)
+
+    def _warm_up(self) -> None:
+        self.run_worker(import_heavy_modules, thread=True, group="warm-up", exit_on_error=False)
 
     def on_unmount(self) -> None:
         self.connections.close_all()
@@ -135,6 +141,19 @@ class OutcomesApp(App[None]):
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT if self.theme == DARK else DARK
+
+
+def import_heavy_modules() -> None:
+    """Imports (and the instrument catalog) that screens other than the dashboard need."""
+    import importlib
+
+    for name in ("sqlite_utils", "outcomes.scorecard", "outcomes.alerts", "outcomes.responses",
+                 "outcomes_tui.screens.partners", "outcomes_tui.screens.partner_detail",
+                 "outcomes_tui.screens.episodes", "outcomes_tui.screens.survey_entry"):
+        importlib.import_module(name)
+    from outcomes import catalog
+
+    catalog.instruments()
 
 
 def make_app(db_path: Path | str, today: date | None = None) -> OutcomesApp:
