@@ -16,7 +16,8 @@ from sqlite_utils import Database
 from . import catalog, nps, outbound, outcome_summary, responses, touchpoints
 from .clock import now_iso
 from .csvfile import fold
-from .episodes import require_episodes, save_episode, save_patient
+from .dates import parse_date
+from .episodes import require_episodes, save_episodes, save_patients
 from .errors import ValidationError
 from .instruments import get_instrument
 from .models import (
@@ -29,6 +30,7 @@ from .models import (
     validate,
 )
 from .partners import save_partner
+from .vocab import TIMEPOINTS
 
 
 @dataclass(frozen=True)
@@ -229,16 +231,23 @@ class ReferralsKind(ImportKind):
     def write(self, db: Database, prepared: Sequence[Prepared]) -> tuple[int, int, int]:
         counts = {"added": 0, "updated": 0, "unchanged": 0}
         changed: set[str] = set()
-        patient_ids: dict[str, int] = {}
+        # The same result as save_patient/save_episode row by row, read and written in bulk.
+        # A patient row after the first only fills in identity when it carries a name or birth
+        # date (as the row-by-row import always did).
+        seen: set[str] = set()
+        patients = []
         for item in prepared:
-            patient, episode = item.payload
-            pid = patient_ids.get(patient.record_number)
-            if pid is None or patient.name or patient.birth_date:
-                pid = patient_ids[patient.record_number] = save_patient(db, patient)
-            result = save_episode(db, episode, pid)
+            patient = item.payload[0]
+            if patient.record_number not in seen or patient.name or patient.birth_date:
+                patients.append(patient)
+                seen.add(patient.record_number)
+        patient_ids = save_patients(db, patients)
+        results = save_episodes(db, [(episode, patient_ids[patient.record_number])
+                                     for patient, episode in (p.payload for p in prepared)])
+        for result in results:
             counts[result.outcome] += 1
             if result.outcome == "updated":
-                changed.add(episode.id)
+                changed.add(result.id)
         if changed:
             outcome_summary.refresh(db, changed)
         return counts["added"], counts["updated"], counts["unchanged"]
@@ -377,10 +386,11 @@ class ResponsesKind(ImportKind):
                 ("answers", "score"))
     key_description = "episode, instrument, timepoint and date"
 
-    def prepare(self, values: dict[str, str], ctx: RowContext) -> Prepared:
-        from .dates import parse_date
-        from .vocab import TIMEPOINTS
+    def __init__(self) -> None:
+        # Timepoint spellings already normalised (a pure lookup, kept across rows and imports).
+        self._timepoints: dict[str, str] = {}
 
+    def prepare(self, values: dict[str, str], ctx: RowContext) -> Prepared:
         data = _blank_to_none(values)
         episode_id = data.get("episode_id")
         if not episode_id:
@@ -392,10 +402,15 @@ class ResponsesKind(ImportKind):
             raise
         except Exception as exc:
             raise ValidationError(str(exc), field="instrument") from None
-        try:
-            timepoint = TIMEPOINTS.normalize(data.get("timepoint") or "")
-        except ValidationError as exc:
-            raise ValidationError(str(exc), field="timepoint") from None
+        spelled = data.get("timepoint") or ""
+        timepoint = self._timepoints.get(spelled)
+        if timepoint is None:
+            try:
+                timepoint = TIMEPOINTS.normalize(spelled)
+            except ValidationError as exc:
+                raise ValidationError(str(exc), field="timepoint") from None
+            if len(self._timepoints) < 1000:
+                self._timepoints[spelled] = timepoint
         try:
             when = parse_date(data.get("date") or "", field="date", reference=ctx.today)
         except ValidationError as exc:

@@ -33,6 +33,7 @@ def refresh(db: Database, episode_ids: Iterable[str] | None = None) -> int:
 
     Caller holds the transaction, so the summary always moves together with the data."""
     written = 0
+    scales: dict[str, Any] = {}
     for chunk in _episode_chunks(db, episode_ids):
         placeholders = ", ".join("?" for _ in chunk)
         episodes = {
@@ -52,7 +53,7 @@ def refresh(db: Database, episode_ids: Iterable[str] | None = None) -> int:
             responses.setdefault(row[0], []).append(row[1:])
         db.execute(f"DELETE FROM episode_outcomes WHERE episode_id IN ({placeholders})", chunk)
         rows = [r for eid in chunk if eid in episodes
-                for r in summarise(episodes[eid], responses.get(eid, []))]
+                for r in summarise(episodes[eid], responses.get(eid, []), scales)]
         if rows:
             db.conn.executemany(
                 "INSERT INTO episode_outcomes (episode_id, scale, instrument, partner_id,"
@@ -73,9 +74,14 @@ def _episode_chunks(db: Database, episode_ids: Iterable[str] | None) -> Iterator
         yield ids[start : start + _CHUNK]
 
 
-def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int, str]]
-              ) -> list[tuple[Any, ...]]:
-    """Summary rows for one episode from its responses (ordered by date, then id)."""
+def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int, str]],
+              scales: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """Summary rows for one episode from its responses (ordered by date, then id).
+
+    ``scales`` is a cache of scale lookups (scale id -> Scale) shared across the episodes of
+    one refresh."""
+    if scales is None:
+        scales = {}
     episode_id, partner_id, referral_date, clinician, status, discharge_date = episode
     discharged = status == "discharged" or discharge_date is not None
     by_scale: dict[tuple[str, str], list[_Scored]] = {}
@@ -97,7 +103,9 @@ def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int
                 final, carried = progress[-1], True
         improvement = mcid = None
         if intake is not None and final is not None and instrument in known:
-            scale = scoring.scale_by_id(scale_id, known)[1]
+            scale = scales.get(scale_id)
+            if scale is None:
+                scale = scales[scale_id] = scoring.scale_by_id(scale_id, known)[1]
             improvement = scoring.improvement(scale, intake.score, final.score)
             if scale.mcid is not None:
                 mcid = int(scoring.mcid_reached(scale, intake.score, final.score))

@@ -44,12 +44,21 @@ class PreparedResponse:
         )
 
 
+# Tokens that need no parsing: what parse_answers would return for them.
+_UNKNOWN = object()
+_PLAIN_TOKENS: dict[str, int | None] = {str(n): n for n in range(0, 101)} | {"": None, "-": None}
+
+
 def parse_answers(tokens: Sequence[str]) -> list[int | None]:
     """Answers as typed: integers, with ``-`` or an empty place for a missing item.
 
     Anything else is refused here (a typo is not a missing item)."""
     answers: list[int | None] = []
     for position, token in enumerate(tokens, start=1):
+        known = _PLAIN_TOKENS.get(token, _UNKNOWN)
+        if known is not _UNKNOWN:  # the common case ("0" to "100", "-", ""), unparsed
+            answers.append(known)  # type: ignore[arg-type]
+            continue
         text = token.strip()
         if text in ("", "-"):
             answers.append(None)

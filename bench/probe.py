@@ -1,0 +1,173 @@
+"""Measurements that must run in a fresh process (start-up time, peak memory, cold imports).
+
+``python -m bench.probe KIND ARGS...`` prints one JSON line per event, flushed as it happens, so
+the parent can time each event from the moment it started the process. The last line carries
+``peak_rss_kb`` (the peak resident set of this process, VmHWM).
+
+Kinds:
+- ``minimal DB``: a minimal Textual app (Header, DataTable, Footer) that reads 100 partners from
+  the database and shows them; the floor of the dashboard.
+- ``dashboard DB TODAY``: the real dashboard (``outcomes_tui.app.make_app``) on the database.
+- ``prospects DB NPPES``: ``outcomes.prospects.import_prospects`` over an NPPES file.
+- ``csvpass NPPES``: a bare ``csv.reader`` pass over the same file (the floor).
+- ``packet DB PARTNER_ID OUT START END TODAY``: one evidence packet, cold (fresh imports).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+SIZE = (120, 40)
+TIMEOUT_S = 120.0
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set (VmHWM). ``ru_maxrss`` is not used: on Linux it keeps
+    the parent's peak across fork and exec, so a child of a big harness would report that."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def emit(event: str, **data: Any) -> None:
+    data["event"] = event
+    data["peak_rss_kb"] = peak_rss_kb()
+    sys.stdout.write(json.dumps(data) + "\n")
+    sys.stdout.flush()
+
+
+def _workers_idle(app: Any) -> bool:
+    from textual.worker import WorkerState
+
+    return all(w.state not in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+
+
+async def _until(pilot: Any, condition: Any) -> None:
+    deadline = time.monotonic() + TIMEOUT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the screen never showed its data")
+        await pilot.pause(0.005)
+
+
+def minimal(db_path: str) -> None:
+    import sqlite3
+
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable, Footer, Header
+
+    class Minimal(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield DataTable()
+            yield Footer()
+
+        def on_mount(self) -> None:
+            conn = sqlite3.connect(db_path)
+            rows = conn.execute("SELECT name, kind, npi FROM partners ORDER BY name LIMIT 100")
+            table = self.query_one(DataTable)
+            table.add_columns("name", "kind", "npi")
+            table.add_rows(rows.fetchall())
+            conn.close()
+
+    async def main() -> None:
+        app = Minimal()
+        async with app.run_test(size=SIZE) as pilot:
+            table = app.query_one(DataTable)
+            await _until(pilot, lambda: table.row_count > 0)
+            await pilot.pause()
+            emit("complete", rows=table.row_count)
+
+    asyncio.run(main())
+
+
+def dashboard(db_path: str, today: str) -> None:
+    from outcomes_tui.app import make_app
+
+    async def main() -> None:
+        app = make_app(Path(db_path), today=date.fromisoformat(today))
+        async with app.run_test(size=SIZE) as pilot:
+
+            def kpis_shown() -> bool:
+                try:
+                    kpi = app.screen.query_one("#kpi-month")
+                except Exception:
+                    return _workers_idle(app)
+                return "…" not in str(kpi.render())
+
+            await _until(pilot, kpis_shown)
+            emit("first_data", screen=type(app.screen).__name__)
+            await _until(pilot, lambda: _workers_idle(app))
+            await pilot.pause()
+            shown: dict[str, Any] = {"screen": type(app.screen).__name__}
+            try:
+                from textual.widgets import DataTable
+
+                shown["table_rows"] = sum(t.row_count for t in app.screen.query(DataTable))
+                shown["kpi"] = str(app.screen.query_one("#kpi-month").render())[:80]
+            except Exception as exc:  # the dashboard's layout is not ours to rely on
+                shown["note"] = str(exc)[:80]
+            emit("complete", **shown)
+
+    asyncio.run(main())
+
+
+def prospects(db_path: str, nppes: str, states: str, kinds: str) -> None:
+    from outcomes.db import open_db
+    from outcomes.prospects import import_prospects
+
+    db = open_db(db_path)
+    start = time.perf_counter()
+    report = import_prospects(db, Path(nppes), states=states.split(",") if states else (),
+                              kinds=kinds.split(",") if kinds else ())
+    elapsed = time.perf_counter() - start
+    emit("complete", elapsed=elapsed, report=_plain(report))
+
+
+def csvpass(nppes: str) -> None:
+    from .floors import csv_pass
+
+    start = time.perf_counter()
+    rows = csv_pass(Path(nppes))
+    emit("complete", elapsed=time.perf_counter() - start, rows=rows)
+
+
+def packet(db_path: str, partner_id: str, out: str, start: str, end: str, today: str) -> None:
+    from outcomes.db import open_db
+    from outcomes.packets import make_packet
+
+    db = open_db(db_path)
+    t0 = time.perf_counter()
+    made = make_packet(db, int(partner_id), Path(out), date.fromisoformat(start),
+                       date.fromisoformat(end), today=date.fromisoformat(today))
+    elapsed = time.perf_counter() - t0
+    emit("complete", elapsed=elapsed, bytes=Path(made.path).stat().st_size)
+
+
+def _plain(report: Any) -> Any:
+    if hasattr(report, "__dataclass_fields__"):
+        return {k: v for k, v in vars(report).items() if isinstance(v, int | float | str)}
+    return str(report)[:200]
+
+
+KINDS: dict[str, Callable[..., None]] = {
+    "minimal": minimal, "dashboard": dashboard, "prospects": prospects, "csvpass": csvpass,
+    "packet": packet,
+}
+
+
+if __name__ == "__main__":
+    KINDS[sys.argv[1]](*sys.argv[2:])

@@ -1,0 +1,521 @@
+"""Run the benchmark and write docs/benchmarks.md.
+
+``python -m bench.run [--smoke] [--out docs/benchmarks.md] [--runs N] [--data-dir DIR]``
+
+Every figure is the median of several runs (with min and max), and its floor is measured in the
+same run, interleaved with ours, so that both see the same machine load. The ratio is ours / floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from . import floors
+from .generate import (
+    BENCH_TODAY,
+    FULL,
+    IMPORT_ORDER,
+    SMOKE,
+    Dataset,
+    build_database,
+    generate,
+    mark_built,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+NPPES_STATES = ["OR"]
+NPPES_KINDS = ["primary care", "orthopedic surgeon", "sports medicine", "podiatrist",
+               "spine surgeon", "neurologist"]
+
+
+@dataclass
+class Stat:
+    values: list[float]
+    unit: str = "s"
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def show(self) -> str:
+        lo, hi = min(self.values), max(self.values)
+        if self.unit == "MB":
+            return f"{self.median:.0f} MB ({lo:.0f}–{hi:.0f})"
+        if self.median < 1:
+            return f"{self.median * 1000:.1f} ms ({lo * 1000:.1f}–{hi * 1000:.1f})"
+        return f"{self.median:.2f} s ({lo:.2f}–{hi:.2f})"
+
+
+@dataclass
+class Figure:
+    name: str
+    floor_name: str
+    target: str
+    ours: Stat | None = None
+    floor: Stat | None = None
+    met: bool | None = None
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.ours is None or self.floor is None or self.floor.median == 0:
+            return None
+        return self.ours.median / self.floor.median
+
+
+class Bench:
+    def __init__(self, dataset: Dataset, work: Path, runs: int, log: Callable[[str], None]):
+        self.dataset, self.work, self.runs, self.log = dataset, work, runs, log
+        self.big_db = dataset.root / "bench.db"
+        self.period = (BENCH_TODAY - timedelta(days=365), BENCH_TODAY)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def fresh_db_path(self, name: str) -> Path:
+        path = self.work / name
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return path
+
+    def probe(self, *args: str) -> dict[str, tuple[float, dict[str, Any]]]:
+        """Run ``python -m bench.probe ARGS``; return event -> (seconds since start, data)."""
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "bench.probe", *args], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        events: dict[str, tuple[float, dict[str, Any]]] = {}
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            at = time.perf_counter() - start
+            if line.startswith("{"):
+                data = json.loads(line)
+                events[data["event"]] = (at, data)
+        _, err = proc.communicate()
+        if proc.returncode != 0 or "complete" not in events:
+            raise RuntimeError(f"probe {args[0]} failed: {err.strip().splitlines()[-1:]}")
+        return events
+
+    def partner_id(self, db: Any) -> int:
+        npi = self.dataset.partner_npis[0]
+        return int(db.execute("SELECT id FROM partners WHERE npi = ?", [npi]).fetchone()[0])
+
+    # -- figures ---------------------------------------------------------------------------
+
+    def import_figure(self) -> Figure:
+        from outcomes.db import open_db
+        from outcomes.importer import run_import
+
+        fig = Figure("CSV import of the whole dataset (all kinds, full validation)",
+                     "csv.reader + one executemany per table, one transaction, no validation",
+                     "<= 2.5x")
+        ours, floor = [], []
+        rows = sum(self.dataset.counts[k] for k in IMPORT_ORDER)
+        for i in range(self.runs):
+            self.log(f"import run {i + 1}/{self.runs}: floor")
+            db = open_db(self.fresh_db_path("floor.db"))
+            gc.collect()
+            t = time.perf_counter()
+            floors.import_floor(db, self.dataset)
+            floor.append(time.perf_counter() - t)
+            db.close()
+            self.log(f"import run {i + 1}/{self.runs}: ours")
+            path = self.fresh_db_path("ours.db")
+            db = open_db(path)
+            gc.collect()
+            t = time.perf_counter()
+            for kind in IMPORT_ORDER:
+                run_import(db, kind, self.dataset.files[kind], today=BENCH_TODAY)
+            ours.append(time.perf_counter() - t)
+            db.close()
+            self.log(f"  floor {floor[-1]:.2f} s, ours {ours[-1]:.2f} s")
+        fig.ours, fig.floor = Stat(ours), Stat(floor)
+        fig.met = fig.ratio is not None and fig.ratio <= 2.5
+        fig.note = (f"{rows:,} rows in {len(IMPORT_ORDER)} files; ours "
+                    f"{rows / fig.ours.median:,.0f} rows/s")
+        return fig
+
+    def scorecard_figure(self) -> Figure:
+        fig = Figure("scorecard for all partners (in-process, warm)",
+                     "best hand-written single SQL query over raw tables", "<= 0.5x")
+        try:
+            from outcomes.scorecard import scorecard
+        except ImportError as exc:
+            fig.note = f"not measured: outcomes.scorecard is missing ({exc})"
+            return fig
+        from outcomes.catalog import instruments
+        from outcomes.db import open_db
+
+        db = open_db(self.big_db)
+        start, end = self.period
+        sql = floors.scorecard_sql(instruments())
+        result = scorecard(db, start, end)
+        floors.scorecard_floor(db, sql, start, end)
+        ours, floor = [], []
+        for _ in range(max(self.runs, 5)):
+            t = time.perf_counter()
+            floors.scorecard_floor(db, sql, start, end)
+            floor.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            scorecard(db, start, end)
+            ours.append(time.perf_counter() - t)
+        db.close()
+        fig.ours, fig.floor = Stat(ours), Stat(floor)
+        fig.met = fig.ratio is not None and fig.ratio <= 0.5
+        fig.note = (f"{len(result.get('partners', []))} partners, period {start} to {end}")
+        return fig
+
+    def drilldown_figure(self) -> Figure:
+        fig = Figure("one partner's drill-down (monthly referrals, outcomes)",
+                     "hand-written SQL for the same content", "<= 2x and < 50 ms")
+        try:
+            from outcomes.views import partner_detail
+        except ImportError as exc:
+            fig.note = f"not measured: outcomes.views is missing ({exc})"
+            return fig
+        from outcomes.db import open_db
+
+        db = open_db(self.big_db)
+        pid = self.partner_id(db)
+        partner_detail(db, pid, BENCH_TODAY)
+        floors.drilldown_floor(db, pid, BENCH_TODAY)
+        ours, floor = [], []
+        for _ in range(max(self.runs, 7)):
+            t = time.perf_counter()
+            floors.drilldown_floor(db, pid, BENCH_TODAY)
+            floor.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            partner_detail(db, pid, BENCH_TODAY)
+            ours.append(time.perf_counter() - t)
+        referrals = db.execute("SELECT count(*) FROM episodes WHERE partner_id = ?",
+                               [pid]).fetchone()[0]
+        db.close()
+        fig.ours, fig.floor = Stat(ours), Stat(floor)
+        fig.met = (fig.ratio is not None and fig.ratio <= 2 and fig.ours.median < 0.05)
+        fig.note = (f"the busiest partner ({referrals:,} referrals); "
+                    "outcomes.views.partner_detail")
+        return fig
+
+    def dashboard_figures(self) -> tuple[Figure, Figure]:
+        time_fig = Figure("dashboard first screen on the big database (whole process, headless)",
+                          "minimal Textual app (Header, DataTable, Footer)", "<= 1.5x")
+        mem_fig = Figure("peak memory of the dashboard on the big database",
+                         "the same minimal Textual app", "<= 3x")
+        try:
+            import outcomes_tui.app  # noqa: F401
+        except ImportError as exc:
+            time_fig.note = mem_fig.note = f"not measured: the dashboard is missing ({exc})"
+            return time_fig, mem_fig
+        ours, floor, ours_mem, floor_mem, first = [], [], [], [], []
+        shown: dict[str, Any] = {}
+        for i in range(max(self.runs, 5)):
+            self.log(f"dashboard run {i + 1}")
+            events = self.probe("minimal", str(self.big_db))
+            floor.append(events["complete"][0])
+            floor_mem.append(events["complete"][1]["peak_rss_kb"] / 1024)
+            events = self.probe("dashboard", str(self.big_db), BENCH_TODAY.isoformat())
+            ours.append(events["complete"][0])
+            ours_mem.append(events["complete"][1]["peak_rss_kb"] / 1024)
+            if "first_data" in events:
+                first.append(events["first_data"][0])
+            shown = events["complete"][1]
+        time_fig.ours, time_fig.floor = Stat(ours), Stat(floor)
+        time_fig.met = time_fig.ratio is not None and time_fig.ratio <= 1.5
+        detail = ", ".join(f"{k} {v!s}" for k, v in shown.items()
+                           if k in ("screen", "table_rows"))
+        time_fig.note = (f"to every panel loaded ({detail}); the KPI panels alone: "
+                         f"{Stat(first).show() if first else 'n/a'}")
+        mem_fig.ours, mem_fig.floor = Stat(ours_mem, "MB"), Stat(floor_mem, "MB")
+        mem_fig.met = mem_fig.ratio is not None and mem_fig.ratio <= 3
+        mem_fig.note = "peak resident set (VmHWM) of each process when its first screen is complete"
+        return time_fig, mem_fig
+
+    def packet_figure(self) -> Figure:
+        fig = Figure("packet for one partner (PDF)", "none", "< 1 s")
+        try:
+            import outcomes.packets  # noqa: F401
+        except ImportError as exc:
+            fig.note = f"not measured: outcomes.packets is missing ({exc})"
+            return fig
+        from outcomes.db import open_db
+
+        work_db = self.fresh_db_path("packet.db")
+        shutil.copyfile(self.big_db, work_db)
+        db = open_db(work_db)
+        pid = self.partner_id(db)
+        db.close()
+        start, end = self.period
+        ours = []
+        size = 0
+        for i in range(max(self.runs, 3)):
+            out = self.work / f"packet-{i}.pdf"
+            events = self.probe("packet", str(work_db), str(pid), str(out), start.isoformat(),
+                                end.isoformat(), BENCH_TODAY.isoformat())
+            ours.append(events["complete"][1]["elapsed"])
+            size = events["complete"][1]["bytes"]
+        fig.ours = Stat(ours)
+        fig.met = fig.ours.median < 1.0
+        fig.note = (f"make_packet in a fresh process (cold imports of fpdf2/matplotlib "
+                    f"included, interpreter start excluded); {size / 1024:.0f} KB PDF")
+        return fig
+
+    def prospects_figure(self) -> Figure:
+        fig = Figure("NPPES prospect import", "a bare csv.reader pass over the file",
+                     "<= 1.5x, constant memory")
+        try:
+            import outcomes.prospects  # noqa: F401
+        except ImportError as exc:
+            fig.note = f"not measured: outcomes.prospects is missing ({exc})"
+            return fig
+        from outcomes.db import open_db
+        from outcomes.importer import run_import
+
+        base = self.fresh_db_path("partners-only.db")
+        db = open_db(base)
+        run_import(db, "partners", self.dataset.files["partners"], today=BENCH_TODAY)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        ours, floor, ours_mem, floor_mem = [], [], [], []
+        report: dict[str, Any] = {}
+        for i in range(self.runs):
+            self.log(f"NPPES run {i + 1}/{self.runs}")
+            events = self.probe("csvpass", str(self.dataset.nppes))
+            floor.append(events["complete"][1]["elapsed"])
+            floor_mem.append(events["complete"][1]["peak_rss_kb"] / 1024)
+            work_db = self.fresh_db_path("prospects.db")
+            shutil.copyfile(base, work_db)
+            events = self.probe("prospects", str(work_db), str(self.dataset.nppes),
+                                ",".join(NPPES_STATES), ",".join(NPPES_KINDS))
+            ours.append(events["complete"][1]["elapsed"])
+            ours_mem.append(events["complete"][1]["peak_rss_kb"] / 1024)
+            report = events["complete"][1]["report"]
+            self.log(f"  floor {floor[-1]:.2f} s, ours {ours[-1]:.2f} s")
+        fig.ours, fig.floor = Stat(ours), Stat(floor)
+        size_mb = self.dataset.nppes.stat().st_size / 1e6
+        fig.extra["peak_rss"] = (Stat(ours_mem, "MB"), Stat(floor_mem, "MB"))
+        memory_ok = statistics.median(ours_mem) < 200
+        fig.met = fig.ratio is not None and fig.ratio <= 1.5 and memory_ok
+        fig.note = (f"{self.dataset.counts['nppes']:,} rows, {size_mb:,.0f} MB, filter "
+                    f"--state {' '.join(NPPES_STATES)} and {len(NPPES_KINDS)} kinds; peak RSS "
+                    f"ours {Stat(ours_mem, 'MB').show()}, floor {Stat(floor_mem, 'MB').show()} "
+                    f"(a file {size_mb:,.0f} MB large: memory does not grow with it); "
+                    f"report {report}")
+        return fig
+
+
+def machine() -> tuple[str, str]:
+    cpus = os.cpu_count() or 0
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        mem = f"{pages / 2**30:.0f} GB"
+    except (ValueError, OSError):
+        mem = "? GB"
+    short = f"{cpus} CPU, {mem}"
+    long = (f"{cpus} CPU, {mem} RAM, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+    return short, long
+
+
+ANALYSIS_START, ANALYSIS_END = "<!-- analysis:start -->", "<!-- analysis:end -->"
+
+
+def kept_analysis(path: Path) -> str:
+    """The hand-written analysis section of an earlier report (kept across runs)."""
+    if not path.exists():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    if ANALYSIS_START not in text or ANALYSIS_END not in text:
+        return ""
+    start = text.index(ANALYSIS_START)
+    return text[start: text.index(ANALYSIS_END) + len(ANALYSIS_END)]
+
+
+def render(figures: list[Figure], dataset: Dataset, runs: int, seconds: float,
+           smoke: bool, analysis: str = "") -> str:
+    short, long = machine()
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m bench.run`); do not edit by hand." if not smoke else
+        "A smoke run on a tiny dataset (`python -m bench.run --smoke`): the numbers mean "
+        "nothing.",
+        "",
+        f"Run on {date.today().isoformat()} on {long}; dataset `{dataset.scale.name}` "  # noqa: DTZ011
+        f"(seed {dataset.seed}): {_counts(dataset)}. Each figure is the median of {runs} or "
+        f"more runs (min–max in brackets); each floor was measured in the same run, "
+        f"interleaved with ours. Ratio = ours / floor. Whole run: {seconds / 60:.1f} min.",
+        "",
+        "| figure | ours | floor | ratio | target | machine |",
+        "|---|---|---|---|---|---|",
+    ]
+    for fig in figures:
+        if fig.ours is None:
+            ours = fig.note or "not measured"
+            floor = ratio = "—"
+        else:
+            ours = fig.ours.show()
+            floor = f"{fig.floor.show()} ({fig.floor_name})" if fig.floor else fig.floor_name
+            ratio = f"{fig.ratio:.2f}x" if fig.ratio is not None else "—"
+        verdict = "" if fig.met is None or smoke else (" (met)" if fig.met else " (**not met**)")
+        if fig.ours is None:
+            floor = f"— ({fig.floor_name})"
+        lines.append(f"| {fig.name} | {ours} | {floor} | {ratio} | "
+                     f"{fig.target}{verdict} | {short} |")
+    lines += ["", "## Notes per figure", ""]
+    for fig in figures:
+        lines.append(f"- **{fig.name}**: {fig.note or '—'}")
+    if analysis:
+        lines += ["", analysis]
+    lines += ["", METHOD]
+    return "\n".join(lines) + "\n"
+
+
+def _counts(dataset: Dataset) -> str:
+    c = dataset.counts
+    return (f"{c['partners']:,} partners, {c['referrals']:,} episodes "
+            f"({c.get('patients', 0):,} patients), {c['responses']:,} outcome responses, "
+            f"{c['nps']:,} NPS answers, {c['touchpoints']:,} touchpoints, "
+            f"{c['outbound']:,} outbound referrals, {c['nppes']:,} NPPES rows")
+
+
+METHOD = """## How each figure is measured
+
+- **Data**: `bench/generate.py` writes the CSV files a clinic imports (partners, referrals,
+  touchpoints, outbound, responses, nps) and a synthetic NPPES file with the real 330-column
+  header, from one seed (same seed, same bytes), cached in `bench/data/`. Partner volumes are
+  skewed (Zipf: the busiest partner sends about 15% of patients); 5% of dates are in US form
+  (MM/DD/YYYY); answers lie in each instrument's item ranges. The big database is the dataset
+  imported through `outcomes.importer.run_import` (the last import run is kept).
+- **CSV import**: ours is `run_import` for every kind in order into a new database (full
+  validation, scoring, the outcome summary, one transaction per file). The floor reads the same
+  files with `csv.reader` and writes each table with one `executemany` in one transaction into
+  the same schema, mapping only the keys the schema needs (NPI to partner id, record number to
+  patient id); it parses no date, scores nothing and keeps no summary.
+- **Scorecard**: `outcomes.scorecard.scorecard(db, start, end)` for the last 12 months, in
+  process, after one warm-up call. The floor is one hand-written SQL query over `episodes`,
+  `responses` (scores as JSON) and `nps_responses` that derives intake/final pairs itself
+  (`bench/floors.py`); it computes no medians and no confidence intervals.
+- **Drill-down**: `outcomes.views.partner_detail` for the busiest partner, warm, against the
+  same content read with plain SQL (monthly referrals, outcomes per scale for the partner and
+  the clinic, NPS, the latest rows of each list).
+- **Dashboard first screen**: `python -m bench.probe dashboard DB TODAY` starts the real app
+  (`outcomes_tui.app.make_app`) with Textual's `run_test()` at 120x40 in a fresh process. The
+  parent times from starting the process to the probe's line saying the first screen shows its
+  data: it polls with `pilot.pause()` until the KPI panels are filled and every worker (summary,
+  alerts, chart) has finished. The floor is a minimal app (Header, DataTable, Footer) that
+  reads 100 partners from the same database and shows them, timed the same way. Peak memory is
+  the peak resident set (VmHWM) of each process at that moment.
+- **Packet**: `outcomes.packets.make_packet` for the busiest partner, last 12 months, PDF, in a
+  fresh process (so the first-use imports of fpdf2 and matplotlib count), on a copy of the big
+  database.
+- **NPPES prospect import**: `outcomes.prospects.import_prospects` in a fresh process, on a
+  database holding only the partners, against a bare `csv.reader` pass over the same file in a
+  fresh process; peak RSS of each.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="a tiny dataset, one run each")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where to write the report (default docs/benchmarks.md; "
+                             "bench/out/benchmarks-smoke.md with --smoke)")
+    parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--only", default=None,
+                        help="comma-separated: import,scorecard,drilldown,dashboard,packet,"
+                             "prospects")
+    args = parser.parse_args(argv)
+    scale = SMOKE if args.smoke else FULL
+    runs = args.runs or (1 if args.smoke else 3)
+    out = args.out or (ROOT / "bench/out/benchmarks-smoke.md" if args.smoke
+                       else ROOT / "docs/benchmarks.md")
+    started = time.perf_counter()
+
+    def log(text: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {text}", file=sys.stderr, flush=True)
+
+    log(f"dataset {scale.name}")
+    dataset = generate(scale, args.seed, args.data_dir, log=log)
+    work = (args.data_dir or ROOT / "bench" / "out") / f"work-{scale.name}"
+    work.mkdir(parents=True, exist_ok=True)
+    bench = Bench(dataset, work, runs, log)
+    only = set(args.only.split(",")) if args.only else None
+    figures: list[Figure] = []
+    if only is None or "import" in only:
+        figures.append(bench.import_figure())
+        # The last import run is the big database the other figures read.
+        ours = work / "ours.db"
+        if ours.exists():
+            for suffix in ("-wal", "-shm"):
+                Path(f"{bench.big_db}{suffix}").unlink(missing_ok=True)
+            shutil.move(ours, bench.big_db)
+            mark_built(dataset, bench.big_db)
+    build_database(dataset, bench.big_db)
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("scorecard", bench.scorecard_figure), ("drilldown", bench.drilldown_figure),
+        ("dashboard", bench.dashboard_figures), ("packet", bench.packet_figure),
+        ("prospects", bench.prospects_figure),
+    ]
+    for name, step in steps:
+        if only is not None and name not in only:
+            continue
+        log(f"measuring {name}")
+        try:
+            result = step()
+        except Exception as exc:  # a broken feature is reported, never faked
+            log(f"{name} failed: {exc}")
+            result = _failed(name, exc)
+        figures.extend(result if isinstance(result, tuple) else [result])
+    seconds = time.perf_counter() - started
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(figures, dataset, runs, seconds, args.smoke, kept_analysis(out)),
+                   encoding="utf-8")
+    log(f"wrote {out}")
+    for fig in figures:
+        ours = fig.ours.show() if fig.ours else "—"
+        ratio = f"{fig.ratio:.2f}x" if fig.ratio is not None else ""
+        print(f"{fig.name}: {ours} {ratio} {fig.target} "
+              f"{'met' if fig.met else 'NOT MET' if fig.met is False else ''}")
+    return 0
+
+
+def _failed(name: str, exc: Exception) -> Any:
+    names = {
+        "scorecard": ("scorecard for all partners (in-process, warm)",
+                      "best hand-written single SQL query over raw tables", "<= 0.5x"),
+        "drilldown": ("one partner's drill-down (monthly referrals, outcomes)",
+                      "hand-written SQL for the same content", "<= 2x and < 50 ms"),
+        "packet": ("packet for one partner (PDF)", "none", "< 1 s"),
+        "prospects": ("NPPES prospect import", "a bare csv.reader pass over the file",
+                      "<= 1.5x, constant memory"),
+    }
+    why = f"not measured: it failed ({type(exc).__name__}: {str(exc)[:160]})"
+    if name == "dashboard":
+        return (Figure("dashboard first screen on the big database (whole process, headless)",
+                       "minimal Textual app (Header, DataTable, Footer)", "<= 1.5x", note=why),
+                Figure("peak memory of the dashboard on the big database",
+                       "the same minimal Textual app", "<= 3x", note=why))
+    title, floor, target = names[name]
+    return Figure(title, floor, target, note=why)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
