@@ -42,4 +42,4 @@ wheel: $(STAMP)
 	$(BIN)/python -m pip wheel --no-deps -w dist .
 
 clean:
-	rm -rf $(VENV) dist build .pytest_cache .demo
+	rm -rf $(VENV) dist build .pytest_cache .demo bench/out

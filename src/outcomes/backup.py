@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from .db import check_file, open_db
-from .errors import DatabaseError
 from .dbinfo import APPLICATION_ID
+from .errors import DatabaseError
 
 
 @dataclass(frozen=True)

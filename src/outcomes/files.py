@@ -7,12 +7,13 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+from typing import IO, Any
 
 
-def open_private(path: Path, mode: str = "w", **kwargs: object):  # type: ignore[no-untyped-def]
+def open_private(path: Path, mode: str = "w", **kwargs: Any) -> IO[Any]:
     """Open ``path`` for writing, created with mode 0600 (an existing file keeps its mode)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(fd, mode, **kwargs)  # type: ignore[call-overload]
+    return os.fdopen(fd, mode, **kwargs)
 
 
 def write_private_bytes(path: Path, data: bytes) -> None:

@@ -335,7 +335,9 @@ class OutboundKind(_InsertOnlyKind):
         }, today=ctx.today)
         return Prepared((ref.episode_id, ref.partner_id, ref.date), ref)
 
-    def check_references(self, prepared, ctx):  # type: ignore[no-untyped-def]
+    def check_references(
+        self, prepared: list[Prepared], ctx: RowContext
+    ) -> list[tuple[Prepared | None, ValidationError]]:
         return _missing_episodes(prepared, ctx, lambda p: p.payload.episode_id)
 
     def row(self, payload: Any, created_at: str) -> tuple[Any, ...]:
@@ -364,7 +366,9 @@ class NpsKind(_InsertOnlyKind):
         return Prepared((response.episode_id, response.date, response.score, response.comment),
                         response)
 
-    def check_references(self, prepared, ctx):  # type: ignore[no-untyped-def]
+    def check_references(
+        self, prepared: list[Prepared], ctx: RowContext
+    ) -> list[tuple[Prepared | None, ValidationError]]:
         return _missing_episodes(prepared, ctx, lambda p: p.payload.episode_id)
 
     def row(self, payload: Any, created_at: str) -> tuple[Any, ...]:
@@ -435,7 +439,9 @@ class ResponsesKind(ImportKind):
             raise ValidationError(str(exc), field=field_name) from None
         return Prepared((episode_id, instrument.id, timepoint, when), item)
 
-    def check_references(self, prepared, ctx):  # type: ignore[no-untyped-def]
+    def check_references(
+        self, prepared: list[Prepared], ctx: RowContext
+    ) -> list[tuple[Prepared | None, ValidationError]]:
         return _missing_episodes(prepared, ctx, lambda p: p.payload.episode_id)
 
     def write(self, db: Database, prepared: Sequence[Prepared]) -> tuple[int, int, int]:

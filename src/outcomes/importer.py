@@ -169,18 +169,19 @@ def run_import(
         if error is not None:
             report.errors.append(error)
             rejects.append((cells, error))
+    late: list[tuple[Prepared | None, ValidationError]]
     try:
         late = kind.check_references(prepared, ctx)
-    except ValidationError as exc:
-        late = [(None, exc)]
+    except ValidationError as whole_file:
+        late = [(None, whole_file)]
     dropped = set()
-    for item, exc in late:
-        column = _column_name(table, mapping, exc.field)
-        error = RowError(report.file, item.line if item else 1, column, str(exc))
+    for late_item, problem in late:
+        column = _column_name(table, mapping, problem.field)
+        error = RowError(report.file, late_item.line if late_item else 1, column, str(problem))
         report.errors.append(error)
-        if item is not None:
-            rejects.append((item.cells, error))
-            dropped.add(id(item))
+        if late_item is not None:
+            rejects.append((late_item.cells, error))
+            dropped.add(id(late_item))
     prepared = [p for p in prepared if id(p) not in dropped]
     rejects.sort(key=lambda r: r[1].line)
     report.errors.sort(key=lambda e: e.line)
