@@ -8,6 +8,8 @@ Kinds:
 - ``minimal DB``: a minimal Textual app (Header, DataTable, Footer) that reads 100 partners from
   the database and shows them; the floor of the dashboard.
 - ``dashboard DB TODAY``: the real dashboard (``outcomes_tui.app.make_app``) on the database.
+- ``responsiveness DB TODAY``: the longest event-loop stall during each screen change and
+  filter keystroke of RESPONSIVENESS_STEPS.
 - ``prospects DB NPPES``: ``outcomes.prospects.import_prospects`` over an NPPES file.
 - ``csvpass NPPES``: a bare ``csv.reader`` pass over the same file (the floor).
 - ``packet DB PARTNER_ID OUT START END TODAY``: one evidence packet, cold (fresh imports).
@@ -163,8 +165,68 @@ def _plain(report: Any) -> Any:
     return str(report)[:200]
 
 
+# Screen changes and keystrokes the responsiveness figure replays on the dashboard, with the
+# label each stall is reported under. F-keys switch screens even when a filter box has focus.
+RESPONSIVENESS_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("open partners", ("f3",)),
+    ("filter keystroke", ("H",)),
+    ("filter keystroke", ("a",)),
+    ("filter keystroke", ("l",)),
+    ("filter keystroke", ("backspace",)),
+    ("open patients", ("f4",)),
+    ("search keystroke", ("R",)),
+    ("search keystroke", ("1",)),
+    ("back to dashboard", ("f2",)),
+    ("partners again", ("f3",)),
+    ("open a partner", ("down", "enter")),
+    ("back to partners", ("escape",)),
+    ("open import", ("f6",)),
+    ("open packets", ("f7",)),
+    ("back to dashboard", ("f2",)),
+)
+
+
+def responsiveness(db_path: str, today: str) -> None:
+    """The longest the event loop stalls (a 10 ms heartbeat that arrives late) during each
+    step of RESPONSIVENESS_STEPS, after the first screen and its background work are done."""
+    from outcomes_tui.app import make_app
+
+    async def main() -> None:
+        app = make_app(Path(db_path), today=date.fromisoformat(today))
+        stalls: dict[str, float] = {}
+        label = ["start-up"]
+        last = [time.perf_counter()]
+
+        def beat() -> None:
+            now = time.perf_counter()
+            stalls[label[0]] = max(stalls.get(label[0], 0.0), now - last[0] - 0.01)
+            last[0] = now
+
+        async with app.run_test(size=SIZE) as pilot:
+            app.set_interval(0.01, beat)
+            await _until(pilot, lambda: _workers_idle(app))
+            await pilot.pause(2.0)  # the background warm-up after the first paint
+            await _until(pilot, lambda: _workers_idle(app))
+            visited = []
+            for name, keys in RESPONSIVENESS_STEPS:
+                label[0] = name
+                last[0] = time.perf_counter()
+                for key in keys:
+                    await pilot.press(key)
+                await _until(pilot, lambda: _workers_idle(app))
+                await pilot.pause(0.2)
+                visited.append(type(app.screen).__name__)
+            label[0] = "done"
+            screen = type(app.screen).__name__
+        steps = {k: round(v * 1000, 1) for k, v in stalls.items() if k not in ("start-up", "done")}
+        emit("complete", stalls_ms=steps, screen=screen, visited=visited)
+
+    asyncio.run(main())
+
+
 KINDS: dict[str, Callable[..., None]] = {
     "minimal": minimal, "dashboard": dashboard, "prospects": prospects, "csvpass": csvpass,
+    "responsiveness": responsiveness,
     "packet": packet,
 }
 

@@ -21,6 +21,7 @@ FIGURES = [
     "packet for one partner (PDF)",
     "NPPES prospect import",
     "peak memory of the dashboard on the big database",
+    "longest interface stall while switching screens and typing filters",
 ]
 
 

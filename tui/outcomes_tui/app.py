@@ -149,7 +149,9 @@ def import_heavy_modules() -> None:
 
     for name in ("sqlite_utils", "outcomes.scorecard", "outcomes.alerts", "outcomes.responses",
                  "outcomes_tui.screens.partners", "outcomes_tui.screens.partner_detail",
-                 "outcomes_tui.screens.episodes", "outcomes_tui.screens.survey_entry"):
+                 "outcomes_tui.screens.episodes", "outcomes_tui.screens.survey_entry",
+                 "outcomes_tui.screens.import_screen", "outcomes_tui.screens.packets",
+                 "outcomes.importer"):
         importlib.import_module(name)
     from outcomes import catalog
 
