@@ -8,56 +8,10 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from bench.generate import nppes_header
 from outcomes.errors import ValidationError
 from outcomes.prospects import import_prospects, nucc_kinds, parse_nucc_kinds
 from tests.network.helpers import make_npi
-
-
-def nppes_header() -> list[str]:
-    """The real dissemination file's columns, in its order (abridged names are real ones)."""
-    h = ["NPI", "Entity Type Code", "Replacement NPI", "Employer Identification Number (EIN)",
-         "Provider Organization Name (Legal Business Name)", "Provider Last Name (Legal Name)",
-         "Provider First Name", "Provider Middle Name", "Provider Name Prefix Text",
-         "Provider Name Suffix Text", "Provider Credential Text",
-         "Provider Other Organization Name", "Provider Other Organization Name Type Code",
-         "Provider Other Last Name", "Provider Other First Name", "Provider Other Middle Name",
-         "Provider Other Name Prefix Text", "Provider Other Name Suffix Text",
-         "Provider Other Credential Text", "Provider Other Last Name Type Code",
-         "Provider First Line Business Mailing Address",
-         "Provider Second Line Business Mailing Address",
-         "Provider Business Mailing Address City Name",
-         "Provider Business Mailing Address State Name",
-         "Provider Business Mailing Address Postal Code",
-         "Provider Business Mailing Address Country Code (If outside U.S.)",
-         "Provider Business Mailing Address Telephone Number",
-         "Provider Business Mailing Address Fax Number",
-         "Provider First Line Business Practice Location Address",
-         "Provider Second Line Business Practice Location Address",
-         "Provider Business Practice Location Address City Name",
-         "Provider Business Practice Location Address State Name",
-         "Provider Business Practice Location Address Postal Code",
-         "Provider Business Practice Location Address Country Code (If outside U.S.)",
-         "Provider Business Practice Location Address Telephone Number",
-         "Provider Business Practice Location Address Fax Number",
-         "Provider Enumeration Date", "Last Update Date", "NPI Deactivation Reason Code",
-         "NPI Deactivation Date", "NPI Reactivation Date", "Provider Sex Code",
-         "Authorized Official Last Name", "Authorized Official First Name",
-         "Authorized Official Middle Name", "Authorized Official Title or Position",
-         "Authorized Official Telephone Number"]
-    for i in range(1, 16):
-        h += [f"Healthcare Provider Taxonomy Code_{i}", f"Provider License Number_{i}",
-              f"Provider License Number State Code_{i}",
-              f"Healthcare Provider Primary Taxonomy Switch_{i}"]
-    for i in range(1, 51):
-        h += [f"Other Provider Identifier_{i}", f"Other Provider Identifier Type Code_{i}",
-              f"Other Provider Identifier State_{i}", f"Other Provider Identifier Issuer_{i}"]
-    h += ["Is Sole Proprietor", "Is Organization Subpart", "Parent Organization LBN",
-          "Parent Organization TIN", "Authorized Official Name Prefix Text",
-          "Authorized Official Name Suffix Text", "Authorized Official Credential Text"]
-    for i in range(1, 16):
-        h.append(f"Healthcare Provider Taxonomy Group_{i}")
-    h += ["Certification Date"]
-    return h
 
 
 def provider(header: list[str], **values: str) -> list[str]:
