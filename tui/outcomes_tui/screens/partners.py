@@ -31,6 +31,19 @@ COLUMNS: list[tuple[str, str, int | None]] = [
 ]
 
 
+# A rate or score on fewer patients than this is shown as "n<5", never as a number that
+# looks as solid as one resting on fifty (the same threshold packets use by default).
+SMALL_N = 5
+
+
+def _small_n(value: float | None, n: int, fmt: str) -> Text:
+    if value is None or n == 0:
+        return Text("—", justify="right")
+    if n < SMALL_N:
+        return Text(f"n<{SMALL_N}", style="dim", justify="right")
+    return Text(fmt.format(value), justify="right")
+
+
 class PartnersScreen(Screen[None]):
     CSS_PATH = "partners.tcss"
     COMMAND_GROUP = "partners"
@@ -112,8 +125,8 @@ class PartnersScreen(Screen[None]):
                     Text(r.name), Text(r.kind), Text(r.stage),
                     Text(str(r.recent), justify="right"), Text(r.trend),
                     Text(r.last_touch or "never"),
-                    Text("—" if r.nps is None else f"{r.nps:+.0f}", justify="right"),
-                    Text("—" if r.mcid_rate is None else f"{r.mcid_rate:.0%}", justify="right"),
+                    _small_n(r.nps, r.nps_n, "{:+.0f}"),
+                    _small_n(r.mcid_rate, r.mcid_n, "{:.0%}"),
                     key=str(r.id),
                 )
         arrow = "↓" if self.descending else "↑"
