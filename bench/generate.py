@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from outcomes import demo
 from outcomes.files import open_private
 from outcomes.instruments import Direction, Instrument
 from outcomes.npi import npi_check_digit
@@ -61,31 +62,11 @@ class Dataset:
 # --------------------------------------------------------------------------------------------
 # Vocabulary of the synthetic clinic
 
-REGION_INSTRUMENT = {
-    "low back": "odi", "neck": "ndi", "shoulder": "quickdash", "elbow": "quickdash",
-    "wrist/hand": "quickdash", "hip": "hoos_jr", "knee": "koos_jr", "ankle/foot": "lefs",
-}
-REGION_DIAGNOSES = {
-    "low back": ["M54.50", "M51.26", "M48.061", "S33.5XXA"],
-    "neck": ["M54.2", "M50.20", "S13.4XXA"],
-    "shoulder": ["M75.101", "M75.41", "S43.431A", "M25.511"],
-    "elbow": ["M77.11", "M77.01"],
-    "wrist/hand": ["G56.01", "S62.101A", "M65.4"],
-    "hip": ["M16.11", "M25.551", "Z96.641"],
-    "knee": ["M17.11", "S83.511A", "Z96.651", "M22.2X1"],
-    "ankle/foot": ["S93.401A", "M72.2", "M76.60"],
-}
-ALL_REGIONS = list(REGION_INSTRUMENT)
-KIND_REGIONS = {
-    "orthopedic surgeon": ["knee", "hip", "shoulder", "low back", "ankle/foot", "wrist/hand"],
-    "spine surgeon": ["low back", "neck"],
-    "sports medicine": ["knee", "shoulder", "ankle/foot", "hip", "elbow"],
-    "podiatrist": ["ankle/foot"],
-    "neurologist": ["low back", "neck"],
-    "pain management": ["low back", "neck"],
-    "chiropractor": ["low back", "neck"],
-    "personal-injury attorney": ["neck", "low back", "shoulder"],
-}
+# The same clinical mix as the demo clinic (regions, diagnoses, which kinds send what).
+REGION_INSTRUMENT = demo.REGION_INSTRUMENT
+REGION_DIAGNOSES = demo.REGION_DIAGNOSES
+ALL_REGIONS = demo.ALL_REGIONS
+KIND_REGIONS = demo.KIND_REGIONS
 # (kind, share of partners, has an NPI)
 PARTNER_MIX = [
     ("primary care", 0.28, True), ("orthopedic surgeon", 0.14, True),
