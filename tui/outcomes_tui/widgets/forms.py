@@ -12,7 +12,7 @@ from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
@@ -33,11 +33,11 @@ class FormScreen(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     FormScreen { align: center middle; }
-    FormScreen > Vertical {
+    FormScreen > VerticalScroll {
         width: 72; max-width: 95%; height: auto; max-height: 95%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
-    FormScreen .field-label { margin-top: 1; color: $text-muted; }
+    FormScreen .field-label { color: $text-muted; }
     FormScreen #form-error { color: $text-error; height: auto; }
     FormScreen #form-note { color: $text-warning; height: auto; }
     FormScreen #form-keys { color: $text-muted; margin-top: 1; }
@@ -52,7 +52,9 @@ class FormScreen(ModalScreen[bool]):
     FORM_TITLE = "Form"
 
     def compose(self) -> ComposeResult:
-        with Vertical() as box:
+        # Scrolls when the form is taller than the terminal (e.g. 100x30): the focused field
+        # and the keys line stay reachable.
+        with VerticalScroll() as box:
             box.border_title = self.FORM_TITLE
             yield from self.fields()
             yield Static("", id="form-note", markup=False)
