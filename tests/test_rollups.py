@@ -110,3 +110,61 @@ def test_rollups_stay_exact_under_edits(demo_db: Database, ops: list[tuple[str, 
         assert maintained == rollup_rows(demo_db)
     finally:
         demo_db.execute("ROLLBACK")
+
+
+def test_bulk_import_rebuilds_rollups_and_restores_triggers(
+        demo_db: Database, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from outcomes import importer
+    from outcomes.schema import TRIGGER_NAMES
+
+    monkeypatch.setattr(importer, "BULK_ROWS", 10)
+    npi = demo_db.execute("SELECT npi FROM partners WHERE npi IS NOT NULL LIMIT 1").fetchone()[0]
+    lines = ["episode_id,patient_id,partner_npi,referral_date,body_region,first_visit_date,"
+             "discharge_date,visits"]
+    lines += [f"B{i:04d},MRNB{i:04d},{npi},2026-0{i % 9 + 1}-1{i % 9},knee,2026-0{i % 9 + 1}-2{i % 9},"
+              f"{'' if i % 3 else f'2026-0{i % 9 + 1}-28'},{i % 12}" for i in range(600)]
+    path = tmp_path / "bulk.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert importer._is_bulk(demo_db, 600)
+    importer.run_import(demo_db, "referrals", path, today=DEMO_TODAY)
+    triggers = {r[0] for r in demo_db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert set(TRIGGER_NAMES) <= triggers
+    rebuilt = rollup_rows(demo_db)
+    demo_db.execute("BEGIN")
+    for statement in ROLLUP_BACKFILL:
+        demo_db.execute(statement)
+    assert rollup_rows(demo_db) == rebuilt
+    demo_db.execute("ROLLBACK")
+    # The restored triggers keep the rollups exact for the next ordinary write.
+    demo_db.execute("UPDATE episodes SET partner_id = NULL WHERE id = 'B0001'")
+    maintained = rollup_rows(demo_db)
+    demo_db.execute("BEGIN")
+    for statement in ROLLUP_BACKFILL:
+        demo_db.execute(statement)
+    assert rollup_rows(demo_db) == maintained
+    demo_db.execute("ROLLBACK")
+
+
+def test_failed_bulk_import_leaves_triggers_and_rollups(demo_db: Database, tmp_path,
+                                                        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from outcomes import importer, import_kinds
+    from outcomes.schema import TRIGGER_NAMES
+
+    monkeypatch.setattr(importer, "BULK_ROWS", 10)
+    before = rollup_rows(demo_db)
+
+    def broken_write(self, db, prepared):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(import_kinds.ReferralsKind, "write", broken_write)
+    npi = demo_db.execute("SELECT npi FROM partners WHERE npi IS NOT NULL LIMIT 1").fetchone()[0]
+    path = tmp_path / "bulk.csv"
+    path.write_text("episode_id,patient_id,partner_npi,referral_date,body_region\n"
+                    + "".join(f"F{i},MRNF{i},{npi},2026-03-03,neck\n" for i in range(600)))
+    with pytest.raises(RuntimeError):
+        importer.run_import(demo_db, "referrals", path, today=DEMO_TODAY)
+    triggers = {r[0] for r in demo_db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert set(TRIGGER_NAMES) <= triggers
+    assert rollup_rows(demo_db) == before
