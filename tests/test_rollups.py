@@ -149,7 +149,7 @@ def test_failed_bulk_import_leaves_triggers_and_rollups(demo_db: Database, tmp_p
                                                         monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
-    from outcomes import importer, import_kinds
+    from outcomes import import_kinds, importer
     from outcomes.schema import TRIGGER_NAMES
 
     monkeypatch.setattr(importer, "BULK_ROWS", 10)
