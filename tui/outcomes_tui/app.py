@@ -107,6 +107,60 @@ class OutcomesApp(App[None]):
 
     def _warm_up(self) -> None:
         self.run_worker(import_heavy_modules, thread=True, group="warm-up", exit_on_error=False)
+        self.set_timer(0.5, self._register_widget_styles)
+
+    async def _register_widget_styles(self) -> None:
+        """Mount, hidden, one of each widget type the other screens use, then remove them.
+
+        Textual adds a widget type's default CSS the first time one is mounted, and then
+        restyles every live widget; later, with several screens alive, that restyle made the
+        first opening of the import screen stall for ~100 ms. Done now, while only the
+        dashboard exists, it costs a few milliseconds once."""
+        from textual.containers import Container
+        from textual.widgets import (
+            Checkbox,
+            Input,
+            ProgressBar,
+            Select,
+            SelectionList,
+            TabbedContent,
+        )
+
+        holder = Container(
+            Input(), Select([("a", "a")], allow_blank=False), Checkbox(), ProgressBar(),
+            SelectionList[str](), TabbedContent(),
+        )
+        holder.display = False
+        await self.screen.mount(holder)
+        await holder.remove()
+        # Each screen's own .tcss is read the first time that screen loads, followed by a
+        # reparse of every stylesheet and a restyle of every live widget; read them all now.
+        import inspect
+
+        from .screens import (
+            episodes,
+            help,
+            import_screen,
+            packets,
+            partner_detail,
+            partners,
+            survey_entry,
+        )
+
+        added = False
+        for module in (partners, partner_detail, episodes, survey_entry, import_screen,
+                       packets, help):
+            for _name, cls in inspect.getmembers(module, inspect.isclass):
+                css = getattr(cls, "CSS_PATH", None)
+                if cls.__module__ != module.__name__ or not isinstance(css, str):
+                    continue
+                path = Path(inspect.getfile(cls)).parent / css  # as Screen resolves it
+                if not self.stylesheet.has_source(str(path), ""):
+                    self.stylesheet.read(path)
+                    added = True
+        if added:
+            self.stylesheet.reparse()
+            self.stylesheet.update(self)
 
     def on_unmount(self) -> None:
         self.connections.close_all()

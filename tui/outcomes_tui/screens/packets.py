@@ -68,12 +68,19 @@ class PacketsScreen(Screen[None]):
         self.post_message(PartnerChoicesLoaded(views.partner_choices(app.reader())))
 
     def on_partner_choices_loaded(self, message: PartnerChoicesLoaded) -> None:
-        selection = self.query_one(SelectionList)
-        selection.clear_options()
-        selection.add_options([
-            (Text(f"{name}  ({stage})"), pid, False) for pid, name, stage in message.choices
-        ])
+        self.query_one(SelectionList).clear_options()
         self.stages = {pid: stage for pid, _, stage in message.choices}
+        self._pending = [(Text(f"{name}  ({stage})"), pid, False)
+                         for pid, name, stage in message.choices]
+        self._add_choices()
+
+    def _add_choices(self) -> None:
+        """Add the partners in batches: hundreds of options at once would freeze the
+        interface for a tenth of a second."""
+        batch, self._pending = self._pending[:50], self._pending[50:]
+        self.query_one(SelectionList).add_options(batch)
+        if self._pending:
+            self.call_later(self._add_choices)
 
     def action_select_active(self) -> None:
         selection: SelectionList[int] = self.query_one(SelectionList)
