@@ -43,7 +43,16 @@ INSERT INTO nps_responses VALUES (2, NULL, '2024-03-22', 4, '', '2024-03-22T00:0
 INSERT INTO audit_log VALUES (1, '2024-01-01T00:00:00+00:00', 'import', 'partners', '{"rows": 2}');
 """
 
-ROWS = {1: V1_ROWS}
+# Version 2 added audit_log.actor.
+V2_ROWS = V1_ROWS.replace(
+    "INSERT INTO audit_log VALUES (1, '2024-01-01T00:00:00+00:00', 'import', 'partners', "
+    "'{\"rows\": 2}');",
+    "INSERT INTO audit_log VALUES (1, '2024-01-01T00:00:00+00:00', 'import', 'partners', "
+    "'{\"rows\": 2}', 'frontdesk');",
+)
+assert V2_ROWS != V1_ROWS
+
+ROWS = {1: V1_ROWS, 2: V2_ROWS}
 
 
 def build(version: int) -> Path:
