@@ -37,7 +37,17 @@ def plain_error(exc: BaseException) -> str:
 def _screen(module: str, name: str) -> Any:
     import importlib
 
-    return getattr(importlib.import_module(f"outcomes_tui.screens.{module}"), name)()
+    from textual._context import active_app
+
+    screen = getattr(importlib.import_module(f"outcomes_tui.screens.{module}"), name)()
+    # A new screen is styled from the current stylesheet when it mounts. Marking it current
+    # spares Textual's two full re-parses of every stylesheet on a mode's first opening
+    # (App.refresh_css), which stalled the interface for ~100 ms with several screens open.
+    # (Relies on Textual 8's private counter; without it the screen is merely restyled.)
+    app = active_app.get(None)
+    if app is not None and hasattr(screen, "_css_update_count"):
+        screen._css_update_count = app._css_update_count
+    return screen
 
 
 class OutcomesApp(App[None]):
