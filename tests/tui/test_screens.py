@@ -165,3 +165,22 @@ def test_l_makes_a_letter_for_the_selected_episode_and_logs_it(app, drive, settl
             "SELECT kind, date FROM communications WHERE episode_id = 'E00001' AND note LIKE ?",
             ["%(md)"]).fetchall()
     assert rows == [("discharge_summary", "2026-11-22")]
+
+
+def test_a_screen_opened_after_a_theme_change_uses_the_new_theme(app, drive, settle):
+    """New screens skip Textual's global restyle (for speed); they must still get the theme
+    that is current when they open."""
+
+    async def body(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        dark_background = pilot.app.screen.styles.background
+        await pilot.press("ctrl+t")  # light theme
+        await settle(pilot)
+        light_dashboard = pilot.app.screen.styles.background
+        assert light_dashboard != dark_background
+        await pilot.press("f3")  # partners: a screen created after the change
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "PartnersScreen"
+        assert pilot.app.screen.styles.background == light_dashboard
+
+    drive(app, body)
