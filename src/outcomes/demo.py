@@ -208,7 +208,7 @@ def build_demo(db: Database, *, seed: int = 7, today: date | None = None) -> dic
                 preferred_contact="fax" if spec.npi else "email",
                 stage=spec.stage,
             )
-            partner_ids[spec.name] = save_partner(db, partner, source="demo").id
+            partner_ids[spec.name] = save_partner(db, partner).id
             counts["partners"] += 1
         new_partner = partner_ids["Dr. Priya Raman"]
         db.execute("UPDATE partners SET created_at = ?, stage_source = 'suggested' WHERE id = ?",

@@ -169,7 +169,7 @@ class PartnersKind(ImportKind):
     def write(self, db: Database, prepared: Sequence[Prepared]) -> tuple[int, int, int]:
         counts = {"added": 0, "updated": 0, "unchanged": 0}
         for item in prepared:
-            counts[save_partner(db, item.payload, source="import").outcome] += 1
+            counts[save_partner(db, item.payload).outcome] += 1
         return counts["added"], counts["updated"], counts["unchanged"]
 
 

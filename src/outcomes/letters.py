@@ -189,18 +189,11 @@ def render_letter_markdown(letter: Letter) -> str:
 def render_letter_pdf(letter: Letter) -> bytes:
     from fpdf.fonts import FontFace
 
-    from .packets.pdf import CONTENT_W, MARGIN, PAGE_W, font, heading, new_document, para
+    from .packets.pdf import CONTENT_W, font, heading, letterhead, new_document, para
 
     pdf = new_document(f"{letter.title}: episode {letter.episode_id}",
                        f"{letter.clinic_name} · {letter.title} · CONFIDENTIAL")
-    pdf.add_page()
-    para(pdf, letter.clinic_name, 16, bold=True, gap=0)
-    if letter.clinic_contact:
-        para(pdf, letter.clinic_contact, 9.5, gap=0)
-    pdf.ln(4)
-    pdf.set_line_width(1.2)
-    pdf.line(MARGIN, pdf.get_y(), PAGE_W - MARGIN, pdf.get_y())
-    pdf.ln(8)
+    letterhead(pdf, letter.clinic_name, letter.clinic_contact)
     para(pdf, letter.title, 15, bold=True, gap=2)
     para(pdf, f"Date: {letter.date:%B %-d, %Y}", 10.5, gap=4)
     para(pdf, "To: " + "\n".join(letter.to), 10.5, gap=4)

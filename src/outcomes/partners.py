@@ -46,7 +46,7 @@ def find_existing(db: Database, partner: Partner) -> dict[str, Any] | None:
     return dict(zip([d[0] for d in rows.description], cursor_row, strict=True))
 
 
-def save_partner(db: Database, partner: Partner, *, source: str = "cli") -> SaveResult:
+def save_partner(db: Database, partner: Partner) -> SaveResult:
     """Insert or update by natural key (NPI, else name). Caller holds the transaction.
 
     An update changes only the fields the record sets (``model_fields_set``): a file without a

@@ -142,7 +142,10 @@ def test_every_demo_partner_pdf_is_deidentified(demo_db: Database) -> None:
     partners = demo_db.execute("SELECT id, name FROM partners ORDER BY id").fetchall()
     for pid, name in partners:
         packet = build_packet(demo_db, pid, DEMO_START, DEMO_TODAY, today=DEMO_TODAY)
-        texts = {"pdf": flat(pdf_text(render(packet, "pdf"))),
+        data = render(packet, "pdf")
+        pages = len(PdfReader(io.BytesIO(data)).pages)
+        assert pages <= 2, (name, pages)  # "letter size, one or two pages"
+        texts = {"pdf": flat(pdf_text(data)),
                  "html": render(packet, "html").decode(), "md": render(packet, "md").decode()}
         assert name in texts["pdf"], name
         for fmt, text in texts.items():
@@ -204,3 +207,21 @@ def test_make_all_only_active_partners_with_referrals(db: Database, clinic: dict
     made = make_all(db, tmp_path / "out", START, END, today=TODAY, fmt="md")
     assert [m.path.name for m in made] == [f"packet-{clinic['a']}-dr-ada-stone.md"]
     assert "Dr. Ada Stone" in made[0].path.read_text()
+
+
+def test_methods_cite_each_mcid_source_briefly() -> None:
+    from outcomes import catalog
+    from outcomes.packets.content import short_citation
+
+    assert short_citation(
+        "Childs JD, Piva SR, Fritz JM. Responsiveness of the NPRS. Spine. 2005;30(11):1331-4. "
+        "Also: Farrar JT, Young JP Jr. Clinical importance. Pain. 2001;94(2):149-158."
+    ) == "Childs et al., Spine 2005; Farrar et al., Pain 2001"
+    assert short_citation("Vernon H. The NDI. J Manipulative Physiol Ther. 2008;31(7):491-502.") \
+        == "Vernon, J Manipulative Physiol Ther 2008"
+    assert short_citation("Clinic consensus, unpublished") == "Clinic consensus, unpublished"
+    for instrument in catalog.instruments().values():  # every shipped source has a short form
+        for scale in instrument.scales.values():
+            if scale.mcid is not None:
+                short = short_citation(scale.mcid.source)
+                assert len(short) < 80 and re.search(r"(19|20)\d\d", short), short

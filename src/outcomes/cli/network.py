@@ -40,6 +40,14 @@ def _partner(db: Any, ref: str) -> dict[str, Any]:
     return resolve_partner(db, ref)
 
 
+def _list(rows: list[dict[str, Any]], columns: list[tuple[str, str, int]], json_out: bool) -> None:
+    """A listing as JSON (``--json``) or as an aligned table."""
+    if json_out:
+        print_json(rows)
+    else:
+        _table(rows, columns)
+
+
 def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, int]]) -> None:
     """Plain aligned text: (key, title, width) per column; the last column is not padded."""
     typer.echo("  ".join(title.ljust(width) for _, title, width in columns).rstrip())
@@ -172,12 +180,9 @@ def partners_list(
         " ORDER BY p.name COLLATE NOCASE, p.id"
     )
     rows = list(db.query(sql, params))
-    if json_out:
-        print_json(rows)
-        return
-    _table(rows, [("id", "id", 5), ("name", "name", 28), ("kind", "kind", 20),
+    _list(rows, [("id", "id", 5), ("name", "name", 28), ("kind", "kind", 20),
                   ("stage", "stage", 9), ("referrals_in", "in", 5), ("referrals_out", "out", 4),
-                  ("last_touch", "last touch", 10), ("npi", "npi", 0)])
+                  ("last_touch", "last touch", 10), ("npi", "npi", 0)], json_out)
     echo_err(f"{len(rows)} partners.")
 
 
@@ -257,11 +262,8 @@ def partners_stages(
         return
     rows = [{"id": c.partner_id, "name": c.name, "stage": c.stage, "suggested": c.suggested,
              "stage_source": c.stage_source} for c in stage_suggestions(db, today)]
-    if json_out:
-        print_json(rows)
-        return
-    _table(rows, [("id", "id", 5), ("name", "name", 28), ("stage", "stage", 9),
-                  ("stage_source", "source", 9), ("suggested", "suggested", 0)])
+    _list(rows, [("id", "id", 5), ("name", "name", 28), ("stage", "stage", 9),
+                  ("stage_source", "source", 9), ("suggested", "suggested", 0)], json_out)
 
 
 # --------------------------------------------------------------------------- referrals
@@ -440,12 +442,9 @@ def referrals_list(
         " FROM episodes e LEFT JOIN partners p ON p.id = e.partner_id"
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + " ORDER BY e.referral_date DESC, e.id LIMIT ?", [*params, limit]))
-    if json_out:
-        print_json(rows)
-        return
-    _table(rows, [("episode_id", "episode", 8), ("referral_date", "referred", 10),
+    _list(rows, [("episode_id", "episode", 8), ("referral_date", "referred", 10),
                   ("partner", "partner", 24), ("body_region", "region", 10),
-                  ("diagnosis", "dx", 8), ("status", "status", 0)])
+                  ("diagnosis", "dx", 8), ("status", "status", 0)], json_out)
 
 
 # --------------------------------------------------------------------------- touchpoints
@@ -525,11 +524,8 @@ def touchpoints_list(
         " t.next_follow_up FROM touchpoints t JOIN partners p ON p.id = t.partner_id"
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + " ORDER BY t.date DESC, t.id DESC LIMIT ?", [*params, limit]))
-    if json_out:
-        print_json(rows)
-        return
-    _table(rows, [("date", "date", 10), ("partner", "partner", 24), ("method", "method", 15),
-                  ("amount", "amount", 7), ("summary", "summary", 0)])
+    _list(rows, [("date", "date", 10), ("partner", "partner", 24), ("method", "method", 15),
+                  ("amount", "amount", 7), ("summary", "summary", 0)], json_out)
 
 
 # --------------------------------------------------------------------------- outbound
@@ -625,11 +621,8 @@ def communications_list(
         " FROM communications c JOIN partners p ON p.id = c.partner_id"
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + " ORDER BY c.date DESC, c.id DESC LIMIT ?", [*params, limit]))
-    if json_out:
-        print_json(rows)
-        return
-    _table(rows, [("date", "date", 10), ("partner", "partner", 24), ("kind", "kind", 17),
-                  ("channel", "channel", 7), ("episode_id", "episode", 0)])
+    _list(rows, [("date", "date", 10), ("partner", "partner", 24), ("kind", "kind", 17),
+                  ("channel", "channel", 7), ("episode_id", "episode", 0)], json_out)
 
 
 # --------------------------------------------------------------------------- alerts

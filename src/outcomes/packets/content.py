@@ -22,6 +22,7 @@ The same rule applies to the clinic's figures. Patient comments are never includ
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -366,6 +367,25 @@ def build_packet(
     )
 
 
+_VANCOUVER = re.compile(r"\.\s+([A-Z][^.;]{1,60}?)\.\s+((?:19|20)\d\d)\s*;")
+
+
+def short_citation(source: str) -> str:
+    """'Childs et al., Spine 2005' from a Vancouver-style reference (several may follow each
+    other after 'Also:'), so the methods note fits the packet's two pages; the full references
+    are in the instrument definition files. A reference that does not parse is kept whole."""
+    shorts = []
+    for ref in re.split(r"\s*Also:\s*", source.strip()):
+        authors = ref.split(". ", 1)[0]
+        match = _VANCOUVER.search(ref)
+        if not match or not authors or len(authors) > 200:
+            return source.strip().rstrip(".")
+        first = authors.split(",")[0].split()[0]
+        etal = " et al." if "," in authors or " et al" in authors else ""
+        shorts.append(f"{first}{etal}, {match.group(1)} {match.group(2)}")
+    return "; ".join(shorts)
+
+
 def _methods(scales: list[str], names: dict[str, tuple[str, str, Any, str]], period: str,
              min_n: int, carried: int, referred_ok: bool) -> list[str]:
     notes = [
@@ -391,7 +411,7 @@ def _methods(scales: list[str], names: dict[str, tuple[str, str, Any, str]], per
             f"{label} (version {version}): MCID {scale.mcid.value:g}"
             f"{'' if scale.mcid.unit == 'percent' else ' '}{unit}, {scale.mcid.population}")
     for source, uses in by_source.items():
-        notes.append("; ".join(uses) + f". Source: {source}")
+        notes.append("; ".join(uses) + f". Source: {short_citation(source)}.")
     if not referred_ok:
         cf_text = "not shown"
     elif carried == 0:

@@ -145,19 +145,28 @@ def _place(pdf: Any, height: float) -> None:
         pdf.add_page()
 
 
+WIDE_CHART_H = 130.0
+HALF_CHART_H = 140.0
+
+
+def letterhead(pdf: Any, clinic_name: str, clinic_contact: str | None) -> None:
+    """A new page headed with the clinic's name and contact and a rule (packets and letters)."""
+    pdf.add_page()
+    para(pdf, clinic_name, 16, bold=True, gap=0)
+    if clinic_contact:
+        para(pdf, clinic_contact, 9.5, gap=0)
+    pdf.ln(4)
+    pdf.set_line_width(1.2)
+    pdf.line(MARGIN, pdf.get_y(), PAGE_W - MARGIN, pdf.get_y())
+    pdf.ln(8)
+
+
 def render_pdf(packet: Packet) -> bytes:
     pdf = new_document(
         f"{packet.title}: {packet.partner_name}",
         f"{packet.clinic_name} · outcomes report for {packet.partner_name}",
     )
-    pdf.add_page()
-    para(pdf, packet.clinic_name, 16, bold=True, gap=0)
-    if packet.clinic_contact:
-        para(pdf, packet.clinic_contact, 9.5, gap=0)
-    pdf.ln(4)
-    pdf.set_line_width(1.2)
-    pdf.line(MARGIN, pdf.get_y(), PAGE_W - MARGIN, pdf.get_y())
-    pdf.ln(8)
+    letterhead(pdf, packet.clinic_name, packet.clinic_contact)
     para(pdf, packet.title, 15, bold=True, gap=1)
     who = packet.partner_name + (f" ({packet.partner_detail})" if packet.partner_detail else "")
     para(pdf, f"For: {who}", 11.5, gap=0)
@@ -188,18 +197,19 @@ def render_pdf(packet: Packet) -> bytes:
     for chart in packet.charts:
         bars = len(chart.series) * len(chart.categories)
         (wide if bars > (8 if len(chart.series) > 1 else 14) else pending).append(chart)
+    # Chart heights leave room for the methods note on page 2 ("one or two pages").
     for chart in wide:
-        _place(pdf, 150.0)
-        draw_chart(pdf, chart, MARGIN, pdf.get_y(), CONTENT_W, 150.0)
-        pdf.set_y(pdf.get_y() + 150.0 + 6)
+        _place(pdf, WIDE_CHART_H)
+        draw_chart(pdf, chart, MARGIN, pdf.get_y(), CONTENT_W, WIDE_CHART_H)
+        pdf.set_y(pdf.get_y() + WIDE_CHART_H + 6)
     for i in range(0, len(pending), 2):
-        _place(pdf, 160.0)
+        _place(pdf, HALF_CHART_H)
         y = pdf.get_y()
         for j, chart in enumerate(pending[i : i + 2]):
-            draw_chart(pdf, chart, MARGIN + j * (half + 20), y, half, 160.0)
-        pdf.set_y(y + 160.0 + 6)
+            draw_chart(pdf, chart, MARGIN + j * (half + 20), y, half, HALF_CHART_H)
+        pdf.set_y(y + HALF_CHART_H + 6)
 
     heading(pdf, "Methods", 11)
     for note in packet.methods:
-        para(pdf, note, 7.5, gap=1.5)
+        para(pdf, note, 7.5, gap=1.5, height=7.5 * 1.2)
     return bytes(pdf.output())
