@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from outcomes.clock import now_iso
-from outcomes.instruments import Direction, Instrument
+from outcomes.dates import now_iso
+from outcomes.measures.instruments import Direction, Instrument
 
 from .generate import Dataset
 

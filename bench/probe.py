@@ -128,8 +128,8 @@ def dashboard(db_path: str, today: str) -> None:
 
 
 def prospects(db_path: str, nppes: str, states: str, kinds: str) -> None:
-    from outcomes.db import open_db
-    from outcomes.prospects import import_prospects
+    from outcomes.network.prospects import import_prospects
+    from outcomes.store.database import open_db
 
     db = open_db(db_path)
     start = time.perf_counter()
@@ -148,8 +148,8 @@ def csvpass(nppes: str) -> None:
 
 
 def packet(db_path: str, partner_id: str, out: str, start: str, end: str, today: str) -> None:
-    from outcomes.db import open_db
-    from outcomes.packets import make_packet
+    from outcomes.documents.packets import make_packet
+    from outcomes.store.database import open_db
 
     db = open_db(db_path)
     t0 = time.perf_counter()

@@ -119,8 +119,8 @@ class Bench:
     # -- figures ---------------------------------------------------------------------------
 
     def import_figure(self) -> Figure:
-        from outcomes.db import open_db
-        from outcomes.importer import run_import
+        from outcomes.importing.importer import run_import
+        from outcomes.store.database import open_db
 
         fig = Figure("CSV import of the whole dataset (all kinds, full validation)",
                      "csv.reader + one executemany per table, one transaction, no validation",
@@ -155,12 +155,12 @@ class Bench:
         fig = Figure("scorecard for all partners (in-process, warm)",
                      "best hand-written single SQL query over raw tables", "<= 0.5x")
         try:
-            from outcomes.scorecard import scorecard
+            from outcomes.reports.scorecard import scorecard
         except ImportError as exc:
             fig.note = f"not measured: outcomes.scorecard is missing ({exc})"
             return fig
-        from outcomes.catalog import instruments
-        from outcomes.db import open_db
+        from outcomes.measures.catalog import instruments
+        from outcomes.store.database import open_db
 
         db = open_db(self.big_db)
         start, end = self.period
@@ -185,11 +185,11 @@ class Bench:
         fig = Figure("one partner's drill-down (monthly referrals, outcomes)",
                      "hand-written SQL for the same content", "<= 2x and < 50 ms")
         try:
-            from outcomes.views import partner_detail
+            from outcomes.reports.views import partner_detail
         except ImportError as exc:
             fig.note = f"not measured: outcomes.views is missing ({exc})"
             return fig
-        from outcomes.db import open_db
+        from outcomes.store.database import open_db
 
         db = open_db(self.big_db)
         pid = self.partner_id(db)
@@ -275,11 +275,11 @@ class Bench:
     def packet_figure(self) -> Figure:
         fig = Figure("packet for one partner (PDF)", "none", "< 1 s")
         try:
-            import outcomes.packets  # noqa: F401
+            import outcomes.documents.packets
         except ImportError as exc:
             fig.note = f"not measured: outcomes.packets is missing ({exc})"
             return fig
-        from outcomes.db import open_db
+        from outcomes.store.database import open_db
 
         work_db = self.fresh_db_path("packet.db")
         shutil.copyfile(self.big_db, work_db)
@@ -305,12 +305,12 @@ class Bench:
         fig = Figure("NPPES prospect import", "a bare csv.reader pass over the file",
                      "<= 1.5x, constant memory")
         try:
-            import outcomes.prospects  # noqa: F401
+            import outcomes.network.prospects
         except ImportError as exc:
             fig.note = f"not measured: outcomes.prospects is missing ({exc})"
             return fig
-        from outcomes.db import open_db
-        from outcomes.importer import run_import
+        from outcomes.importing.importer import run_import
+        from outcomes.store.database import open_db
 
         base = self.fresh_db_path("partners-only.db")
         db = open_db(base)

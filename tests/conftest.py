@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from outcomes import catalog
-from outcomes.db import open_db
+from outcomes.measures import catalog
+from outcomes.store.database import open_db
 
 # The demo is built relative to this date in tests, so numbers never drift with the calendar.
 DEMO_TODAY = date(2026, 11, 22)
@@ -69,3 +69,11 @@ def demo_db(demo_db_path: Path) -> Database:
     database = open_db(demo_db_path)
     yield database
     database.close()
+
+
+@pytest.fixture
+def clinic(db: Database) -> dict[str, int]:
+    """The hand-built clinic of tests/clinic_fixture.py, whose figures are worked out by hand."""
+    from tests.clinic_fixture import build_clinic
+
+    return build_clinic(db)

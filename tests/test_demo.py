@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from outcomes.db import open_db
 from outcomes.demo import build_demo, is_demo
+from outcomes.store.database import open_db
 from tests.conftest import DEMO_TODAY
 
 

@@ -8,7 +8,7 @@ import click
 import typer.main
 
 from outcomes.cli import app
-from outcomes.import_kinds import KINDS
+from outcomes.importing.kinds import KINDS
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

@@ -27,7 +27,7 @@ def loaded_after_import(module: str) -> set[str]:
 
 
 def test_core_modules_are_found() -> None:
-    assert "outcomes.db" in CORE_MODULES and "outcomes.cli" in CORE_MODULES
+    assert "outcomes.store.database" in CORE_MODULES and "outcomes.cli" in CORE_MODULES
 
 
 def test_no_core_module_imports_the_front_end() -> None:

@@ -47,7 +47,7 @@ def test_installed_wheel_works_from_another_directory(wheel: Path, tmp_path: Pat
         "import outcomes, outcomes_tui.app;"
         "assert outcomes.__file__.startswith(sys.argv[1]), outcomes.__file__;"
         "assert outcomes_tui.app.__file__.startswith(sys.argv[1]);"
-        "from outcomes.instruments import shipped_surveys_dir;"
+        "from outcomes.measures.instruments import shipped_surveys_dir;"
         "assert str(shipped_surveys_dir()).startswith(sys.argv[1]), shipped_surveys_dir();"
         "from outcomes.cli import main; main(sys.argv[2:])"
     )

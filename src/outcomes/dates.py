@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from dateutil import parser as _dateutil
 
-from .errors import ValidationError
+from outcomes.errors import ValidationError
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMERIC = re.compile(r"^(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})$")
@@ -15,6 +15,11 @@ _NUMERIC = re.compile(r"^(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})$")
 # left a field out and dateutil would have filled it in silently.
 _DEFAULT_A = datetime(2000, 1, 1)  # noqa: DTZ001 - a sentinel, never a point in time
 _DEFAULT_B = datetime(2001, 2, 2)  # noqa: DTZ001
+
+
+def now_iso() -> str:
+    """A timestamp for created/updated columns and the audit log (UTC, ISO 8601)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def today() -> date:

@@ -17,15 +17,18 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, catalog, outcome_summary, responses, settings, vocab
-from .clock import now_iso
-from .dates import today as local_today
-from .db import transaction
-from .episodes import save_episode, save_patient
-from .instruments import Direction, Instrument
-from .models import Episode, Partner, Patient
-from .npi import npi_check_digit
-from .partners import save_partner
+from outcomes import vocab
+from outcomes.dates import now_iso
+from outcomes.dates import today as local_today
+from outcomes.measures import catalog, responses
+from outcomes.measures import summary as outcome_summary
+from outcomes.measures.instruments import Direction, Instrument
+from outcomes.models import Episode, Partner, Patient
+from outcomes.network.episodes import save_episode, save_patient
+from outcomes.network.partners import save_partner
+from outcomes.npi import npi_check_digit
+from outcomes.store import audit, settings
+from outcomes.store.database import transaction
 
 DEMO_KEY = "x_demo"
 
@@ -271,7 +274,7 @@ def build_demo(db: Database, *, seed: int = 7, today: date | None = None) -> dic
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", comms)
         outcome_summary.refresh(db)
         audit.log(db, "demo", "all", seed=seed, **counts)
-    from .db import refresh_statistics
+    from outcomes.store.database import refresh_statistics
 
     refresh_statistics(db)
     return counts

@@ -20,10 +20,10 @@ from pydantic import (
     model_validator,
 )
 
-from . import vocab
-from .dates import parse_date
-from .errors import ValidationError
-from .npi import validate_npi
+from outcomes import vocab
+from outcomes.dates import parse_date
+from outcomes.errors import ValidationError
+from outcomes.npi import validate_npi
 
 # ICD-10-CM: a letter, a digit, a digit or letter, then optionally a dot and 1-4 characters.
 ICD10_RE = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.?[0-9A-TV-Z]{1,4})?$")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import ValidationError
+from outcomes.errors import ValidationError
 
 # CMS: the check digit is the Luhn digit of the 9 leading digits prefixed with 80840; adding the
 # prefix is the same as adding 24 to the doubled-digit sum.

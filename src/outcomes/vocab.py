@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from .errors import ValidationError
+from outcomes.errors import ValidationError
 
 
 class Vocabulary:

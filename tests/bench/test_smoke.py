@@ -39,7 +39,7 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
 
 
 def test_generated_files_import_cleanly(tmp_path: Path) -> None:
-    from outcomes.db import open_db
+    from outcomes.store.database import open_db
 
     data = generate.generate(generate.SMOKE, seed=5, root=tmp_path)
     path = generate.build_database(data, tmp_path / "smoke.db")

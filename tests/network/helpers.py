@@ -7,7 +7,7 @@ from itertools import count
 
 from sqlite_utils import Database
 
-from outcomes.clock import now_iso
+from outcomes.dates import now_iso
 from outcomes.npi import npi_check_digit
 
 TODAY = date(2026, 6, 15)

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from outcomes.alerts import compute_alerts, decline_test
-from outcomes.db import open_db
-from outcomes.network import binomial_cdf
+from outcomes.network.alerts import compute_alerts, decline_test
+from outcomes.network.stages import binomial_cdf
+from outcomes.store.database import open_db
 from tests.network.helpers import (
     TODAY,
     add_comm,
@@ -150,7 +150,7 @@ def test_touch_overdue_uses_the_stage_cadence(db: Database) -> None:
 
 
 def test_touch_overdue_follows_the_cadence_setting(db: Database) -> None:
-    from outcomes import settings
+    from outcomes.store import settings
 
     pid = add_partner(db, "Dr. Active", stage="active")
     add_touch(db, pid, TODAY - timedelta(days=20))
@@ -220,7 +220,7 @@ def test_update_owed_one_per_discharged_episode_until_sent(db: Database) -> None
 
 
 def test_update_owed_after_a_progress_measure(db: Database) -> None:
-    from outcomes.clock import now_iso
+    from outcomes.dates import now_iso
 
     pid = add_partner(db, "Dr. Refer")
     eid = add_referral(db, pid, TODAY - timedelta(days=40), status="in_care",
@@ -239,7 +239,7 @@ def test_update_owed_after_a_progress_measure(db: Database) -> None:
 
 
 def test_spend_limit_near_and_over(db: Database) -> None:
-    from outcomes import settings
+    from outcomes.store import settings
 
     # The numbers below are built around a $519 limit; the shipped default moves every year.
     settings.set_value(db, "spend_limit", 519.0)
@@ -266,7 +266,7 @@ def test_spend_limit_near_and_over(db: Database) -> None:
 
 
 def test_detractor_recent_low_scores_only(db: Database) -> None:
-    from outcomes.clock import now_iso
+    from outcomes.dates import now_iso
 
     pid = add_partner(db, "Dr. Refer")
     add_touch(db, pid, TODAY)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from outcomes.db import open_db
+from outcomes.store.database import open_db
 from tests.cli_helpers import run_cli
 
 
@@ -114,7 +114,7 @@ def test_touchpoint_spend_warning_and_refusal(cli, db_path: Path) -> None:  # ty
     # A new calendar year starts from zero.
     from datetime import date
 
-    from outcomes.spend import check_spend
+    from outcomes.network.spend import check_spend
 
     db = open_db(db_path)
     assert check_spend(db, 1, 100, date(2027, 1, 5)).before == 0

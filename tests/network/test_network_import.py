@@ -10,8 +10,8 @@ import pytest
 from sqlite_utils import Database
 
 from outcomes.errors import ValidationError
-from outcomes.exporter import export_text
-from outcomes.importer import ImportFailed, run_import
+from outcomes.importing.exporter import export_text
+from outcomes.importing.importer import ImportFailed, run_import
 
 TODAY = date(2026, 6, 15)
 NPI_A, NPI_B = "1234567893", "1000000020"

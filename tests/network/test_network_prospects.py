@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from bench.generate import nppes_header
 from outcomes.errors import ValidationError
-from outcomes.prospects import import_prospects, nucc_kinds, parse_nucc_kinds
+from outcomes.network.prospects import import_prospects, nucc_kinds, parse_nucc_kinds
 from tests.network.helpers import make_npi
 
 

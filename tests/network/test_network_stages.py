@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
-from outcomes.network import (
+from outcomes.network.stages import (
     Activity,
     apply_stage_suggestions,
     partner_stats,

@@ -11,7 +11,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from outcomes.db import open_db, transaction
+from outcomes.store.database import open_db, transaction
 
 
 def build(path: Path, *, partners: int = 400, episodes: int = 250_000, seed: int = 1) -> None:

@@ -8,13 +8,13 @@ from datetime import date
 from typing import Any
 
 import pytest
-from reports_clinic import END, START, add_episode, score
 from sqlite_utils import Database
 
 from outcomes.errors import ValidationError
-from outcomes.nps_stats import nps_stats
-from outcomes.scorecard import default_period, scorecard
-from outcomes.stats import wilson
+from outcomes.reports.nps import nps_stats
+from outcomes.reports.scorecard import default_period, scorecard
+from outcomes.reports.statistics import wilson
+from tests.clinic_fixture import END, START, add_episode, score
 
 
 def _partner(card: dict[str, Any], pid: int) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from outcomes.scorecard import median_from_counts
-from outcomes.stats import Nps, median, nps_from_scores, wilson
+from outcomes.reports.scorecard import median_from_counts
+from outcomes.reports.statistics import Nps, median, nps_from_scores, wilson
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from outcomes.db import open_db
+from outcomes.store.database import open_db
 
 
 def cli(*args: str) -> subprocess.Popen[str]:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from outcomes.db import open_db
-from outcomes.outcome_summary import summarise
+from outcomes.measures.summary import summarise
+from outcomes.store.database import open_db
 
 KILLS = int(os.environ.get("OUTCOMES_CRASH_KILLS", "8"))
 ROWS = 12_000
@@ -88,8 +88,8 @@ def test_survey_saves_killed_at_random_points_stay_consistent(demo_db_path: Path
     conn.close()
     script = (
         "import sys, datetime\n"
-        "from outcomes.db import open_db\n"
-        "from outcomes.responses import add_response\n"
+        "from outcomes.store.database import open_db\n"
+        "from outcomes.measures.responses import add_response\n"
         "db = open_db(sys.argv[1])\n"
         "for i, ep in enumerate(sys.argv[2:]):\n"
         "    add_response(db, ep, 'odi', 'follow_up', [i % 6] * 10,\n"

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from sqlite_utils import Database
 
 from outcomes.errors import OutcomesError
-from outcomes.import_kinds import KINDS
-from outcomes.importer import run_import
-from outcomes.instruments import load_file
+from outcomes.importing.importer import run_import
+from outcomes.importing.kinds import KINDS
+from outcomes.measures.instruments import load_file
 from tests.conftest import DEMO_TODAY
 
 FUZZ = settings(max_examples=60, deadline=None,

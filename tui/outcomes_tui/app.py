@@ -14,10 +14,9 @@ from textual.worker import WorkerState
 
 from outcomes.dates import today as local_today
 from outcomes.errors import OutcomesError
-
-from .commands import ScreenCommands
-from .database import Connections
-from .keymap import KeymapError, load_keymap
+from outcomes_tui.commands import ScreenCommands
+from outcomes_tui.database import Connections
+from outcomes_tui.keymap import KeymapError, load_keymap
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -147,7 +146,7 @@ class OutcomesApp(App[None]):
         # reparse of every stylesheet and a restyle of every live widget; read them all now.
         import inspect
 
-        from .screens import (
+        from outcomes_tui.screens import (
             episodes,
             help,
             import_screen,
@@ -193,12 +192,12 @@ class OutcomesApp(App[None]):
             self.switch_mode(mode)
 
     def action_survey(self, episode_id: str | None = None) -> None:
-        from .screens.survey_entry import SurveyEntryScreen
+        from outcomes_tui.screens.survey_entry import SurveyEntryScreen
 
         self.push_screen(SurveyEntryScreen(episode_id))
 
     def action_help(self) -> None:
-        from .screens.help import HelpScreen
+        from outcomes_tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
@@ -211,13 +210,14 @@ def import_heavy_modules() -> None:
     """Imports (and the instrument catalog) that screens other than the dashboard need."""
     import importlib
 
-    for name in ("sqlite_utils", "outcomes.scorecard", "outcomes.alerts", "outcomes.responses",
+    for name in ("sqlite_utils", "outcomes.reports.scorecard", "outcomes.network.alerts",
+                 "outcomes.measures.responses",
                  "outcomes_tui.screens.partners", "outcomes_tui.screens.partner_detail",
                  "outcomes_tui.screens.episodes", "outcomes_tui.screens.survey_entry",
                  "outcomes_tui.screens.import_screen", "outcomes_tui.screens.packets",
-                 "outcomes.importer"):
+                 "outcomes.importing.importer"):
         importlib.import_module(name)
-    from outcomes import catalog
+    from outcomes.measures import catalog
 
     catalog.instruments()
 

@@ -35,7 +35,7 @@ class Connections:
         """This thread's sqlite-utils connection (for the core's writers and reports)."""
         db: Database | None = getattr(self._local, "db", None)
         if db is None:
-            from outcomes.db import connect
+            from outcomes.store.database import connect
 
             db = connect(self.path)
             self._local.db = db

@@ -61,8 +61,8 @@ def _bindings_of(items: list[BindingType]) -> Iterator[Binding]:
 
 def binding_owners() -> list[type]:
     """Every class of ours that declares BINDINGS (the app, screens, widgets, modals)."""
-    from .app import OutcomesApp
-    from .screens import (
+    from outcomes_tui.app import OutcomesApp
+    from outcomes_tui.screens import (
         dashboard,
         episodes,
         help,
@@ -72,7 +72,7 @@ def binding_owners() -> list[type]:
         partners,
         survey_entry,
     )
-    from .widgets import forms, survey_items
+    from outcomes_tui.widgets import forms, survey_items
 
     owners: list[type] = [OutcomesApp]
     for module in (dashboard, partners, partner_detail, episodes, survey_entry, import_screen,

@@ -24,7 +24,7 @@ def make_packets(
     out_dir: Path, today: date, fmt: str = "pdf",
 ) -> tuple[list[Path], list[str]]:
     """Make one packet per partner; return (paths written, one plain sentence per failure)."""
-    from outcomes.packets import file_name, make_packet
+    from outcomes.documents.packets import file_name, make_packet
 
     if start is None or end is None:
         start, end = default_period(today)

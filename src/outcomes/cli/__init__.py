@@ -13,14 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutcomesError
+from outcomes.errors import OutcomesError
 
 _NOT_DASHBOARD = object()
 
 
 def __getattr__(name: str) -> Any:
     if name == "app":  # ``from outcomes.cli import app`` (tests, docs checks)
-        from .root import app
+        from outcomes.cli.root import app
 
         return app
     raise AttributeError(name)
@@ -49,8 +49,8 @@ def open_dashboard_fast(path: Path | None) -> None:
     first goes through the full database layer."""
     import importlib
 
-    from ..db import check_file, needs_upgrade, open_db
-    from ..paths import default_db_path
+    from outcomes.paths import default_db_path
+    from outcomes.store.database import check_file, needs_upgrade, open_db
 
     target = path or default_db_path()
     check_file(target)
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         target = dashboard_only(args)
         if target is _NOT_DASHBOARD:
-            from .root import app
+            from outcomes.cli.root import app
 
             app(args=args, prog_name="outcomes")
         else:

@@ -14,8 +14,8 @@ from typing import Any
 import typer
 from sqlite_utils import Database
 
-from ..dates import parse_date
-from ..errors import ValidationError
+from outcomes.dates import parse_date
+from outcomes.errors import ValidationError
 
 
 @dataclass
@@ -27,13 +27,13 @@ class State:
     _db: Database | None = field(default=None, repr=False)
 
     def resolved_path(self) -> Path:
-        from ..paths import default_db_path
+        from outcomes.paths import default_db_path
 
         return self.db_path or default_db_path()
 
     def db(self) -> Database:
         if self._db is None:
-            from ..db import open_db
+            from outcomes.store.database import open_db
 
             self._db = open_db(self.resolved_path())
         return self._db

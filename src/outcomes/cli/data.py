@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer
 
-from ..import_kinds import KINDS
-from .common import echo_err, open_database, progress_bar, state
+from outcomes.cli.common import echo_err, open_database, progress_bar, state
+from outcomes.importing.kinds import KINDS
 
 Kind = Enum("Kind", {name: name for name in KINDS}, type=str)  # type: ignore[misc]
 
@@ -25,7 +25,7 @@ def init(ctx: typer.Context) -> None:
 
     Example: outcomes --db ~/clinic/outcomes.db init
     """
-    from ..db import SCHEMA_VERSION
+    from outcomes.store.database import SCHEMA_VERSION
 
     st = state(ctx)
     st.db()
@@ -45,12 +45,12 @@ def demo(
 
     Example: outcomes --db demo.db demo --no-tui
     """
-    from ..demo import build_demo, is_demo
+    from outcomes.demo import build_demo, is_demo
 
     st = state(ctx)
     path = st.resolved_path()
     if reset and path.exists():
-        from ..db import check_file
+        from outcomes.store.database import check_file
 
         check_file(path)
         db = st.db()
@@ -68,7 +68,7 @@ def demo(
         echo_err(f"Demo clinic written to {path}: " +
                  ", ".join(f"{n:,} {k}" for k, n in counts.items()) + ".")
     if not no_tui:
-        from .root import open_dashboard
+        from outcomes.cli.root import open_dashboard
 
         open_dashboard(st)
 
@@ -93,14 +93,14 @@ def import_(
 
       outcomes import referrals referrals.csv --skip-invalid
     """
-    from ..importer import run_import
+    from outcomes.importing.importer import run_import
 
     db = open_database(ctx)
     with progress_bar(f"Importing {kind.value}") as progress:
         report = run_import(db, kind.value, file, dry_run=dry_run, skip_invalid=skip_invalid,
                             progress=progress)
     if report.written:
-        from ..db import refresh_statistics
+        from outcomes.store.database import refresh_statistics
 
         refresh_statistics(db)
     if json_out:
@@ -127,13 +127,13 @@ def export(
 
     Example: outcomes export referrals --format json -o referrals.json
     """
-    from ..exporter import export_text
+    from outcomes.importing.exporter import export_text
 
     text = export_text(open_database(ctx), kind.value, fmt.value)
     if out is None:
         sys.stdout.write(text)
     else:
-        from ..files import write_private_text
+        from outcomes.store.files import write_private_text
 
         write_private_text(out, text)
         echo_err(f"Wrote {out}.")
@@ -144,7 +144,7 @@ def template(kind: Kind = typer.Argument(..., help="Kind of record.")) -> None:
 
     Example: outcomes template referrals > referrals.csv
     """
-    from ..exporter import template as make_template
+    from outcomes.importing.exporter import template as make_template
 
     sys.stdout.write(make_template(kind.value))
 
@@ -158,7 +158,7 @@ def backup(
 
     Example: outcomes backup ~/Backups/outcomes-2026-11-22.db
     """
-    from ..backup import backup as make_backup
+    from outcomes.store.backup import backup as make_backup
 
     path = make_backup(open_database(ctx), dest)
     typer.echo(f"Backed up to {path}.")
@@ -173,7 +173,7 @@ def restore(
 
     Example: outcomes --db clinic.db restore ~/Backups/outcomes-2026-11-01.db
     """
-    from ..backup import restore as do_restore
+    from outcomes.store.backup import restore as do_restore
 
     result = do_restore(state(ctx).resolved_path(), source)
     typer.echo(f"Restored from {result.restored_from}; the previous database is kept at "
@@ -186,8 +186,8 @@ settings_app = typer.Typer(help="Show or change clinic settings (name, contact, 
 @settings_app.command("show")
 def settings_show(ctx: typer.Context) -> None:
     """Print every setting as JSON.  Example: outcomes settings show"""
-    from .. import settings
-    from .common import print_json
+    from outcomes.cli.common import print_json
+    from outcomes.store import settings
 
     print_json(settings.get_all(open_database(ctx)))
 
@@ -198,7 +198,7 @@ def settings_set(ctx: typer.Context, key: str, value: str) -> None:
 
     Example: outcomes settings set clinic_name "Riverside Physical Therapy"
     """
-    from .. import settings
+    from outcomes.store import settings
 
     try:
         parsed = json.loads(value)

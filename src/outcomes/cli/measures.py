@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from .common import date_option, open_database, print_json
+from outcomes.cli.common import date_option, open_database, print_json
 
 
 def instruments(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -14,7 +14,7 @@ def instruments(json_out: bool = typer.Option(False, "--json", help="Print JSON.
 
     Example: outcomes instruments
     """
-    from .. import catalog
+    from outcomes.measures import catalog
 
     rows: list[dict[str, Any]] = []
     for inst in catalog.instruments().values():
@@ -46,9 +46,9 @@ def score(
 
     Example: outcomes score odi 2 3 1 0 2 - 1 2 3 1
     """
-    from .. import catalog, scoring
-    from ..instruments import get_instrument
-    from ..responses import parse_answers
+    from outcomes.measures import catalog, scoring
+    from outcomes.measures.instruments import get_instrument
+    from outcomes.measures.responses import parse_answers
 
     inst = get_instrument(instrument.lower(), catalog.instruments())
     result = scoring.score(inst, parse_answers(answers))
@@ -72,9 +72,9 @@ def responses_add(
 
     Example: outcomes responses add E00042 odi intake 3 2 2 1 3 2 - 1 2 2 --date 2026-11-02
     """
-    from ..dates import today
-    from ..responses import add_response, parse_answers
-    from ..vocab import TIMEPOINTS
+    from outcomes.dates import today
+    from outcomes.measures.responses import add_response, parse_answers
+    from outcomes.vocab import TIMEPOINTS
 
     db = open_database(ctx)
     stored = add_response(
@@ -97,7 +97,7 @@ def responses_rescore(
 
     Example: outcomes responses rescore --apply
     """
-    from ..rescore import rescore
+    from outcomes.measures.rescore import rescore
 
     db = open_database(ctx)
     changes = rescore(db, apply=apply)
@@ -126,9 +126,9 @@ def nps_add(
 
     Example: outcomes nps add E00042 9 --comment "Great team"
     """
-    from ..dates import today
-    from ..models import NpsResponse, validate
-    from ..nps import add_nps
+    from outcomes.dates import today
+    from outcomes.measures.nps import add_nps
+    from outcomes.models import NpsResponse, validate
 
     response = validate(NpsResponse, {
         "episode_id": None if episode == "-" else episode, "score": score_value,

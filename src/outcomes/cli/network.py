@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from .common import date_option, echo_err, open_database, print_json, progress_bar
+from outcomes.cli.common import date_option, echo_err, open_database, print_json, progress_bar
 
 partners_app = typer.Typer(help="Add, change, list and show referral partners.",
                            no_args_is_help=True)
@@ -29,13 +29,13 @@ PARTNER_HELP = "Partner: NPI, id, or an unambiguous part of the name."
 
 
 def _today(value: str | None) -> date:
-    from ..dates import today
+    from outcomes.dates import today
 
     return date_option(value, "--today", allow_future=True) or today()
 
 
 def _partner(db: Any, ref: str) -> dict[str, Any]:
-    from ..partners import resolve_partner
+    from outcomes.network.partners import resolve_partner
 
     return resolve_partner(db, ref)
 
@@ -89,8 +89,8 @@ def partners_add(
 
     Example: outcomes partners add "Dr. Ana Lee" --kind PCP --npi 1234567893 --fax 503-555-0100
     """
-    from ..models import Partner, validate
-    from ..partners import add_partner
+    from outcomes.models import Partner, validate
+    from outcomes.network.partners import add_partner
 
     db = open_database(ctx)
     partner = validate(Partner, {k: v for k, v in {
@@ -129,7 +129,7 @@ def partners_edit(
 
     Example: outcomes partners edit 1234567893 --phone "(503) 555-0199" --stage mature
     """
-    from ..network import set_stage, update_partner
+    from outcomes.network.stages import set_stage, update_partner
 
     db = open_database(ctx)
     row = _partner(db, partner)
@@ -160,7 +160,7 @@ def partners_list(
 
     Example: outcomes partners list --kind "orthopedic surgeon" --stage mature --json
     """
-    from ..vocab import PARTNER_KINDS, STAGES
+    from outcomes.vocab import PARTNER_KINDS, STAGES
 
     db = open_database(ctx)
     where, params = [], []
@@ -197,8 +197,8 @@ def partners_show(
 
     Example: outcomes partners show "Hale"
     """
-    from ..network import partner_stats
-    from ..partners import get_partner
+    from outcomes.network.partners import get_partner
+    from outcomes.network.stages import partner_stats
 
     db = open_database(ctx)
     row = _partner(db, partner)
@@ -250,7 +250,7 @@ def partners_stages(
 
     Example: outcomes partners stages --apply
     """
-    from ..network import apply_stage_suggestions, stage_suggestions
+    from outcomes.network.stages import apply_stage_suggestions, stage_suggestions
 
     db = open_database(ctx)
     today = _today(today_)
@@ -291,11 +291,11 @@ def referrals_add(
     Example: outcomes referrals add E1001 --patient MRN123 --partner Hale --date 2026-03-02
     --region knee --dx M17.11
     """
-    from .. import audit
-    from ..db import transaction
-    from ..episodes import save_episode, save_patient
-    from ..errors import ValidationError
-    from ..models import Episode, Patient, validate
+    from outcomes.errors import ValidationError
+    from outcomes.models import Episode, Patient, validate
+    from outcomes.network.episodes import save_episode, save_patient
+    from outcomes.store import audit
+    from outcomes.store.database import transaction
 
     db = open_database(ctx)
     pid = _partner(db, partner)["id"] if partner else None
@@ -321,7 +321,7 @@ ENDINGS = ("not_scheduled", "cancelled")
 
 def check_transition(old: str, new: str) -> None:
     """Raise ValidationError unless ``old`` -> ``new`` is a move the referral can make."""
-    from ..errors import ValidationError
+    from outcomes.errors import ValidationError
 
     if old == new:
         return
@@ -367,12 +367,13 @@ def referrals_update(
 
       outcomes referrals update E1002 --status "not scheduled" --reason "Could not reach"
     """
-    from .. import audit, outcome_summary
-    from ..db import transaction
-    from ..episodes import EPISODE_COLUMNS, get_episode, save_episode
-    from ..errors import ValidationError
-    from ..models import Episode, validate
-    from ..vocab import EPISODE_STATUSES
+    from outcomes.errors import ValidationError
+    from outcomes.measures import summary as outcome_summary
+    from outcomes.models import Episode, validate
+    from outcomes.network.episodes import EPISODE_COLUMNS, get_episode, save_episode
+    from outcomes.store import audit
+    from outcomes.store.database import transaction
+    from outcomes.vocab import EPISODE_STATUSES
 
     db = open_database(ctx)
     old = get_episode(db, episode_id)
@@ -423,7 +424,7 @@ def referrals_list(
 
     Example: outcomes referrals list --partner Hale --since 2026-01-01
     """
-    from ..vocab import EPISODE_STATUSES
+    from outcomes.vocab import EPISODE_STATUSES
 
     db = open_database(ctx)
     where, params = [], []
@@ -473,11 +474,11 @@ def touchpoints_add(
     Example: outcomes touchpoints add Okafor --method lunch --amount 85 --summary "Lunch and
     learn: ACL rehab"
     """
-    from ..dates import today
-    from ..errors import ValidationError
-    from ..models import Touchpoint, validate
-    from ..spend import check_spend
-    from ..touchpoints import add_touchpoint
+    from outcomes.dates import today
+    from outcomes.errors import ValidationError
+    from outcomes.models import Touchpoint, validate
+    from outcomes.network.spend import check_spend
+    from outcomes.network.touchpoints import add_touchpoint
 
     db = open_database(ctx)
     row = _partner(db, partner)
@@ -544,10 +545,10 @@ def outbound_add(
     Example: outcomes outbound add "Northwest Imaging" --episode E1001 --reason "MRI: suspected
     full-thickness rotator cuff tear"
     """
-    from ..dates import today
-    from ..errors import ValidationError
-    from ..models import OutboundReferral, validate
-    from ..outbound import add_outbound
+    from outcomes.dates import today
+    from outcomes.errors import ValidationError
+    from outcomes.models import OutboundReferral, validate
+    from outcomes.network.outbound import add_outbound
 
     if not reason.strip():
         raise ValidationError("--reason (the clinical rationale) cannot be empty.")
@@ -580,10 +581,10 @@ def communications_add(
 
     Example: outcomes communications add Hale --kind "discharge summary" --episode E1001
     """
-    from ..communications import log_communication
-    from ..dates import today
-    from ..episodes import get_episode
-    from ..models import Communication, validate
+    from outcomes.dates import today
+    from outcomes.models import Communication, validate
+    from outcomes.network.communications import log_communication
+    from outcomes.network.episodes import get_episode
 
     db = open_database(ctx)
     row = _partner(db, partner)
@@ -639,7 +640,7 @@ def alerts(
 
     Example: outcomes alerts --json --today 2026-11-22
     """
-    from ..alerts import compute_alerts
+    from outcomes.network.alerts import compute_alerts
 
     found = compute_alerts(open_database(ctx), _today(today_))
     if kind:
@@ -675,7 +676,7 @@ def prospects_import(
     Example: outcomes prospects import npidata_pfile.csv --state OR --zip 972 --kind PCP
     --kind ortho
     """
-    from ..prospects import import_prospects
+    from outcomes.network.prospects import import_prospects
 
     db = open_database(ctx)
     with progress_bar("Reading NPPES") as progress:

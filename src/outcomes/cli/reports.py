@@ -8,12 +8,12 @@ from typing import Any
 
 import typer
 
-from .common import date_option, open_database, print_json
+from outcomes.cli.common import date_option, open_database, print_json
 
 
 def _period(start: str | None, end: str | None) -> tuple[date, date]:
-    from ..dates import today
-    from ..scorecard import check_period, default_period
+    from outcomes.dates import today
+    from outcomes.reports.scorecard import check_period, default_period
 
     default_start, default_end = default_period(today())
     period = (date_option(start, "--from") or default_start, date_option(end, "--to")
@@ -69,8 +69,8 @@ def scorecard_cmd(
 
     Example: outcomes scorecard --from 2026-01-01 --json
     """
-    from ..partners import resolve_partner
-    from ..scorecard import scorecard
+    from outcomes.network.partners import resolve_partner
+    from outcomes.reports.scorecard import scorecard
 
     db = open_database(ctx)
     period = _period(start, end)
@@ -96,7 +96,7 @@ def nps_stats_cmd(
 
     Example: outcomes nps-stats --by month
     """
-    from ..nps_stats import BY_CHOICES, nps_stats
+    from outcomes.reports.nps import BY_CHOICES, nps_stats
 
     if by is not None and by.lower() not in BY_CHOICES:
         raise typer.BadParameter(f"must be one of {', '.join(BY_CHOICES)}", param_hint="--by")
@@ -133,9 +133,9 @@ def packet_cmd(
 
     Example: outcomes packet "Hale" --out hale.pdf --from 2026-01-01
     """
-    from ..dates import today
-    from ..packets import make_packet
-    from ..partners import resolve_partner
+    from outcomes.dates import today
+    from outcomes.documents.packets import make_packet
+    from outcomes.network.partners import resolve_partner
 
     db = open_database(ctx)
     period = _period(start, end)
@@ -157,8 +157,8 @@ def packets_cmd(
 
     Example: outcomes packets --all --out packets/
     """
-    from ..dates import today
-    from ..packets import make_all
+    from outcomes.dates import today
+    from outcomes.documents.packets import make_all
 
     if not all_:
         raise typer.BadParameter("pass --all (use `outcomes packet PARTNER` for one partner)",
@@ -184,8 +184,8 @@ def letter_cmd(
 
     Example: outcomes letter E00042 --kind discharge --out E00042.pdf
     """
-    from ..dates import today
-    from ..letters import KINDS, make_letter
+    from outcomes.dates import today
+    from outcomes.documents.letters import KINDS, make_letter
 
     if kind.lower() not in KINDS:
         raise typer.BadParameter("must be progress or discharge", param_hint="--kind")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from .. import __version__
-from .common import State
+from outcomes import __version__
+from outcomes.cli.common import State
 
 app = typer.Typer(
     name="outcomes",
@@ -64,7 +64,7 @@ def open_dashboard(state: State) -> None:
     tui.run(db, state.resolved_path())
 
 
-from . import data, measures, network, reports  # noqa: E402  (register subcommands)
+from outcomes.cli import data, measures, network, reports  # noqa: E402  (register subcommands)
 
 for module in (data, measures, network, reports):
     module.register(app)

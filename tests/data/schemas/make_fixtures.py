@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from outcomes.db import connect
-from outcomes.schema import APPLICATION_ID, MIGRATIONS
+from outcomes.store.database import connect
+from outcomes.store.schema import APPLICATION_ID, MIGRATIONS
 
 HERE = Path(__file__).parent
 NAMES = [m.name for m in MIGRATIONS._migrations]

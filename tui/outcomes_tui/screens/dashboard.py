@@ -12,10 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from outcomes import views
-
-from ..messages import AlertsLoaded, DashboardLoaded, McidLoaded, RecordSaved
-from ..widgets.plot import Plot, Series
+from outcomes.reports import views
+from outcomes_tui.messages import AlertsLoaded, DashboardLoaded, McidLoaded, RecordSaved
+from outcomes_tui.widgets.plot import Plot, Series
 
 MAX_ALERTS = 200
 """Rows shown in the alert queue (the queue comes sorted, most urgent first)."""
@@ -113,7 +112,7 @@ class DashboardScreen(Screen[None]):
     def load_alerts(self) -> None:
         app: Any = self.app
         try:
-            from outcomes.alerts import compute_alerts
+            from outcomes.network.alerts import compute_alerts
         except ImportError:
             self.post_message(AlertsLoaded([], available=False))
             return
@@ -200,7 +199,7 @@ class DashboardScreen(Screen[None]):
         if alert is None or alert.partner_id is None:
             self.notify("This alert has no partner to open.", severity="warning")
             return
-        from .partner_detail import PartnerDetailScreen
+        from outcomes_tui.screens.partner_detail import PartnerDetailScreen
 
         self.app.push_screen(PartnerDetailScreen(alert.partner_id))
 
@@ -209,7 +208,7 @@ class DashboardScreen(Screen[None]):
         if alert is None or alert.partner_id is None:
             self.notify("Select an alert with a partner first.", severity="warning")
             return
-        from ..widgets.forms import TouchpointForm
+        from outcomes_tui.widgets.forms import TouchpointForm
 
         self.app.push_screen(TouchpointForm(alert.partner_id, alert.partner or ""),
                              self._after_form)
@@ -219,7 +218,7 @@ class DashboardScreen(Screen[None]):
         if alert is None or alert.partner_id is None or not alert.episode_id:
             self.notify("Select an 'update owed' alert first.", severity="warning")
             return
-        from ..widgets.forms import CommunicationForm
+        from outcomes_tui.widgets.forms import CommunicationForm
 
         self.app.push_screen(
             CommunicationForm(alert.partner_id, alert.partner or "", alert.episode_id),

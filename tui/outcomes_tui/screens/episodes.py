@@ -13,10 +13,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from outcomes import views
-
-from ..messages import EpisodeLoaded, EpisodesFound
-from ..widgets.plot import Plot, Series
+from outcomes.reports import views
+from outcomes_tui.messages import EpisodeLoaded, EpisodesFound
+from outcomes_tui.widgets.plot import Plot, Series
 
 LIMIT = 50
 
@@ -160,7 +159,7 @@ class EpisodesScreen(Screen[None]):
         if d is None or d.episode.get("partner_id") is None:
             self.notify("Select an episode that has a referring partner.", severity="warning")
             return
-        from ..widgets.forms import LetterForm
+        from outcomes_tui.widgets.forms import LetterForm
 
         episode_id = str(d.episode["id"])
         discharged = d.episode.get("status") == "discharged" or bool(

@@ -26,9 +26,8 @@ from textual.widgets import (
 )
 
 from outcomes.errors import OutcomesError
-from outcomes.import_kinds import KINDS
-
-from ..messages import ImportFinished, ImportPreviewed, ImportProgressed
+from outcomes.importing.kinds import KINDS
+from outcomes_tui.messages import ImportFinished, ImportPreviewed, ImportProgressed
 
 PREVIEW_ROWS = 20
 
@@ -96,8 +95,8 @@ class ImportScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
     def preview(self, path: str, kind: str, skip: bool) -> None:
-        from outcomes.csvfile import read_table
-        from outcomes.importer import ImportFailed, run_import
+        from outcomes.importing.csvfile import read_table
+        from outcomes.importing.importer import ImportFailed, run_import
 
         app: Any = self.app
         full = Path(path).expanduser()
@@ -154,7 +153,7 @@ class ImportScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="write", exit_on_error=False)
     def run_import(self, path: str, kind: str, skip: bool) -> None:
-        from outcomes.importer import run_import
+        from outcomes.importing.importer import run_import
 
         app: Any = self.app
 

@@ -14,12 +14,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, SelectionList, Static
 
-from outcomes import views
 from outcomes.dates import parse_date
 from outcomes.errors import OutcomesError
-
-from ..messages import PacketsGenerated, PartnerChoicesLoaded
-from ..packet_jobs import default_out_dir, default_period
+from outcomes.reports import views
+from outcomes_tui.messages import PacketsGenerated, PartnerChoicesLoaded
+from outcomes_tui.packet_jobs import default_out_dir, default_period
 
 ACTIVE = ("active", "growing", "mature")
 
@@ -117,7 +116,7 @@ class PacketsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="packets", exit_on_error=False)
     def generate(self, ids: list[int], start: Any, end: Any, folder: Path, fmt: str) -> None:
-        from ..packet_jobs import make_packets
+        from outcomes_tui.packet_jobs import make_packets
 
         app: Any = self.app
         written, failed = make_packets(app.db(), ids, start, end, folder, app.today, fmt)

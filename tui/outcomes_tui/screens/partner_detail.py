@@ -13,10 +13,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from outcomes import views
-
-from ..messages import PartnerLoaded, RecordSaved, ScorecardLoaded
-from ..widgets.plot import Plot, Series
+from outcomes.reports import views
+from outcomes_tui.messages import PartnerLoaded, RecordSaved, ScorecardLoaded
+from outcomes_tui.widgets.plot import Plot, Series
 
 
 def _num(value: Any, fmt: str = "{:.1f}") -> str:
@@ -86,7 +85,7 @@ class PartnerDetailScreen(Screen[None]):
         # intervals, ~0.2 s on a big clinic) follows.
         self.post_message(PartnerLoaded(detail, None, labels))
         try:
-            from outcomes.scorecard import default_period, scorecard
+            from outcomes.reports.scorecard import default_period, scorecard
         except ImportError:
             return
         start, end = default_period(app.today)
@@ -210,24 +209,24 @@ class PartnerDetailScreen(Screen[None]):
         return self.partner["name"] if self.partner else ""
 
     def action_log_touchpoint(self) -> None:
-        from ..widgets.forms import TouchpointForm
+        from outcomes_tui.widgets.forms import TouchpointForm
 
         self.app.push_screen(TouchpointForm(self.partner_id, self._partner_name()), self._after)
 
     def action_log_outbound(self) -> None:
-        from ..widgets.forms import OutboundForm
+        from outcomes_tui.widgets.forms import OutboundForm
 
         self.app.push_screen(OutboundForm(self.partner_id, self._partner_name()), self._after)
 
     def action_log_update(self) -> None:
-        from ..widgets.forms import CommunicationForm
+        from outcomes_tui.widgets.forms import CommunicationForm
 
         self.app.push_screen(CommunicationForm(self.partner_id, self._partner_name()), self._after)
 
     def action_edit(self) -> None:
         if self.partner is None:
             return
-        from ..widgets.forms import PartnerEditForm
+        from outcomes_tui.widgets.forms import PartnerEditForm
 
         self.app.push_screen(PartnerEditForm(self.partner), self._after)
 
@@ -241,7 +240,7 @@ class PartnerDetailScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="packets", exit_on_error=False)
     def make_packet(self) -> None:
-        from ..packet_jobs import default_out_dir, make_packets
+        from outcomes_tui.packet_jobs import default_out_dir, make_packets
 
         app: Any = self.app
         written, failed = make_packets(app.db(), [self.partner_id], None, None,

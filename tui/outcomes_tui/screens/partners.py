@@ -13,9 +13,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
-from outcomes import views
-
-from ..messages import PartnersLoaded
+from outcomes.reports import views
+from outcomes_tui.messages import PartnersLoaded
 
 PAGE_SIZE = 100
 COLUMNS: list[tuple[str, str, int | None]] = [
@@ -162,7 +161,7 @@ class PartnersScreen(Screen[None]):
             self._open(self.ids[table.cursor_row])
 
     def _open(self, partner_id: int) -> None:
-        from .partner_detail import PartnerDetailScreen
+        from outcomes_tui.screens.partner_detail import PartnerDetailScreen
 
         self.app.push_screen(PartnerDetailScreen(partner_id))
 

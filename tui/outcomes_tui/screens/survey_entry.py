@@ -15,14 +15,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
-from outcomes import catalog, scoring, views
 from outcomes.dates import parse_date
 from outcomes.errors import OutcomesError
-from outcomes.instruments import Instrument
-from outcomes.responses import TIMEPOINTS
-
-from ..messages import EpisodeLoaded, ResponseSaved
-from ..widgets.survey_items import SurveyItems
+from outcomes.measures import catalog, scoring
+from outcomes.measures.instruments import Instrument
+from outcomes.measures.responses import TIMEPOINTS
+from outcomes.reports import views
+from outcomes_tui.messages import EpisodeLoaded, ResponseSaved
+from outcomes_tui.widgets.survey_items import SurveyItems
 
 NPS = "nps"
 
@@ -217,8 +217,8 @@ class SurveyEntryScreen(Screen[None]):
         db = app.db()
         try:
             if instrument_id == NPS:
+                from outcomes.measures.nps import add_nps
                 from outcomes.models import NpsResponse, validate
-                from outcomes.nps import add_nps
 
                 score = answers[0]
                 if score is None:
@@ -230,7 +230,7 @@ class SurveyEntryScreen(Screen[None]):
                 text = (f"Saved NPS {score} for {episode_id}." if added
                         else f"That NPS answer for {episode_id} was already on file.")
             else:
-                from outcomes.responses import add_response
+                from outcomes.measures.responses import add_response
 
                 prepared = add_response(db, episode_id, instrument_id, timepoint, answers, when)
                 shown = ", ".join(

@@ -19,8 +19,7 @@ from textual.widgets import Input, Label, Select, Static
 from outcomes import vocab
 from outcomes.dates import parse_date, parse_optional_date
 from outcomes.errors import OutcomesError
-
-from ..messages import RecordSaved, SpendChecked
+from outcomes_tui.messages import RecordSaved, SpendChecked
 
 
 def field(label: str, widget: Any) -> ComposeResult:
@@ -145,7 +144,7 @@ class TouchpointForm(FormScreen):
     @work(thread=True, exclusive=True, group="spend-check", exit_on_error=False)
     def check_spend(self, amount: float) -> None:
         try:
-            from outcomes.spend import check_spend
+            from outcomes.network.spend import check_spend
         except ImportError:
             return
         app: Any = self.app
@@ -171,7 +170,7 @@ class TouchpointForm(FormScreen):
         }, today=self.today)
 
     def write(self, db: Any, job: Any) -> str:
-        from outcomes.touchpoints import add_touchpoint
+        from outcomes.network.touchpoints import add_touchpoint
 
         added = add_touchpoint(db, job)
         what = "Touchpoint logged" if added else "That touchpoint was already on file"
@@ -210,7 +209,7 @@ class OutboundForm(FormScreen):
         }, today=self.today)
 
     def write(self, db: Any, job: Any) -> str:
-        from outcomes.outbound import add_outbound
+        from outcomes.network.outbound import add_outbound
 
         added = add_outbound(db, job)
         return (f"Outbound referral to {self.partner} logged." if added
@@ -252,7 +251,7 @@ class CommunicationForm(FormScreen):
         }, today=self.today)
 
     def write(self, db: Any, job: Any) -> str:
-        from outcomes.communications import log_communication
+        from outcomes.network.communications import log_communication
 
         log_communication(db, job)
         return f"Recorded the {job.kind.replace('_', ' ')} sent to {self.partner}."
@@ -286,7 +285,7 @@ class PartnerEditForm(FormScreen):
         return changes
 
     def write(self, db: Any, job: Any) -> str:
-        from outcomes.network import update_partner
+        from outcomes.network.stages import update_partner
 
         changed = update_partner(db, int(self.partner["id"]), job)
         if not changed:
@@ -360,7 +359,7 @@ class LetterForm(FormScreen):
         return str(self.query_one("#letter-kind", Select).value), path
 
     def write(self, db: Any, job: Any) -> str:
-        from outcomes.letters import make_letter
+        from outcomes.documents.letters import make_letter
 
         kind, path = job
         letter, _ = make_letter(db, self.episode_id, kind, path, today=self.today)

@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from outcomes.instruments import Instrument
+from outcomes.measures.instruments import Instrument
 
 SKIPPED = "skipped"
 

@@ -1,0 +1,1 @@
+"""Documents for referrers: evidence packets and letters, and the PDF parts they share."""

@@ -1,0 +1,465 @@
+"""The kinds of record that can be imported from CSV, their columns and natural keys.
+
+Column names are matched case-insensitively, ignoring spaces/dashes/underscores; aliases are
+listed with each column and in docs/import.md (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+from sqlite_utils import Database
+
+from outcomes.dates import now_iso, parse_date
+from outcomes.errors import ValidationError
+from outcomes.importing.csvfile import fold
+from outcomes.measures import catalog, nps, responses
+from outcomes.measures import summary as outcome_summary
+from outcomes.measures.instruments import get_instrument
+from outcomes.models import (
+    Episode,
+    NpsResponse,
+    OutboundReferral,
+    Partner,
+    Patient,
+    Touchpoint,
+    validate,
+)
+from outcomes.network import outbound, touchpoints
+from outcomes.network.episodes import require_episodes, save_episodes, save_patients
+from outcomes.network.partners import save_partner
+from outcomes.vocab import TIMEPOINTS
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    aliases: tuple[str, ...] = ()
+    help: str = ""
+
+
+@dataclass
+class Prepared:
+    key: Any
+    payload: Any
+    line: int = 0
+    cells: list[str] = field(default_factory=list)
+
+
+class RowContext:
+    """What row validation may look up: partners by NPI and name (loaded once)."""
+
+    def __init__(self, db: Database, today: date | None) -> None:
+        self.db = db
+        self.today = today
+        self._by_npi: dict[str, int] | None = None
+        self._by_name: dict[str, list[int]] | None = None
+
+    def _load(self) -> None:
+        self._by_npi, self._by_name = {}, {}
+        for pid, name, npi in self.db.execute("SELECT id, name, npi FROM partners"):
+            if npi:
+                self._by_npi[npi] = pid
+            self._by_name.setdefault(name.casefold(), []).append(pid)
+
+    def partner_id(self, values: dict[str, str]) -> int | None:
+        """Resolve ``partner_npi`` or ``partner`` (a name) to a partner id."""
+        if self._by_npi is None:
+            self._load()
+        assert self._by_npi is not None and self._by_name is not None
+        npi = (values.get("partner_npi") or "").strip()
+        name = (values.get("partner") or "").strip()
+        if npi:
+            pid = self._by_npi.get(npi)
+            if pid is None:
+                raise ValidationError(
+                    f"no partner with NPI {npi} is on file; import partners first.",
+                    field="partner_npi",
+                )
+            return pid
+        if name:
+            ids = self._by_name.get(name.casefold(), [])
+            if len(ids) == 1:
+                return ids[0]
+            if not ids:
+                raise ValidationError(f"no partner named {name!r} is on file.", field="partner")
+            raise ValidationError(
+                f"{len(ids)} partners are named {name!r}; use partner_npi.", field="partner"
+            )
+        return None
+
+
+class ImportKind:
+    name: ClassVar[str]
+    table: ClassVar[str]
+    columns: ClassVar[tuple[Column, ...]]
+    required: ClassVar[tuple[tuple[str, ...], ...]]
+    key_description: ClassVar[str]
+
+    def accepted_names(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for col in self.columns:
+            for spelling in (col.name, *col.aliases):
+                names[fold(spelling)] = col.name
+        return names
+
+    def prepare(self, values: dict[str, str], ctx: RowContext) -> Prepared:
+        raise NotImplementedError
+
+    def check_references(
+        self, prepared: list[Prepared], ctx: RowContext
+    ) -> list[tuple[Prepared | None, ValidationError]]:
+        """Checks that need every row at once (e.g. that episodes exist)."""
+        return []
+
+    def write(self, db: Database, prepared: Sequence[Prepared]) -> tuple[int, int, int]:
+        raise NotImplementedError
+
+
+def _blank_to_none(values: dict[str, str]) -> dict[str, Any]:
+    return {k: (v.strip() or None) for k, v in values.items()}
+
+
+def _missing_episodes(
+    prepared: list[Prepared], ctx: RowContext, episode_of: Any
+) -> list[tuple[Prepared | None, ValidationError]]:
+    wanted = {episode_of(p) for p in prepared if episode_of(p)}
+    missing = require_episodes(ctx.db, wanted)
+    return [
+        (p, ValidationError(f"episode {episode_of(p)!r} is not on file; import its referral "
+                            "first.", field="episode_id"))
+        for p in prepared if episode_of(p) in missing
+    ]
+
+
+class PartnersKind(ImportKind):
+    name = "partners"
+    table = "partners"
+    columns = (
+        Column("name", ("partner", "provider", "physician", "full_name")),
+        Column("npi", ("partner_npi",)),
+        Column("kind", ("type", "specialty", "partner_kind")),
+        Column("organization", ("organisation", "practice", "org", "group")),
+        Column("phone", ("telephone", "phone_number")),
+        Column("fax", ("fax_number",)),
+        Column("email", ("e_mail",)),
+        Column("address", ("street", "address1", "address_line_1")),
+        Column("city",),
+        Column("state",),
+        Column("zip", ("zip_code", "postal_code", "zipcode")),
+        Column("stage",),
+        Column("preferred_contact", ("contact_method", "preferred_channel")),
+        Column("tags",),
+        Column("notes", ("note", "comments")),
+    )
+    required = (("name",), ("kind",))
+    key_description = "partner (NPI or name)"
+
+    def prepare(self, values: dict[str, str], ctx: RowContext) -> Prepared:
+        data = _blank_to_none(values)
+        tags = data.pop("tags", None)
+        data["tags"] = [t.strip() for t in tags.split(";") if t.strip()] if tags else []
+        partner = validate(Partner, {k: v for k, v in data.items() if v is not None
+                                     or k == "tags"})
+        key = ("npi", partner.npi) if partner.npi else ("name", partner.name.casefold())
+        return Prepared(key, partner)
+
+    def write(self, db: Database, prepared: Sequence[Prepared]) -> tuple[int, int, int]:
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        for item in prepared:
+            counts[save_partner(db, item.payload).outcome] += 1
+        return counts["added"], counts["updated"], counts["unchanged"]
+
+
+class ReferralsKind(ImportKind):
+    name = "referrals"
+    table = "episodes"
+    columns = (
+        Column("episode_id", ("episode", "case_id", "case")),
+        Column("patient_id", ("record_number", "mrn", "patient", "chart_number", "account")),
+        Column("partner_npi", ("referrer_npi", "referring_npi")),
+        Column("partner", ("referrer", "referring_provider", "partner_name")),
+        Column("referral_date", ("referred", "date_referred", "referral")),
+        Column("body_region", ("region", "body_part")),
+        Column("diagnosis", ("icd10", "icd_10", "dx", "diagnosis_code")),
+        Column("first_visit_date", ("first_visit", "evaluation_date", "eval_date")),
+        Column("discharge_date", ("discharged",)),
+        Column("visits", ("visit_count", "number_of_visits")),
+        Column("discharge_reason",),
+        Column("clinician", ("therapist", "provider_name")),
+        Column("patient_name", ("name",)),
+        Column("birth_date", ("dob", "date_of_birth")),
+        Column("sex", ("gender",)),
+        Column("status",),
+        Column("status_reason",),
+        Column("scheduled_date", ("scheduled",)),
+        Column("clinic", ("location", "site")),
+        Column("onset_date", ("onset",)),
+        Column("chief_complaint", ("complaint",)),
+        Column("instrument",),
+    )
+    required = (("episode_id",), ("patient_id",), ("referral_date",), ("body_region",))
+    key_description = "episode_id"
+
+    def prepare(self, values: dict[str, str], ctx: RowContext) -> Prepared:
+        data = _blank_to_none(values)
+        partner_id = ctx.partner_id(values)
+        patient = validate(Patient, {
+            "record_number": data.get("patient_id"),
+            "name": data.get("patient_name"),
+            "birth_date": data.get("birth_date"),
+            "sex": data.get("sex"),
+        }, today=ctx.today)
+        visits = data.get("visits")
+        if visits is not None:
+            if not visits.isdigit():
+                raise ValidationError(f"visits {visits!r} must be a whole number.", field="visits")
+            data["visits"] = int(visits)
+        for col in ("patient_id", "patient_name", "birth_date", "sex", "partner_npi", "partner"):
+            data.pop(col, None)
+        data["id"] = data.pop("episode_id", None)
+        data["patient_record_number"] = patient.record_number
+        data["partner_id"] = partner_id
+        if data.get("instrument"):
+            get_instrument(data["instrument"], catalog.instruments())
+        episode = validate(Episode, {k: v for k, v in data.items() if v is not None},
+                           today=ctx.today)
+        return Prepared(episode.id, (patient, episode))
+
+    def write(self, db: Database, prepared: Sequence[Prepared]) -> tuple[int, int, int]:
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        changed: set[str] = set()
+        # The same result as save_patient/save_episode row by row, read and written in bulk.
+        # A patient row after the first only fills in identity when it carries a name or birth
+        # date (as the row-by-row import always did).
+        seen: set[str] = set()
+        patients = []
+        for item in prepared:
+            patient = item.payload[0]
+            if patient.record_number not in seen or patient.name or patient.birth_date:
+                patients.append(patient)
+                seen.add(patient.record_number)
+        patient_ids = save_patients(db, patients)
+        results = save_episodes(db, [(episode, patient_ids[patient.record_number])
+                                     for patient, episode in (p.payload for p in prepared)])
+        for result in results:
+            counts[result.outcome] += 1
+            if result.outcome == "updated":
+                changed.add(result.id)
+        if changed:
+            outcome_summary.refresh(db, changed)
+        return counts["added"], counts["updated"], counts["unchanged"]
+
+
+class _InsertOnlyKind(ImportKind):
+    """Kinds whose rows are only ever added (a repeated row is left as it is)."""
+
+    insert_sql: ClassVar[str]
+
+    def row(self, payload: Any, created_at: str) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def write(self, db: Database, prepared: Sequence[Prepared]) -> tuple[int, int, int]:
+        created = now_iso()
+        before = db.execute(f"SELECT count(*) FROM {self.table}").fetchone()[0]
+        db.conn.executemany(self.insert_sql, [self.row(p.payload, created) for p in prepared])
+        added = db.execute(f"SELECT count(*) FROM {self.table}").fetchone()[0] - before
+        return added, 0, len(prepared) - added
+
+
+class TouchpointsKind(_InsertOnlyKind):
+    name = "touchpoints"
+    table = "touchpoints"
+    insert_sql = touchpoints.INSERT_SQL
+    columns = (
+        Column("partner_npi", ("npi",)),
+        Column("partner", ("partner_name", "name")),
+        Column("date", ("touch_date", "contact_date")),
+        Column("method", ("type", "channel")),
+        Column("who", ("staff", "by", "contact")),
+        Column("summary", ("notes", "note", "description")),
+        Column("amount", ("value", "cost", "spend")),
+        Column("next_follow_up", ("follow_up", "next_follow_up_date", "followup")),
+    )
+    required = (("partner_npi", "partner"), ("date",), ("method",))
+    key_description = "partner, date, method and summary"
+
+    def prepare(self, values: dict[str, str], ctx: RowContext) -> Prepared:
+        data = _blank_to_none(values)
+        partner_id = ctx.partner_id(values)
+        if partner_id is None:
+            raise ValidationError("partner_npi or partner is required.", field="partner_npi")
+        amount = data.get("amount")
+        if amount is not None:
+            try:
+                data["amount"] = float(amount.replace("$", "").replace(",", ""))
+            except ValueError:
+                raise ValidationError(f"amount {amount!r} is not a number.",
+                                      field="amount") from None
+        data.pop("partner_npi", None)
+        data.pop("partner", None)
+        data["partner_id"] = partner_id
+        data["summary"] = data.get("summary") or ""
+        tp = validate(Touchpoint, {k: v for k, v in data.items() if v is not None},
+                      today=ctx.today)
+        return Prepared((tp.partner_id, tp.date, tp.method, tp.summary), tp)
+
+    def row(self, payload: Any, created_at: str) -> tuple[Any, ...]:
+        return touchpoints.row(payload, created_at)
+
+
+class OutboundKind(_InsertOnlyKind):
+    name = "outbound"
+    table = "outbound_referrals"
+    insert_sql = outbound.INSERT_SQL
+    columns = (
+        Column("episode_id", ("episode",)),
+        Column("partner_npi", ("npi",)),
+        Column("partner", ("partner_name", "name")),
+        Column("date", ("referral_date",)),
+        Column("reason", ("rationale", "clinical_rationale")),
+    )
+    required = (("partner_npi", "partner"), ("date",), ("reason",))
+    key_description = "episode, partner and date"
+
+    def prepare(self, values: dict[str, str], ctx: RowContext) -> Prepared:
+        data = _blank_to_none(values)
+        partner_id = ctx.partner_id(values)
+        if partner_id is None:
+            raise ValidationError("partner_npi or partner is required.", field="partner_npi")
+        ref = validate(OutboundReferral, {
+            "partner_id": partner_id, "episode_id": data.get("episode_id"),
+            "date": data.get("date"), "reason": data.get("reason"),
+        }, today=ctx.today)
+        return Prepared((ref.episode_id, ref.partner_id, ref.date), ref)
+
+    def check_references(
+        self, prepared: list[Prepared], ctx: RowContext
+    ) -> list[tuple[Prepared | None, ValidationError]]:
+        return _missing_episodes(prepared, ctx, lambda p: p.payload.episode_id)
+
+    def row(self, payload: Any, created_at: str) -> tuple[Any, ...]:
+        return outbound.row(payload, created_at)
+
+
+class NpsKind(_InsertOnlyKind):
+    name = "nps"
+    table = "nps_responses"
+    insert_sql = nps.INSERT_SQL
+    columns = (
+        Column("episode_id", ("episode",)),
+        Column("date", ("response_date",)),
+        Column("score", ("nps", "rating", "likelihood")),
+        Column("comment", ("comments", "feedback")),
+    )
+    required = (("date",), ("score",))
+    key_description = "episode, date, score and comment"
+
+    def prepare(self, values: dict[str, str], ctx: RowContext) -> Prepared:
+        data = _blank_to_none(values)
+        response = validate(NpsResponse, {
+            "episode_id": data.get("episode_id"), "date": data.get("date"),
+            "score": data.get("score"), "comment": values.get("comment", "").strip(),
+        }, today=ctx.today)
+        return Prepared((response.episode_id, response.date, response.score, response.comment),
+                        response)
+
+    def check_references(
+        self, prepared: list[Prepared], ctx: RowContext
+    ) -> list[tuple[Prepared | None, ValidationError]]:
+        return _missing_episodes(prepared, ctx, lambda p: p.payload.episode_id)
+
+    def row(self, payload: Any, created_at: str) -> tuple[Any, ...]:
+        return nps.row(payload, created_at)
+
+
+class ResponsesKind(ImportKind):
+    name = "responses"
+    table = "responses"
+    columns = (
+        Column("episode_id", ("episode",)),
+        Column("instrument", ("measure", "survey")),
+        Column("timepoint", ("time_point", "visit_type")),
+        Column("date", ("response_date", "completed")),
+        Column("answers", ("items", "item_answers")),
+        Column("score", ("total", "total_score")),
+    )
+    required = (("episode_id",), ("instrument",), ("timepoint",), ("date",),
+                ("answers", "score"))
+    key_description = "episode, instrument, timepoint and date"
+
+    def __init__(self) -> None:
+        # Timepoint spellings already normalised (a pure lookup, kept across rows and imports).
+        self._timepoints: dict[str, str] = {}
+
+    def prepare(self, values: dict[str, str], ctx: RowContext) -> Prepared:
+        data = _blank_to_none(values)
+        episode_id = data.get("episode_id")
+        if not episode_id:
+            raise ValidationError("episode_id is required.", field="episode_id")
+        try:
+            instrument = get_instrument((data.get("instrument") or "").lower(),
+                                        catalog.instruments())
+        except ValidationError:
+            raise
+        except Exception as exc:
+            raise ValidationError(str(exc), field="instrument") from None
+        spelled = data.get("timepoint") or ""
+        timepoint = self._timepoints.get(spelled)
+        if timepoint is None:
+            try:
+                timepoint = TIMEPOINTS.normalize(spelled)
+            except ValidationError as exc:
+                raise ValidationError(str(exc), field="timepoint") from None
+            if len(self._timepoints) < 1000:
+                self._timepoints[spelled] = timepoint
+        try:
+            when = parse_date(data.get("date") or "", field="date", reference=ctx.today)
+        except ValidationError as exc:
+            raise ValidationError(str(exc), field="date") from None
+        answers_text, score_text = data.get("answers"), data.get("score")
+        if answers_text and score_text:
+            raise ValidationError("give answers or score, not both.", field="score")
+        try:
+            if answers_text:
+                answers = responses.parse_answers(answers_text.split(";"))
+                item = responses.prepare(instrument, episode_id, timepoint, when, answers)
+            elif score_text:
+                try:
+                    total = float(score_text)
+                except ValueError:
+                    raise ValidationError(f"score {score_text!r} is not a number.") from None
+                item = responses.prepare(instrument, episode_id, timepoint, when, total=total)
+            else:
+                raise ValidationError("answers or score is required.")
+        except ValidationError as exc:
+            field_name = exc.field or ("answers" if answers_text else "score")
+            raise ValidationError(str(exc), field=field_name) from None
+        return Prepared((episode_id, instrument.id, timepoint, when), item)
+
+    def check_references(
+        self, prepared: list[Prepared], ctx: RowContext
+    ) -> list[tuple[Prepared | None, ValidationError]]:
+        return _missing_episodes(prepared, ctx, lambda p: p.payload.episode_id)
+
+    def write(self, db: Database, prepared: Sequence[Prepared]) -> tuple[int, int, int]:
+        before = db.execute("SELECT count(*) FROM responses").fetchone()[0]
+        changes_before = db.conn.total_changes
+        created = now_iso()
+        db.conn.executemany(responses.INSERT_SQL,
+                            [(*p.payload.row(), created) for p in prepared])
+        touched = db.conn.total_changes - changes_before
+        added = db.execute("SELECT count(*) FROM responses").fetchone()[0] - before
+        outcome_summary.refresh(db, {p.payload.episode_id for p in prepared})
+        updated = touched - added
+        return added, updated, len(prepared) - added - updated
+
+
+KINDS: dict[str, ImportKind] = {
+    kind.name: kind
+    for kind in (PartnersKind(), ReferralsKind(), TouchpointsKind(), OutboundKind(),
+                 ResponsesKind(), NpsKind())
+}

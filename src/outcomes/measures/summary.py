@@ -1,0 +1,118 @@
+"""The per-episode outcome summary (``episode_outcomes``), maintained on every write.
+
+For each episode and scale: the intake score (first intake response), the final score (last
+discharge response; for a discharged episode without one, the last progress score, flagged as
+carried forward), the improvement signed so positive is better, and whether the MCID was reached.
+Scorecards read this table only, so they never re-derive pairs from all raw responses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from outcomes.measures import catalog, scoring
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class _Scored:
+    timepoint: str
+    date: str
+    id: int
+    score: float
+
+
+def refresh(db: Database, episode_ids: Iterable[str] | None = None) -> int:
+    """Recompute the summary rows of the given episodes (all when None); return rows written.
+
+    Caller holds the transaction, so the summary always moves together with the data."""
+    written = 0
+    scales: dict[str, Any] = {}
+    for chunk in _episode_chunks(db, episode_ids):
+        placeholders = ", ".join("?" for _ in chunk)
+        episodes = {
+            row[0]: row
+            for row in db.execute(
+                "SELECT id, partner_id, referral_date, clinician, status, discharge_date"
+                f" FROM episodes WHERE id IN ({placeholders})",
+                chunk,
+            )
+        }
+        responses: dict[str, list[tuple[str, str, str, int, str]]] = {}
+        for row in db.execute(
+            "SELECT episode_id, instrument, timepoint, date, id, scores FROM responses"
+            f" WHERE episode_id IN ({placeholders}) ORDER BY episode_id, date, id",
+            chunk,
+        ):
+            responses.setdefault(row[0], []).append(row[1:])
+        db.execute(f"DELETE FROM episode_outcomes WHERE episode_id IN ({placeholders})", chunk)
+        rows = [r for eid in chunk if eid in episodes
+                for r in summarise(episodes[eid], responses.get(eid, []), scales)]
+        if rows:
+            db.conn.executemany(
+                "INSERT INTO episode_outcomes (episode_id, scale, instrument, partner_id,"
+                " referral_date, clinician, intake_score, intake_date, final_score, final_date,"
+                " carried_forward, improvement, mcid_met) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+        written += len(rows)
+    return written
+
+
+def _episode_chunks(db: Database, episode_ids: Iterable[str] | None) -> Iterator[list[str]]:
+    if episode_ids is None:
+        ids = [r[0] for r in db.execute("SELECT id FROM episodes ORDER BY id")]
+    else:
+        ids = sorted(set(episode_ids))
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int, str]],
+              scales: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """Summary rows for one episode from its responses (ordered by date, then id).
+
+    ``scales`` is a cache of scale lookups (scale id -> Scale) shared across the episodes of
+    one refresh."""
+    if scales is None:
+        scales = {}
+    episode_id, partner_id, referral_date, clinician, status, discharge_date = episode
+    discharged = status == "discharged" or discharge_date is not None
+    by_scale: dict[tuple[str, str], list[_Scored]] = {}
+    for instrument, timepoint, when, response_id, scores_json in responses:
+        for scale_id, value in json.loads(scores_json).items():
+            if value is not None:
+                by_scale.setdefault((instrument, scale_id), []).append(
+                    _Scored(timepoint, when, response_id, float(value))
+                )
+    known = catalog.instruments()
+    rows = []
+    for (instrument, scale_id), scored in sorted(by_scale.items()):
+        intake = next((s for s in scored if s.timepoint == "intake"), None)
+        discharge = [s for s in scored if s.timepoint == "discharge"]
+        final, carried = (discharge[-1], False) if discharge else (None, False)
+        if final is None and discharged:
+            progress = [s for s in scored if s.timepoint == "progress"]
+            if progress:
+                final, carried = progress[-1], True
+        improvement = mcid = None
+        if intake is not None and final is not None and instrument in known:
+            scale = scales.get(scale_id)
+            if scale is None:
+                scale = scales[scale_id] = scoring.scale_by_id(scale_id, known)[1]
+            improvement = scoring.improvement(scale, intake.score, final.score)
+            if scale.mcid is not None:
+                mcid = int(scoring.mcid_reached(scale, intake.score, final.score))
+        rows.append((
+            episode_id, scale_id, instrument, partner_id, referral_date, clinician,
+            intake.score if intake else None, intake.date if intake else None,
+            final.score if final else None, final.date if final else None,
+            int(carried), improvement, mcid,
+        ))
+    return rows

@@ -1,0 +1,2 @@
+"""Read models: the scorecard, NPS analytics, the dashboard's views and the statistics they use.
+Nothing here writes."""

@@ -1,0 +1,414 @@
+"""The database schema, as versioned migrations.
+
+Each migration is a function applied once, in order, inside one transaction (sqlite-utils 4
+``Migrations``). Never edit a released migration: add a new one, bump nothing else by hand
+(``SCHEMA_VERSION`` follows the number of migrations), and add a fixture database for the
+released version under ``tests/data/schemas/`` so the upgrade test covers it.
+
+Design notes (see docs/data-model.md):
+- Patient identity (record number, name, birth date, sex) lives in ``patients`` only, so reports
+  can be kept free of it by construction: report queries never join that table.
+- An inbound referral *is* an episode of care (``episodes`` holds its partner, date, region,
+  diagnosis and status); outbound referrals have their own table; the ``referrals`` view is the
+  ledger of both directions.
+- ``episode_outcomes`` is the per-episode, per-scale summary (intake, final, improvement, MCID),
+  maintained on every write to responses or episodes, so scorecards never re-derive pairs.
+- There is no column for paying for referrals anywhere, by design.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from outcomes.store.dbinfo import APPLICATION_ID, SCHEMA_VERSION
+
+MIGRATIONS = Migrations("outcomes")
+
+_V1 = """
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL            -- JSON
+);
+
+CREATE TABLE patients (
+    id INTEGER PRIMARY KEY,
+    record_number TEXT NOT NULL UNIQUE,
+    name TEXT,
+    birth_date TEXT,               -- ISO 8601 date
+    sex TEXT,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE partners (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    organization TEXT,
+    kind TEXT NOT NULL,
+    npi TEXT UNIQUE,               -- NULL for partners without one (attorneys, employers)
+    phone TEXT,
+    fax TEXT,
+    email TEXT,
+    address TEXT,
+    city TEXT,
+    state TEXT,
+    zip TEXT,
+    preferred_contact TEXT,
+    stage TEXT NOT NULL DEFAULT 'prospect'
+        CHECK (stage IN ('prospect','outreach','active','growing','mature','dormant')),
+    stage_source TEXT NOT NULL DEFAULT 'suggested' CHECK (stage_source IN ('suggested','user')),
+    tags TEXT NOT NULL DEFAULT '[]',   -- JSON list
+    notes TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX partners_name ON partners(name COLLATE NOCASE);
+CREATE UNIQUE INDEX partners_name_without_npi ON partners(name COLLATE NOCASE) WHERE npi IS NULL;
+
+CREATE TABLE episodes (
+    id TEXT PRIMARY KEY,           -- the clinic's episode id (natural key for re-imports)
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    partner_id INTEGER REFERENCES partners(id),   -- NULL: self-referred / direct access
+    referral_date TEXT NOT NULL,
+    body_region TEXT NOT NULL,
+    diagnosis TEXT,                -- ICD-10-CM
+    status TEXT NOT NULL DEFAULT 'received' CHECK (status IN
+        ('received','scheduled','evaluated','in_care','discharged','not_scheduled','cancelled')),
+    status_reason TEXT,
+    scheduled_date TEXT,
+    first_visit_date TEXT,
+    discharge_date TEXT,
+    visits INTEGER CHECK (visits IS NULL OR visits >= 0),
+    discharge_reason TEXT,
+    clinician TEXT,
+    clinic TEXT,
+    onset_date TEXT,
+    chief_complaint TEXT,
+    findings TEXT,
+    treatment TEXT,
+    plan TEXT,
+    instrument TEXT,               -- the episode's primary instrument, if chosen
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX episodes_partner_date ON episodes(partner_id, referral_date);
+CREATE INDEX episodes_referral_date ON episodes(referral_date);
+CREATE INDEX episodes_patient ON episodes(patient_id);
+CREATE INDEX episodes_discharge ON episodes(discharge_date) WHERE discharge_date IS NOT NULL;
+
+CREATE TABLE outbound_referrals (
+    id INTEGER PRIMARY KEY,
+    episode_id TEXT REFERENCES episodes(id),
+    partner_id INTEGER NOT NULL REFERENCES partners(id),
+    date TEXT NOT NULL,
+    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),   -- the clinical rationale
+    created_at TEXT NOT NULL,
+    UNIQUE (episode_id, partner_id, date)
+);
+CREATE INDEX outbound_partner_date ON outbound_referrals(partner_id, date);
+
+CREATE VIEW referrals AS
+    SELECT 'in' AS direction, id AS episode_id, partner_id, referral_date AS date,
+           diagnosis AS reason
+    FROM episodes
+    UNION ALL
+    SELECT 'out', episode_id, partner_id, date, reason FROM outbound_referrals;
+
+CREATE TABLE touchpoints (
+    id INTEGER PRIMARY KEY,
+    partner_id INTEGER NOT NULL REFERENCES partners(id),
+    date TEXT NOT NULL,
+    method TEXT NOT NULL,
+    who TEXT,
+    summary TEXT NOT NULL DEFAULT '',
+    amount REAL CHECK (amount IS NULL OR amount >= 0),  -- value of a gift or meal, in dollars
+    next_follow_up TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (partner_id, date, method, summary)
+);
+CREATE INDEX touchpoints_partner_date ON touchpoints(partner_id, date);
+
+CREATE TABLE communications (
+    id INTEGER PRIMARY KEY,
+    partner_id INTEGER NOT NULL REFERENCES partners(id),
+    episode_id TEXT REFERENCES episodes(id),
+    date TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN
+        ('progress_update','discharge_summary','packet','letter','other')),
+    channel TEXT NOT NULL,
+    note TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX communications_partner_date ON communications(partner_id, date);
+CREATE INDEX communications_episode ON communications(episode_id) WHERE episode_id IS NOT NULL;
+
+CREATE TABLE responses (
+    id INTEGER PRIMARY KEY,
+    episode_id TEXT NOT NULL REFERENCES episodes(id),
+    instrument TEXT NOT NULL,
+    instrument_version TEXT NOT NULL,
+    timepoint TEXT NOT NULL CHECK (timepoint IN ('intake','progress','discharge','follow_up')),
+    date TEXT NOT NULL,
+    answers TEXT,                  -- JSON list, null for a missing item; NULL when score_only
+    scores TEXT NOT NULL,          -- JSON {scale: number|null}, full precision
+    scorable INTEGER NOT NULL,
+    reason TEXT,                   -- why not scorable
+    score_only INTEGER NOT NULL DEFAULT 0,   -- only a total was available (imported)
+    created_at TEXT NOT NULL,
+    UNIQUE (episode_id, instrument, timepoint, date)
+);
+CREATE INDEX responses_episode ON responses(episode_id);
+
+CREATE TABLE episode_outcomes (
+    episode_id TEXT NOT NULL REFERENCES episodes(id),
+    scale TEXT NOT NULL,
+    instrument TEXT NOT NULL,
+    partner_id INTEGER,            -- copied from episodes so scorecards need no join
+    referral_date TEXT NOT NULL,   -- copied from episodes
+    clinician TEXT,
+    intake_score REAL,
+    intake_date TEXT,
+    final_score REAL,
+    final_date TEXT,
+    carried_forward INTEGER NOT NULL DEFAULT 0,   -- final is a progress score (self-discharge)
+    improvement REAL,              -- signed: positive is better
+    mcid_met INTEGER,
+    PRIMARY KEY (episode_id, scale)
+);
+CREATE INDEX episode_outcomes_partner ON episode_outcomes(partner_id, referral_date);
+CREATE INDEX episode_outcomes_date ON episode_outcomes(referral_date);
+
+CREATE TABLE nps_responses (
+    id INTEGER PRIMARY KEY,
+    episode_id TEXT REFERENCES episodes(id),   -- NULL: counts clinic-wide only
+    date TEXT NOT NULL,
+    score INTEGER NOT NULL CHECK (score BETWEEN 0 AND 10),
+    comment TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX nps_natural_key
+    ON nps_responses(coalesce(episode_id, ''), date, score, comment);
+CREATE INDEX nps_date ON nps_responses(date);
+CREATE INDEX nps_episode ON nps_responses(episode_id);
+
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,          -- e.g. import, add, update, delete, rescore
+    entity TEXT NOT NULL,          -- table name
+    detail TEXT NOT NULL           -- JSON: ids, counts, source file
+);
+"""
+
+
+@MIGRATIONS(name="0001_initial")
+def m0001_initial(db: Database) -> None:
+    for statement in _split_sql(_V1):
+        db.execute(statement)
+
+
+@MIGRATIONS(name="0002_audit_actor")
+def m0002_audit_actor(db: Database) -> None:
+    # Who made each write (the operating-system account), for audits of shared workstations.
+    db.execute("ALTER TABLE audit_log ADD COLUMN actor TEXT")
+
+
+# Monthly rollups for scorecards: (partner, month) sums and distributions, kept exact by triggers
+# on every write path, so a year's scorecard reads a few thousand rows instead of every episode.
+# partner_key is the partner id, or 0 for self-referred episodes (NULLs never conflict in keys).
+# Keys lead with the month: a period is one range scan.
+_V3 = """
+CREATE TABLE roll_episodes (
+    partner_key INTEGER NOT NULL, month TEXT NOT NULL,
+    n INTEGER NOT NULL, evaluated INTEGER NOT NULL, discharged INTEGER NOT NULL,
+    PRIMARY KEY (month, partner_key)
+) WITHOUT ROWID;
+CREATE TABLE roll_visits (
+    partner_key INTEGER NOT NULL, month TEXT NOT NULL, visits INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (month, partner_key, visits)
+) WITHOUT ROWID;
+CREATE TABLE roll_days (
+    partner_key INTEGER NOT NULL, month TEXT NOT NULL, days INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (month, partner_key, days)
+) WITHOUT ROWID;
+CREATE TABLE roll_outcomes (
+    partner_key INTEGER NOT NULL, month TEXT NOT NULL, scale TEXT NOT NULL,
+    instrument TEXT NOT NULL, carried_forward INTEGER NOT NULL,
+    n INTEGER NOT NULL, s_intake REAL NOT NULL, s_final REAL NOT NULL,
+    s_improvement REAL NOT NULL, met INTEGER NOT NULL, judged INTEGER NOT NULL,
+    PRIMARY KEY (month, partner_key, scale, instrument, carried_forward)
+) WITHOUT ROWID;
+CREATE TABLE roll_nps (
+    partner_key INTEGER NOT NULL, month TEXT NOT NULL,
+    promoters INTEGER NOT NULL, passives INTEGER NOT NULL, detractors INTEGER NOT NULL,
+    PRIMARY KEY (month, partner_key)
+) WITHOUT ROWID;
+"""
+
+# One trigger body per (table, sign): {r} is the row alias (new/old), {s} the sign (+1/-1).
+_EPISODE_ROLL = """
+INSERT INTO roll_episodes VALUES (coalesce({r}.partner_id, 0), substr({r}.referral_date, 1, 7),
+    {s}, {s} * ({r}.first_visit_date IS NOT NULL), {s} * ({r}.status = 'discharged'))
+  ON CONFLICT DO UPDATE SET n = n + excluded.n, evaluated = evaluated + excluded.evaluated,
+    discharged = discharged + excluded.discharged;
+INSERT INTO roll_visits SELECT coalesce({r}.partner_id, 0), substr({r}.referral_date, 1, 7),
+    {r}.visits, {s} WHERE {r}.status = 'discharged' AND {r}.visits IS NOT NULL
+  ON CONFLICT DO UPDATE SET n = n + excluded.n;
+INSERT INTO roll_days SELECT coalesce({r}.partner_id, 0), substr({r}.referral_date, 1, 7),
+    CAST(julianday({r}.first_visit_date) - julianday({r}.referral_date) AS INTEGER), {s}
+    WHERE {r}.first_visit_date IS NOT NULL
+  ON CONFLICT DO UPDATE SET n = n + excluded.n;
+"""
+_OUTCOME_ROLL = """
+INSERT INTO roll_outcomes SELECT coalesce({r}.partner_id, 0), substr({r}.referral_date, 1, 7),
+    {r}.scale, {r}.instrument, {r}.carried_forward, {s}, {s} * {r}.intake_score,
+    {s} * {r}.final_score, {s} * coalesce({r}.improvement, 0), {s} * coalesce({r}.mcid_met, 0),
+    {s} * ({r}.mcid_met IS NOT NULL)
+    WHERE {r}.intake_score IS NOT NULL AND {r}.final_score IS NOT NULL
+  ON CONFLICT DO UPDATE SET n = n + excluded.n, s_intake = s_intake + excluded.s_intake,
+    s_final = s_final + excluded.s_final, s_improvement = s_improvement + excluded.s_improvement,
+    met = met + excluded.met, judged = judged + excluded.judged;
+"""
+_NPS_ROLL = """
+INSERT INTO roll_nps SELECT coalesce(e.partner_id, 0), substr({r}.date, 1, 7),
+    {s} * ({r}.score >= 9), {s} * ({r}.score BETWEEN 7 AND 8), {s} * ({r}.score <= 6)
+    FROM (SELECT 1) LEFT JOIN episodes e ON e.id = {r}.episode_id WHERE true
+  ON CONFLICT DO UPDATE SET promoters = promoters + excluded.promoters,
+    passives = passives + excluded.passives, detractors = detractors + excluded.detractors;
+"""
+
+
+def _triggers() -> list[str]:
+    def body(template: str, *parts: tuple[str, str]) -> str:
+        return "".join(template.format(r=r, s=s) for r, s in parts)
+
+    episode_cols = "partner_id, referral_date, status, visits, first_visit_date"
+    outcome_cols = ("partner_id, referral_date, scale, instrument, carried_forward, intake_score,"
+                    " final_score, improvement, mcid_met")
+    return [
+        f"CREATE TRIGGER roll_episodes_ins AFTER INSERT ON episodes BEGIN"
+        f"{body(_EPISODE_ROLL, ('new', '1'))} END",
+        f"CREATE TRIGGER roll_episodes_del AFTER DELETE ON episodes BEGIN"
+        f"{body(_EPISODE_ROLL, ('old', '-1'))} END",
+        f"CREATE TRIGGER roll_episodes_upd AFTER UPDATE OF {episode_cols} ON episodes BEGIN"
+        f"{body(_EPISODE_ROLL, ('old', '-1'), ('new', '1'))} END",
+        f"CREATE TRIGGER roll_outcomes_ins AFTER INSERT ON episode_outcomes BEGIN"
+        f"{body(_OUTCOME_ROLL, ('new', '1'))} END",
+        f"CREATE TRIGGER roll_outcomes_del AFTER DELETE ON episode_outcomes BEGIN"
+        f"{body(_OUTCOME_ROLL, ('old', '-1'))} END",
+        f"CREATE TRIGGER roll_outcomes_upd AFTER UPDATE OF {outcome_cols} ON episode_outcomes"
+        f" BEGIN{body(_OUTCOME_ROLL, ('old', '-1'), ('new', '1'))} END",
+        f"CREATE TRIGGER roll_nps_ins AFTER INSERT ON nps_responses BEGIN"
+        f"{body(_NPS_ROLL, ('new', '1'))} END",
+        f"CREATE TRIGGER roll_nps_del AFTER DELETE ON nps_responses BEGIN"
+        f"{body(_NPS_ROLL, ('old', '-1'))} END",
+        f"CREATE TRIGGER roll_nps_upd AFTER UPDATE OF episode_id, date, score ON nps_responses"
+        f" BEGIN{body(_NPS_ROLL, ('old', '-1'), ('new', '1'))} END",
+        # An episode that changes referrer or referral date carries its copies along: the
+        # outcome summary rows (and so their rollup) and the attribution of its NPS answers.
+        "CREATE TRIGGER episode_copies_upd AFTER UPDATE OF partner_id, referral_date, clinician"
+        " ON episodes BEGIN"
+        " UPDATE episode_outcomes SET partner_id = new.partner_id,"
+        " referral_date = new.referral_date, clinician = new.clinician WHERE episode_id = new.id;"
+        " END",
+        "CREATE TRIGGER episode_nps_partner_upd AFTER UPDATE OF partner_id ON episodes"
+        " WHEN old.partner_id IS NOT new.partner_id BEGIN"
+        " INSERT INTO roll_nps SELECT coalesce(old.partner_id, 0), substr(n.date, 1, 7),"
+        " -(n.score >= 9), -(n.score BETWEEN 7 AND 8), -(n.score <= 6)"
+        " FROM nps_responses n WHERE n.episode_id = new.id"
+        " ON CONFLICT DO UPDATE SET promoters = promoters + excluded.promoters,"
+        " passives = passives + excluded.passives, detractors = detractors + excluded.detractors;"
+        " INSERT INTO roll_nps SELECT coalesce(new.partner_id, 0), substr(n.date, 1, 7),"
+        " (n.score >= 9), (n.score BETWEEN 7 AND 8), (n.score <= 6)"
+        " FROM nps_responses n WHERE n.episode_id = new.id"
+        " ON CONFLICT DO UPDATE SET promoters = promoters + excluded.promoters,"
+        " passives = passives + excluded.passives, detractors = detractors + excluded.detractors;"
+        " END",
+    ]
+
+
+ROLLUP_BACKFILL = (
+    "DELETE FROM roll_episodes",
+    "DELETE FROM roll_visits",
+    "DELETE FROM roll_days",
+    "DELETE FROM roll_outcomes",
+    "DELETE FROM roll_nps",
+    "INSERT INTO roll_episodes SELECT coalesce(partner_id, 0), substr(referral_date, 1, 7),"
+    " count(*), sum(first_visit_date IS NOT NULL), sum(status = 'discharged') FROM episodes"
+    " GROUP BY 1, 2",
+    "INSERT INTO roll_visits SELECT coalesce(partner_id, 0), substr(referral_date, 1, 7), visits,"
+    " count(*) FROM episodes WHERE status = 'discharged' AND visits IS NOT NULL GROUP BY 1, 2, 3",
+    "INSERT INTO roll_days SELECT coalesce(partner_id, 0), substr(referral_date, 1, 7),"
+    " CAST(julianday(first_visit_date) - julianday(referral_date) AS INTEGER), count(*)"
+    " FROM episodes WHERE first_visit_date IS NOT NULL GROUP BY 1, 2, 3",
+    "INSERT INTO roll_outcomes SELECT coalesce(partner_id, 0), substr(referral_date, 1, 7), scale,"
+    " instrument, carried_forward, count(*), total(intake_score), total(final_score),"
+    " total(improvement), total(coalesce(mcid_met, 0)), count(mcid_met) FROM episode_outcomes"
+    " WHERE intake_score IS NOT NULL AND final_score IS NOT NULL GROUP BY 1, 2, 3, 4, 5",
+    "INSERT INTO roll_nps SELECT coalesce(e.partner_id, 0), substr(n.date, 1, 7),"
+    " sum(n.score >= 9), sum(n.score BETWEEN 7 AND 8), sum(n.score <= 6)"
+    " FROM nps_responses n LEFT JOIN episodes e ON e.id = n.episode_id GROUP BY 1, 2",
+)
+
+
+TRIGGER_NAMES = (
+    "roll_episodes_ins", "roll_episodes_del", "roll_episodes_upd", "roll_outcomes_ins",
+    "roll_outcomes_del", "roll_outcomes_upd", "roll_nps_ins", "roll_nps_del", "roll_nps_upd",
+    "episode_copies_upd", "episode_nps_partner_upd",
+)
+
+
+@contextlib.contextmanager
+def rollups_rebuilt_after(db: Database) -> Iterator[None]:
+    """For a bulk load: write without the per-row rollup triggers, then rebuild the rollups in
+    one pass and put the triggers back. Call inside the load's transaction, so the load, the
+    rebuild and the triggers land together or not at all. A per-row trigger costs ~50 us per
+    episode; the rebuild reads every row once, so this pays only when the load is large."""
+    if not db.conn.in_transaction:
+        raise RuntimeError("rollups_rebuilt_after() must run inside a transaction")
+    for name in TRIGGER_NAMES:
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+    yield
+    # episode_copies_upd keeps episode_outcomes' copies in step; without it a bulk update must
+    # have refreshed the summary itself (the importers do), so only the rollups are rebuilt.
+    for statement in ROLLUP_BACKFILL:
+        db.execute(statement)
+    for statement in _triggers():
+        db.execute(statement)
+
+
+@MIGRATIONS(name="0003_rollups")
+def m0003_rollups(db: Database) -> None:
+    for statement in _split_sql(_V3):
+        db.execute(statement)
+    for statement in ROLLUP_BACKFILL[5:]:
+        db.execute(statement)
+    for statement in _triggers():
+        db.execute(statement)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a schema script into statements (executescript would COMMIT our transaction)."""
+    import sqlite3
+
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        raise ValueError(f"incomplete SQL statement in schema: {current!r}")
+    return statements
+
+
+if len(MIGRATIONS._migrations) != SCHEMA_VERSION:  # pragma: no cover - caught by every test
+    raise RuntimeError("dbinfo.SCHEMA_VERSION must equal the number of migrations")
+
+__all__ = ["APPLICATION_ID", "MIGRATIONS", "ROLLUP_BACKFILL", "SCHEMA_VERSION"]

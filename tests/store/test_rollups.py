@@ -1,0 +1,171 @@
+"""The monthly rollups behind the scorecard stay exact through every kind of write."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlite_utils import Database
+
+from outcomes.reports.scorecard import scorecard, split_period
+from outcomes.store.schema import ROLLUP_BACKFILL
+from tests.conftest import DEMO_TODAY
+
+# Each rollup table, and where its summed columns start (rows whose sums are all 0 are empty).
+ROLL_TABLES = {"roll_episodes": 2, "roll_visits": 3, "roll_days": 3, "roll_outcomes": 5,
+               "roll_nps": 2}
+
+
+def close(a: Any, b: Any) -> bool:
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return a == b
+
+
+def rollup_rows(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    out = {}
+    for table, first_sum in ROLL_TABLES.items():
+        rows = []
+        for row in db.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3"):
+            if any(abs(v) > 1e-9 for v in row[first_sum:]):
+                rows.append(tuple(round(v, 6) if isinstance(v, float) else v for v in row))
+        out[table] = rows
+    return out
+
+
+def test_split_period() -> None:
+    assert split_period(date(2026, 1, 15), date(2026, 4, 10)) == (
+        ["2026-02", "2026-03"], [(date(2026, 1, 15), date(2026, 1, 31)),
+                                 (date(2026, 4, 1), date(2026, 4, 10))])
+    assert split_period(date(2026, 2, 1), date(2026, 2, 28)) == (["2026-02", "2026-02"], [])
+    assert split_period(date(2026, 2, 3), date(2026, 2, 20)) == (
+        None, [(date(2026, 2, 3), date(2026, 2, 20))])
+    assert split_period(date(2025, 12, 31), date(2026, 1, 1)) == (
+        None, [(date(2025, 12, 31), date(2026, 1, 1))])
+
+
+periods = st.tuples(
+    st.dates(min_value=DEMO_TODAY - timedelta(days=800), max_value=DEMO_TODAY),
+    st.integers(min_value=0, max_value=500),
+).map(lambda t: (t[0], min(t[0] + timedelta(days=t[1]), DEMO_TODAY)))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(period=periods)
+def test_scorecard_from_rollups_equals_raw(demo_db: Database, period: tuple[date, date]) -> None:
+    fast = scorecard(demo_db, *period)
+    slow = scorecard(demo_db, *period, rollups=False)
+    assert close(fast, slow)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.tuples(st.sampled_from(["partner", "date", "status", "visits", "first",
+                                               "nps_del", "nps_add", "outcome_del"]),
+                              st.integers(0, 10_000), st.integers(0, 10_000)),
+                    min_size=1, max_size=8))
+def test_rollups_stay_exact_under_edits(demo_db: Database, ops: list[tuple[str, int, int]]
+                                        ) -> None:
+    episodes = [r[0] for r in demo_db.execute("SELECT id FROM episodes ORDER BY id")]
+    partners = [r[0] for r in demo_db.execute("SELECT id FROM partners ORDER BY id")]
+    demo_db.execute("BEGIN")
+    try:
+        for op, a, b in ops:
+            episode = episodes[a % len(episodes)]
+            if op == "partner":
+                partner = None if b % 7 == 0 else partners[b % len(partners)]
+                demo_db.execute("UPDATE episodes SET partner_id = ? WHERE id = ?",
+                                [partner, episode])
+            elif op == "date":
+                when = (DEMO_TODAY - timedelta(days=b % 700 + 60)).isoformat()
+                demo_db.execute("UPDATE episodes SET referral_date = ?, first_visit_date = NULL"
+                                " WHERE id = ?", [when, episode])
+            elif op == "status":
+                demo_db.execute("UPDATE episodes SET status = ? WHERE id = ?",
+                                [["discharged", "in_care", "cancelled"][b % 3], episode])
+            elif op == "visits":
+                demo_db.execute("UPDATE episodes SET visits = ? WHERE id = ?",
+                                [None if b % 5 == 0 else b % 20, episode])
+            elif op == "first":
+                demo_db.execute("UPDATE episodes SET first_visit_date = referral_date"
+                                " WHERE id = ?", [episode])
+            elif op == "nps_del":
+                demo_db.execute("DELETE FROM nps_responses WHERE id = (SELECT id FROM"
+                                " nps_responses ORDER BY id LIMIT 1 OFFSET ?)", [b % 500])
+            elif op == "nps_add":
+                demo_db.execute("INSERT OR IGNORE INTO nps_responses (episode_id, date, score, comment,"
+                                " created_at) VALUES (?, ?, ?, ?, 'x')",
+                                [episode, "2026-03-03", b % 11, f"op{a}-{b}"])
+            elif op == "outcome_del":
+                demo_db.execute("DELETE FROM episode_outcomes WHERE episode_id = ?", [episode])
+        maintained = rollup_rows(demo_db)
+        for statement in ROLLUP_BACKFILL:
+            demo_db.execute(statement)
+        assert maintained == rollup_rows(demo_db)
+    finally:
+        demo_db.execute("ROLLBACK")
+
+
+def test_bulk_import_rebuilds_rollups_and_restores_triggers(
+        demo_db: Database, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from outcomes.importing import importer
+    from outcomes.store.schema import TRIGGER_NAMES
+
+    monkeypatch.setattr(importer, "BULK_ROWS", 10)
+    npi = demo_db.execute("SELECT npi FROM partners WHERE npi IS NOT NULL LIMIT 1").fetchone()[0]
+    lines = ["episode_id,patient_id,partner_npi,referral_date,body_region,first_visit_date,"
+             "discharge_date,visits"]
+    lines += [f"B{i:04d},MRNB{i:04d},{npi},2026-0{i % 9 + 1}-1{i % 9},knee,2026-0{i % 9 + 1}-2{i % 9},"
+              f"{'' if i % 3 else f'2026-0{i % 9 + 1}-28'},{i % 12}" for i in range(600)]
+    path = tmp_path / "bulk.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert importer._is_bulk(demo_db, 600)
+    importer.run_import(demo_db, "referrals", path, today=DEMO_TODAY)
+    triggers = {r[0] for r in demo_db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert set(TRIGGER_NAMES) <= triggers
+    rebuilt = rollup_rows(demo_db)
+    demo_db.execute("BEGIN")
+    for statement in ROLLUP_BACKFILL:
+        demo_db.execute(statement)
+    assert rollup_rows(demo_db) == rebuilt
+    demo_db.execute("ROLLBACK")
+    # The restored triggers keep the rollups exact for the next ordinary write.
+    demo_db.execute("UPDATE episodes SET partner_id = NULL WHERE id = 'B0001'")
+    maintained = rollup_rows(demo_db)
+    demo_db.execute("BEGIN")
+    for statement in ROLLUP_BACKFILL:
+        demo_db.execute(statement)
+    assert rollup_rows(demo_db) == maintained
+    demo_db.execute("ROLLBACK")
+
+
+def test_failed_bulk_import_leaves_triggers_and_rollups(demo_db: Database, tmp_path,
+                                                        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from outcomes.importing import importer
+    from outcomes.importing import kinds as import_kinds
+    from outcomes.store.schema import TRIGGER_NAMES
+
+    monkeypatch.setattr(importer, "BULK_ROWS", 10)
+    before = rollup_rows(demo_db)
+
+    def broken_write(self, db, prepared):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(import_kinds.ReferralsKind, "write", broken_write)
+    npi = demo_db.execute("SELECT npi FROM partners WHERE npi IS NOT NULL LIMIT 1").fetchone()[0]
+    path = tmp_path / "bulk.csv"
+    path.write_text("episode_id,patient_id,partner_npi,referral_date,body_region\n"
+                    + "".join(f"F{i},MRNF{i},{npi},2026-03-03,neck\n" for i in range(600)))
+    with pytest.raises(RuntimeError):
+        importer.run_import(demo_db, "referrals", path, today=DEMO_TODAY)
+    triggers = {r[0] for r in demo_db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert set(TRIGGER_NAMES) <= triggers
+    assert rollup_rows(demo_db) == before
