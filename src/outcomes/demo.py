@@ -422,3 +422,8 @@ def _episode(db: Database, rng: random.Random, known: dict[str, Instrument], epi
 
 def is_demo(db: Database) -> bool:
     return bool(settings.get_all(db).get(DEMO_KEY))
+
+
+def holds_real_data(db: Database) -> bool:
+    """True when the database has partners and is not a demo: ``demo --reset`` must not touch it."""
+    return not is_demo(db) and bool(db.execute("SELECT count(*) FROM partners").fetchone()[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_config_path, user_data_path
+from platformdirs import user_config_path, user_data_path, user_documents_path
 
 APP_NAME = "outcomes"
 DB_ENV = "OUTCOMES_DB"
@@ -29,3 +29,24 @@ def config_dir() -> Path:
 
 def user_surveys_dir() -> Path:
     return config_dir() / "surveys"
+
+
+DOCUMENTS_ENV = "OUTCOMES_DOCUMENTS"
+
+
+def documents_dir() -> Path:
+    """Where letters and packets made from the dashboard go: ``$OUTCOMES_DOCUMENTS``, else an
+    ``outcomes`` folder in the user's documents folder (never the working directory, which
+    may be shared or synced)."""
+    env = os.environ.get(DOCUMENTS_ENV)
+    if env:
+        return Path(env).expanduser()
+    return user_documents_path() / "outcomes"
+
+
+def display_path(path: Path) -> str:
+    """A path as a user reads it: the home folder as ``~``."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)

@@ -6,14 +6,13 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
+from outcomes.network.partners import change_partner, set_stage
 from outcomes.network.stages import (
     Activity,
     apply_stage_suggestions,
     partner_stats,
-    set_stage,
     stage_from_activity,
     suggest_stage,
-    update_partner,
 )
 from tests.network.helpers import TODAY, add_partner, add_referral, add_touch, steady
 
@@ -91,15 +90,15 @@ def test_update_partner_validates_and_reports_changes(db: Database) -> None:
     from outcomes.errors import ValidationError
 
     pid = add_partner(db, "Dr. Edit", npi=None)
-    assert update_partner(db, pid, {"phone": "503-555-0100", "kind": "ortho"}) == {
+    assert change_partner(db, pid, {"phone": "503-555-0100", "kind": "ortho"}) == {
         "phone": "503-555-0100", "kind": "orthopedic surgeon"}
-    assert update_partner(db, pid, {"phone": "503-555-0100"}) == {}
+    assert change_partner(db, pid, {"phone": "503-555-0100"}) == {}
     with pytest.raises(ValidationError, match="check digit"):
-        update_partner(db, pid, {"npi": "1234567890"})
+        change_partner(db, pid, {"npi": "1234567890"})
     other = add_partner(db, "Dr. Other", npi="1234567893")
     assert other
     with pytest.raises(ValidationError, match="already belongs"):
-        update_partner(db, pid, {"npi": "1234567893"})
+        change_partner(db, pid, {"npi": "1234567893"})
 
 
 def test_partner_stats_numbers(db: Database) -> None:

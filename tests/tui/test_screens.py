@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 from outcomes_tui.screens.dashboard import DashboardScreen
 from outcomes_tui.screens.help import HelpScreen
 from outcomes_tui.screens.partner_detail import PartnerDetailScreen
-from outcomes_tui.widgets.forms import TouchpointForm
+from outcomes_tui.forms.touchpoint import TouchpointForm
 
 
 def _cells(table: DataTable, column: int) -> list[str]:
@@ -136,7 +136,7 @@ def test_l_makes_a_letter_for_the_selected_episode_and_logs_it(app, drive, settl
                                                                tmp_path):
     from textual.widgets import Input
 
-    from outcomes_tui.widgets.forms import LetterForm
+    from outcomes_tui.forms.letter import LetterForm
 
     out = tmp_path / "hale-letter.md"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -10,13 +11,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.markup import escape
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.worker import WorkerState
 
 from outcomes.dates import today as local_today
-from outcomes.errors import OutcomesError
+from outcomes.store.connections import Connections
 from outcomes_tui.commands import ScreenCommands
-from outcomes_tui.database import Connections
+from outcomes_tui.feedback import plain_error
+from outcomes_tui.internals import current_app, mark_styled, read_stylesheets
 from outcomes_tui.keymap import KeymapError, load_keymap
+from outcomes_tui.registry import FORM_MODULES, ScreenEntry, screen_modules
+from outcomes_tui.registry import MODES as SCREEN_MODES
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -24,29 +29,22 @@ if TYPE_CHECKING:
 DARK, LIGHT = "textual-dark", "textual-light"
 
 
-def plain_error(exc: BaseException) -> str:
-    """One sentence a user can act on: domain errors as they are, anything else named plainly."""
-    if isinstance(exc, OutcomesError):
-        return str(exc)
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.strerror}: {exc.filename or ''}".rstrip(": ")
-    return f"Something went wrong ({type(exc).__name__}: {exc}). Nothing was saved by this step."
-
-
-def _screen(module: str, name: str) -> Any:
+def _screen(entry: ScreenEntry) -> Screen[None]:
     import importlib
 
-    from textual._context import active_app
-
-    screen = getattr(importlib.import_module(f"outcomes_tui.screens.{module}"), name)()
-    # A new screen is styled from the current stylesheet when it mounts. Marking it current
-    # spares Textual's two full re-parses of every stylesheet on a mode's first opening
-    # (App.refresh_css), which stalled the interface for ~100 ms with several screens open.
-    # (Relies on Textual 8's private counter; without it the screen is merely restyled.)
-    app = active_app.get(None)
-    if app is not None and hasattr(screen, "_css_update_count"):
-        screen._css_update_count = app._css_update_count
+    screen: Screen[None] = getattr(
+        importlib.import_module(f"outcomes_tui.screens.{entry.module}"), entry.cls)()
+    mark_styled(screen, current_app())
     return screen
+
+
+def _mode_factory(entry: ScreenEntry) -> Callable[[], Screen[None]]:
+    return lambda: _screen(entry)
+
+
+def _mode_bindings() -> list[BindingType]:
+    return [Binding(entry.keys, f"go('{entry.mode}')", entry.title, id=f"app.{entry.mode}",
+                    show=entry.show, tooltip=entry.tooltip) for entry in SCREEN_MODES]
 
 
 class OutcomesApp(App[None]):
@@ -56,32 +54,19 @@ class OutcomesApp(App[None]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {ScreenCommands}
     COMMAND_GROUP = "app"
+    # Imported when first shown, so start-up only loads the dashboard.
     MODES: ClassVar[dict[str, Any]] = {
-        # Imported when first shown, so start-up only loads the dashboard.
-        "dashboard": lambda: _screen("dashboard", "DashboardScreen"),
-        "partners": lambda: _screen("partners", "PartnersScreen"),
-        "episodes": lambda: _screen("episodes", "EpisodesScreen"),
-        "import": lambda: _screen("import_screen", "ImportScreen"),
-        "packets": lambda: _screen("packets", "PacketsScreen"),
-    }
+        entry.mode: _mode_factory(entry) for entry in SCREEN_MODES}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1,question_mark", "help", "Help", id="app.help",
                 tooltip="List every key of this screen"),
-        Binding("d,f2", "go('dashboard')", "Dashboard", id="app.dashboard",
-                tooltip="Open the dashboard (home)"),
-        Binding("p,f3", "go('partners')", "Partners", id="app.partners",
-                tooltip="Open the partner table"),
-        Binding("e,f4", "go('episodes')", "Patients", id="app.episodes",
-                tooltip="Find a patient's episode of care"),
+        *_mode_bindings(),
         Binding("s,f5", "survey", "Survey", id="app.survey",
                 tooltip="Enter a survey (outcome measure or NPS)"),
-        Binding("i,f6", "go('import')", "Import", id="app.import", show=False,
-                tooltip="Import a CSV file"),
-        Binding("k,f7", "go('packets')", "Packets", id="app.packets", show=False,
-                tooltip="Generate evidence packets for partners"),
         Binding("ctrl+t", "toggle_theme", "Light/dark", id="app.theme", show=False,
                 tooltip="Switch between the light and the dark theme"),
-        Binding("q", "quit", "Quit", id="app.quit", show=False, tooltip="Leave the app"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False, priority=True,
+                tooltip="Leave the app (asks first when a form holds unsaved input)"),
     ]
 
     def __init__(self, db_path: Path, today: date | None = None) -> None:
@@ -144,32 +129,18 @@ class OutcomesApp(App[None]):
         await holder.remove()
         # Each screen's own .tcss is read the first time that screen loads, followed by a
         # reparse of every stylesheet and a restyle of every live widget; read them all now.
+        import importlib
         import inspect
 
-        from outcomes_tui.screens import (
-            episodes,
-            help,
-            import_screen,
-            packets,
-            partner_detail,
-            partners,
-            survey_entry,
-        )
-
-        added = False
-        for module in (partners, partner_detail, episodes, survey_entry, import_screen,
-                       packets, help):
+        paths = []
+        for name in screen_modules():
+            module = importlib.import_module(f"outcomes_tui.screens.{name}")
             for _name, cls in inspect.getmembers(module, inspect.isclass):
                 css = getattr(cls, "CSS_PATH", None)
                 if cls.__module__ != module.__name__ or not isinstance(css, str):
                     continue
-                path = Path(inspect.getfile(cls)).parent / css  # as Screen resolves it
-                if not self.stylesheet.has_source(str(path), ""):
-                    self.stylesheet.read(path)
-                    added = True
-        if added:
-            self.stylesheet.reparse()
-            self.stylesheet.update(self)
+                paths.append(str(Path(inspect.getfile(cls)).parent / css))  # as Screen does
+        read_stylesheets(self, paths)
 
     def on_unmount(self) -> None:
         self.connections.close_all()
@@ -211,11 +182,9 @@ def import_heavy_modules() -> None:
     import importlib
 
     for name in ("sqlite_utils", "outcomes.reports.scorecard", "outcomes.network.alerts",
-                 "outcomes.measures.responses",
-                 "outcomes_tui.screens.partners", "outcomes_tui.screens.partner_detail",
-                 "outcomes_tui.screens.episodes", "outcomes_tui.screens.survey_entry",
-                 "outcomes_tui.screens.import_screen", "outcomes_tui.screens.packets",
-                 "outcomes.importing.importer"):
+                 "outcomes.measures.responses", "outcomes.importing.importer",
+                 *(f"outcomes_tui.screens.{m}" for m in screen_modules()),
+                 *(f"outcomes_tui.forms.{m}" for m in FORM_MODULES)):
         importlib.import_module(name)
     from outcomes.measures import catalog
 

@@ -60,23 +60,17 @@ def _bindings_of(items: list[BindingType]) -> Iterator[Binding]:
 
 
 def binding_owners() -> list[type]:
-    """Every class of ours that declares BINDINGS (the app, screens, widgets, modals)."""
-    from outcomes_tui.app import OutcomesApp
-    from outcomes_tui.screens import (
-        dashboard,
-        episodes,
-        help,
-        import_screen,
-        packets,
-        partner_detail,
-        partners,
-        survey_entry,
-    )
-    from outcomes_tui.widgets import forms, survey_items
+    """Every class of ours that declares BINDINGS (the app, screens, forms, widgets)."""
+    import importlib
 
+    from outcomes_tui.app import OutcomesApp
+    from outcomes_tui.registry import FORM_MODULES, screen_modules
+
+    modules = [importlib.import_module(f"outcomes_tui.screens.{m}") for m in screen_modules()]
+    modules += [importlib.import_module(f"outcomes_tui.forms.{m}") for m in FORM_MODULES]
+    modules.append(importlib.import_module("outcomes_tui.widgets.survey_items"))
     owners: list[type] = [OutcomesApp]
-    for module in (dashboard, partners, partner_detail, episodes, survey_entry, import_screen,
-                   packets, help, forms, survey_items):
+    for module in modules:
         for value in vars(module).values():
             if isinstance(value, type) and value.__module__ == module.__name__ and (
                 "BINDINGS" in vars(value)

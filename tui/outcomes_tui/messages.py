@@ -1,130 +1,130 @@
 """Messages posted by workers back to their screens, named in the past tense.
 
 Workers never touch widgets: they compute in a thread and post one of these. Screens handle them
-on the event loop (``on_<name>``).
+on the event loop (``on_<name>``). Each is a dataclass of the core's read models, so a handler
+knows exactly what it gets.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
+if TYPE_CHECKING:  # the dashboard's first paint must not wait for these imports
+    from outcomes.importing.importer import ImportReport
+    from outcomes.network.alerts import Alert
+    from outcomes.reports.views import (
+        DashboardSummary,
+        EpisodeDetail,
+        EpisodeRow,
+        PartnerDetail,
+        PartnerPage,
+        Rate,
+    )
 
+
+@dataclass
 class DashboardLoaded(Message):
-    def __init__(self, summary: Any) -> None:
-        super().__init__()
-        self.summary = summary
+    summary: DashboardSummary
 
 
+@dataclass
 class McidLoaded(Message):
-    def __init__(self, rate: Any) -> None:
-        super().__init__()
-        self.rate = rate
+    rate: Rate
 
 
+@dataclass
 class AlertsLoaded(Message):
-    def __init__(self, alerts: list[Any], available: bool = True) -> None:
-        super().__init__()
-        self.alerts = alerts
-        self.available = available
+    alerts: list[Alert]
+    available: bool = True
 
 
+@dataclass
 class PartnersLoaded(Message):
-    def __init__(self, page: Any, generation: int) -> None:
-        super().__init__()
-        self.page = page
-        self.generation = generation
+    page: PartnerPage
+    generation: int
 
 
+@dataclass
 class PartnerLoaded(Message):
-    def __init__(self, detail: Any, scorecard: dict[str, Any] | None,
-                 labels: dict[str, str] | None = None) -> None:
-        super().__init__()
-        self.detail = detail
-        self.scorecard = scorecard
-        self.labels = labels or {}
+    detail: PartnerDetail
+    labels: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
 class ScorecardLoaded(Message):
-    def __init__(self, scorecard: dict[str, Any] | None) -> None:
-        super().__init__()
-        self.scorecard = scorecard
+    scorecard: dict[str, Any] | None
 
 
-class LetterMade(Message):
-    def __init__(self, path: Path, episode_id: str) -> None:
-        super().__init__()
-        self.path = path
-        self.episode_id = episode_id
-
-
+@dataclass
 class EpisodesFound(Message):
-    def __init__(self, rows: list[Any], generation: int) -> None:
-        super().__init__()
-        self.rows = rows
-        self.generation = generation
+    rows: list[EpisodeRow]
+    generation: int
 
 
+@dataclass
 class EpisodeLoaded(Message):
-    def __init__(self, detail: Any, labels: dict[str, str] | None = None) -> None:
-        super().__init__()
-        self.detail = detail
-        self.labels = labels or {}
+    detail: EpisodeDetail
+    labels: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
 class ResponseSaved(Message):
-    def __init__(self, text: str, episode_id: str) -> None:
-        super().__init__()
-        self.text = text
-        self.episode_id = episode_id
+    text: str
+    episode_id: str
 
 
+@dataclass
+class SaveFailed(Message):
+    """A write was refused or failed; ``text`` says why in plain words. ``needs_confirmation``
+    names the confirmation that would let it through (replace a stored response, go over the
+    gift/meal limit), or is empty."""
+
+    text: str
+    needs_confirmation: str = ""
+
+
+@dataclass
 class SpendChecked(Message):
-    def __init__(self, text: str, status: str) -> None:
-        super().__init__()
-        self.text = text
-        self.status = status
+    text: str
+    status: str
 
 
+@dataclass
 class RecordSaved(Message):
-    """A touchpoint, outbound referral, partner edit or communication was written."""
+    """A touchpoint, outbound referral, partner, referral or communication was written."""
 
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
+    text: str
+    warning: str | None = None
 
 
+@dataclass
 class ImportPreviewed(Message):
-    def __init__(self, report: Any, header: list[str], rows: list[list[str]]) -> None:
-        super().__init__()
-        self.report = report
-        self.header = header
-        self.rows = rows
+    report: ImportReport
+    header: list[str]
+    rows: list[list[str]]
 
 
+@dataclass
 class ImportProgressed(Message):
-    def __init__(self, done: int, total: int) -> None:
-        super().__init__()
-        self.done = done
-        self.total = total
+    done: int
+    total: int
 
 
+@dataclass
 class ImportFinished(Message):
-    def __init__(self, report: Any) -> None:
-        super().__init__()
-        self.report = report
+    report: ImportReport
 
 
+@dataclass
 class PartnerChoicesLoaded(Message):
-    def __init__(self, choices: list[tuple[int, str, str]]) -> None:
-        super().__init__()
-        self.choices = choices
+    choices: list[tuple[int, str, str]]
 
 
+@dataclass
 class PacketsGenerated(Message):
-    def __init__(self, written: list[Path], failed: list[str]) -> None:
-        super().__init__()
-        self.written = written
-        self.failed = failed
+    written: list[Path]
+    failed: list[str]

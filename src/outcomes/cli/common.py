@@ -9,13 +9,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlite_utils import Database
 
 from outcomes.dates import parse_date
 from outcomes.errors import ValidationError
+
+if TYPE_CHECKING:
+    from outcomes.store.database import Database
 
 
 @dataclass
@@ -85,3 +87,16 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 def echo_err(message: str) -> None:
     typer.echo(message, err=True)
+
+
+@contextmanager
+def options_named(options: dict[str, str]) -> Iterator[None]:
+    """Name the command-line option behind a field the core refused: the core says "the first
+    visit date is required", the command line adds "(--first-visit)"."""
+    try:
+        yield
+    except ValidationError as exc:
+        option = options.get(exc.field or "")
+        if option is None:
+            raise
+        raise ValidationError(f"{str(exc).rstrip('.')} ({option}).", field=exc.field) from None

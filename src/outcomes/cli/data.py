@@ -45,7 +45,7 @@ def demo(
 
     Example: outcomes --db demo.db demo --no-tui
     """
-    from outcomes.demo import build_demo, is_demo
+    from outcomes.demo import build_demo, holds_real_data, is_demo
 
     st = state(ctx)
     path = st.resolved_path()
@@ -54,7 +54,7 @@ def demo(
 
         check_file(path)
         db = st.db()
-        if not is_demo(db) and db.execute("SELECT count(*) FROM partners").fetchone()[0]:
+        if holds_real_data(db):
             raise typer.BadParameter(f"{path} holds real data; --reset only deletes demo data.")
         db.close()
         st._db = None

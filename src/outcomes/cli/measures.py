@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from outcomes.cli.common import date_option, open_database, print_json
+from outcomes.cli.common import date_option, echo_err, open_database, print_json
 
 
 def instruments(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -67,23 +67,31 @@ def responses_add(
     timepoint: str = typer.Argument(..., help="intake, progress, discharge or follow_up."),
     answers: list[str] = typer.Argument(..., help="Item answers in order; - for missing."),
     when: str | None = typer.Option(None, "--date", help="Date answered (default today)."),
+    replace: bool = typer.Option(
+        False, "--replace",
+        help="Replace the response already stored at this timepoint (its values stay in the "
+             "audit log)."),
 ) -> None:
-    """Store a response; prints its score.
+    """Store a response; prints its score. A timepoint that already has a response (an intake
+    or a discharge, or a progress score on the same date) is refused unless --replace.
 
     Example: outcomes responses add E00042 odi intake 3 2 2 1 3 2 - 1 2 2 --date 2026-11-02
     """
     from outcomes.dates import today
-    from outcomes.measures.responses import add_response, parse_answers
-    from outcomes.vocab import TIMEPOINTS
+    from outcomes.measures.responses import ResponseExists, parse_answers, save_response
 
     db = open_database(ctx)
-    stored = add_response(
-        db, episode, instrument.lower(), TIMEPOINTS.normalize(timepoint), parse_answers(answers),
-        date_option(when, "--date") or today(),
-    )
+    try:
+        saved = save_response(db, episode, instrument.lower(), timepoint, parse_answers(answers),
+                              date_option(when, "--date") or today(), replace=replace)
+    except ResponseExists:
+        echo_err("To store the new answers instead, run the same command with --replace.")
+        raise
+    stored = saved.response
     print_json({"episode_id": stored.episode_id, "instrument": stored.instrument,
                 "timepoint": stored.timepoint, "date": stored.date.isoformat(),
-                "scores": stored.scores, "scorable": stored.scorable, "reason": stored.reason})
+                "scores": stored.scores, "scorable": stored.scorable, "reason": stored.reason,
+                "replaced": saved.replaced})
 
 
 @responses_app.command("rescore")
@@ -127,15 +135,12 @@ def nps_add(
     Example: outcomes nps add E00042 9 --comment "Great team"
     """
     from outcomes.dates import today
-    from outcomes.measures.nps import add_nps
-    from outcomes.models import NpsResponse, validate
+    from outcomes.measures.nps import save_nps
 
-    response = validate(NpsResponse, {
+    saved = save_nps(open_database(ctx), {
         "episode_id": None if episode == "-" else episode, "score": score_value,
-        "comment": comment, "date": date_option(when, "--date") or today(),
-    })
-    added = add_nps(open_database(ctx), response)
-    typer.echo("Stored." if added else "That answer was already on file; nothing changed.")
+        "comment": comment, "date": date_option(when, "--date") or today()})
+    typer.echo("Stored." if saved.added else "That answer was already on file; nothing changed.")
 
 
 def register(app: typer.Typer) -> None:

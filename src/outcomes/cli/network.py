@@ -5,13 +5,21 @@ PARTNER arguments accept an NPI, a partner id, or an unambiguous (part of a) nam
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from outcomes.cli.common import date_option, echo_err, open_database, print_json, progress_bar
+from outcomes.cli.common import (
+    date_option,
+    echo_err,
+    open_database,
+    options_named,
+    print_json,
+    progress_bar,
+)
 
 partners_app = typer.Typer(help="Add, change, list and show referral partners.",
                            no_args_is_help=True)
@@ -26,6 +34,15 @@ prospects_app = typer.Typer(help="Find new partners in the CMS NPPES file.",
                             no_args_is_help=True)
 
 PARTNER_HELP = "Partner: NPI, id, or an unambiguous part of the name."
+
+# The option behind each field the core may refuse, so errors name what to type.
+REFERRAL_OPTIONS = {
+    "status_reason": "--reason", "first_visit_date": "--first-visit",
+    "discharge_date": "--discharge-date", "scheduled_date": "--scheduled",
+    "referral_date": "--date", "body_region": "--region", "diagnosis": "--diagnosis",
+    "visits": "--visits", "discharge_reason": "--discharge-reason", "id": "EPISODE_ID",
+    "record_number": "--patient", "birth_date": "--birth-date",
+}
 
 
 def _today(value: str | None) -> date:
@@ -89,17 +106,14 @@ def partners_add(
 
     Example: outcomes partners add "Dr. Ana Lee" --kind PCP --npi 1234567893 --fax 503-555-0100
     """
-    from outcomes.models import Partner, validate
     from outcomes.network.partners import add_partner
 
-    db = open_database(ctx)
-    partner = validate(Partner, {k: v for k, v in {
+    result = add_partner(open_database(ctx), {
         "name": name, "kind": kind, "npi": npi, "organization": organization, "phone": phone,
         "fax": fax, "email": email, "address": address, "city": city, "state": state_,
         "zip": zip_, "preferred_contact": preferred_contact, "stage": stage, "tags": tag,
-        "notes": notes}.items() if v is not None})
-    result = add_partner(db, partner)
-    typer.echo(f"Added partner {partner.name} (id {result.id}).")
+        "notes": notes})
+    typer.echo(f"Added partner {name.strip()} (id {result.id}).")
 
 
 @partners_app.command("edit")
@@ -129,20 +143,17 @@ def partners_edit(
 
     Example: outcomes partners edit 1234567893 --phone "(503) 555-0199" --stage mature
     """
-    from outcomes.network.stages import set_stage, update_partner
+    from outcomes.network.partners import change_partner
 
     db = open_database(ctx)
     row = _partner(db, partner)
+    # Only the options given change (an option left out is None, which the core would clear).
     changes = {k: v for k, v in {
         "name": name, "kind": kind, "npi": npi, "organization": organization, "phone": phone,
         "fax": fax, "email": email, "address": address, "city": city, "state": state_,
         "zip": zip_, "preferred_contact": preferred_contact, "tags": tag,
-        "notes": notes}.items() if v is not None}
-    changed = update_partner(db, row["id"], changes) if changes else {}
-    if stage is not None:
-        new = set_stage(db, row["id"], None if stage.strip().lower() == "auto" else stage,
-                        _today(today_))
-        changed["stage"] = new
+        "notes": notes, "stage": stage}.items() if v is not None}
+    changed = change_partner(db, row["id"], changes, today=_today(today_))
     if changed:
         typer.echo(f"Updated {row['name']} (id {row['id']}): {', '.join(sorted(changed))}.")
     else:
@@ -160,26 +171,9 @@ def partners_list(
 
     Example: outcomes partners list --kind "orthopedic surgeon" --stage mature --json
     """
-    from outcomes.vocab import PARTNER_KINDS, STAGES
+    from outcomes.network.partners import list_partners
 
-    db = open_database(ctx)
-    where, params = [], []
-    if kind:
-        where.append("p.kind = ?")
-        params.append(PARTNER_KINDS.normalize(kind))
-    if stage:
-        where.append("p.stage = ?")
-        params.append(STAGES.normalize(stage))
-    sql = (
-        "SELECT p.id, p.name, p.npi, p.kind, p.organization, p.stage, p.stage_source,"
-        " p.phone, p.fax, p.email, p.city, p.state,"
-        " (SELECT count(*) FROM episodes e WHERE e.partner_id = p.id) AS referrals_in,"
-        " (SELECT count(*) FROM outbound_referrals o WHERE o.partner_id = p.id) AS referrals_out,"
-        " (SELECT max(date) FROM touchpoints t WHERE t.partner_id = p.id) AS last_touch"
-        " FROM partners p" + (f" WHERE {' AND '.join(where)}" if where else "") +
-        " ORDER BY p.name COLLATE NOCASE, p.id"
-    )
-    rows = list(db.query(sql, params))
+    rows = [asdict(r) for r in list_partners(open_database(ctx), kind=kind, stage=stage)]
     _list(rows, [("id", "id", 5), ("name", "name", 28), ("kind", "kind", 20),
                   ("stage", "stage", 9), ("referrals_in", "in", 5), ("referrals_out", "out", 4),
                   ("last_touch", "last touch", 10), ("npi", "npi", 0)], json_out)
@@ -285,57 +279,26 @@ def referrals_add(
     scheduled: str | None = typer.Option(None, "--scheduled", help="Scheduled visit date."),
     first_visit: str | None = typer.Option(None, "--first-visit", help="First visit date."),
     complaint: str | None = typer.Option(None, "--complaint", help="Chief complaint."),
+    patient_name: str | None = typer.Option(None, "--patient-name", help="Patient's name."),
+    birth_date: str | None = typer.Option(None, "--birth-date", help="Date of birth."),
 ) -> None:
     """Record an inbound referral (a new episode of care).
 
     Example: outcomes referrals add E1001 --patient MRN123 --partner Hale --date 2026-03-02
     --region knee --dx M17.11
     """
-    from outcomes.errors import ValidationError
-    from outcomes.models import Episode, Patient, validate
-    from outcomes.network.episodes import save_episode, save_patient
-    from outcomes.store import audit
-    from outcomes.store.database import transaction
+    from outcomes.network.referrals import record_referral
 
     db = open_database(ctx)
-    pid = _partner(db, partner)["id"] if partner else None
-    episode = validate(Episode, {k: v for k, v in {
-        "id": episode_id, "patient_record_number": patient, "partner_id": pid,
-        "referral_date": referral_date, "body_region": region, "diagnosis": diagnosis,
-        "clinician": clinician, "clinic": clinic, "scheduled_date": scheduled,
-        "first_visit_date": first_visit, "chief_complaint": complaint}.items() if v is not None})
-    with transaction(db):
-        if db.execute("SELECT 1 FROM episodes WHERE id = ?", [episode.id]).fetchone():
-            raise ValidationError(f"Episode {episode.id} already exists; use `referrals update`.")
-        patient_id = save_patient(db, validate(Patient, {"record_number": patient}))
-        save_episode(db, episode, patient_id)
-        audit.log(db, "add", "episodes", id=episode.id, partner_id=pid)
-    stored = db.execute("SELECT status FROM episodes WHERE id = ?", [episode.id]).fetchone()[0]
-    typer.echo(f"Added referral {episode.id} ({stored}).")
-
-
-# Forward moves along the main path; a referral can also end as not scheduled or cancelled.
-PATH = ("received", "scheduled", "evaluated", "in_care", "discharged")
-ENDINGS = ("not_scheduled", "cancelled")
-
-
-def check_transition(old: str, new: str) -> None:
-    """Raise ValidationError unless ``old`` -> ``new`` is a move the referral can make."""
-    from outcomes.errors import ValidationError
-
-    if old == new:
-        return
-    if old in ENDINGS or old == "discharged":
-        raise ValidationError(f"the referral is already {old.replace('_', ' ')}; "
-                              "it cannot move to another status.")
-    if new in ENDINGS:
-        if new == "not_scheduled" and old not in ("received", "scheduled"):
-            raise ValidationError(f"a referral that is already {old.replace('_', ' ')} was "
-                                  "scheduled; use cancelled instead.")
-        return
-    if PATH.index(new) < PATH.index(old):
-        raise ValidationError(f"a referral cannot go back from {old.replace('_', ' ')} to "
-                              f"{new.replace('_', ' ')}.")
+    with options_named(REFERRAL_OPTIONS):
+        saved = record_referral(db, {
+            "id": episode_id, "patient_record_number": patient, "patient_name": patient_name,
+            "birth_date": birth_date,
+            "partner_id": _partner(db, partner)["id"] if partner else None,
+            "referral_date": referral_date, "body_region": region, "diagnosis": diagnosis,
+            "clinician": clinician, "clinic": clinic, "scheduled_date": scheduled,
+            "first_visit_date": first_visit, "chief_complaint": complaint})
+    typer.echo(saved.message())
 
 
 @referrals_app.command("update")
@@ -367,48 +330,32 @@ def referrals_update(
 
       outcomes referrals update E1002 --status "not scheduled" --reason "Could not reach"
     """
-    from outcomes.errors import ValidationError
-    from outcomes.measures import summary as outcome_summary
-    from outcomes.models import Episode, validate
-    from outcomes.network.episodes import EPISODE_COLUMNS, get_episode, save_episode
-    from outcomes.store import audit
-    from outcomes.store.database import transaction
-    from outcomes.vocab import EPISODE_STATUSES
+    from outcomes.network.referrals import update_referral
 
     db = open_database(ctx)
-    old = get_episode(db, episode_id)
-    record = db.execute("SELECT record_number FROM patients WHERE id = ?",
-                        [old["patient_id"]]).fetchone()[0]
-    data: dict[str, Any] = {col: old[col] for col in EPISODE_COLUMNS}
-    data.update({"id": old["id"], "patient_record_number": record})
-    new_status = EPISODE_STATUSES.normalize(status) if status else None
-    updates = {"status_reason": reason, "scheduled_date": scheduled,
-               "first_visit_date": first_visit, "discharge_date": discharge_date,
-               "visits": visits, "discharge_reason": discharge_reason, "diagnosis": diagnosis,
-               "body_region": region, "clinician": clinician}
-    data.update({k: v for k, v in updates.items() if v is not None})
-    if partner:
-        data["partner_id"] = _partner(db, partner)["id"]
-    if new_status:
-        check_transition(old["status"], new_status)
-        data["status"] = new_status
-        if new_status in ENDINGS and not reason:
-            raise ValidationError(f"--reason is required to mark a referral "
-                                  f"{new_status.replace('_', ' ')}.")
-        if new_status in ("evaluated", "in_care", "discharged") and not data["first_visit_date"]:
-            raise ValidationError(f"--first-visit is required for status "
-                                  f"{new_status.replace('_', ' ')}.")
-        if new_status == "discharged" and not data["discharge_date"]:
-            raise ValidationError("--discharge-date is required to discharge a referral.")
-    episode = validate(Episode, {k: v for k, v in data.items() if v is not None})
-    with transaction(db):
-        result = save_episode(db, episode, old["patient_id"])
-        stored = db.execute("SELECT status FROM episodes WHERE id = ?",
-                            [episode.id]).fetchone()[0]
-        if result.outcome == "updated":
-            outcome_summary.refresh(db, {episode.id})
-            audit.log(db, "update", "episodes", id=episode.id, status=stored)
-    typer.echo(f"Referral {episode.id}: {result.outcome} (status {stored}).")
+    with options_named(REFERRAL_OPTIONS):
+        saved = update_referral(db, episode_id, {
+            "status": status, "status_reason": reason, "scheduled_date": scheduled,
+            "first_visit_date": first_visit, "discharge_date": discharge_date, "visits": visits,
+            "discharge_reason": discharge_reason, "diagnosis": diagnosis, "body_region": region,
+            "clinician": clinician,
+            "partner_id": _partner(db, partner)["id"] if partner else None})
+    typer.echo(saved.message())
+
+
+@referrals_app.command("reopen")
+def referrals_reopen(
+    ctx: typer.Context,
+    episode_id: str = typer.Argument(..., help="Episode id."),
+    reason: str = typer.Option(..., "--reason", help="Why it is reopened (kept in the audit)."),
+) -> None:
+    """Reopen a discharged, not-scheduled or cancelled referral; its status follows its dates.
+
+    Example: outcomes referrals reopen E1002 --reason "Patient called back to book"
+    """
+    from outcomes.network.referrals import reopen
+
+    typer.echo(reopen(open_database(ctx), episode_id, reason=reason).message())
 
 
 @referrals_app.command("list")
@@ -424,25 +371,12 @@ def referrals_list(
 
     Example: outcomes referrals list --partner Hale --since 2026-01-01
     """
-    from outcomes.vocab import EPISODE_STATUSES
+    from outcomes.network.referrals import list_referrals
 
     db = open_database(ctx)
-    where, params = [], []
-    if partner:
-        where.append("e.partner_id = ?")
-        params.append(_partner(db, partner)["id"])
-    if status:
-        where.append("e.status = ?")
-        params.append(EPISODE_STATUSES.normalize(status))
-    if since:
-        where.append("e.referral_date >= ?")
-        params.append(date_option(since, "--since").isoformat())  # type: ignore[union-attr]
-    rows = list(db.query(
-        "SELECT e.id AS episode_id, e.referral_date, p.name AS partner, e.body_region,"
-        " e.diagnosis, e.status, e.status_reason, e.first_visit_date, e.discharge_date, e.visits"
-        " FROM episodes e LEFT JOIN partners p ON p.id = e.partner_id"
-        + (f" WHERE {' AND '.join(where)}" if where else "")
-        + " ORDER BY e.referral_date DESC, e.id LIMIT ?", [*params, limit]))
+    rows = [asdict(r) for r in list_referrals(
+        db, partner_id=_partner(db, partner)["id"] if partner else None, status=status,
+        since=date_option(since, "--since"), limit=limit)]
     _list(rows, [("episode_id", "episode", 8), ("referral_date", "referred", 10),
                   ("partner", "partner", 24), ("body_region", "region", 10),
                   ("diagnosis", "dx", 8), ("status", "status", 0)], json_out)
@@ -474,30 +408,21 @@ def touchpoints_add(
     Example: outcomes touchpoints add Okafor --method lunch --amount 85 --summary "Lunch and
     learn: ACL rehab"
     """
-    from outcomes.dates import today
-    from outcomes.errors import ValidationError
-    from outcomes.models import Touchpoint, validate
-    from outcomes.network.spend import check_spend
-    from outcomes.network.touchpoints import add_touchpoint
+    from outcomes.network.touchpoints import SpendLimitExceeded, log_touchpoint
 
     db = open_database(ctx)
     row = _partner(db, partner)
-    tp = validate(Touchpoint, {k: v for k, v in {
-        "partner_id": row["id"], "date": when or today(), "method": method, "who": who,
-        "summary": summary, "amount": amount, "next_follow_up": next_follow_up}.items()
-        if v is not None})
-    if tp.amount:
-        check = check_spend(db, row["id"], tp.amount, tp.date)
-        if check.status == "over" and not confirm_over_limit:
-            raise ValidationError(
-                check.message(row["name"]) + " Nothing was recorded; add --confirm-over-limit "
-                "to record it anyway.")
-        if check.status != "ok" or check.stale_limit:
-            echo_err(f"Warning: {check.message(row['name'])}")
-    if add_touchpoint(db, tp):
-        typer.echo(f"Logged {tp.method} with {row['name']} on {tp.date}.")
-    else:
-        typer.echo(f"The same touchpoint with {row['name']} on {tp.date} was already logged.")
+    try:
+        logged = log_touchpoint(db, row["id"], {
+            "date": when, "method": method, "who": who, "summary": summary, "amount": amount,
+            "next_follow_up": next_follow_up}, today=_today(None),
+            confirm_over_limit=confirm_over_limit)
+    except SpendLimitExceeded:
+        echo_err("To record it anyway, run the same command with --confirm-over-limit.")
+        raise
+    if logged.warning:
+        echo_err(f"Warning: {logged.warning}")
+    typer.echo(logged.message())
 
 
 @touchpoints_app.command("list")
@@ -512,19 +437,12 @@ def touchpoints_list(
 
     Example: outcomes touchpoints list --partner Hale --json
     """
+    from outcomes.network.touchpoints import list_touchpoints
+
     db = open_database(ctx)
-    where, params = [], []
-    if partner:
-        where.append("t.partner_id = ?")
-        params.append(_partner(db, partner)["id"])
-    if since:
-        where.append("t.date >= ?")
-        params.append(date_option(since, "--since").isoformat())  # type: ignore[union-attr]
-    rows = list(db.query(
-        "SELECT t.id, t.date, p.name AS partner, t.method, t.who, t.summary, t.amount,"
-        " t.next_follow_up FROM touchpoints t JOIN partners p ON p.id = t.partner_id"
-        + (f" WHERE {' AND '.join(where)}" if where else "")
-        + " ORDER BY t.date DESC, t.id DESC LIMIT ?", [*params, limit]))
+    rows = [asdict(r) for r in list_touchpoints(
+        db, partner_id=_partner(db, partner)["id"] if partner else None,
+        since=date_option(since, "--since"), limit=limit)]
     _list(rows, [("date", "date", 10), ("partner", "partner", 24), ("method", "method", 15),
                   ("amount", "amount", 7), ("summary", "summary", 0)], json_out)
 
@@ -545,22 +463,13 @@ def outbound_add(
     Example: outcomes outbound add "Northwest Imaging" --episode E1001 --reason "MRI: suspected
     full-thickness rotator cuff tear"
     """
-    from outcomes.dates import today
-    from outcomes.errors import ValidationError
-    from outcomes.models import OutboundReferral, validate
-    from outcomes.network.outbound import add_outbound
+    from outcomes.network.outbound import record_outbound
 
-    if not reason.strip():
-        raise ValidationError("--reason (the clinical rationale) cannot be empty.")
     db = open_database(ctx)
     row = _partner(db, partner)
-    ref = validate(OutboundReferral, {k: v for k, v in {
-        "partner_id": row["id"], "episode_id": episode, "date": when or today(),
-        "reason": reason}.items() if v is not None})
-    if add_outbound(db, ref):
-        typer.echo(f"Recorded referral out to {row['name']} on {ref.date}.")
-    else:
-        typer.echo("That outbound referral was already recorded.")
+    recorded = record_outbound(db, row["id"], {"reason": reason, "date": when,
+                                               "episode_id": episode}, today=_today(None))
+    typer.echo(recorded.message())
 
 
 # --------------------------------------------------------------------------- communications
@@ -581,20 +490,14 @@ def communications_add(
 
     Example: outcomes communications add Hale --kind "discharge summary" --episode E1001
     """
-    from outcomes.dates import today
-    from outcomes.models import Communication, validate
     from outcomes.network.communications import log_communication
-    from outcomes.network.episodes import get_episode
 
     db = open_database(ctx)
     row = _partner(db, partner)
-    if episode:
-        get_episode(db, episode)
-    comm = validate(Communication, {k: v for k, v in {
-        "partner_id": row["id"], "episode_id": episode, "date": when or today(), "kind": kind,
-        "channel": channel, "note": note}.items() if v is not None})
-    log_communication(db, comm)
-    typer.echo(f"Logged {comm.kind.replace('_', ' ')} to {row['name']} on {comm.date}.")
+    logged = log_communication(db, row["id"], {
+        "episode_id": episode, "date": when, "kind": kind, "channel": channel, "note": note},
+        today=_today(None))
+    typer.echo(logged.message())
 
 
 @communications_app.command("list")
@@ -609,19 +512,12 @@ def communications_list(
 
     Example: outcomes communications list --partner Hale
     """
+    from outcomes.network.communications import list_communications
+
     db = open_database(ctx)
-    where, params = [], []
-    if partner:
-        where.append("c.partner_id = ?")
-        params.append(_partner(db, partner)["id"])
-    if episode:
-        where.append("c.episode_id = ?")
-        params.append(episode)
-    rows = list(db.query(
-        "SELECT c.id, c.date, p.name AS partner, c.kind, c.channel, c.episode_id, c.note"
-        " FROM communications c JOIN partners p ON p.id = c.partner_id"
-        + (f" WHERE {' AND '.join(where)}" if where else "")
-        + " ORDER BY c.date DESC, c.id DESC LIMIT ?", [*params, limit]))
+    rows = [asdict(r) for r in list_communications(
+        db, partner_id=_partner(db, partner)["id"] if partner else None, episode_id=episode,
+        limit=limit)]
     _list(rows, [("date", "date", 10), ("partner", "partner", 24), ("kind", "kind", 17),
                   ("channel", "channel", 7), ("episode_id", "episode", 0)], json_out)
 

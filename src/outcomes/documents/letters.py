@@ -235,15 +235,23 @@ def render_letter_pdf(letter: Letter) -> bytes:
 
 
 def make_letter(db: Database, episode_id: str, kind: str, out: Path, *, today: date,
-                channel: str | None = None) -> tuple[Letter, int]:
+                channel: str | None = None, create_folder: bool = False) -> tuple[Letter, int]:
     """Write the letter (0600) and log it as a communication; return it and the log id."""
     from outcomes.models import Communication
-    from outcomes.network.communications import log_communication
+    from outcomes.network.communications import store_communication
     from outcomes.store.files import write_private_bytes
 
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise ValidationError(f"{out.name}: end the file name in .pdf or .md.")
+    if out.is_dir():
+        raise ValidationError(f"{out} is a folder; add a file name.")
+    if create_folder:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise ValidationError(f"Cannot create the folder {out.parent} ({exc.strerror}).") \
+                from None
     if not out.parent.is_dir():
         raise ValidationError(f"The folder {out.parent} does not exist.")
     letter = build_letter(db, episode_id, kind, today=today)
@@ -252,7 +260,7 @@ def make_letter(db: Database, episode_id: str, kind: str, out: Path, *, today: d
     write_private_bytes(out, data)
     preferred = db.execute("SELECT preferred_contact FROM partners WHERE id = ?",
                            [letter.partner_id]).fetchone()
-    comm_id = log_communication(db, Communication(
+    comm_id = store_communication(db, Communication(
         partner_id=letter.partner_id, episode_id=episode_id, date=today, kind=KINDS[kind],
         channel=channel or (preferred[0] if preferred and preferred[0] else "fax"),
         note=f"{letter.title} ({fmt})",

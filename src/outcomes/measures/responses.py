@@ -11,7 +11,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from outcomes.dates import now_iso
-from outcomes.errors import ValidationError
+from outcomes.errors import OutcomesError, ValidationError
 from outcomes.measures import catalog, scoring
 from outcomes.measures import summary as outcome_summary
 from outcomes.measures.instruments import Instrument
@@ -128,6 +128,95 @@ def write(db: Database, prepared: Sequence[PreparedResponse]) -> None:
     outcome_summary.refresh(db, {p.episode_id for p in prepared})
 
 
+ONE_PER_EPISODE = ("intake", "discharge")
+"""Timepoints an episode has once per instrument; progress and follow-up repeat (once a day)."""
+
+
+class ResponseExists(OutcomesError):
+    """The timepoint already has a stored response; nothing was changed.
+
+    Storing the new one needs ``replace=True`` (``--replace`` on the command line, a
+    confirmation in the dashboard); the replaced values are kept in the audit log."""
+
+    def __init__(self, existing: list[dict[str, Any]], instrument: str, timepoint: str) -> None:
+        self.existing = existing
+        first = existing[0]
+        scores = ", ".join(f"{k} {v:.1f}" for k, v in json.loads(first["scores"]).items()
+                           if v is not None) or "not scorable"
+        super().__init__(
+            f"Episode {first['episode_id']} already has a {instrument} {timepoint} response "
+            f"dated {first['date']} ({scores}). Nothing was changed; replace it to store the "
+            "new answers (the old ones stay in the audit log).")
+
+
+@dataclass(frozen=True)
+class ResponseSaved:
+    response: PreparedResponse
+    replaced: int
+    """How many stored responses the new one replaced (0 or 1, rarely more)."""
+
+    def message(self) -> str:
+        r = self.response
+        shown = ", ".join(f"{k} {v:.1f}" if v is not None else f"{k} not scorable"
+                          for k, v in r.scores.items())
+        verb = "Replaced" if self.replaced else "Saved"
+        return f"{verb} {r.instrument} {r.timepoint} for {r.episode_id}: {shown}."
+
+
+def existing_responses(db: Database, episode_id: str, instrument_id: str, timepoint: str,
+                       when: date) -> list[dict[str, Any]]:
+    """The stored responses a new one at this timepoint would collide with."""
+    sql = ("SELECT id, episode_id, instrument, timepoint, date, answers, scores FROM responses"
+           " WHERE episode_id = ? AND instrument = ? AND timepoint = ?")
+    params: list[Any] = [episode_id, instrument_id, timepoint]
+    if timepoint not in ONE_PER_EPISODE:
+        sql += " AND date = ?"
+        params.append(when.isoformat())
+    cursor = db.execute(sql + " ORDER BY date, id", params)
+    cols = [d[0] for d in cursor.description]
+    return [dict(zip(cols, r, strict=True)) for r in cursor.fetchall()]
+
+
+def save_response(
+    db: Database,
+    episode_id: str,
+    instrument_id: str,
+    timepoint: str,
+    answers: Sequence[int | None] | None,
+    when: date,
+    *,
+    total: float | None = None,
+    replace: bool = False,
+) -> ResponseSaved:
+    """Validate, score and store one response in its own transaction.
+
+    A stored response is never replaced silently: when the episode already has this
+    instrument's intake or discharge (or the same progress/follow-up date), this raises
+    :class:`ResponseExists` unless ``replace``; then the old row goes and its values are written
+    to the audit log beside the new ones."""
+    from outcomes.measures.instruments import get_instrument
+    from outcomes.vocab import TIMEPOINTS as TIMEPOINT_WORDS
+
+    instrument = get_instrument(instrument_id, catalog.instruments())
+    timepoint = TIMEPOINT_WORDS.normalize(timepoint)
+    get_episode(db, episode_id)
+    prepared = prepare(instrument, episode_id, timepoint, when, answers, total)
+    with transaction(db):
+        old = existing_responses(db, episode_id, instrument.id, timepoint, when)
+        if old and not replace:
+            raise ResponseExists(old, instrument.id, timepoint)
+        if old:
+            db.conn.executemany("DELETE FROM responses WHERE id = ?", [(r["id"],) for r in old])
+        write(db, [prepared])
+        audit.log(db, "replace" if old else "add", "responses", episode_id=episode_id,
+                  instrument=instrument.id, timepoint=timepoint, date=when.isoformat(),
+                  answers=list(prepared.answers) if prepared.answers is not None else None,
+                  scores=prepared.scores,
+                  old=[{"date": r["date"], "answers": json.loads(r["answers"] or "null"),
+                        "scores": json.loads(r["scores"])} for r in old] or None)
+    return ResponseSaved(prepared, len(old))
+
+
 def add_response(
     db: Database,
     episode_id: str,
@@ -137,14 +226,6 @@ def add_response(
     when: date,
     total: float | None = None,
 ) -> PreparedResponse:
-    """Validate, score and store one response in its own transaction."""
-    from outcomes.measures.instruments import get_instrument
-
-    instrument = get_instrument(instrument_id, catalog.instruments())
-    get_episode(db, episode_id)
-    prepared = prepare(instrument, episode_id, timepoint, when, answers, total)
-    with transaction(db):
-        write(db, [prepared])
-        audit.log(db, "add", "responses", episode_id=episode_id, instrument=instrument.id,
-                  timepoint=timepoint, date=when.isoformat())
-    return prepared
+    """Store one new response (refused when the timepoint already has one)."""
+    return save_response(db, episode_id, instrument_id, timepoint, answers, when,
+                         total=total).response

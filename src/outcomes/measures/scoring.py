@@ -39,11 +39,9 @@ def nps_category(score: int) -> str:
         raise InvalidAnswer(
             f"The recommendation answer must be a whole number from 0 to 10; got {score!r}."
         )
-    if score >= 9:
-        return "promoter"
-    if score >= 7:
-        return "passive"
-    return "detractor"
+    from outcomes.measures.nps import category
+
+    return category(score)
 
 
 def _validate(instrument: Instrument, answers: Sequence[int | None]) -> list[int | None]:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
 from outcomes.dates import now_iso
+from outcomes.dates import today as local_today
 from outcomes.errors import NotFound, ValidationError
-from outcomes.models import Partner
+from outcomes.models import Partner, validate
 from outcomes.store import audit
 from outcomes.store.database import transaction
+from outcomes.vocab import PARTNER_KINDS, STAGES
 
 PARTNER_COLUMNS = (
     "name", "organization", "kind", "npi", "phone", "fax", "email", "address", "city", "state",
@@ -77,14 +81,125 @@ def save_partner(db: Database, partner: Partner) -> SaveResult:
     return SaveResult(existing["id"], "updated")
 
 
-def add_partner(db: Database, partner: Partner) -> SaveResult:
-    """Add one partner; an NPI that is already on file is an error, not a silent update."""
+def add_partner(db: Database, fields: Mapping[str, Any] | Partner) -> SaveResult:
+    """Add one partner from what a user typed (validated here); an NPI already on file is an
+    error, not a silent update. ``stage`` given is the user's choice; omitted, the app
+    suggests one."""
+    partner = fields if isinstance(fields, Partner) else validate(Partner, _given(fields))
     with transaction(db):
         if partner.npi and find_existing(db, partner):
             raise ValidationError(f"A partner with NPI {partner.npi} already exists.")
         result = save_partner(db, partner)
-        audit.log(db, "add", "partners", id=result.id)
+        audit.log(db, "add", "partners", id=result.id, name=partner.name, npi=partner.npi)
     return result
+
+
+def _given(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a user filled in (None and blank mean "not given")."""
+    return {k: v for k, v in fields.items()
+            if v is not None and not (isinstance(v, str) and not v.strip())}
+
+
+def change_partner(db: Database, partner_id: int, changes: Mapping[str, Any], *,
+                   today: date | None = None) -> dict[str, Any]:
+    """Change fields of one partner (validated as a whole record); return the changed fields
+    with their new values. A field given as None or blank is cleared (except the name and
+    kind, which are required). ``stage`` given is the user's choice (stage_source 'user');
+    ``stage='auto'`` hands the stage back to the suggestion (see :func:`set_stage`)."""
+    row = get_partner(db, partner_id)
+    current = {col: row[col] for col in PARTNER_COLUMNS}
+    current["tags"] = json.loads(row["tags"] or "[]")
+    wanted = dict(changes)
+    stage = wanted.pop("stage", None)
+    merged = {**current, **wanted}
+    partner = validate(Partner, {k: v for k, v in merged.items()
+                                 if v is not None and not (isinstance(v, str) and not v.strip())})
+    new = {col: getattr(partner, col) for col in PARTNER_COLUMNS}
+    new["tags"] = json.dumps(list(partner.tags))
+    old = {**current, "tags": row["tags"]}
+    diff = {k: v for k, v in new.items() if old[k] != v}
+    if diff.get("npi"):
+        clash = db.execute("SELECT id FROM partners WHERE npi = ? AND id != ?",
+                           [diff["npi"], partner_id]).fetchone()
+        if clash:
+            raise ValidationError(f"NPI {diff['npi']} already belongs to partner id {clash[0]}.")
+    if diff:
+        with transaction(db):
+            db.execute(
+                f"UPDATE partners SET {', '.join(f'{k} = ?' for k in diff)}, updated_at = ? "
+                "WHERE id = ?",
+                [*diff.values(), now_iso(), partner_id],
+            )
+            audit.log(db, "update", "partners", id=partner_id,
+                      old={k: old[k] for k in diff}, new=diff)
+    if stage is not None and str(stage).strip():
+        text = str(stage).strip()
+        chosen = None if text.lower() == "auto" else STAGES.normalize(text)
+        if chosen is None or chosen != row["stage"] or row["stage_source"] != "user":
+            diff["stage"] = set_stage(db, partner_id, chosen, today or local_today())
+    return diff
+
+
+def set_stage(db: Database, partner_id: int, stage: str | None, today: date) -> str:
+    """Set the user's stage (stage_source 'user'), or with ``None`` hand the stage back to the
+    suggestion. Returns the stage now stored."""
+    from outcomes.network.stages import suggest_stage
+
+    row = get_partner(db, partner_id)
+    if stage is None:
+        new, source = suggest_stage(db, partner_id, today), "suggested"
+    else:
+        new, source = STAGES.normalize(stage), "user"
+    with transaction(db):
+        db.execute("UPDATE partners SET stage = ?, stage_source = ?, updated_at = ? WHERE id = ?",
+                   [new, source, now_iso(), partner_id])
+        audit.log(db, "update", "partners", id=partner_id,
+                  old={"stage": row["stage"], "stage_source": row["stage_source"]},
+                  new={"stage": new, "stage_source": source})
+    return new
+
+
+@dataclass(frozen=True)
+class PartnerListing:
+    """One line of ``outcomes partners list``."""
+
+    id: int
+    name: str
+    npi: str | None
+    kind: str
+    organization: str | None
+    stage: str
+    stage_source: str
+    phone: str | None
+    fax: str | None
+    email: str | None
+    city: str | None
+    state: str | None
+    referrals_in: int
+    referrals_out: int
+    last_touch: str | None
+
+
+def list_partners(db: Database, *, kind: str | None = None,
+                  stage: str | None = None) -> list[PartnerListing]:
+    """Every partner (optionally of one kind or stage) with its ledger and last touch, by name."""
+    where, params = [], []
+    if kind:
+        where.append("p.kind = ?")
+        params.append(PARTNER_KINDS.normalize(kind))
+    if stage:
+        where.append("p.stage = ?")
+        params.append(STAGES.normalize(stage))
+    sql = (
+        "SELECT p.id, p.name, p.npi, p.kind, p.organization, p.stage, p.stage_source,"
+        " p.phone, p.fax, p.email, p.city, p.state,"
+        " (SELECT count(*) FROM episodes e WHERE e.partner_id = p.id),"
+        " (SELECT count(*) FROM outbound_referrals o WHERE o.partner_id = p.id),"
+        " (SELECT max(date) FROM touchpoints t WHERE t.partner_id = p.id)"
+        " FROM partners p" + (f" WHERE {' AND '.join(where)}" if where else "") +
+        " ORDER BY p.name COLLATE NOCASE, p.id"
+    )
+    return [PartnerListing(*row) for row in db.execute(sql, params)]
 
 
 def get_partner(db: Database, partner_id: int) -> dict[str, Any]:

@@ -17,7 +17,6 @@ Stage suggestion (the user's choice always wins; see docs/network.md):
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
@@ -27,9 +26,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from outcomes.dates import now_iso
-from outcomes.errors import ValidationError
-from outcomes.models import Partner, validate
-from outcomes.network.partners import PARTNER_COLUMNS, get_partner
+from outcomes.network.partners import get_partner
 from outcomes.store import audit
 from outcomes.store.database import transaction
 
@@ -215,56 +212,6 @@ def apply_stage_suggestions(db: Database, today: date) -> list[StageChange]:
         audit.log(db, "update", "partners", stage_suggestions=len(changes),
                   ids=[c.partner_id for c in changes])
     return changes
-
-
-def set_stage(db: Database, partner_id: int, stage: str | None, today: date) -> str:
-    """Set the user's stage (stage_source 'user'), or with ``None`` hand the stage back to the
-    suggestion. Returns the stage now stored."""
-    from outcomes.vocab import STAGES
-
-    get_partner(db, partner_id)
-    if stage is None:
-        new, source = suggest_stage(db, partner_id, today), "suggested"
-    else:
-        new, source = STAGES.normalize(stage), "user"
-    with transaction(db):
-        db.execute("UPDATE partners SET stage = ?, stage_source = ?, updated_at = ? WHERE id = ?",
-                   [new, source, now_iso(), partner_id])
-        audit.log(db, "update", "partners", id=partner_id, stage=new, stage_source=source)
-    return new
-
-
-def update_partner(db: Database, partner_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-    """Change fields of one partner (validated as a whole record); return the changed fields.
-
-    ``stage`` in ``changes`` is the user's choice (stage_source becomes 'user')."""
-    row = get_partner(db, partner_id)
-    current = {col: row[col] for col in PARTNER_COLUMNS}
-    current["tags"] = json.loads(row["tags"] or "[]")
-    merged = {**current, **changes}
-    partner = validate(Partner, {k: v for k, v in merged.items() if v is not None})
-    new = {col: getattr(partner, col) for col in PARTNER_COLUMNS}
-    new["tags"] = json.dumps(list(partner.tags))
-    old = {**current, "tags": row["tags"]}
-    diff = {k: v for k, v in new.items() if old[k] != v}
-    if partner.stage and (partner.stage != row["stage"] or row["stage_source"] != "user"):
-        diff["stage"] = partner.stage
-        diff["stage_source"] = "user"
-    if not diff:
-        return {}
-    if diff.get("npi"):
-        clash = db.execute("SELECT id FROM partners WHERE npi = ? AND id != ?",
-                           [diff["npi"], partner_id]).fetchone()
-        if clash:
-            raise ValidationError(f"NPI {diff['npi']} already belongs to partner id {clash[0]}.")
-    with transaction(db):
-        db.execute(
-            f"UPDATE partners SET {', '.join(f'{k} = ?' for k in diff)}, updated_at = ? "
-            "WHERE id = ?",
-            [*diff.values(), now_iso(), partner_id],
-        )
-        audit.log(db, "update", "partners", id=partner_id, fields=sorted(diff))
-    return diff
 
 
 def last_touch(db: Database, partner_id: int, today: date) -> date | None:

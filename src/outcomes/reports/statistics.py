@@ -70,9 +70,10 @@ class Nps:
 
 def nps_from_scores(scores: Sequence[int]) -> Nps:
     """Count 0-10 answers into promoters (9-10), passives (7-8) and detractors (0-6)."""
-    promoters = sum(1 for s in scores if s >= 9)
-    detractors = sum(1 for s in scores if s <= 6)
-    return Nps(promoters, len(scores) - promoters - detractors, detractors)
+    from outcomes.measures.nps import category
+
+    kinds = [category(s) for s in scores]
+    return Nps(kinds.count("promoter"), kinds.count("passive"), kinds.count("detractor"))
 
 
 def median(values: Sequence[float]) -> float | None:

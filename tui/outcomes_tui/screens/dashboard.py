@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from outcomes.reports import views
+from outcomes_tui.context import app_of
 from outcomes_tui.messages import AlertsLoaded, DashboardLoaded, McidLoaded, RecordSaved
 from outcomes_tui.widgets.plot import Plot, Series
 
@@ -93,13 +94,13 @@ class DashboardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="dashboard-summary", exit_on_error=False)
     def load_summary(self) -> None:
-        app: Any = self.app
+        app = app_of(self)
         self.post_message(DashboardLoaded(
             views.dashboard_summary(app.reader(), app.today, with_mcid=False)))
 
     @work(thread=True, exclusive=True, group="dashboard-mcid", exit_on_error=False)
     def load_mcid(self) -> None:
-        app: Any = self.app
+        app = app_of(self)
         self.post_message(McidLoaded(views.dashboard_mcid(app.reader(), app.today)))
 
     def on_mcid_loaded(self, message: McidLoaded) -> None:
@@ -110,7 +111,7 @@ class DashboardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="dashboard-alerts", exit_on_error=False)
     def load_alerts(self) -> None:
-        app: Any = self.app
+        app = app_of(self)
         try:
             from outcomes.network.alerts import compute_alerts
         except ImportError:
@@ -208,7 +209,7 @@ class DashboardScreen(Screen[None]):
         if alert is None or alert.partner_id is None:
             self.notify("Select an alert with a partner first.", severity="warning")
             return
-        from outcomes_tui.widgets.forms import TouchpointForm
+        from outcomes_tui.forms.touchpoint import TouchpointForm
 
         self.app.push_screen(TouchpointForm(alert.partner_id, alert.partner or ""),
                              self._after_form)
@@ -218,7 +219,7 @@ class DashboardScreen(Screen[None]):
         if alert is None or alert.partner_id is None or not alert.episode_id:
             self.notify("Select an 'update owed' alert first.", severity="warning")
             return
-        from outcomes_tui.widgets.forms import CommunicationForm
+        from outcomes_tui.forms.communication import CommunicationForm
 
         self.app.push_screen(
             CommunicationForm(alert.partner_id, alert.partner or "", alert.episode_id),

@@ -3,7 +3,7 @@ responses with scores, an outcome trajectory, NPS and letters sent."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from outcomes.reports import views
+from outcomes_tui.context import app_of
 from outcomes_tui.messages import EpisodeLoaded, EpisodesFound
 from outcomes_tui.widgets.plot import Plot, Series
 
@@ -77,7 +78,7 @@ class EpisodesScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="episodes", exit_on_error=False)
     def find(self, text: str, generation: int) -> None:
-        app: Any = self.app
+        app = app_of(self)
         self.post_message(EpisodesFound(views.find_episodes(app.reader(), text, LIMIT), generation))
 
     def on_episodes_found(self, message: EpisodesFound) -> None:
@@ -103,7 +104,7 @@ class EpisodesScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="episode", exit_on_error=False)
     def load(self, episode_id: str) -> None:
-        app: Any = self.app
+        app = app_of(self)
         self.post_message(EpisodeLoaded(views.episode_detail(app.reader(), episode_id),
                                         views.scale_labels()))
 
@@ -151,7 +152,7 @@ class EpisodesScreen(Screen[None]):
 
     def action_survey(self) -> None:
         episode_id = self._selected()
-        app: Any = self.app
+        app = app_of(self)
         app.action_survey(episode_id)
 
     def action_letter(self) -> None:
@@ -159,7 +160,7 @@ class EpisodesScreen(Screen[None]):
         if d is None or d.episode.get("partner_id") is None:
             self.notify("Select an episode that has a referring partner.", severity="warning")
             return
-        from outcomes_tui.widgets.forms import LetterForm
+        from outcomes_tui.forms.letter import LetterForm
 
         episode_id = str(d.episode["id"])
         discharged = d.episode.get("status") == "discharged" or bool(

@@ -4,7 +4,7 @@ is written, then import all or nothing with a progress bar."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.markup import escape
 from rich.text import Text
@@ -27,6 +27,7 @@ from textual.widgets import (
 
 from outcomes.errors import OutcomesError
 from outcomes.importing.kinds import KINDS
+from outcomes_tui.context import app_of
 from outcomes_tui.messages import ImportFinished, ImportPreviewed, ImportProgressed
 
 PREVIEW_ROWS = 20
@@ -98,7 +99,7 @@ class ImportScreen(Screen[None]):
         from outcomes.importing.csvfile import read_table
         from outcomes.importing.importer import ImportFailed, run_import
 
-        app: Any = self.app
+        app = app_of(self)
         full = Path(path).expanduser()
         table = read_table(full)
         rows: list[list[str]] = []
@@ -155,7 +156,7 @@ class ImportScreen(Screen[None]):
     def run_import(self, path: str, kind: str, skip: bool) -> None:
         from outcomes.importing.importer import run_import
 
-        app: Any = self.app
+        app = app_of(self)
 
         def progress(done: int, total: int) -> None:
             self.post_message(ImportProgressed(done, total))

@@ -16,9 +16,11 @@ from textual.widgets import Footer, Header, Input, Label, Select, SelectionList,
 
 from outcomes.dates import parse_date
 from outcomes.errors import OutcomesError
+from outcomes.paths import display_path, documents_dir
+from outcomes.periods import check_period, default_period
 from outcomes.reports import views
+from outcomes_tui.context import app_of
 from outcomes_tui.messages import PacketsGenerated, PartnerChoicesLoaded
-from outcomes_tui.packet_jobs import default_out_dir, default_period
 
 ACTIVE = ("active", "growing", "mature")
 
@@ -36,8 +38,8 @@ class PacketsScreen(Screen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        app: Any = self.app
-        start, end = default_period(app.today)
+        period = default_period(app_of(self).today)
+        start, end = period.start, period.end
         yield Header()
         with Horizontal(id="body"):
             partners: SelectionList[int] = SelectionList(id="partners", classes="panel")
@@ -53,7 +55,7 @@ class PacketsScreen(Screen[None]):
                 yield Select([("PDF", "pdf"), ("HTML", "html"), ("Markdown", "md")],
                              value="pdf", allow_blank=False, id="format")
                 yield Label("Folder", classes="muted")
-                yield Input("~/outcomes-packets", id="folder")
+                yield Input(display_path(documents_dir()), id="folder")
                 yield Static("", id="result", markup=False)
         yield Footer()
 
@@ -63,7 +65,7 @@ class PacketsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="packet-partners", exit_on_error=False)
     def load_choices(self) -> None:
-        app: Any = self.app
+        app = app_of(self)
         self.post_message(PartnerChoicesLoaded(views.partner_choices(app.reader())))
 
     def on_partner_choices_loaded(self, message: PartnerChoicesLoaded) -> None:
@@ -91,7 +93,7 @@ class PacketsScreen(Screen[None]):
         self.query_one(SelectionList).deselect_all()
 
     def action_generate(self) -> None:
-        app: Any = self.app
+        app = app_of(self)
         result = self.query_one("#result", Static)
         ids = list(self.query_one(SelectionList).selected)
         if not ids:
@@ -102,13 +104,11 @@ class PacketsScreen(Screen[None]):
                                reference=app.today)
             end = parse_date(self.query_one("#to", Input).value, field="to",
                              reference=app.today)
+            check_period(start, end)
         except OutcomesError as exc:
             result.update(str(exc))
             return
-        if start > end:
-            result.update("The period must start before it ends.")
-            return
-        folder = Path(self.query_one("#folder", Input).value.strip() or default_out_dir())
+        folder = Path(self.query_one("#folder", Input).value.strip() or documents_dir())
         folder = folder.expanduser()
         fmt = str(self.query_one("#format", Select).value)
         result.update(f"Making {len(ids)} packet(s)…")
@@ -116,11 +116,15 @@ class PacketsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="packets", exit_on_error=False)
     def generate(self, ids: list[int], start: Any, end: Any, folder: Path, fmt: str) -> None:
-        from outcomes_tui.packet_jobs import make_packets
+        from outcomes.documents.packets import make_packets
 
-        app: Any = self.app
-        written, failed = make_packets(app.db(), ids, start, end, folder, app.today, fmt)
-        self.post_message(PacketsGenerated(written, failed))
+        app = app_of(self)
+        try:
+            made, failed = make_packets(app.db(), ids, folder, start, end, today=app.today,
+                                        fmt=fmt)
+        except OutcomesError as exc:
+            made, failed = [], [str(exc)]
+        self.post_message(PacketsGenerated([m.path for m in made], failed))
 
     def on_packets_generated(self, message: PacketsGenerated) -> None:
         lines = [f"Wrote {len(message.written)} packet(s):"]

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from outcomes.reports import views
+from outcomes_tui.context import app_of
 from outcomes_tui.messages import PartnerLoaded, RecordSaved, ScorecardLoaded
 from outcomes_tui.widgets.plot import Plot, Series
 
@@ -78,18 +79,17 @@ class PartnerDetailScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="partner", exit_on_error=False)
     def load(self) -> None:
-        app: Any = self.app
+        app = app_of(self)
         detail = views.partner_detail(app.reader(), self.partner_id, app.today)
         labels = views.scale_labels()
         # The contact, charts and tables show at once; the full scorecard (with confidence
         # intervals, ~0.2 s on a big clinic) follows.
-        self.post_message(PartnerLoaded(detail, None, labels))
-        try:
-            from outcomes.reports.scorecard import default_period, scorecard
-        except ImportError:
-            return
-        start, end = default_period(app.today)
-        card = scorecard(app.db(), start, end, partner_ids=[self.partner_id])
+        self.post_message(PartnerLoaded(detail, labels))
+        from outcomes.periods import default_period
+        from outcomes.reports.scorecard import scorecard
+
+        period = default_period(app.today)
+        card = scorecard(app.db(), period.start, period.end, partner_ids=[self.partner_id])
         self.post_message(ScorecardLoaded(card))
 
     def on_scorecard_loaded(self, message: ScorecardLoaded) -> None:
@@ -121,7 +121,7 @@ class PartnerDetailScreen(Screen[None]):
         if p.get("notes"):
             header.append(f"\nNotes: {p['notes']}", style="italic")
         self.query_one("#contact", Static).update(header)
-        self._fill_scorecard(d, message.scorecard)
+        self._fill_scorecard(d, None)
         self.query_one("#chart-referrals", Plot).set_data(
             [Series([k for k, _ in d.per_month], [float(n) for _, n in d.per_month])]
         )
@@ -209,24 +209,24 @@ class PartnerDetailScreen(Screen[None]):
         return self.partner["name"] if self.partner else ""
 
     def action_log_touchpoint(self) -> None:
-        from outcomes_tui.widgets.forms import TouchpointForm
+        from outcomes_tui.forms.touchpoint import TouchpointForm
 
         self.app.push_screen(TouchpointForm(self.partner_id, self._partner_name()), self._after)
 
     def action_log_outbound(self) -> None:
-        from outcomes_tui.widgets.forms import OutboundForm
+        from outcomes_tui.forms.outbound import OutboundForm
 
         self.app.push_screen(OutboundForm(self.partner_id, self._partner_name()), self._after)
 
     def action_log_update(self) -> None:
-        from outcomes_tui.widgets.forms import CommunicationForm
+        from outcomes_tui.forms.communication import CommunicationForm
 
         self.app.push_screen(CommunicationForm(self.partner_id, self._partner_name()), self._after)
 
     def action_edit(self) -> None:
         if self.partner is None:
             return
-        from outcomes_tui.widgets.forms import PartnerEditForm
+        from outcomes_tui.forms.partner_edit import PartnerEditForm
 
         self.app.push_screen(PartnerEditForm(self.partner), self._after)
 
@@ -240,13 +240,16 @@ class PartnerDetailScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="packets", exit_on_error=False)
     def make_packet(self) -> None:
-        from outcomes_tui.packet_jobs import default_out_dir, make_packets
+        from outcomes.documents.packets import make_packets
+        from outcomes.paths import documents_dir
+        from outcomes.periods import default_period
 
-        app: Any = self.app
-        written, failed = make_packets(app.db(), [self.partner_id], None, None,
-                                       default_out_dir(), app.today)
+        app = app_of(self)
+        period = default_period(app.today)
+        made, failed = make_packets(app.db(), [self.partner_id], documents_dir(), period.start,
+                                    period.end, today=app.today)
         self.post_message(RecordSaved(
-            f"Packet written to {written[0]}" if written else f"No packet: {'; '.join(failed)}"
+            f"Packet written to {made[0].path}" if made else f"No packet: {'; '.join(failed)}"
         ))
 
     def on_record_saved(self, message: RecordSaved) -> None:

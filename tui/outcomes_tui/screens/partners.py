@@ -4,7 +4,7 @@ open."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
 from outcomes.reports import views
+from outcomes_tui.context import app_of
 from outcomes_tui.messages import PartnersLoaded
 
 PAGE_SIZE = 100
@@ -93,7 +94,7 @@ class PartnersScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="partners", exit_on_error=False)
     def load(self, text: str, sort: str, descending: bool, offset: int, generation: int) -> None:
-        app: Any = self.app
+        app = app_of(self)
         db = app.reader()
         # The per-partner numbers (~0.1 s on a big clinic) are computed once per visit; every
         # keystroke then only filters the partners table (~2 ms).

@@ -4,7 +4,7 @@ item, Enter saves. Built from the instrument definitions in ``surveys/``."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.markup import escape
 from rich.text import Text
@@ -21,7 +21,10 @@ from outcomes.measures import catalog, scoring
 from outcomes.measures.instruments import Instrument
 from outcomes.measures.responses import TIMEPOINTS
 from outcomes.reports import views
-from outcomes_tui.messages import EpisodeLoaded, ResponseSaved
+from outcomes_tui.context import app_of
+from outcomes_tui.feedback import plain_error
+from outcomes_tui.forms.confirm import ConfirmScreen
+from outcomes_tui.messages import EpisodeLoaded, ResponseSaved, SaveFailed
 from outcomes_tui.widgets.survey_items import SurveyItems
 
 NPS = "nps"
@@ -77,8 +80,7 @@ class SurveyEntryScreen(Screen[None]):
         yield Footer()
 
     def _today(self) -> date:
-        app: Any = self.app
-        return app.today
+        return app_of(self).today
 
     def on_mount(self) -> None:
         self.query_one("#comment", Input).display = False
@@ -92,7 +94,7 @@ class SurveyEntryScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="survey-episode", exit_on_error=False)
     def load_episode(self, episode_id: str) -> None:
-        app: Any = self.app
+        app = app_of(self)
         self.post_message(EpisodeLoaded(views.episode_detail(app.reader(), episode_id)))
 
     def on_episode_loaded(self, message: EpisodeLoaded) -> None:
@@ -181,7 +183,7 @@ class SurveyEntryScreen(Screen[None]):
 
     # --- saving ------------------------------------------------------------------------------
 
-    def action_save(self) -> None:
+    def action_save(self, replace: bool = False) -> None:
         items = self.query_one("#items", SurveyItems)
         items.confirm_pending()
         refusal = self.query_one("#refusal", Static)
@@ -207,45 +209,49 @@ class SurveyEntryScreen(Screen[None]):
         self.save(
             self.detail.episode["id"], items.instrument.id,
             str(self.query_one("#timepoint", Select).value), items.answers(), when,
-            self.query_one("#comment", Input).value,
+            self.query_one("#comment", Input).value, replace,
         )
 
     @work(thread=True, exclusive=True, group="write", exit_on_error=False)
     def save(self, episode_id: str, instrument_id: str, timepoint: str,
-             answers: list[int | None], when: date, comment: str) -> None:
-        app: Any = self.app
-        db = app.db()
+             answers: list[int | None], when: date, comment: str,
+             replace: bool = False) -> None:
+        from outcomes.measures.nps import save_nps
+        from outcomes.measures.responses import ResponseExists, save_response
+
+        app = app_of(self)
         try:
+            db = app.db()
             if instrument_id == NPS:
-                from outcomes.measures.nps import add_nps
-                from outcomes.models import NpsResponse, validate
-
-                score = answers[0]
-                if score is None:
-                    raise OutcomesError("The NPS needs a score from 0 to 10.")
-                response = validate(NpsResponse, {"episode_id": episode_id, "date": when,
-                                                  "score": score, "comment": comment},
-                                    today=when)
-                added = add_nps(db, response)
-                text = (f"Saved NPS {score} for {episode_id}." if added
-                        else f"That NPS answer for {episode_id} was already on file.")
+                saved_nps = save_nps(db, {"episode_id": episode_id, "date": when,
+                                          "score": answers[0], "comment": comment},
+                                     today=app.today)
+                text = saved_nps.message()
             else:
-                from outcomes.measures.responses import add_response
-
-                prepared = add_response(db, episode_id, instrument_id, timepoint, answers, when)
-                shown = ", ".join(
-                    f"{k} {v:.1f}" if v is not None else f"{k} not scorable"
-                    for k, v in prepared.scores.items()
-                )
-                text = f"Saved {instrument_id} {timepoint} for {episode_id}: {shown}."
+                text = save_response(db, episode_id, instrument_id, timepoint, answers, when,
+                                     replace=replace).message()
+        except ResponseExists as exc:
+            self.post_message(SaveFailed(str(exc), "replace"))
+            return
         except OutcomesError as exc:
-            self.app.call_from_thread(self._save_failed, str(exc))
+            self.post_message(SaveFailed(str(exc)))
+            return
+        except Exception as exc:  # a locked or read-only file: say so, keep the answers
+            self.post_message(SaveFailed(plain_error(exc)))
             return
         self.post_message(ResponseSaved(text, episode_id))
 
-    def _save_failed(self, text: str) -> None:
+    def on_save_failed(self, message: SaveFailed) -> None:
         self.saving = False
-        self.query_one("#refusal", Static).update(text)
+        self.query_one("#refusal", Static).update(message.text)
+        if message.needs_confirmation == "replace":
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.action_save(replace=True)
+
+            self.app.push_screen(ConfirmScreen(
+                f"{message.text}\n\nReplace the stored response with these answers?",
+                yes="replace it", no="keep the stored one"), answered)
 
     def on_response_saved(self, message: ResponseSaved) -> None:
         self.saving = False

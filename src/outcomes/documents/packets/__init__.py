@@ -16,7 +16,8 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from outcomes.documents.packets.content import Packet, build_packet
-from outcomes.errors import ValidationError
+from outcomes.errors import OutcomesError, ValidationError
+from outcomes.periods import check_period
 
 FORMATS = {".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
 PACKET_STAGES = ("active", "growing", "mature")
@@ -60,7 +61,7 @@ def make_packet(
 ) -> MadePacket:
     """Build, render and write one packet (file created 0600), then log it as a communication."""
     from outcomes.models import Communication
-    from outcomes.network.communications import log_communication
+    from outcomes.network.communications import store_communication
     from outcomes.store.files import write_private_bytes
 
     fmt = format_for(out)
@@ -76,7 +77,7 @@ def make_packet(
         channel=channel or (preferred[0] if preferred and preferred[0] else "fax"),
         note=f"Evidence packet ({fmt}), patients referred {packet.period_label}",
     )
-    comm_id = log_communication(db, comm)
+    comm_id = store_communication(db, comm)
     return MadePacket(partner_id, packet.partner_name, out, comm_id)
 
 
@@ -99,17 +100,45 @@ def file_name(partner_id: int, name: str, fmt: str) -> str:
     return f"packet-{partner_id}-{slug}.{fmt}"
 
 
+def make_packets(
+    db: Database, partner_ids: list[int], out_dir: Path, start: date, end: date, *,
+    today: date, fmt: str = "pdf",
+) -> tuple[list[MadePacket], list[str]]:
+    """One packet per partner into ``out_dir`` (created 0700 if missing); a partner whose packet
+    cannot be made does not stop the others. Returns (packets made, one plain sentence per
+    failure)."""
+    from outcomes.network.partners import get_partner
+
+    if fmt not in ("pdf", "html", "md"):
+        raise ValidationError(f"format {fmt!r} must be pdf, html or md.")
+    check_period(start, end)
+    out_dir = out_dir.expanduser()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ValidationError(f"Cannot create the folder {out_dir} ({exc.strerror}).") from None
+    made: list[MadePacket] = []
+    failed: list[str] = []
+    for pid in partner_ids:
+        try:
+            name = get_partner(db, pid)["name"]
+            made.append(make_packet(db, pid, out_dir / file_name(pid, name, fmt), start, end,
+                                    today=today))
+        except OutcomesError as exc:
+            failed.append(f"partner {pid}: {exc}")
+    return made, failed
+
+
 def make_all(
     db: Database, out_dir: Path, start: date, end: date, *, today: date, fmt: str = "pdf",
 ) -> list[MadePacket]:
-    if fmt not in ("pdf", "html", "md"):
-        raise ValidationError(f"format {fmt!r} must be pdf, html or md.")
-    out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return [
-        make_packet(db, pid, out_dir / file_name(pid, name, fmt), start, end, today=today)
-        for pid, name in packet_partners(db, start, end)
-    ]
+    """Packets for every partner of :func:`packet_partners`; stops at the first failure."""
+    made, failed = make_packets(db, [pid for pid, _ in packet_partners(db, start, end)], out_dir,
+                                start, end, today=today, fmt=fmt)
+    if failed:
+        raise ValidationError(failed[0])
+    return made
 
 
 __all__ = ["FORMATS", "MadePacket", "Packet", "build_packet", "file_name", "format_for",
-           "make_all", "make_packet", "packet_partners", "render"]
+           "make_all", "make_packet", "make_packets", "packet_partners", "render"]

@@ -1,11 +1,11 @@
-"""Database access for the dashboard: one connection per thread.
+"""Connections for a long-lived front end (the dashboard): one connection per thread.
 
 sqlite3 connections must not be used by two threads at once, so every worker thread gets its own
 connection (opened lazily, with the app's usual pragmas) and writes are serialised by SQLite's
 own lock (``BEGIN IMMEDIATE`` with a busy timeout).
 
 Two kinds per thread: :meth:`Connections.reader` is a plain ``sqlite3`` connection for the
-read-only queries of ``outcomes.views`` (opening it imports nothing, so the first screen never
+read-only queries of ``outcomes.reports`` (opening it imports nothing, so the first screen never
 waits for sqlite-utils, which takes 0.1-0.2 s to import); :meth:`Connections.get` is the
 sqlite-utils ``Database`` the core's writers and reports expect.
 """
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-BUSY_TIMEOUT_MS = 30_000
+from outcomes.store.database import BUSY_TIMEOUT_MS
 
 
 class Connections:
@@ -44,7 +44,7 @@ class Connections:
         return db
 
     def reader(self) -> sqlite3.Connection:
-        """This thread's plain read-only connection (for ``outcomes.views``)."""
+        """This thread's plain read-only connection (for ``outcomes.reports``)."""
         conn: sqlite3.Connection | None = getattr(self._local, "reader", None)
         if conn is None:
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000,
