@@ -185,9 +185,9 @@ class Bench:
         fig = Figure("one partner's drill-down (monthly referrals, outcomes)",
                      "hand-written SQL for the same content", "<= 2x and < 50 ms")
         try:
-            from outcomes.reports.views import partner_detail
+            from outcomes.reports.partners import partner_detail
         except ImportError as exc:
-            fig.note = f"not measured: outcomes.views is missing ({exc})"
+            fig.note = f"not measured: outcomes.reports.partners is missing ({exc})"
             return fig
         from outcomes.store.database import open_db
 
@@ -209,7 +209,7 @@ class Bench:
         fig.ours, fig.floor = Stat(ours), Stat(floor)
         fig.met = (fig.ratio is not None and fig.ratio <= 2 and fig.ours.median < 0.05)
         fig.note = (f"the busiest partner ({referrals:,} referrals); "
-                    "outcomes.views.partner_detail")
+                    "outcomes.reports.partners.partner_detail")
         return fig
 
     def dashboard_figures(self) -> tuple[Figure, Figure]:
@@ -437,7 +437,7 @@ METHOD = """## How each figure is measured
   process, after one warm-up call. The floor is one hand-written SQL query over `episodes`,
   `responses` (scores as JSON) and `nps_responses` that derives intake/final pairs itself
   (`bench/floors.py`); it computes no medians and no confidence intervals.
-- **Drill-down**: `outcomes.views.partner_detail` for the busiest partner, warm, against the
+- **Drill-down**: `outcomes.reports.partners.partner_detail` for the busiest partner, warm, against the
   same content read with plain SQL (monthly referrals, outcomes per scale for the partner and
   the clinic, NPS, the latest rows of each list).
 - **Dashboard first screen**: `python -m bench.probe dashboard DB TODAY` starts the real app

@@ -1,4 +1,4 @@
-"""views.py: the read-only queries behind the dashboard, on small hand-made data and the demo."""
+"""The read-only queries behind the dashboard, on small hand-made data and the demo."""
 
 from __future__ import annotations
 
@@ -9,7 +9,17 @@ import pytest
 from outcomes.models import Episode, Partner, Patient
 from outcomes.network.episodes import save_episode, save_patient
 from outcomes.network.partners import save_partner
-from outcomes.reports import views
+from outcomes.periods import add_months, month_end, split_months
+from outcomes.reports.dashboard import dashboard_summary
+from outcomes.reports.episodes import (
+    REGION_INSTRUMENT,
+    default_instrument,
+    episode_detail,
+    find_episodes,
+    next_timepoint,
+)
+from outcomes.reports.partners import PartnerRow, partner_detail, partner_stats, partners_page
+from outcomes.reports.rollups import Rate, clinic_mcid, nps_between, referrals_per_month
 from outcomes.store.database import transaction
 from tests.conftest import DEMO_TODAY
 
@@ -26,7 +36,7 @@ TODAY = date(2026, 3, 15)
     ],
 )
 def test_add_months(day, months, expected):
-    assert views.add_months(day, months) == expected
+    assert add_months(day, months) == expected
 
 
 def _clinic(db):
@@ -48,7 +58,7 @@ def _clinic(db):
 
 def test_dashboard_summary_counts_month_to_date_against_the_same_days(db):
     _clinic(db)
-    s = views.dashboard_summary(db, TODAY)
+    s = dashboard_summary(db, TODAY)
     assert s.month_to_date == 2          # Mar 1 and Mar 10
     assert s.last_month_same_days == 1   # Feb 3 (Feb 1-15)
     assert s.last_month_total == 1
@@ -61,19 +71,19 @@ def test_dashboard_summary_counts_month_to_date_against_the_same_days(db):
 
 def test_partners_page_filters_sorts_and_pages_in_sql(db):
     _clinic(db)
-    page = views.partners_page(db, TODAY, text="bak")
+    page = partners_page(db, TODAY, text="bak")
     assert [r.name for r in page.rows] == ["Dr. Bob Baker"] and page.matched == 1
     assert page.total == 2
-    page = views.partners_page(db, TODAY, sort="recent", descending=True)
+    page = partners_page(db, TODAY, sort="recent", descending=True)
     assert [(r.name, r.recent) for r in page.rows] == [("Dr. Ann Able", 3), ("Dr. Bob Baker", 1)]
-    page = views.partners_page(db, TODAY, limit=1, offset=1)
+    page = partners_page(db, TODAY, limit=1, offset=1)
     assert [r.name for r in page.rows] == ["Dr. Bob Baker"] and page.matched == 2
     # A filter with SQL wildcards matches them literally.
-    assert views.partners_page(db, TODAY, text="%").matched == 0
+    assert partners_page(db, TODAY, text="%").matched == 0
 
 
 def test_partner_trend_arrows():
-    row = views.PartnerRow(1, "x", None, "other", "active", recent=2, baseline_per_90=8.0,
+    row = PartnerRow(1, "x", None, "other", "active", recent=2, baseline_per_90=8.0,
                            last_touch=None, nps=None, nps_n=0, mcid_rate=None, mcid_n=0)
     assert row.trend == "↓"
     assert row.__class__(**{**row.__dict__, "recent": 8}).trend == "→"
@@ -81,24 +91,24 @@ def test_partner_trend_arrows():
 
 
 def test_find_episodes_and_next_timepoint_on_the_demo(demo_db):
-    rows = views.find_episodes(demo_db, "E00001")
+    rows = find_episodes(demo_db, "E00001")
     assert [r.id for r in rows] == ["E00001"]
-    detail = views.episode_detail(demo_db, "E00001")
-    assert views.next_timepoint(detail, detail.responses[0].instrument) in (
+    detail = episode_detail(demo_db, "E00001")
+    assert next_timepoint(detail, detail.responses[0].instrument) in (
         "progress", "discharge", "follow_up")
-    assert views.next_timepoint(detail, "nprs") == "intake"
-    assert views.default_instrument(detail, views.REGION_INSTRUMENT) == detail.episode[
+    assert next_timepoint(detail, "nprs") == "intake"
+    assert default_instrument(detail, REGION_INSTRUMENT) == detail.episode[
         "instrument"]
 
 
 def test_demo_dashboard_and_partner_detail(demo_db):
-    s = views.dashboard_summary(demo_db, DEMO_TODAY)
+    s = dashboard_summary(demo_db, DEMO_TODAY)
     assert s.partners_total == 40 and s.mcid.n > 100 and s.nps.n > 100
-    hale = views.partners_page(demo_db, DEMO_TODAY, text="Margaret Hale").rows[0]
+    hale = partners_page(demo_db, DEMO_TODAY, text="Margaret Hale").rows[0]
     assert hale.trend == "↓"
-    d = views.partner_detail(demo_db, hale.id, DEMO_TODAY)
+    d = partner_detail(demo_db, hale.id, DEMO_TODAY)
     assert d.partner["name"] == "Dr. Margaret Hale"
-    assert sum(n for _, n in d.per_month) > 0 and d.outcomes
+    assert sum(n for _, n in d.per_month) > 0 and d.nps.n > 0
 
 
 @pytest.mark.parametrize(
@@ -116,8 +126,8 @@ def test_demo_dashboard_and_partner_detail(demo_db):
     ],
 )
 def test_split_months(first, last, months, edges):
-    split = views.split_months(first, last)
-    assert split.months == months and split.edges == edges
+    split = split_months(first, last)
+    assert split.months == months and list(split.edges) == edges
 
 
 def _raw_referrals(db, first, last, partner_id=None):
@@ -132,17 +142,17 @@ def _raw_referrals(db, first, last, partner_id=None):
 def test_rollup_reads_match_the_raw_rows_on_the_demo(demo_db):
     """Every number read from the monthly rollups equals the same number counted from the rows."""
     today = DEMO_TODAY
-    per_month = views.referrals_per_month(demo_db, today, 24)
+    per_month = referrals_per_month(demo_db, today, 24)
     for key, n in per_month:
         first = date.fromisoformat(f"{key}-01")
-        assert n == _raw_referrals(demo_db, first, min(views.month_end(first), today)), key
+        assert n == _raw_referrals(demo_db, first, min(month_end(first), today)), key
     year_first = today - timedelta(days=364)
     raw = demo_db.execute(
         "SELECT sum(score >= 9), sum(score BETWEEN 7 AND 8), sum(score <= 6) FROM nps_responses"
         " WHERE date BETWEEN ? AND ?", [year_first.isoformat(), today.isoformat()]).fetchone()
-    nps = views.nps_between(demo_db, year_first, today)
+    nps = nps_between(demo_db, year_first, today)
     assert (nps.promoters, nps.passives, nps.detractors) == tuple(raw)
-    stats = views.partner_stats(demo_db, today)
+    stats = partner_stats(demo_db, today)
     recent_first = today - timedelta(days=89)
     for pid, st in stats.items():
         assert st.recent == _raw_referrals(demo_db, recent_first, today, pid)
@@ -161,15 +171,21 @@ def test_rollup_reads_match_the_raw_rows_on_the_demo(demo_db):
     active = demo_db.execute(
         "SELECT count(DISTINCT partner_id) FROM episodes WHERE referral_date BETWEEN ? AND ?",
         [recent_first.isoformat(), today.isoformat()]).fetchone()[0]
-    assert views.dashboard_summary(demo_db, today).active_partners == active
-    detail = views.partner_detail(demo_db, 1, today)
-    for o in detail.outcomes:
+    assert dashboard_summary(demo_db, today).active_partners == active
+    # The partner screen's outcomes come from the scorecard (one reader of the roll-ups):
+    # checked against the raw episode_outcomes rows over the same 365 days.
+    from outcomes.periods import default_period
+    from outcomes.reports.scorecard import scorecard
+
+    year = default_period(today)
+    card = scorecard(demo_db, year.start, year.end, partner_ids=[1], min_n=0)
+    for scale, block in card["partners"][0]["outcomes"].items():
         n, mean = demo_db.execute(
             "SELECT count(*), avg(improvement) FROM episode_outcomes WHERE partner_id = 1"
             " AND scale = ? AND intake_score IS NOT NULL AND final_score IS NOT NULL"
-            " AND referral_date > ? AND referral_date <= ?",
-            [o.scale, (today - timedelta(days=365)).isoformat(), today.isoformat()]).fetchone()
-        assert o.n == n and o.mean_improvement == pytest.approx(mean)
+            " AND carried_forward = 0 AND referral_date BETWEEN ? AND ?",
+            [scale, *year.iso()]).fetchone()
+        assert block["n"] == n and block["mean_improvement"] == pytest.approx(mean)
 
 
 def _outcome(db, episode_id, scale, instrument, partner_id, met):
@@ -191,20 +207,20 @@ def test_mcid_counts_each_episode_once(db):
         _outcome(db, "E2", "nprs", "nprs", a, 0)
         # E3: a scale with no published MCID is not judged at all.
         _outcome(db, "E3", "psfs", "psfs", a, None)
-    row = views.partners_page(db, TODAY, text="Able").rows[0]
+    row = partners_page(db, TODAY, text="Able").rows[0]
     assert (row.mcid_n, row.mcid_rate) == (2, 0.5)
-    assert views.clinic_mcid(db, date(2025, 3, 15), TODAY) == views.Rate(met=1, n=2)
-    assert views.clinic_mcid(db, date(2025, 3, 15), TODAY, partner_id=a) == views.Rate(1, 2)
+    assert clinic_mcid(db, date(2025, 3, 15), TODAY) == Rate(met=1, n=2)
+    assert clinic_mcid(db, date(2025, 3, 15), TODAY, partner_id=a) == Rate(1, 2)
 
 
 def test_find_episodes_by_record_number_name_and_id_prefix(demo_db, monkeypatch):
-    some = views.find_episodes(demo_db, "", 5)[0]
-    assert some.id in [r.id for r in views.find_episodes(demo_db, some.record_number)]
-    assert some.id in [r.id for r in views.find_episodes(demo_db, some.id.lower())]
+    some = find_episodes(demo_db, "", 5)[0]
+    assert some.id in [r.id for r in find_episodes(demo_db, some.record_number)]
+    assert some.id in [r.id for r in find_episodes(demo_db, some.id.lower())]
     last = (some.patient or "").split()[-1]
-    found = views.find_episodes(demo_db, last.upper(), 500)
+    found = find_episodes(demo_db, last.upper(), 500)
     assert found and all(last.lower() in (r.patient or "").lower() for r in found)
     # Many matching patients: the newest-first walk gives the same answer.
-    monkeypatch.setattr(views, "FIND_PATIENTS_MAX", 1)
-    assert [r.id for r in views.find_episodes(demo_db, last, 500)] == [r.id for r in found]
-    assert views.find_episodes(demo_db, "no such patient") == []
+    monkeypatch.setattr("outcomes.reports.episodes.FIND_PATIENTS_MAX", 1)
+    assert [r.id for r in find_episodes(demo_db, last, 500)] == [r.id for r in found]
+    assert find_episodes(demo_db, "no such patient") == []

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from outcomes.reports.scorecard import scorecard, split_period
+from outcomes.reports.scorecard import scorecard
 from outcomes.store.schema import ROLLUP_BACKFILL
 from tests.conftest import DEMO_TODAY
 
@@ -38,17 +38,6 @@ def rollup_rows(db: Database) -> dict[str, list[tuple[Any, ...]]]:
                 rows.append(tuple(round(v, 6) if isinstance(v, float) else v for v in row))
         out[table] = rows
     return out
-
-
-def test_split_period() -> None:
-    assert split_period(date(2026, 1, 15), date(2026, 4, 10)) == (
-        ["2026-02", "2026-03"], [(date(2026, 1, 15), date(2026, 1, 31)),
-                                 (date(2026, 4, 1), date(2026, 4, 10))])
-    assert split_period(date(2026, 2, 1), date(2026, 2, 28)) == (["2026-02", "2026-02"], [])
-    assert split_period(date(2026, 2, 3), date(2026, 2, 20)) == (
-        None, [(date(2026, 2, 3), date(2026, 2, 20))])
-    assert split_period(date(2025, 12, 31), date(2026, 1, 1)) == (
-        None, [(date(2025, 12, 31), date(2026, 1, 1))])
 
 
 periods = st.tuples(

@@ -6,10 +6,10 @@ import sqlite3
 
 from textual.widgets import DataTable
 
+from outcomes_tui.forms.touchpoint import TouchpointForm
 from outcomes_tui.screens.dashboard import DashboardScreen
 from outcomes_tui.screens.help import HelpScreen
 from outcomes_tui.screens.partner_detail import PartnerDetailScreen
-from outcomes_tui.forms.touchpoint import TouchpointForm
 
 
 def _cells(table: DataTable, column: int) -> list[str]:

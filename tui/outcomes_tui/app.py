@@ -83,7 +83,7 @@ class OutcomesApp(App[None]):
         return self.connections.get()
 
     def reader(self) -> sqlite3.Connection:
-        """This thread's plain read-only connection, for ``outcomes.views`` (workers only)."""
+        """This thread's plain read-only connection, for ``outcomes.reports`` (workers only)."""
         return self.connections.reader()
 
     def on_mount(self) -> None:

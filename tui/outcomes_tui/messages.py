@@ -16,14 +16,10 @@ from textual.message import Message
 if TYPE_CHECKING:  # the dashboard's first paint must not wait for these imports
     from outcomes.importing.importer import ImportReport
     from outcomes.network.alerts import Alert
-    from outcomes.reports.views import (
-        DashboardSummary,
-        EpisodeDetail,
-        EpisodeRow,
-        PartnerDetail,
-        PartnerPage,
-        Rate,
-    )
+    from outcomes.reports.dashboard import DashboardSummary
+    from outcomes.reports.episodes import EpisodeDetail, EpisodeRow
+    from outcomes.reports.partners import PartnerDetail, PartnerPage
+    from outcomes.reports.rollups import Rate
 
 
 @dataclass

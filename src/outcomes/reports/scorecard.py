@@ -13,21 +13,24 @@ block describe the carried-forward pairs on their own.
 Suppression (``min_n``): a figure that describes patients' outcomes or experience (means, MCID
 rates and intervals, medians, NPS score and margin) is null when it rests on fewer than ``min_n``
 patients, with ``"suppressed": true``. Counts stay: the scorecard is the clinic's own report.
-Evidence packets, which leave the clinic, suppress more (see ``outcomes.documents.packets.content``).
+Evidence packets, which leave the clinic, suppress more (see
+``outcomes.documents.packets.content``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
+from outcomes import periods
 from outcomes.errors import InstrumentError, ValidationError
 from outcomes.measures import catalog
 from outcomes.measures.instruments import Instrument
+from outcomes.reports import rollups as rollup_readers
 from outcomes.reports.statistics import Nps, wilson
 from outcomes.store import settings
 
@@ -39,30 +42,13 @@ _NOT_OUTCOMES = frozenset({"nps"})
 
 
 def default_period(today: date) -> tuple[date, date]:
-    """The default scorecard period: the 365 days ending ``today`` (inclusive)."""
-    return today - timedelta(days=364), today
-
-
-def split_period(start: date, end: date) -> tuple[list[str] | None, list[tuple[date, date]]]:
-    """Split ``start``..``end`` into whole calendar months (first and last 'YYYY-MM', or None)
-    and the partial stretches at either end, which are read from raw rows."""
-    first_full = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)
-                                               ).replace(day=1)
-    after_end = end + timedelta(days=1)
-    last_full_end = after_end.replace(day=1) - timedelta(days=1)  # end of the last whole month
-    if first_full > last_full_end:
-        return None, [(start, end)]
-    edges = []
-    if start < first_full:
-        edges.append((start, first_full - timedelta(days=1)))
-    if last_full_end < end:
-        edges.append((last_full_end + timedelta(days=1), end))
-    return [first_full.strftime("%Y-%m"), last_full_end.strftime("%Y-%m")], edges
+    """The default scorecard period (``outcomes.periods.default_period``) as (start, end)."""
+    period = periods.default_period(today)
+    return period.start, period.end
 
 
 def check_period(start: date, end: date) -> None:
-    if start > end:
-        raise ValidationError(f"the period starts ({start}) after it ends ({end}).")
+    periods.check_period(start, end)
 
 
 def median_from_counts(counts: Mapping[float, int]) -> float | None:
@@ -188,104 +174,48 @@ def scorecard(
     ``partner_ids``: list exactly these partners (even with nothing in the period); by default
     every partner with a referral or an NPS answer in the period. The clinic block always covers
     the whole clinic, including self-referred patients and NPS answers without an episode."""
-    check_period(start, end)
+    periods.check_period(start, end)
     if min_n is None:
         min_n = int(settings.get(db, "min_n"))
     period = [start.isoformat(), end.isoformat()]
     known = catalog.instruments()
 
     # rollups=False reads raw rows only: the reference the rollups are tested against.
-    months, edges = split_period(start, end) if rollups else (None, [(start, end)])
+    split = periods.split_months(start, end) if rollups else periods.whole_days(
+        periods.Period(start, end))
     counts: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0])
     visits: dict[Any, dict[float, int]] = defaultdict(lambda: defaultdict(int))
     days: dict[Any, dict[float, int]] = defaultdict(lambda: defaultdict(int))
     cells: dict[Any, dict[tuple[str, int], _Acc]] = defaultdict(dict)
     nps: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0])
 
-    def add_counts(pid: Any, n: int, evaluated: int, discharged: int) -> None:
-        for key in (pid, _CLINIC):
-            row = counts[key]
+    def partner(key: int) -> Any:
+        return None if key == rollup_readers.NO_PARTNER else key
+
+    for key, (n, evaluated, discharged) in rollup_readers.episode_counts(db, split).items():
+        for group in (partner(key), _CLINIC):
+            row = counts[group]
             row[0] += n
-            row[1] += int(evaluated)
-            row[2] += int(discharged)
-
-    def add_dist(target: dict[Any, dict[float, int]], pid: Any, value: float, n: int) -> None:
-        target[pid][value] += n
-        target[_CLINIC][value] += n
-
-    def add_outcome(pid: Any, scale: str, instrument: str, carried: int, n: int, s_in: float,
-                    s_out: float, s_imp: float, met: float, judged: int) -> None:
-        if instrument in _NOT_OUTCOMES:
-            return
-        for key in (pid, _CLINIC):
-            acc = cells[key].setdefault((scale, int(carried)), _Acc())
-            acc.add(n, s_in, s_out, s_imp, int(met), judged)
-
-    def add_nps(pid: Any, promoters: float, passives: float, detractors: float) -> None:
-        for key in (pid, _CLINIC):
-            row = nps[key]
-            row[0] += int(promoters)
-            row[1] += int(passives)
-            row[2] += int(detractors)
-
-    # Whole months come from the monthly rollups (kept exact by triggers on every write); the
-    # partial months at either end of the period from the raw rows.
-    if months:
-        for pid, n, evaluated, discharged in db.execute(
-            "SELECT partner_key, sum(n), sum(evaluated), sum(discharged) FROM roll_episodes"
-            " WHERE month BETWEEN ? AND ? GROUP BY 1 HAVING sum(n) > 0", months,
-        ):
-            add_counts(pid or None, n, evaluated, discharged)
-        for table, target, column in (("roll_visits", visits, "visits"),
-                                      ("roll_days", days, "days")):
-            for pid, value, n in db.execute(
-                f"SELECT partner_key, {column}, sum(n) FROM {table}"
-                " WHERE month BETWEEN ? AND ? GROUP BY 1, 2 HAVING sum(n) > 0", months,
-            ):
-                add_dist(target, pid or None, value, n)
-        for row in db.execute(
-            "SELECT partner_key, scale, instrument, carried_forward, sum(n), sum(s_intake),"
-            " sum(s_final), sum(s_improvement), sum(met), sum(judged) FROM roll_outcomes"
-            " WHERE month BETWEEN ? AND ? GROUP BY 1, 2, 3, 4 HAVING sum(n) > 0", months,
-        ):
-            add_outcome(row[0] or None, *row[1:])
-        for pid, promoters, passives, detractors in db.execute(
-            "SELECT partner_key, sum(promoters), sum(passives), sum(detractors) FROM roll_nps"
-            " WHERE month BETWEEN ? AND ? GROUP BY 1", months,
-        ):
-            add_nps(pid or None, promoters, passives, detractors)
-    for edge in edges:
-        span = [edge[0].isoformat(), edge[1].isoformat()]
-        for pid, n, evaluated, discharged in db.execute(
-            "SELECT partner_id, count(*), sum(first_visit_date IS NOT NULL),"
-            " sum(status = 'discharged') FROM episodes WHERE referral_date BETWEEN ? AND ?"
-            " GROUP BY 1", span,
-        ):
-            add_counts(pid, n, evaluated, discharged)
-        for pid, value, n in db.execute(
-            "SELECT partner_id, visits, count(*) FROM episodes WHERE referral_date BETWEEN ? AND ?"
-            " AND status = 'discharged' AND visits IS NOT NULL GROUP BY 1, 2", span,
-        ):
-            add_dist(visits, pid, value, n)
-        for pid, value, n in db.execute(
-            "SELECT partner_id, CAST(julianday(first_visit_date) - julianday(referral_date)"
-            " AS INTEGER), count(*) FROM episodes WHERE referral_date BETWEEN ? AND ?"
-            " AND first_visit_date IS NOT NULL GROUP BY 1, 2", span,
-        ):
-            add_dist(days, pid, value, n)
-        for row in db.execute(
-            "SELECT partner_id, scale, instrument, carried_forward, count(*), total(intake_score),"
-            " total(final_score), total(improvement), total(mcid_met), count(mcid_met)"
-            " FROM episode_outcomes WHERE referral_date BETWEEN ? AND ?"
-            " AND intake_score IS NOT NULL AND final_score IS NOT NULL GROUP BY 1, 2, 3, 4", span,
-        ):
-            add_outcome(*row)
-        for pid, promoters, passives, detractors in db.execute(
-            "SELECT e.partner_id, total(n.score >= 9), total(n.score BETWEEN 7 AND 8),"
-            " total(n.score <= 6) FROM nps_responses n LEFT JOIN episodes e"
-            " ON e.id = n.episode_id WHERE n.date BETWEEN ? AND ? GROUP BY 1", span,
-        ):
-            add_nps(pid, promoters, passives, detractors)
+            row[1] += evaluated
+            row[2] += discharged
+    for target, what in ((visits, "visits"), (days, "days")):
+        for key, dist in rollup_readers.distribution(db, what, split).items():
+            for value, n in dist.items():
+                target[partner(key)][value] += n
+                target[_CLINIC][value] += n
+    for key, scale, instrument, carried, n, s_in, s_out, s_imp, met, judged in (
+            rollup_readers.outcome_sums(db, split)):
+        if instrument in _NOT_OUTCOMES or not n:
+            continue
+        for group in (partner(key), _CLINIC):
+            acc = cells[group].setdefault((scale, int(carried)), _Acc())
+            acc.add(int(n), float(s_in or 0), float(s_out or 0), float(s_imp or 0),
+                    int(met or 0), int(judged or 0))
+    for key, triple in rollup_readers.nps_by_partner(db, split).items():
+        for group in (partner(key), _CLINIC):
+            row = nps[group]
+            for i in range(3):
+                row[i] += triple[i]
 
     info = {scale: _scale_info(scale, known)
             for group in cells.values() for scale, _carried in group}

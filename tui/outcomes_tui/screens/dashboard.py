@@ -12,7 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from outcomes.reports import views
+from outcomes.periods import add_months
+from outcomes.reports.dashboard import DashboardSummary, dashboard_mcid, dashboard_summary
+from outcomes.reports.rollups import Rate
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import AlertsLoaded, DashboardLoaded, McidLoaded, RecordSaved
 from outcomes_tui.widgets.plot import Plot, Series
@@ -96,15 +98,15 @@ class DashboardScreen(Screen[None]):
     def load_summary(self) -> None:
         app = app_of(self)
         self.post_message(DashboardLoaded(
-            views.dashboard_summary(app.reader(), app.today, with_mcid=False)))
+            dashboard_summary(app.reader(), app.today, with_mcid=False)))
 
     @work(thread=True, exclusive=True, group="dashboard-mcid", exit_on_error=False)
     def load_mcid(self) -> None:
         app = app_of(self)
-        self.post_message(McidLoaded(views.dashboard_mcid(app.reader(), app.today)))
+        self.post_message(McidLoaded(dashboard_mcid(app.reader(), app.today)))
 
     def on_mcid_loaded(self, message: McidLoaded) -> None:
-        rate: views.Rate = message.rate
+        rate: Rate = message.rate
         self.query_one("#kpi-mcid", Static).update(Text.assemble(
             ("Reached MCID\n", "bold"), (_pct(rate.rate), "bold"),
             f" n={rate.n}\nreferred in 12 mo"))
@@ -120,10 +122,10 @@ class DashboardScreen(Screen[None]):
         self.post_message(AlertsLoaded(compute_alerts(app.db(), app.today)))
 
     def on_dashboard_loaded(self, message: DashboardLoaded) -> None:
-        s: views.DashboardSummary = message.summary
+        s: DashboardSummary = message.summary
         colours = self.app.theme_variables
-        last_month = views.add_months(s.today, -1).strftime("%b")
-        year_ago = views.add_months(s.today, -12).strftime("%b %Y")
+        last_month = add_months(s.today, -1).strftime("%b")
+        year_ago = add_months(s.today, -12).strftime("%b %Y")
         self.query_one("#kpi-month", Static).update(Text.assemble(
             (f"Referrals {s.today:%b} 1–{s.today.day}\n", "bold"),
             (f"{s.month_to_date}", "bold"),

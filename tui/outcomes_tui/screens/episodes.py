@@ -13,7 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from outcomes.reports import views
+from outcomes.reports.episodes import EpisodeDetail, episode_detail, find_episodes
+from outcomes.reports.labels import scale_labels
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import EpisodeLoaded, EpisodesFound
 from outcomes_tui.widgets.plot import Plot, Series
@@ -40,7 +41,7 @@ class EpisodesScreen(Screen[None]):
         super().__init__()
         self.generation = 0
         self.ids: list[str] = []
-        self.detail: views.EpisodeDetail | None = None
+        self.detail: EpisodeDetail | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -79,7 +80,7 @@ class EpisodesScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="episodes", exit_on_error=False)
     def find(self, text: str, generation: int) -> None:
         app = app_of(self)
-        self.post_message(EpisodesFound(views.find_episodes(app.reader(), text, LIMIT), generation))
+        self.post_message(EpisodesFound(find_episodes(app.reader(), text, LIMIT), generation))
 
     def on_episodes_found(self, message: EpisodesFound) -> None:
         if message.generation != self.generation:
@@ -105,11 +106,11 @@ class EpisodesScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="episode", exit_on_error=False)
     def load(self, episode_id: str) -> None:
         app = app_of(self)
-        self.post_message(EpisodeLoaded(views.episode_detail(app.reader(), episode_id),
-                                        views.scale_labels()))
+        self.post_message(EpisodeLoaded(episode_detail(app.reader(), episode_id),
+                                        scale_labels()))
 
     def on_episode_loaded(self, message: EpisodeLoaded) -> None:
-        d: views.EpisodeDetail = message.detail
+        d: EpisodeDetail = message.detail
         self.detail = d
         e = d.episode
         info = Text.assemble(

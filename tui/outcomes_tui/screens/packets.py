@@ -18,7 +18,7 @@ from outcomes.dates import parse_date
 from outcomes.errors import OutcomesError
 from outcomes.paths import display_path, documents_dir
 from outcomes.periods import check_period, default_period
-from outcomes.reports import views
+from outcomes.reports.partners import partner_choices
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import PacketsGenerated, PartnerChoicesLoaded
 
@@ -66,7 +66,7 @@ class PacketsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="packet-partners", exit_on_error=False)
     def load_choices(self) -> None:
         app = app_of(self)
-        self.post_message(PartnerChoicesLoaded(views.partner_choices(app.reader())))
+        self.post_message(PartnerChoicesLoaded(partner_choices(app.reader())))
 
     def on_partner_choices_loaded(self, message: PartnerChoicesLoaded) -> None:
         self.query_one(SelectionList).clear_options()

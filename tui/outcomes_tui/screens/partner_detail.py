@@ -13,7 +13,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from outcomes.reports import views
+from outcomes.reports.labels import scale_labels
+from outcomes.reports.partners import PartnerDetail, partner_detail
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import PartnerLoaded, RecordSaved, ScorecardLoaded
 from outcomes_tui.widgets.plot import Plot, Series
@@ -52,7 +53,7 @@ class PartnerDetailScreen(Screen[None]):
         super().__init__()
         self.partner_id = partner_id
         self.partner: dict[str, Any] | None = None
-        self.detail: views.PartnerDetail | None = None
+        self.detail: PartnerDetail | None = None
         self.labels: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -80,8 +81,8 @@ class PartnerDetailScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="partner", exit_on_error=False)
     def load(self) -> None:
         app = app_of(self)
-        detail = views.partner_detail(app.reader(), self.partner_id, app.today)
-        labels = views.scale_labels()
+        detail = partner_detail(app.reader(), self.partner_id, app.today)
+        labels = scale_labels()
         # The contact, charts and tables show at once; the full scorecard (with confidence
         # intervals, ~0.2 s on a big clinic) follows.
         self.post_message(PartnerLoaded(detail, labels))
@@ -93,11 +94,26 @@ class PartnerDetailScreen(Screen[None]):
         self.post_message(ScorecardLoaded(card))
 
     def on_scorecard_loaded(self, message: ScorecardLoaded) -> None:
-        if self.detail is not None:
-            self._fill_scorecard(self.detail, message.scorecard)
+        if self.detail is None or message.scorecard is None:
+            return
+        self._fill_scorecard(self.detail, message.scorecard)
+        mine = message.scorecard["partners"][0]["outcomes"]
+        clinic = message.scorecard["clinic"]["outcomes"]
+        scales = [s for s, block in sorted(mine.items())
+                  if block.get("mean_improvement") is not None]
+        self.query_one("#chart-outcomes", Plot).set_data(
+            [
+                Series([self._label(s) for s in scales],
+                       [mine[s]["mean_improvement"] for s in scales], self._partner_name()),
+                Series([self._label(s) for s in scales],
+                       [clinic.get(s, {}).get("mean_improvement") or 0.0 for s in scales],
+                       "clinic"),
+            ],
+            message="No outcomes shown for the last 12 months (none, or too few patients)",
+        )
 
     def on_partner_loaded(self, message: PartnerLoaded) -> None:
-        d: views.PartnerDetail = message.detail
+        d: PartnerDetail = message.detail
         p = d.partner
         self.partner = p
         self.detail = d
@@ -125,16 +141,7 @@ class PartnerDetailScreen(Screen[None]):
         self.query_one("#chart-referrals", Plot).set_data(
             [Series([k for k, _ in d.per_month], [float(n) for _, n in d.per_month])]
         )
-        scales = [o for o in d.outcomes if o.mean_improvement is not None]
-        self.query_one("#chart-outcomes", Plot).set_data(
-            [
-                Series([self._label(o.scale) for o in scales],
-                       [o.mean_improvement or 0.0 for o in scales], p["name"]),
-                Series([self._label(o.scale) for o in scales],
-                       [o.clinic_mean_improvement or 0.0 for o in scales], "clinic"),
-            ],
-            message="No outcomes in the last 12 months",
-        )
+        self.query_one("#chart-outcomes", Plot).set_data([], message="Loading outcomes…")
         self._fill("#touchpoints", ["Date", "Method", "Who", "Summary", "$", "Follow-up"],
                    [[t["date"], t["method"], t["who"] or "", t["summary"],
                      "" if t["amount"] is None else f"{t['amount']:.2f}",
@@ -158,7 +165,7 @@ class PartnerDetailScreen(Screen[None]):
         if not rows:
             table.add_row(*([Text("none yet", style="dim")] + [Text("")] * (len(columns) - 1)))
 
-    def _fill_scorecard(self, d: views.PartnerDetail, card: dict[str, Any] | None) -> None:
+    def _fill_scorecard(self, d: PartnerDetail, card: dict[str, Any] | None) -> None:
         rows: list[list[str]] = []
         if card is not None and card.get("partners"):
             mine = card["partners"][0]
@@ -176,10 +183,7 @@ class PartnerDetailScreen(Screen[None]):
                 rows.append([f"{self._label(scale)}: reached MCID", self._mcid(block),
                              self._mcid(other)])
         else:
-            for o in d.outcomes:
-                rows.append([f"{self._label(o.scale)}: reached MCID",
-                             f"{_pct(o.mcid.rate)} (n={o.n})",
-                             f"{_pct(o.clinic_mcid.rate)} (n={o.clinic_n})"])
+            rows.append(["Outcomes", "loading…", ""])
         rows.append(["NPS (12 mo)",
                      "—" if d.nps.score is None else f"{d.nps.score:+.0f} (n={d.nps.n})", ""])
         table = self.query_one("#scorecard", DataTable)

@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
-from outcomes.reports import views
+from outcomes.reports.partners import PartnerPage, PartnerStats, partner_stats, partners_page
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import PartnersLoaded
 
@@ -31,16 +31,13 @@ COLUMNS: list[tuple[str, str, int | None]] = [
 ]
 
 
-# A rate or score on fewer patients than this is shown as "n<5", never as a number that
-# looks as solid as one resting on fifty (the same threshold packets use by default).
-SMALL_N = 5
-
-
-def _small_n(value: float | None, n: int, fmt: str) -> Text:
+def _small_n(value: float | None, n: int, fmt: str, min_n: int) -> Text:
+    """A rate or score on fewer patients than the clinic's ``min_n`` reads "n<5", never a
+    number that looks as solid as one resting on fifty."""
     if value is None or n == 0:
         return Text("—", justify="right")
-    if n < SMALL_N:
-        return Text(f"n<{SMALL_N}", style="dim", justify="right")
+    if n < min_n:
+        return Text(f"n<{min_n}", style="dim", justify="right")
     return Text(fmt.format(value), justify="right")
 
 
@@ -71,7 +68,7 @@ class PartnersScreen(Screen[None]):
         self.page_offset = 0
         self.generation = 0
         self.ids: list[int] = []
-        self.stats: dict[int, views.PartnerStats] | None = None
+        self.stats: dict[int, PartnerStats] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -100,8 +97,8 @@ class PartnersScreen(Screen[None]):
         # keystroke then only filters the partners table (~2 ms).
         stats = self.stats
         if stats is None:
-            stats = self.stats = views.partner_stats(db, app.today)
-        page = views.partners_page(db, app.today, text=text, sort=sort, descending=descending,
+            stats = self.stats = partner_stats(db, app.today)
+        page = partners_page(db, app.today, text=text, sort=sort, descending=descending,
                                    limit=PAGE_SIZE, offset=offset, stats=stats)
         self.post_message(PartnersLoaded(page, generation))
 
@@ -115,7 +112,7 @@ class PartnersScreen(Screen[None]):
     def on_partners_loaded(self, message: PartnersLoaded) -> None:
         if message.generation != self.generation:
             return  # a newer filter is on its way
-        page: views.PartnerPage = message.page
+        page: PartnerPage = message.page
         table = self.query_one(DataTable)
         self.ids = [r.id for r in page.rows]
         with self.app.batch_update():
@@ -125,8 +122,8 @@ class PartnersScreen(Screen[None]):
                     Text(r.name), Text(r.kind), Text(r.stage),
                     Text(str(r.recent), justify="right"), Text(r.trend),
                     Text(r.last_touch or "never"),
-                    _small_n(r.nps, r.nps_n, "{:+.0f}"),
-                    _small_n(r.mcid_rate, r.mcid_n, "{:.0%}"),
+                    _small_n(r.nps, r.nps_n, "{:+.0f}", page.min_n),
+                    _small_n(r.mcid_rate, r.mcid_n, "{:.0%}", page.min_n),
                     key=str(r.id),
                 )
         arrow = "↓" if self.descending else "↑"

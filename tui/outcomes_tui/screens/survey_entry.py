@@ -20,7 +20,13 @@ from outcomes.errors import OutcomesError
 from outcomes.measures import catalog, scoring
 from outcomes.measures.instruments import Instrument
 from outcomes.measures.responses import TIMEPOINTS
-from outcomes.reports import views
+from outcomes.reports.episodes import (
+    REGION_INSTRUMENT,
+    EpisodeDetail,
+    default_instrument,
+    episode_detail,
+    next_timepoint,
+)
 from outcomes_tui.context import app_of
 from outcomes_tui.feedback import plain_error
 from outcomes_tui.forms.confirm import ConfirmScreen
@@ -45,7 +51,7 @@ class SurveyEntryScreen(Screen[None]):
     def __init__(self, episode_id: str | None = None) -> None:
         super().__init__()
         self.episode_id = episode_id
-        self.detail: views.EpisodeDetail | None = None
+        self.detail: EpisodeDetail | None = None
         self.instruments: dict[str, Instrument] = catalog.instruments()
         self.saving = False
 
@@ -95,10 +101,10 @@ class SurveyEntryScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="survey-episode", exit_on_error=False)
     def load_episode(self, episode_id: str) -> None:
         app = app_of(self)
-        self.post_message(EpisodeLoaded(views.episode_detail(app.reader(), episode_id)))
+        self.post_message(EpisodeLoaded(episode_detail(app.reader(), episode_id)))
 
     def on_episode_loaded(self, message: EpisodeLoaded) -> None:
-        detail: views.EpisodeDetail = message.detail
+        detail: EpisodeDetail = message.detail
         self.detail = detail
         self.episode_id = detail.episode["id"]
         e = detail.episode
@@ -109,7 +115,7 @@ class SurveyEntryScreen(Screen[None]):
             f" · {e['status']}",
             f" · {len(detail.responses)} responses on file",
         ))
-        instrument_id = views.default_instrument(detail, views.REGION_INSTRUMENT)
+        instrument_id = default_instrument(detail, REGION_INSTRUMENT)
         if instrument_id not in self.instruments:
             instrument_id = next(iter(self.instruments))
         self._use_instrument(instrument_id)
@@ -137,7 +143,7 @@ class SurveyEntryScreen(Screen[None]):
         self.query_one("#comment", Input).display = is_nps
         self.query_one("#timepoint", Select).disabled = is_nps
         if self.detail is not None and not is_nps:
-            timepoint = views.next_timepoint(self.detail, instrument_id)
+            timepoint = next_timepoint(self.detail, instrument_id)
             select = self.query_one("#timepoint", Select)
             with select.prevent(Select.Changed):
                 select.value = timepoint
