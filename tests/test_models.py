@@ -347,3 +347,24 @@ def test_imported_nps_scores_take_ascii_digits_only(small_clinic: Database, tmp_
     (error,) = failed.value.report.errors
     assert (error.line, error.column) == (2, "score")
     assert "digits 0-9" in error.message
+
+
+# --- properties -------------------------------------------------------------------------------
+
+plain = st.text(st.characters(exclude_categories=("Cc", "Cs"), exclude_characters=(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029")),
+    min_size=1, max_size=80).filter(lambda t: t.strip())
+
+
+@given(st.sampled_from(LINE_FIELDS), plain)
+def test_any_plain_name_within_the_cap_is_kept(case: tuple[type[BaseModel], str, int],
+                                               text: str) -> None:
+    model, field, _ = case
+    assert getattr(check(model, **{field: text}), field) == text.strip()
+
+
+@given(st.sampled_from(FREE_FIELDS), st.text(min_size=1, max_size=300).filter(str.strip))
+def test_any_free_text_within_the_cap_is_kept_as_typed(
+        case: tuple[type[BaseModel], str, int], text: str) -> None:
+    model, field, _ = case
+    assert getattr(check(model, **{field: text}), field) == text.strip()
