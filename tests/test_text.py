@@ -144,3 +144,21 @@ def test_cell_width() -> None:
     assert cell_width("李") == 2
     assert cell_width("e\u0301") == 1  # e + combining acute
     assert unicodedata.east_asian_width("Ａ") == "F" and cell_width("Ａ") == 2
+
+
+@given(hostile)
+def test_find_control_finds_the_first_control_character(text: str) -> None:
+    # find_control scans with a regular expression; it must agree with is_control everywhere.
+    expected = next(((i, c) for i, c in enumerate(text, start=1) if dangerous(c)), None)
+    found = find_control(text)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and found[0] == expected[0]
+        assert found[1] == printable(expected[1])
+
+
+def test_every_control_code_point_is_caught_by_the_fast_scan() -> None:
+    for code in range(0x110000):
+        char = chr(code)
+        assert (find_control(char) is not None) == dangerous(char), hex(code)

@@ -77,14 +77,15 @@ def parse_date(
 def _parse_text(raw: str, field: str) -> date:
     if not raw:
         raise ValidationError(f"{field} is empty.")
-    for char in raw:
-        # str.isdigit/isnumeric and dateutil accept full-width, Arabic-Indic and superscript
-        # digits; a clinic record is typed with 0-9 and anything else is a paste or a bad export.
-        if char.isnumeric() and not char.isascii():
-            raise ValidationError(
-                f"{field} {raw!r} has the digit {char!r} (U+{ord(char):04X}); "
-                "type dates with the digits 0-9."
-            )
+    # str.isdigit/isnumeric and dateutil accept full-width, Arabic-Indic and superscript digits;
+    # a clinic record is typed with 0-9 and anything else is a paste or a bad export.
+    if not raw.isascii():
+        for char in raw:
+            if char.isnumeric():
+                raise ValidationError(
+                    f"{field} {raw!r} has the digit {char!r} (U+{ord(char):04X}); "
+                    "type dates with the digits 0-9."
+                )
     if _ISO.match(raw):
         try:
             return date.fromisoformat(raw)

@@ -15,6 +15,7 @@ matter for the front ends (``render_markup=False``, ``rich.markup.escape``).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Bidirectional formatting characters: marks (ALM, LRM, RLM), embeddings and overrides
@@ -29,6 +30,12 @@ LINE_SEPARATORS = frozenset("\u2028\u2029")
 # Controls that act like plain spacing in running text: one_line turns them into one space.
 _SPACING = frozenset("\t\n\r\v\f\x1c\x1d\x1e\x85") | LINE_SEPARATORS
 _ELLIPSIS = "\u2026"
+# The same set as is_control, as one character class: a C-speed scan for the common case of
+# text with no control character at all (every name on every import row).
+_CONTROL_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\u2028\u2029]"
+)
 
 
 def is_control(char: str) -> bool:
@@ -58,7 +65,7 @@ def printable(text: str, *, keep_newlines: bool = False) -> str:
     in a multi-line box) newline and tab stay as they are and CR LF becomes a newline; a lone CR,
     which would overwrite the start of its line, is still escaped.
     """
-    if not any(is_control(char) for char in text):
+    if not _CONTROL_RE.search(text):
         return text  # the common case, no copy
     if keep_newlines:
         text = text.replace("\r\n", "\n")
@@ -119,10 +126,10 @@ def one_line(text: str, width: int | None = None) -> str:
 
 def find_control(text: str) -> tuple[int, str] | None:
     """The first control character in ``text`` as (1-based position, its escape), or None."""
-    for position, char in enumerate(text, start=1):
-        if is_control(char):
-            return position, visible(char)
-    return None
+    found = _CONTROL_RE.search(text)
+    if found is None:
+        return None
+    return found.start() + 1, visible(found.group())
 
 
 __all__ = [
