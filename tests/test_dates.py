@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from outcomes.dates import parse_date
+from outcomes.dates import (
+    EARLIEST_BIRTH_DATE,
+    EARLIEST_CARE_DATE,
+    EARLIEST_DATE,
+    parse_date,
+    parse_optional_date,
+)
 from outcomes.errors import ValidationError
 
 REF = date(2026, 11, 22)
@@ -68,4 +74,92 @@ def test_any_text_is_a_date_or_a_clear_error(text: str) -> None:
     except ValidationError as exc:
         assert str(exc)
     else:
-        assert isinstance(value, date) and value <= REF
+        assert isinstance(value, date) and EARLIEST_DATE <= value <= REF
+
+
+# --- plausible ranges -------------------------------------------------------------------------
+
+
+def test_the_published_floors() -> None:
+    assert EARLIEST_DATE == EARLIEST_BIRTH_DATE == date(1900, 1, 1)
+    assert date(1990, 1, 1) == EARLIEST_CARE_DATE
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "1/1/0001", "Jan 1 0001", "1899-12-31"])
+def test_the_zero_date_of_exports_is_refused_everywhere(text: str) -> None:
+    with pytest.raises(ValidationError, match="before 1900-01-01"):
+        parse_date(text, reference=REF)
+    with pytest.raises(ValidationError, match="before 1900-01-01"):
+        parse_date(text, reference=REF, allow_future=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "earliest", "ok"),
+    [
+        (date(1900, 1, 1), EARLIEST_DATE, True),  # the floor itself
+        (date(1899, 12, 31), EARLIEST_DATE, False),  # the day before
+        (date(1990, 1, 1), EARLIEST_CARE_DATE, True),
+        (date(1989, 12, 31), EARLIEST_CARE_DATE, False),
+        (date(1990, 1, 2), EARLIEST_CARE_DATE, True),
+    ],
+)
+def test_floor_boundaries(value: date, earliest: date, ok: bool) -> None:
+    for given_as in (value, value.isoformat()):  # date objects from forms are checked too
+        if ok:
+            assert parse_date(given_as, reference=REF, earliest=earliest) == value
+        else:
+            with pytest.raises(ValidationError) as err:
+                parse_date(given_as, field="referral_date", reference=REF, earliest=earliest)
+            assert str(err.value) == (
+                f"referral_date {value.isoformat()} is before {earliest.isoformat()}; "
+                "check the year."
+            )
+
+
+def test_optional_dates_have_the_same_floor() -> None:
+    assert parse_optional_date("", earliest=EARLIEST_CARE_DATE) is None
+    with pytest.raises(ValidationError, match="before 1990-01-01"):
+        parse_optional_date("1985-05-05", earliest=EARLIEST_CARE_DATE, reference=REF)
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("2031-11-23", True),  # five years ahead
+        ("2031-11-26", True),  # 5 x 366 days ahead, the last day allowed
+        ("2031-11-27", False),
+        ("9999-12-31", False),
+    ],
+)
+def test_future_dates_are_at_most_five_years_ahead(text: str, ok: bool) -> None:
+    if ok:
+        assert parse_date(text, reference=REF, allow_future=True) == date.fromisoformat(text)
+    else:
+        with pytest.raises(ValidationError, match="more than five years ahead"):
+            parse_date(text, reference=REF, allow_future=True)
+
+
+@given(st.dates(max_value=date(1899, 12, 31)))
+def test_every_date_before_1900_is_refused(day: date) -> None:
+    with pytest.raises(ValidationError, match="before 1900-01-01"):
+        parse_date(day, reference=REF)
+
+
+# --- ASCII digits only ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\uff12\uff10\uff12\uff16-01-05",  # full-width 2026-01-05
+        "\u0662\u0660\u0662\u0666-01-05",  # Arabic-Indic year
+        "01/05/\u0662\u0660\u0662\u0666",  # Arabic-Indic year, US order
+        "\u0662\u0660\u0662\u0666/01/05",
+        "March \u0665 2025",  # Arabic-Indic day with a month name (dateutil reads it)
+        "\u06f1\u06f9\u06f6\u06f0-05-17",  # Extended Arabic-Indic (Persian) digits
+        "2025-0\u00b2-01",  # superscript two
+    ],
+)
+def test_non_ascii_digits_are_refused(text: str) -> None:
+    with pytest.raises(ValidationError, match="type dates with the digits 0-9"):
+        parse_date(text, reference=REF)

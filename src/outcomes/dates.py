@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from dateutil import parser as _dateutil
 
 from outcomes.errors import ValidationError
 
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_NUMERIC = re.compile(r"^(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})$")
+# re.ASCII: without it \d also matches full-width and Arabic-Indic digits, which int() reads.
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_NUMERIC = re.compile(r"^(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})$", re.ASCII)
+
+# Plausible ranges. No date the app stores is older than EARLIEST_DATE (it catches 0001-01-01,
+# the zero date of many exports); birth dates start there too. Everything that happens in care
+# (referrals, visits, discharges, touchpoints, responses, surveys, letters) starts at
+# EARLIEST_CARE_DATE. A date that may lie ahead (a scheduled visit, a follow-up) is at most
+# FUTURE_LIMIT after today.
+EARLIEST_DATE = date(1900, 1, 1)
+EARLIEST_BIRTH_DATE = EARLIEST_DATE
+EARLIEST_CARE_DATE = date(1990, 1, 1)
+FUTURE_LIMIT = timedelta(days=5 * 366)
 # Two defaults that differ in every field: if parsing with each gives different dates, the text
 # left a field out and dateutil would have filled it in silently.
 _DEFAULT_A = datetime(2000, 1, 1)  # noqa: DTZ001 - a sentinel, never a point in time
@@ -33,12 +44,15 @@ def parse_date(
     field: str = "date",
     allow_future: bool = False,
     reference: date | None = None,
+    earliest: date = EARLIEST_DATE,
 ) -> date:
     """Parse a calendar date.
 
     Accepts YYYY-MM-DD, YYYY/MM/DD, MM/DD/YYYY (US order) and month names ("Mar 4 2025",
-    "4 March 2025"). Rejects two-digit years, day-first numeric dates, dates with a missing part,
-    impossible dates and (unless ``allow_future``) dates after ``reference`` (today by default).
+    "4 March 2025"), written with ASCII digits. Rejects two-digit years, day-first numeric dates,
+    dates with a missing part, impossible dates, dates before ``earliest`` and dates after
+    ``reference`` (today by default), or with ``allow_future`` more than FUTURE_LIMIT after it.
+    The range applies to date objects too, so a form that parsed a date itself is checked alike.
     """
     if isinstance(text, datetime):
         value = text.date()
@@ -46,14 +60,32 @@ def parse_date(
         value = text
     else:
         value = _parse_text(str(text).strip(), field)
-    if not allow_future and value > (reference or today()):
+    if value < earliest:
+        raise ValidationError(
+            f"{field} {value.isoformat()} is before {earliest.isoformat()}; check the year."
+        )
+    reference = reference or today()
+    if not allow_future and value > reference:
         raise ValidationError(f"{field} {value.isoformat()} is in the future.")
+    if allow_future and value > reference + FUTURE_LIMIT:
+        raise ValidationError(
+            f"{field} {value.isoformat()} is more than five years ahead; check the year."
+        )
     return value
 
 
 def _parse_text(raw: str, field: str) -> date:
     if not raw:
         raise ValidationError(f"{field} is empty.")
+    # str.isdigit/isnumeric and dateutil accept full-width, Arabic-Indic and superscript digits;
+    # a clinic record is typed with 0-9 and anything else is a paste or a bad export.
+    if not raw.isascii():
+        for char in raw:
+            if char.isnumeric():
+                raise ValidationError(
+                    f"{field} {raw!r} has the digit {char!r} (U+{ord(char):04X}); "
+                    "type dates with the digits 0-9."
+                )
     if _ISO.match(raw):
         try:
             return date.fromisoformat(raw)
@@ -62,7 +94,7 @@ def _parse_text(raw: str, field: str) -> date:
     numeric = _NUMERIC.match(raw)
     if numeric:
         return _parse_numeric(raw, field, *numeric.groups())
-    if re.search(r"\b\d{1,2}\b[^\d]*$", raw) and not re.search(r"\d{4}", raw):
+    if re.search(r"\b\d{1,2}\b[^\d]*$", raw, re.ASCII) and not re.search(r"\d{4}", raw, re.ASCII):
         raise ValidationError(f"{field} {raw!r} has no four-digit year; write it as YYYY-MM-DD.")
     try:
         a = _dateutil.parse(raw, default=_DEFAULT_A, dayfirst=False, yearfirst=False)
@@ -75,6 +107,14 @@ def _parse_text(raw: str, field: str) -> date:
         raise ValidationError(f"{field} {raw!r} is missing a day, month or year.")
     if (a.hour, a.minute, a.second) != (0, 0, 0):
         raise ValidationError(f"{field} {raw!r} has a time of day; give a date only.")
+    # dateutil reads the years 0001-0099 as 2001-2099 ("Jan 1 0001" -> 2001-01-01): take the
+    # year as written so that the range check sees it.
+    years = re.findall(r"\b\d{4}\b", raw, re.ASCII)
+    if len(years) == 1 and int(years[0]) != a.year:
+        try:
+            return a.date().replace(year=int(years[0]))
+        except ValueError:
+            raise ValidationError(f"{field} {raw!r} is not a real date.") from None
     return a.date()
 
 
@@ -98,8 +138,9 @@ def _parse_numeric(raw: str, field: str, first: str, second: str, third: str) ->
 
 def parse_optional_date(
     text: str | date | None, *, field: str = "date", allow_future: bool = False,
-    reference: date | None = None,
+    reference: date | None = None, earliest: date = EARLIEST_DATE,
 ) -> date | None:
     if text is None or (isinstance(text, str) and not text.strip()):
         return None
-    return parse_date(text, field=field, allow_future=allow_future, reference=reference)
+    return parse_date(text, field=field, allow_future=allow_future, reference=reference,
+                      earliest=earliest)

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from outcomes.errors import InstrumentError, InvalidAnswer
-from outcomes.measures.instruments import load_instruments
+from outcomes.measures.instruments import Direction, load_instruments
 from outcomes.measures.scoring import improvement, mcid_reached, nps_category, scale_by_id, score
 
 INSTRUMENTS = load_instruments()
@@ -469,3 +469,91 @@ def test_jr_tables_are_marked_verified(scale_id):
     s = scale(scale_id)
     assert s.lookup_source is not None and "chamtrain/choir-d" in s.lookup_source
     assert "could not" not in s.lookup_source.lower()
+
+
+# --- the sign of improvement and every MCID at its boundary -----------------------------------
+
+# Which way is better, from the published instruments (not from the TOML files): a change in
+# this direction must come out positive.
+BETTER_WHEN = {
+    "odi": "lower", "ndi": "lower", "quickdash": "lower", "quickdash_work": "lower",
+    "quickdash_sports": "lower", "nprs": "lower",
+    "lefs": "higher", "koos_jr": "higher", "hoos_jr": "higher", "psfs": "higher",
+    "gph": "higher", "gmh": "higher", "nps": "higher",
+}
+
+
+@pytest.mark.parametrize(("scale_id", "better"), sorted(BETTER_WHEN.items()))
+def test_improvement_sign_for_every_scale(scale_id, better):
+    s = scale(scale_id)
+    low = s.score_min + (s.score_max - s.score_min) / 4
+    high = s.score_max - (s.score_max - s.score_min) / 4
+    step = high - low
+    if better == "lower":
+        assert improvement(s, high, low) == pytest.approx(step)
+        assert improvement(s, low, high) == pytest.approx(-step)
+    else:
+        assert improvement(s, low, high) == pytest.approx(step)
+        assert improvement(s, high, low) == pytest.approx(-step)
+
+
+def test_every_scale_has_a_known_direction():
+    assert {sid for i in INSTRUMENTS.values() for sid in i.scales} == set(BETTER_WHEN)
+
+
+MCID_SCALES = sorted(sid for i in INSTRUMENTS.values() for sid, s in i.scales.items() if s.mcid)
+# Well below any score's resolution (PROMIS T-scores have one decimal) yet far above the 1e-9
+# tolerance for float noise, so "just below" really is below.
+NUDGE = 1e-6
+
+
+def test_the_published_mcids_are_all_tested():
+    assert {"odi", "ndi", "lefs", "quickdash", "nprs", "psfs", "koos_jr", "hoos_jr", "gph",
+            "gmh"} <= set(MCID_SCALES)
+
+
+def _boundary(s):
+    """An intake and the change that exactly reaches the MCID, both inside the scale's range."""
+    span = s.score_max - s.score_min
+    # Start a quarter in from the worse end so that the MCID fits on the better side.
+    if s.direction is Direction.HIGHER_IS_BETTER:
+        intake, sign = s.score_min + span / 4, 1
+    else:
+        intake, sign = s.score_max - span / 4, -1
+    threshold = s.mcid.value if s.mcid.unit == "points" else s.mcid.value * intake / 100
+    assert s.score_min <= intake + sign * (threshold + NUDGE) <= s.score_max
+    return intake, sign, threshold
+
+
+def _check_boundary(s):
+    intake, sign, threshold = _boundary(s)
+    assert mcid_reached(s, intake, intake + sign * threshold)  # exactly at the MCID
+    assert not mcid_reached(s, intake, intake + sign * (threshold - NUDGE))  # just below
+    assert mcid_reached(s, intake, intake + sign * (threshold + NUDGE))  # just above
+    assert not mcid_reached(s, intake, intake - sign * threshold)  # as large, but worse
+    assert not mcid_reached(s, intake, intake)
+
+
+@pytest.mark.parametrize("scale_id", MCID_SCALES)
+def test_every_mcid_exactly_at_just_below_and_just_above_the_boundary(scale_id):
+    _check_boundary(scale(scale_id))
+
+
+@pytest.mark.parametrize("scale_id", MCID_SCALES)
+def test_every_scale_with_a_percent_mcid_at_the_boundary(scale_id):
+    # The percent rule in both directions: the same scale with a 30% MCID.
+    from outcomes.measures.instruments import Mcid
+
+    s = scale(scale_id)
+    as_percent = s.model_copy(
+        update={"mcid": Mcid(value=30.0, unit="percent", population="test", source="test")}
+    )
+    _check_boundary(as_percent)
+    intake, _, threshold = _boundary(as_percent)
+    assert threshold == pytest.approx(0.3 * intake)
+
+
+def test_odi_mcid_is_thirty_percent():
+    # The one published percent MCID (Ostelo 2008): the boundary test above uses it as is.
+    odi = scale("odi")
+    assert odi.mcid is not None and (odi.mcid.value, odi.mcid.unit) == (30.0, "percent")

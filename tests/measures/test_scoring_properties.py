@@ -80,10 +80,30 @@ def test_which_item_is_missing_does_not_matter(instrument_id, data):
     assert abs(a.scores[instrument_id] - full.scores[instrument_id]) < 1e-9
 
 
+SCALES = [s for inst in INSTRUMENTS.values() for s in inst.scales.values()]
+
+
 @given(
-    st.sampled_from([s for inst in INSTRUMENTS.values() for s in inst.scales.values()]),
+    st.sampled_from(SCALES),
     st.floats(-1000, 1000, allow_nan=False),
     st.floats(-1000, 1000, allow_nan=False),
 )
 def test_improvement_is_antisymmetric(scale, a, b):
     assert improvement(scale, a, b) == -improvement(scale, b, a)
+
+
+@given(
+    st.sampled_from(SCALES),
+    st.floats(-1000, 1000, allow_nan=False),
+    st.floats(0.001, 1000, allow_nan=False),
+)
+def test_improvement_is_positive_when_the_patient_got_better(scale, intake, step):
+    # Antisymmetry holds for either sign of the formula; this pins the sign: a final score on
+    # the better side of the intake (lower for higher-is-worse scales) is a positive change.
+    if scale.direction is Direction.HIGHER_IS_BETTER:
+        better, worse = intake + step, intake - step
+    else:
+        better, worse = intake - step, intake + step
+    assert improvement(scale, intake, better) > 0
+    assert improvement(scale, intake, worse) < 0
+    assert abs(improvement(scale, intake, better) - abs(better - intake)) < 1e-9
