@@ -27,11 +27,14 @@ def kinds_for(alerts: list, partner_id: int | None = None) -> list[str]:
 
 def monthly(db: Database, partner_id: int, per_month: int, first: date, last: date) -> None:
     """``per_month`` referrals in every calendar month from ``first``'s to ``last``'s, spread
-    over the month (days 2, 2 + 26 / per_month, ...)."""
+    over the month (days 2, 2 + 26 / per_month, ...), each seen two days after it arrived."""
     month = first.replace(day=1)
     while month <= last:
         for i in range(per_month):
-            add_referral(db, partner_id, month + timedelta(days=1 + i * 26 // per_month))
+            day = month + timedelta(days=1 + i * 26 // per_month)
+            if day <= TODAY:
+                add_referral(db, partner_id, day, status="evaluated",
+                             first_visit=day + timedelta(days=2))
         month = add_months(month, 1)
 
 
@@ -49,7 +52,8 @@ def test_dr_house_gets_one_alert_telling_the_whole_story(db: Database) -> None:
     house = add_partner(db, "Dr. House", stage="mature", kind="orthopedic surgeon")
     monthly(db, house, 6, date(2024, 1, 1), date(2026, 1, 31))
     monthly(db, house, 3, date(2026, 2, 1), date(2026, 5, 31))   # Feb-May 2026: halved
-    add_referral(db, house, date(2026, 6, 3))                      # June is not over: not judged
+    add_referral(db, house, date(2026, 6, 3), status="evaluated",   # June is not over:
+                 first_visit=date(2026, 6, 5))                     # not judged
     add_touch(db, house, date(2026, 2, 10))                        # 125 days before TODAY
     add_outbound(db, house, date(2026, 4, 5))                      # 71 days
     add_comm(db, house, date(2025, 11, 20), kind="packet")

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from outcomes.network import decline
+from outcomes.network import decline, frontdesk, worsening
 from outcomes.network.spend import spend_by_partner
 from outcomes.periods import add_months, default_period, month_start
 from outcomes.store import settings
@@ -41,12 +41,15 @@ DETRACTOR_DAYS = 30
 URGENCY = {
     ("spend_limit", "over"): 0,
     ("detractor", None): 1,
-    ("relationship_at_risk", None): 2,
-    ("update_owed", "discharge"): 3,
-    ("first_referral", None): 4,
-    ("update_owed", "progress"): 5,
-    ("spend_limit", "near"): 6,
-    ("touch_overdue", None): 7,
+    ("patient_worsening", "worse_by_mcid"): 2,
+    ("referral_unscheduled", None): 3,
+    ("relationship_at_risk", None): 4,
+    ("update_owed", "discharge"): 5,
+    ("first_referral", None): 6,
+    ("patient_worsening", "no_improvement"): 7,
+    ("update_owed", "progress"): 8,
+    ("spend_limit", "near"): 9,
+    ("touch_overdue", None): 10,
 }
 
 
@@ -202,6 +205,11 @@ def relationship_at_risk(db: Database, today: date, partners: dict[int, dict[str
             f"{how} {p['name']} to ask how referrals are going; {packet}.",
             evidence, severity="high"))
     return out
+
+
+def _num(value: float) -> str:
+    """A score for a message: one decimal at most (the evidence keeps full precision)."""
+    return f"{round(value, 1):g}"
 
 
 def _days(today: date, iso: str | None) -> int | None:
@@ -363,12 +371,67 @@ def detractors(db: Database, today: date, partners: dict[int, dict[str, Any]]) -
     return out
 
 
+def referral_unscheduled(db: Database, today: date, partners: dict[int, dict[str, Any]]
+                         ) -> list[Alert]:
+    within = int(settings.get(db, "schedule_within_business_days"))
+    out = []
+    for u in frontdesk.unscheduled(db, today, within):
+        p = partners.get(u.partner_id) if u.partner_id is not None else None
+        source = f"from {p['name']}" if p else "(self-referred)"
+        out.append(_alert(
+            p, "referral_unscheduled",
+            f"Referral {u.episode_id} {source} arrived on {u.referral_date} and is not "
+            f"scheduled after {u.business_days} business days (the clinic's standard is "
+            f"{within}).",
+            "Call the patient today to book the evaluation; if they will not come, close the "
+            "referral as not scheduled with the reason (it counts in the partner's funnel).",
+            {"episode_id": u.episode_id, "referral_date": u.referral_date,
+             "business_days": u.business_days, "allowed_business_days": within},
+            episode_id=u.episode_id,
+            severity="high" if u.business_days > 2 * within else "medium"))
+    return out
+
+
+def patient_worsening(db: Database, today: date, partners: dict[int, dict[str, Any]]
+                      ) -> list[Alert]:
+    visits_needed = int(settings.get(db, "no_improvement_visits"))
+    out = []
+    for w in worsening.worsening(db, today, visits_needed):
+        p = partners.get(w.partner_id) if w.partner_id is not None else None
+        who = w.clinician or "the treating clinician (none recorded)"
+        scores = (f"{w.scale_name} {_num(w.intake)} at intake ({w.intake_date}), "
+                  f"{_num(w.latest)} on {w.latest_date}")
+        if w.reason == "worse_by_mcid" and w.mcid is not None:
+            share = (f" ({w.mcid / abs(w.intake):.0%} of the intake score)"
+                     if w.mcid_unit == "percent" else "")
+            what = (f"worse by {_num(-w.improvement)} points, at least the MCID of "
+                    f"{_num(w.mcid)} points{share}")
+        else:
+            what = f"no improvement on any measure after {w.visits} visits"
+        tell = (f"tell {p['name']}, who referred the patient" if p else
+                "no referrer to tell (self-referred)")
+        out.append(_alert(
+            p, "patient_worsening",
+            f"Episode {w.episode_id} ({who}): {scores}: {what}.",
+            f"For {who}: review the plan of care with the patient; {tell}.",
+            {"episode_id": w.episode_id, "reason": w.reason, "clinician": w.clinician,
+             "instrument": w.instrument, "scale": w.scale, "intake": w.intake,
+             "intake_date": w.intake_date, "latest": w.latest, "latest_date": w.latest_date,
+             "improvement": round(w.improvement, 3),
+             "mcid_points": None if w.mcid is None else round(w.mcid, 3),
+             "mcid_unit": w.mcid_unit, "visits": w.visits,
+             "visits_threshold": visits_needed},
+            sub=w.reason, episode_id=w.episode_id,
+            severity="high" if w.reason == "worse_by_mcid" else "medium"))
+    return out
+
+
 def compute_alerts(db: Database, today: date) -> list[Alert]:
     """Every alert for ``today``, most urgent first."""
     partners = _partners(db)
     alerts: list[Alert] = []
-    for check in (spend_limit, detractors, relationship_at_risk, update_owed, first_referral,
-                  touch_overdue):
+    for check in (spend_limit, detractors, patient_worsening, referral_unscheduled,
+                  relationship_at_risk, update_owed, first_referral, touch_overdue):
         alerts.extend(check(db, today, partners))
     # The relationship-at-risk alert already tells the touch story: one alert per partner.
     at_risk = {a.partner_id for a in alerts if a.kind == "relationship_at_risk"}
