@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from outcomes.network.alerts import compute_alerts
 from outcomes.network.frontdesk import NO_REASON, business_days_after, funnel, unscheduled
-from outcomes.periods import Period, RECENT_DAYS
+from outcomes.periods import RECENT_DAYS, Period
 from outcomes.store import settings
 from tests.network.helpers import TODAY, add_partner, add_referral
 
