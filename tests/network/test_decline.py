@@ -95,7 +95,10 @@ def test_seasonal_factors_recover_a_pattern_and_ignore_a_trend() -> None:
     assert factors == pytest.approx([p / mean for p in pattern])
     # A clinic growing steadily has no season: a centred average of a straight line is the line.
     assert seasonal_factors([50 + 3 * i for i in range(36)]) == pytest.approx([1.0] * 12)
-    assert seasonal_factors([100.0] * 23) is None        # too short to see every month twice
+    assert seasonal_factors([100.0] * 23) is None        # too short for a centred average
+    # 24 months: exactly one centred average for each calendar month.
+    assert seasonal_factors([100 * pattern[i % 12] for i in range(24)]) == pytest.approx(
+        [p / mean for p in pattern])
     assert seasonal_factors([19.0] * 36) is None         # too thin to say
     assert seasonal_factors([20.0] * 36) == pytest.approx([1.0] * 12)
 

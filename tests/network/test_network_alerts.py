@@ -116,6 +116,19 @@ def test_at_risk_reports_the_mcid_share_from_min_n(db: Database) -> None:
     assert alert.evidence["mcid_share"] is None and "fewer than 6" in alert.message
 
 
+def test_history_starts_the_month_after_the_first_referral(db: Database) -> None:
+    """The first month is partial (the partner started somewhere in it): a burst of ten first
+    referrals in November 2024 does not raise the level of a partner at 4 a month since."""
+    pid = add_partner(db, "Dr. New")
+    for day in range(10):
+        add_referral(db, pid, date(2024, 11, 15 + day), status="evaluated",
+                     first_visit=date(2024, 11, 28))
+    monthly(db, pid, 4, date(2024, 12, 1), date(2026, 5, 31))    # 18 whole months to May
+    d = partner_declines(db, TODAY)[pid]
+    assert d.judged and d.baseline_months == 12 and d.level == 4.0
+    assert len(d.recent) == decline.WINDOW_MONTHS and d.statistic == 0.0
+
+
 def test_at_risk_allows_for_the_season(db: Database) -> None:
     """A clinic whose every partner halves each summer: a partner doing the same is not at
     risk once three years of history show the season; without the season he would be."""

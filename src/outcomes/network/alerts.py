@@ -29,12 +29,12 @@ from sqlite_utils import Database
 
 from outcomes.network import decline, frontdesk, worsening
 from outcomes.network.spend import spend_by_partner
-from outcomes.periods import add_months, default_period, month_start
+from outcomes.periods import RECENT_DAYS, add_months, default_period, month_start
 from outcomes.store import settings
 
 SEASON_MONTHS = 36
 FIRST_REFERRAL_DAYS = 30
-UPDATE_WINDOW_DAYS = 90
+UPDATE_WINDOW_DAYS = RECENT_DAYS
 DETRACTOR_DAYS = 30
 
 # Lower is more urgent.
