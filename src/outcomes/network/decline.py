@@ -19,8 +19,8 @@ The rule, for the monthly counts ``x_j`` of whole calendar months:
 - It fires when ``S >= THRESHOLD`` at the last month and the baseline level is at least
   ``MIN_LEVEL`` referrals a month (below that a halving cannot be told from noise).
 
-The constants were tuned by the seeded simulation in ``simulate`` (docs/network.md has the
-table; bench/decline_sim.py prints it; tests/network/test_decline.py holds the targets).
+The constants were tuned by the seeded simulation in bench/decline_sim.py, which prints the
+table in docs/network.md; tests/network/test_decline.py holds the figures.
 Everything here is pure: counts in, a result out.
 """
 
