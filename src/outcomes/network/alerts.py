@@ -4,13 +4,12 @@
 
 - ``spend_limit``: gift/meal spend this calendar year over (most urgent) or near the limit.
 - ``detractor``: an NPS answer of 0-6 in the last 30 days.
-- ``referrals_declining``: the last 90 days' inbound referrals fell clearly below the partner's
-  own rate over the 365 days before. Three guards against noise: at least
-  ``MIN_BASELINE`` referrals in the baseline year; a one-sided exact test of the two Poisson
-  rates (conditional on the total n, the recent count is Binomial(n, 90/455) when the rate did
-  not change) with p < ``ALPHA``; and a real drop (recent rate at most ``MAX_RATIO`` of the
-  baseline rate). Conditioning on the total accounts for noise in the baseline too, so a steady
-  partner fires about as rarely as ALPHA says (tests check it over many simulated partners).
+- ``relationship_at_risk``: the partner's referrals are declining (``network.decline``: a
+  seasonal Poisson CUSUM on whole months against their own baseline). One alert per partner
+  tells the whole story: the shortfall against expected, days since the last touch, days since
+  the clinic last referred a patient back to them, their patients' MCID share over the last 12
+  months, and what to do (visit when the touch is overdue, else call; with their latest packet).
+  Their ``touch_overdue`` alert merges into it (``evidence["reasons"]`` lists both).
 - ``update_owed``: a referred episode was discharged (or had a progress measure) in the last 90
   days and nothing was sent to the referrer for that episode since. One alert per episode.
 - ``first_referral``: a partner's first-ever referral in the last 30 days and no touchpoint or
@@ -28,29 +27,29 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from outcomes.network import decline, frontdesk, worsening
 from outcomes.network.spend import spend_by_partner
-from outcomes.network.stages import binomial_cdf
+from outcomes.periods import RECENT_DAYS, add_months, default_period, month_start
 from outcomes.store import settings
 
-RECENT_DAYS = 90
-BASELINE_DAYS = 365
-MIN_BASELINE = 24       # referrals in the baseline year: about two a month
-ALPHA = 0.01
-MAX_RATIO = 0.6
+SEASON_MONTHS = 36
 FIRST_REFERRAL_DAYS = 30
-UPDATE_WINDOW_DAYS = 90
+UPDATE_WINDOW_DAYS = RECENT_DAYS
 DETRACTOR_DAYS = 30
 
 # Lower is more urgent.
 URGENCY = {
     ("spend_limit", "over"): 0,
     ("detractor", None): 1,
-    ("referrals_declining", None): 2,
-    ("update_owed", "discharge"): 3,
-    ("first_referral", None): 4,
-    ("update_owed", "progress"): 5,
-    ("spend_limit", "near"): 6,
-    ("touch_overdue", None): 7,
+    ("patient_worsening", "worse_by_mcid"): 2,
+    ("referral_unscheduled", None): 3,
+    ("relationship_at_risk", None): 4,
+    ("update_owed", "discharge"): 5,
+    ("first_referral", None): 6,
+    ("patient_worsening", "no_improvement"): 7,
+    ("update_owed", "progress"): 8,
+    ("spend_limit", "near"): 9,
+    ("touch_overdue", None): 10,
 }
 
 
@@ -71,27 +70,6 @@ class Alert:
         return asdict(self)
 
 
-def decline_test(recent: int, baseline: int) -> dict[str, Any]:
-    """The numbers of the declining-referrals test for one partner (see module docstring)."""
-    n = recent + baseline
-    share = RECENT_DAYS / (RECENT_DAYS + BASELINE_DAYS)
-    recent_rate = recent * 30 / RECENT_DAYS
-    base_rate = baseline * 30 / BASELINE_DAYS
-    p_value = binomial_cdf(recent, n, share) if n else 1.0
-    ratio = recent_rate / base_rate if base_rate else None
-    fires = (baseline >= MIN_BASELINE and p_value < ALPHA and ratio is not None
-             and ratio <= MAX_RATIO)
-    return {
-        "recent_referrals": recent, "recent_days": RECENT_DAYS,
-        "baseline_referrals": baseline, "baseline_days": BASELINE_DAYS,
-        "recent_per_30d": round(recent_rate, 2), "baseline_per_30d": round(base_rate, 2),
-        "expected_recent": round(baseline * RECENT_DAYS / BASELINE_DAYS, 1),
-        "ratio": None if ratio is None else round(ratio, 2),
-        "p_value": float(f"{p_value:.3g}"), "alpha": ALPHA, "min_baseline": MIN_BASELINE,
-        "max_ratio": MAX_RATIO, "fires": fires,
-    }
-
-
 def _partners(db: Database) -> dict[int, dict[str, Any]]:
     return {r["id"]: r for r in db.query(
         "SELECT id, name, npi, kind, stage, created_at FROM partners")}
@@ -108,29 +86,134 @@ def _alert(p: dict[str, Any] | None, kind: str, message: str, action: str,
     )
 
 
-def declining(db: Database, today: date, partners: dict[int, dict[str, Any]]) -> list[Alert]:
-    t = today.isoformat()
-    recent_start = (today - timedelta(days=RECENT_DAYS)).isoformat()
-    base_start = (today - timedelta(days=RECENT_DAYS + BASELINE_DAYS)).isoformat()
-    out = []
-    for pid, recent, baseline in db.execute(
-        "SELECT partner_id, sum(referral_date > ?), sum(referral_date <= ?) FROM episodes"
-        " WHERE partner_id IS NOT NULL AND referral_date > ? AND referral_date <= ?"
-        " GROUP BY partner_id", [recent_start, recent_start, base_start, t],
+def partner_declines(db: Database, today: date) -> dict[int, decline.Decline]:
+    """The declining-referrer detector's verdict for every partner with referrals, judged on the
+    whole calendar months before today's (today's month is not over yet)."""
+    end = decline.month_index(today.year, today.month)          # exclusive
+    span = decline.BASELINE_MONTHS + decline.WINDOW_MONTHS
+    first = end - span
+    first_day = add_months(today, -span).isoformat()
+    end_day = month_start(today).isoformat()
+    starts: dict[int, int] = {}
+    for pid, earliest in db.execute(
+        "SELECT partner_id, min(referral_date) FROM episodes WHERE partner_id IS NOT NULL"
+        " AND referral_date < ? GROUP BY partner_id", [end_day],
     ):
-        ev = decline_test(int(recent or 0), int(baseline or 0))
-        if not ev.pop("fires"):
-            continue
-        p = partners[pid]
-        out.append(_alert(
-            p, "referrals_declining",
-            f"{p['name']}: {ev['recent_per_30d']:g} referrals per 30 days in the last "
-            f"{RECENT_DAYS} days, down from {ev['baseline_per_30d']:g} per 30 days over the "
-            f"12 months before ({ev['recent_referrals']} vs about {ev['expected_recent']:g} "
-            f"expected; p = {ev['p_value']:.2g}).",
-            "Call or visit to ask how referrals to the clinic are going; bring an outcomes "
-            "packet for their patients.", ev, severity="high"))
+        # The month of the first referral is partial (the partner started somewhere in it),
+        # so a partner's history starts the month after.
+        year, month = int(earliest[:4]), int(earliest[5:7])
+        starts[pid] = max(decline.month_index(year, month) + 1, first)
+    counts: dict[tuple[int, int], int] = {}
+    for pid, ym, n in db.execute(
+        "SELECT partner_id, substr(referral_date, 1, 7), count(*) FROM episodes"
+        " WHERE partner_id IS NOT NULL AND referral_date >= ? AND referral_date < ?"
+        " GROUP BY 1, 2", [first_day, end_day],
+    ):
+        counts[(pid, decline.month_index(int(ym[:4]), int(ym[5:7])))] = n
+    season = clinic_season(db, today)
+    out = {}
+    for pid, start in starts.items():
+        months = range(start, end)
+        out[pid] = decline.detect([counts.get((pid, m), 0) for m in months],
+                                  decline.season_for(months, season))
     return out
+
+
+def clinic_season(db: Database, today: date) -> dict[int, float] | None:
+    """Seasonal factors by calendar month (1-12) from the clinic's referrals (all sources) over
+    the 36 whole months before today's month; None when there is not enough history."""
+    months = SEASON_MONTHS
+    first = add_months(today, -months)
+    totals = dict(db.execute(
+        "SELECT substr(referral_date, 1, 7), count(*) FROM episodes"
+        " WHERE referral_date >= ? AND referral_date < ? GROUP BY 1",
+        [first.isoformat(), month_start(today).isoformat()]).fetchall())
+    earliest = db.execute("SELECT min(referral_date) FROM episodes").fetchone()[0]
+    if earliest is None or earliest > first.isoformat():
+        return None  # the first of the 36 months may be partial or empty: too short a history
+    keys = [add_months(first, i) for i in range(months)]
+    factors = decline.seasonal_factors([float(totals.get(k.strftime("%Y-%m"), 0)) for k in keys])
+    if factors is None:
+        return None
+    return {k.month: f for k, f in zip(keys[:12], factors, strict=True)}
+
+
+def relationship_at_risk(db: Database, today: date, partners: dict[int, dict[str, Any]]
+                         ) -> list[Alert]:
+    """One alert per declining partner, with the whole story (see the module docstring)."""
+    found = {pid: d for pid, d in partner_declines(db, today).items() if d.fires}
+    if not found:
+        return []
+    t = today.isoformat()
+    cadence: dict[str, int] = settings.get(db, "cadence_days")
+    min_n = int(settings.get(db, "min_n"))
+    year = default_period(today)
+    out = []
+    for pid, d in sorted(found.items(), key=lambda item: -item[1].statistic):
+        p = partners[pid]
+        last_touch = db.execute("SELECT max(date) FROM touchpoints WHERE partner_id = ?"
+                                " AND date <= ?", [pid, t]).fetchone()[0]
+        last_back = db.execute("SELECT max(date) FROM outbound_referrals WHERE partner_id = ?"
+                               " AND date <= ?", [pid, t]).fetchone()[0]
+        last_packet = db.execute("SELECT max(date) FROM communications WHERE partner_id = ?"
+                                 " AND kind = 'packet' AND date <= ?", [pid, t]).fetchone()[0]
+        met, judged = db.execute(
+            "SELECT coalesce(sum(mcid_met), 0), count(mcid_met) FROM episode_outcomes"
+            " WHERE partner_id = ? AND referral_date BETWEEN ? AND ?",
+            [pid, *year.iso()]).fetchone()
+        since_touch = _days(today, last_touch)
+        since_back = _days(today, last_back)
+        allowed = cadence.get(p["stage"])
+        overdue = allowed is not None and (since_touch is None or since_touch > int(allowed))
+        share = met / judged if judged >= min_n and judged else None
+        last_month = add_months(today, -1)
+        months = (f"{add_months(today, -d.run_months):%b %Y} to {last_month:%b %Y}"
+                  if d.run_months > 1 else f"{last_month:%b %Y}")
+        story = [
+            f"{d.run_count} referrals in {months} against about "
+            f"{d.run_expected:.0f} expected from their usual {d.level:.1f} a month",
+            "no touchpoint on record" if since_touch is None else
+            f"last touch {since_touch} days ago",
+            "nothing referred back to them" if since_back is None else
+            f"last patient referred back to them {since_back} days ago",
+            f"their patients reached the MCID in {met} of {judged} scored outcomes "
+            f"({share:.0%}) over the last 12 months" if share is not None else
+            f"too few scored outcomes over the last 12 months to judge (fewer than {min_n})",
+        ]
+        how = "Visit" if overdue else "Call"
+        packet = (f"bring their latest packet (sent {last_packet}, {_days(today, last_packet)} "
+                  "days ago) or a fresh one" if last_packet else
+                  f"bring an outcomes packet (outcomes packet {p['npi'] or pid!s} --out "
+                  "packet.pdf)")
+        evidence = {
+            "reasons": ["referrals_declining", *(["touch_overdue"] if overdue else [])],
+            "cusum": round(d.statistic, 2), "threshold": d.threshold,
+            "baseline_per_month": round(d.level, 2), "baseline_months": d.baseline_months,
+            "recent_counts": list(d.recent), "recent_expected": [round(e, 1) for e in d.expected],
+            "shortfall_months": d.run_months, "shortfall_referrals": d.run_count,
+            "shortfall_expected": round(d.run_expected, 1),
+            "ratio": None if d.ratio is None else round(d.ratio, 2),
+            "last_touch": last_touch, "days_since_touch": since_touch,
+            "cadence_days": allowed, "touch_overdue": overdue,
+            "last_referral_back": last_back, "days_since_referral_back": since_back,
+            "mcid_met": met, "mcid_judged": judged,
+            "mcid_share": None if share is None else round(share, 3),
+            "latest_packet": last_packet,
+        }
+        out.append(_alert(
+            p, "relationship_at_risk", f"{p['name']}: " + "; ".join(story) + ".",
+            f"{how} {p['name']} to ask how referrals are going; {packet}.",
+            evidence, severity="high"))
+    return out
+
+
+def _num(value: float) -> str:
+    """A score for a message: one decimal at most (the evidence keeps full precision)."""
+    return f"{round(value, 1):g}"
+
+
+def _days(today: date, iso: str | None) -> int | None:
+    return None if iso is None else (today - date.fromisoformat(iso[:10])).days
 
 
 def touch_overdue(db: Database, today: date, partners: dict[int, dict[str, Any]]) -> list[Alert]:
@@ -288,13 +371,71 @@ def detractors(db: Database, today: date, partners: dict[int, dict[str, Any]]) -
     return out
 
 
+def referral_unscheduled(db: Database, today: date, partners: dict[int, dict[str, Any]]
+                         ) -> list[Alert]:
+    within = int(settings.get(db, "schedule_within_business_days"))
+    out = []
+    for u in frontdesk.unscheduled(db, today, within):
+        p = partners.get(u.partner_id) if u.partner_id is not None else None
+        source = f"from {p['name']}" if p else "(self-referred)"
+        out.append(_alert(
+            p, "referral_unscheduled",
+            f"Referral {u.episode_id} {source} arrived on {u.referral_date} and is not "
+            f"scheduled after {u.business_days} business days (the clinic's standard is "
+            f"{within}).",
+            "Call the patient today to book the evaluation; if they will not come, close the "
+            "referral as not scheduled with the reason (it counts in the partner's funnel).",
+            {"episode_id": u.episode_id, "referral_date": u.referral_date,
+             "business_days": u.business_days, "allowed_business_days": within},
+            episode_id=u.episode_id,
+            severity="high" if u.business_days > 2 * within else "medium"))
+    return out
+
+
+def patient_worsening(db: Database, today: date, partners: dict[int, dict[str, Any]]
+                      ) -> list[Alert]:
+    visits_needed = int(settings.get(db, "no_improvement_visits"))
+    out = []
+    for w in worsening.worsening(db, today, visits_needed):
+        p = partners.get(w.partner_id) if w.partner_id is not None else None
+        who = w.clinician or "the treating clinician (none recorded)"
+        scores = (f"{w.scale_name} {_num(w.intake)} at intake ({w.intake_date}), "
+                  f"{_num(w.latest)} on {w.latest_date}")
+        if w.reason == "worse_by_mcid" and w.mcid is not None:
+            share = (f" ({w.mcid / abs(w.intake):.0%} of the intake score)"
+                     if w.mcid_unit == "percent" else "")
+            what = (f"worse by {_num(-w.improvement)} points, at least the MCID of "
+                    f"{_num(w.mcid)} points{share}")
+        else:
+            what = f"no improvement on any measure after {w.visits} visits"
+        tell = (f"tell {p['name']}, who referred the patient" if p else
+                "no referrer to tell (self-referred)")
+        out.append(_alert(
+            p, "patient_worsening",
+            f"Episode {w.episode_id} ({who}): {scores}: {what}.",
+            f"For {who}: review the plan of care with the patient; {tell}.",
+            {"episode_id": w.episode_id, "reason": w.reason, "clinician": w.clinician,
+             "instrument": w.instrument, "scale": w.scale, "intake": w.intake,
+             "intake_date": w.intake_date, "latest": w.latest, "latest_date": w.latest_date,
+             "improvement": round(w.improvement, 3),
+             "mcid_points": None if w.mcid is None else round(w.mcid, 3),
+             "mcid_unit": w.mcid_unit, "visits": w.visits,
+             "visits_threshold": visits_needed},
+            sub=w.reason, episode_id=w.episode_id,
+            severity="high" if w.reason == "worse_by_mcid" else "medium"))
+    return out
+
+
 def compute_alerts(db: Database, today: date) -> list[Alert]:
     """Every alert for ``today``, most urgent first."""
     partners = _partners(db)
     alerts: list[Alert] = []
-    for check in (spend_limit, detractors, declining, update_owed, first_referral,
-                  touch_overdue):
+    for check in (spend_limit, detractors, patient_worsening, referral_unscheduled,
+                  relationship_at_risk, update_owed, first_referral, touch_overdue):
         alerts.extend(check(db, today, partners))
+    # The relationship-at-risk alert already tells the touch story: one alert per partner.
+    at_risk = {a.partner_id for a in alerts if a.kind == "relationship_at_risk"}
+    alerts = [a for a in alerts if not (a.kind == "touch_overdue" and a.partner_id in at_risk)]
     # A stable sort keeps each kind's own order (most overdue, oldest discharge...) inside it.
     alerts.sort(key=lambda a: a.urgency)
     return alerts

@@ -40,6 +40,11 @@ DEFAULTS: dict[str, Any] = {
         "mature": 45,
         "dormant": 90,
     },
+    # A referral still unscheduled after this many business days raises an alert.
+    "schedule_within_business_days": 3,
+    # An open episode with at least this many visits and no improvement on any scale raises an
+    # alert for the treating clinician.
+    "no_improvement_visits": 6,
 }
 
 
