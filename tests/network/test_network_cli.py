@@ -148,12 +148,12 @@ def test_alerts_command_on_the_demo(demo_db_path: Path,
     assert r.code == 0
     data = json.loads(r.out)
     kinds = {(a["partner"], a["kind"]) for a in data}
-    assert ("Dr. Margaret Hale", "referrals_declining") in kinds
+    assert ("Dr. Margaret Hale", "relationship_at_risk") in kinds
     assert ("Dr. Priya Raman", "first_referral") in kinds
     assert ("Dr. Samuel Okafor", "spend_limit") in kinds
     text = run_cli(capsys, "--db", str(demo_db_path), "alerts", "--today", "2026-11-22",
-                   "--kind", "referrals_declining")
-    assert "[referrals_declining] Dr. Margaret Hale" in text.out and "->" in text.out
+                   "--kind", "relationship_at_risk")
+    assert "[relationship_at_risk] Dr. Margaret Hale" in text.out and "->" in text.out
 
 
 def test_prospects_import_command(db_path: Path, tmp_path: Path,

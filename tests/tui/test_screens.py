@@ -23,7 +23,7 @@ def test_dashboard_shows_the_fading_partner_alert(app, drive, settle):
         table = screen.query_one("#alerts", DataTable)
         rows = [(str(table.get_row_at(i)[0]), str(table.get_row_at(i)[1]))
                 for i in range(table.row_count)]
-        assert ("declining", "Dr. Margaret Hale") in rows
+        assert ("at risk", "Dr. Margaret Hale") in rows
         assert "NPS" in str(screen.query_one("#kpi-nps").render())
 
     drive(app, body)

@@ -15,6 +15,7 @@ import typer
 
 from outcomes.dates import parse_date
 from outcomes.errors import ValidationError
+from outcomes.text import one_line
 
 if TYPE_CHECKING:
     from outcomes.store.database import Database
@@ -52,7 +53,22 @@ def open_database(ctx: typer.Context) -> Database:
 
 
 def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    """JSON on stdout. json escapes C0 controls itself; C1 controls and bidi overrides in
+    stored text are written as JSON escapes too, so the output is the same data and can never
+    drive the terminal."""
+    from outcomes.text import is_control
+
+    text = json.dumps(data, indent=2, default=str, ensure_ascii=False)
+    typer.echo("".join(f"\\u{ord(c):04x}" if c != "\n" and is_control(c) else c
+                       for c in text))
+
+
+def say(text: str) -> None:
+    """Print text for a person: stored text may hold escape sequences (a window title, a
+    hyperlink, a screen clear, right-to-left overrides); they are shown, never run."""
+    from outcomes.text import printable
+
+    typer.echo(printable(text, keep_newlines=True))
 
 
 def date_option(value: str | None, field: str, *, allow_future: bool = False) -> date | None:
@@ -86,7 +102,9 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def echo_err(message: str) -> None:
-    typer.echo(message, err=True)
+    from outcomes.text import printable
+
+    typer.echo(printable(message, keep_newlines=True), err=True)
 
 
 @contextmanager
@@ -100,3 +118,39 @@ def options_named(options: dict[str, str]) -> Iterator[None]:
         if option is None:
             raise
         raise ValidationError(f"{str(exc).rstrip('.')} ({option}).", field=exc.field) from None
+
+
+PARTNER_HELP = "Partner: NPI, id, or an unambiguous part of the name."
+
+
+def today_option(value: str | None) -> date:
+    from outcomes.dates import today
+
+    return date_option(value, "--today", allow_future=True) or today()
+
+
+def find_partner(db: Any, ref: str) -> dict[str, Any]:
+    from outcomes.network.partners import resolve_partner
+
+    return resolve_partner(db, ref)
+
+
+def listing(rows: list[dict[str, Any]], columns: list[tuple[str, str, int]],
+            json_out: bool) -> None:
+    """A listing as JSON (``--json``) or as an aligned table."""
+    if json_out:
+        print_json(rows)
+    else:
+        table(rows, columns)
+
+
+def table(rows: list[dict[str, Any]], columns: list[tuple[str, str, int]]) -> None:
+    """Plain aligned text: (key, title, width) per column; the last column is not padded."""
+    say("  ".join(title.ljust(width) for _, title, width in columns).rstrip())
+    for row in rows:
+        cells = []
+        for key, _, width in columns:
+            value = row.get(key)
+            text = one_line("" if value is None else str(value), width or None)
+            cells.append(text.ljust(width) if width else text)
+        say("  ".join(cells).rstrip())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from outcomes.cli.common import echo_err, open_database, progress_bar, state
+from outcomes.cli.common import echo_err, open_database, progress_bar, say, state
 from outcomes.importing.kinds import KINDS
 
 Kind = Enum("Kind", {name: name for name in KINDS}, type=str)  # type: ignore[misc]
@@ -29,7 +29,7 @@ def init(ctx: typer.Context) -> None:
 
     st = state(ctx)
     st.db()
-    typer.echo(f"Database ready at {st.resolved_path()} (schema version {SCHEMA_VERSION}).")
+    say(f"Database ready at {st.resolved_path()} (schema version {SCHEMA_VERSION}).")
 
 
 def demo(
@@ -104,14 +104,14 @@ def import_(
 
         refresh_statistics(db)
     if json_out:
-        typer.echo(json.dumps({
+        say(json.dumps({
             "kind": report.kind, "file": report.file, "rows": report.rows,
             "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
             "written": report.written, "rejects_file": report.rejects_file,
             "errors": [e.__dict__ for e in report.errors],
         }, indent=2))
     else:
-        typer.echo(report.summary())
+        say(report.summary())
         for error in report.errors[:20]:
             echo_err(f"  {error}")
 
@@ -161,7 +161,7 @@ def backup(
     from outcomes.store.backup import backup as make_backup
 
     path = make_backup(open_database(ctx), dest)
-    typer.echo(f"Backed up to {path}.")
+    say(f"Backed up to {path}.")
 
 
 def restore(
@@ -176,7 +176,7 @@ def restore(
     from outcomes.store.backup import restore as do_restore
 
     result = do_restore(state(ctx).resolved_path(), source)
-    typer.echo(f"Restored from {result.restored_from}; the previous database is kept at "
+    say(f"Restored from {result.restored_from}; the previous database is kept at "
                f"{result.kept_aside}.")
 
 
@@ -205,7 +205,7 @@ def settings_set(ctx: typer.Context, key: str, value: str) -> None:
     except json.JSONDecodeError:
         parsed = value
     settings.set_value(open_database(ctx), key, parsed)
-    typer.echo(f"{key} = {json.dumps(parsed)}")
+    say(f"{key} = {json.dumps(parsed)}")
 
 
 def register(app: typer.Typer) -> None:

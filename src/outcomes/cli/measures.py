@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from outcomes.cli.common import date_option, echo_err, open_database, print_json
+from outcomes.cli.common import date_option, echo_err, open_database, print_json, say
 
 
 def instruments(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -30,12 +30,12 @@ def instruments(json_out: bool = typer.Option(False, "--json", help="Print JSON.
     if json_out:
         print_json(rows)
         return
-    typer.echo(f"{'id':<17}{'scale':<17}{'items':>5}  {'range':<11}{'MCID':<12}name")
+    say(f"{'id':<17}{'scale':<17}{'items':>5}  {'range':<11}{'MCID':<12}name")
     for r in rows:
         mcid = "" if r["mcid"] is None else (
             f"{r['mcid']:g}{'%' if r['mcid_unit'] == 'percent' else ' pts'}")
         rng = f"{r['score_range'][0]:g}-{r['score_range'][1]:g}"
-        typer.echo(f"{r['id']:<17}{r['scale']:<17}{r['items']:>5}  {rng:<11}{mcid:<12}{r['name']}")
+        say(f"{r['id']:<17}{r['scale']:<17}{r['items']:>5}  {rng:<11}{mcid:<12}{r['name']}")
 
 
 def score(
@@ -113,10 +113,10 @@ def responses_rescore(
         print_json([c.__dict__ for c in changes])
         return
     for c in changes[:50]:
-        typer.echo(f"response {c.response_id} ({c.episode_id} {c.instrument} {c.timepoint} "
+        say(f"response {c.response_id} ({c.episode_id} {c.instrument} {c.timepoint} "
                    f"{c.date}): {c.old} -> {c.new}")
     verb = "changed" if apply else "would change"
-    typer.echo(f"{len(changes)} stored responses {verb}.")
+    say(f"{len(changes)} stored responses {verb}.")
 
 
 nps_app = typer.Typer(help="Net Promoter answers.")
@@ -140,7 +140,7 @@ def nps_add(
     saved = save_nps(open_database(ctx), {
         "episode_id": None if episode == "-" else episode, "score": score_value,
         "comment": comment, "date": date_option(when, "--date") or today()})
-    typer.echo("Stored." if saved.added else "That answer was already on file; nothing changed.")
+    say("Stored." if saved.added else "That answer was already on file; nothing changed.")
 
 
 def register(app: typer.Typer) -> None:

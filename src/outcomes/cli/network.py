@@ -1,4 +1,4 @@
-"""Commands for the referral network: partners, referrals, touchpoints, alerts, prospects.
+"""Commands for the relationships: partners and their stages, touchpoints, alerts, prospects.
 
 PARTNER arguments accept an NPI, a partner id, or an unambiguous (part of a) name.
 """
@@ -6,77 +6,32 @@ PARTNER arguments accept an NPI, a partner id, or an unambiguous (part of a) nam
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from outcomes.cli.common import (
+    PARTNER_HELP,
     date_option,
     echo_err,
+    find_partner,
+    listing,
     open_database,
-    options_named,
     print_json,
     progress_bar,
+    say,
+    today_option,
 )
 
 partners_app = typer.Typer(help="Add, change, list and show referral partners.",
                            no_args_is_help=True)
-referrals_app = typer.Typer(help="Inbound referrals (episodes of care): add, update, list.",
-                            no_args_is_help=True)
 touchpoints_app = typer.Typer(help="Contacts with partners, including gifts and meals.",
                               no_args_is_help=True)
-outbound_app = typer.Typer(help="Referrals the clinic sends to partners.", no_args_is_help=True)
-communications_app = typer.Typer(
-    help="Updates, discharge summaries and packets sent to partners.", no_args_is_help=True)
 prospects_app = typer.Typer(help="Find new partners in the CMS NPPES file.",
                             no_args_is_help=True)
 
-PARTNER_HELP = "Partner: NPI, id, or an unambiguous part of the name."
 
 # The option behind each field the core may refuse, so errors name what to type.
-REFERRAL_OPTIONS = {
-    "status_reason": "--reason", "first_visit_date": "--first-visit",
-    "discharge_date": "--discharge-date", "scheduled_date": "--scheduled",
-    "referral_date": "--date", "body_region": "--region", "diagnosis": "--diagnosis",
-    "visits": "--visits", "discharge_reason": "--discharge-reason", "id": "EPISODE_ID",
-    "record_number": "--patient", "birth_date": "--birth-date",
-}
-
-
-def _today(value: str | None) -> date:
-    from outcomes.dates import today
-
-    return date_option(value, "--today", allow_future=True) or today()
-
-
-def _partner(db: Any, ref: str) -> dict[str, Any]:
-    from outcomes.network.partners import resolve_partner
-
-    return resolve_partner(db, ref)
-
-
-def _list(rows: list[dict[str, Any]], columns: list[tuple[str, str, int]], json_out: bool) -> None:
-    """A listing as JSON (``--json``) or as an aligned table."""
-    if json_out:
-        print_json(rows)
-    else:
-        _table(rows, columns)
-
-
-def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, int]]) -> None:
-    """Plain aligned text: (key, title, width) per column; the last column is not padded."""
-    typer.echo("  ".join(title.ljust(width) for _, title, width in columns).rstrip())
-    for row in rows:
-        cells = []
-        for key, _, width in columns:
-            value = row.get(key)
-            text = "" if value is None else str(value)
-            cells.append(text[:width].ljust(width) if width else text)
-        typer.echo("  ".join(cells).rstrip())
-
-
 # --------------------------------------------------------------------------- partners
 
 
@@ -113,7 +68,7 @@ def partners_add(
         "fax": fax, "email": email, "address": address, "city": city, "state": state_,
         "zip": zip_, "preferred_contact": preferred_contact, "stage": stage, "tags": tag,
         "notes": notes})
-    typer.echo(f"Added partner {name.strip()} (id {result.id}).")
+    say(f"Added partner {name.strip()} (id {result.id}).")
 
 
 @partners_app.command("edit")
@@ -145,19 +100,20 @@ def partners_edit(
     """
     from outcomes.network.partners import change_partner
 
+
     db = open_database(ctx)
-    row = _partner(db, partner)
+    row = find_partner(db, partner)
     # Only the options given change (an option left out is None, which the core would clear).
     changes = {k: v for k, v in {
         "name": name, "kind": kind, "npi": npi, "organization": organization, "phone": phone,
         "fax": fax, "email": email, "address": address, "city": city, "state": state_,
         "zip": zip_, "preferred_contact": preferred_contact, "tags": tag,
         "notes": notes, "stage": stage}.items() if v is not None}
-    changed = change_partner(db, row["id"], changes, today=_today(today_))
+    changed = change_partner(db, row["id"], changes, today=today_option(today_))
     if changed:
-        typer.echo(f"Updated {row['name']} (id {row['id']}): {', '.join(sorted(changed))}.")
+        say(f"Updated {row['name']} (id {row['id']}): {', '.join(sorted(changed))}.")
     else:
-        typer.echo(f"Nothing changed for {row['name']} (id {row['id']}).")
+        say(f"Nothing changed for {row['name']} (id {row['id']}).")
 
 
 @partners_app.command("list")
@@ -174,7 +130,7 @@ def partners_list(
     from outcomes.network.partners import list_partners
 
     rows = [asdict(r) for r in list_partners(open_database(ctx), kind=kind, stage=stage)]
-    _list(rows, [("id", "id", 5), ("name", "name", 28), ("kind", "kind", 20),
+    listing(rows, [("id", "id", 5), ("name", "name", 28), ("kind", "kind", 20),
                   ("stage", "stage", 9), ("referrals_in", "in", 5), ("referrals_out", "out", 4),
                   ("last_touch", "last touch", 10), ("npi", "npi", 0)], json_out)
     echo_err(f"{len(rows)} partners.")
@@ -195,8 +151,8 @@ def partners_show(
     from outcomes.network.stages import partner_stats
 
     db = open_database(ctx)
-    row = _partner(db, partner)
-    today = _today(today_)
+    row = find_partner(db, partner)
+    today = today_option(today_)
     stats = partner_stats(db, row["id"], today)
     full = get_partner(db, row["id"])
     if json_out:
@@ -228,7 +184,7 @@ def partners_show(
         "  updates owed:  " + (", ".join(stats.communications_owed) or "none"),
     ]
     for line in lines:
-        typer.echo(line)
+        say(line)
 
 
 @partners_app.command("stages")
@@ -247,139 +203,17 @@ def partners_stages(
     from outcomes.network.stages import apply_stage_suggestions, stage_suggestions
 
     db = open_database(ctx)
-    today = _today(today_)
+    today = today_option(today_)
     if apply:
         changes = apply_stage_suggestions(db, today)
         for c in changes:
-            typer.echo(f"{c.name}: {c.stage} -> {c.suggested}")
+            say(f"{c.name}: {c.stage} -> {c.suggested}")
         echo_err(f"{len(changes)} stages updated.")
         return
     rows = [{"id": c.partner_id, "name": c.name, "stage": c.stage, "suggested": c.suggested,
              "stage_source": c.stage_source} for c in stage_suggestions(db, today)]
-    _list(rows, [("id", "id", 5), ("name", "name", 28), ("stage", "stage", 9),
+    listing(rows, [("id", "id", 5), ("name", "name", 28), ("stage", "stage", 9),
                   ("stage_source", "source", 9), ("suggested", "suggested", 0)], json_out)
-
-
-# --------------------------------------------------------------------------- referrals
-
-
-@referrals_app.command("add")
-def referrals_add(
-    ctx: typer.Context,
-    episode_id: str = typer.Argument(..., help="The clinic's episode id (unique)."),
-    patient: str = typer.Option(..., "--patient", help="Patient record number (MRN)."),
-    partner: str | None = typer.Option(None, "--partner", help=PARTNER_HELP +
-                                       " Omit for a self-referral."),
-    referral_date: str = typer.Option(..., "--date", help="Referral date (YYYY-MM-DD)."),
-    region: str = typer.Option(..., "--region",
-                               help="Body region: low back, neck, shoulder, knee..."),
-    diagnosis: str | None = typer.Option(None, "--diagnosis", "--dx", help="ICD-10-CM code."),
-    clinician: str | None = typer.Option(None, "--clinician"),
-    clinic: str | None = typer.Option(None, "--clinic"),
-    scheduled: str | None = typer.Option(None, "--scheduled", help="Scheduled visit date."),
-    first_visit: str | None = typer.Option(None, "--first-visit", help="First visit date."),
-    complaint: str | None = typer.Option(None, "--complaint", help="Chief complaint."),
-    patient_name: str | None = typer.Option(None, "--patient-name", help="Patient's name."),
-    birth_date: str | None = typer.Option(None, "--birth-date", help="Date of birth."),
-) -> None:
-    """Record an inbound referral (a new episode of care).
-
-    Example: outcomes referrals add E1001 --patient MRN123 --partner Hale --date 2026-03-02
-    --region knee --dx M17.11
-    """
-    from outcomes.network.referrals import record_referral
-
-    db = open_database(ctx)
-    with options_named(REFERRAL_OPTIONS):
-        saved = record_referral(db, {
-            "id": episode_id, "patient_record_number": patient, "patient_name": patient_name,
-            "birth_date": birth_date,
-            "partner_id": _partner(db, partner)["id"] if partner else None,
-            "referral_date": referral_date, "body_region": region, "diagnosis": diagnosis,
-            "clinician": clinician, "clinic": clinic, "scheduled_date": scheduled,
-            "first_visit_date": first_visit, "chief_complaint": complaint})
-    typer.echo(saved.message())
-
-
-@referrals_app.command("update")
-def referrals_update(
-    ctx: typer.Context,
-    episode_id: str = typer.Argument(..., help="Episode id."),
-    status: str | None = typer.Option(
-        None, "--status",
-        help="received -> scheduled -> evaluated -> in care -> discharged, or not scheduled / "
-             "cancelled (needs --reason)."),
-    reason: str | None = typer.Option(None, "--reason",
-                                      help="Why it was not scheduled or was cancelled."),
-    scheduled: str | None = typer.Option(None, "--scheduled", help="Scheduled visit date."),
-    first_visit: str | None = typer.Option(None, "--first-visit", help="First visit date."),
-    discharge_date: str | None = typer.Option(None, "--discharge-date"),
-    visits: int | None = typer.Option(None, "--visits", min=0),
-    discharge_reason: str | None = typer.Option(None, "--discharge-reason",
-                                                help="goals met, self discharged, plateau..."),
-    diagnosis: str | None = typer.Option(None, "--diagnosis", "--dx"),
-    region: str | None = typer.Option(None, "--region"),
-    partner: str | None = typer.Option(None, "--partner", help=PARTNER_HELP),
-    clinician: str | None = typer.Option(None, "--clinician"),
-) -> None:
-    """Move a referral along (with its dates) or end it with a reason.
-
-    Examples:
-
-      outcomes referrals update E1001 --status evaluated --first-visit 2026-03-06
-
-      outcomes referrals update E1002 --status "not scheduled" --reason "Could not reach"
-    """
-    from outcomes.network.referrals import update_referral
-
-    db = open_database(ctx)
-    with options_named(REFERRAL_OPTIONS):
-        saved = update_referral(db, episode_id, {
-            "status": status, "status_reason": reason, "scheduled_date": scheduled,
-            "first_visit_date": first_visit, "discharge_date": discharge_date, "visits": visits,
-            "discharge_reason": discharge_reason, "diagnosis": diagnosis, "body_region": region,
-            "clinician": clinician,
-            "partner_id": _partner(db, partner)["id"] if partner else None})
-    typer.echo(saved.message())
-
-
-@referrals_app.command("reopen")
-def referrals_reopen(
-    ctx: typer.Context,
-    episode_id: str = typer.Argument(..., help="Episode id."),
-    reason: str = typer.Option(..., "--reason", help="Why it is reopened (kept in the audit)."),
-) -> None:
-    """Reopen a discharged, not-scheduled or cancelled referral; its status follows its dates.
-
-    Example: outcomes referrals reopen E1002 --reason "Patient called back to book"
-    """
-    from outcomes.network.referrals import reopen
-
-    typer.echo(reopen(open_database(ctx), episode_id, reason=reason).message())
-
-
-@referrals_app.command("list")
-def referrals_list(
-    ctx: typer.Context,
-    partner: str | None = typer.Option(None, "--partner", help=PARTNER_HELP),
-    status: str | None = typer.Option(None, "--status"),
-    since: str | None = typer.Option(None, "--since", help="Referred on or after this date."),
-    limit: int = typer.Option(200, "--limit", min=1),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
-    """List inbound referrals, newest first (no patient names).
-
-    Example: outcomes referrals list --partner Hale --since 2026-01-01
-    """
-    from outcomes.network.referrals import list_referrals
-
-    db = open_database(ctx)
-    rows = [asdict(r) for r in list_referrals(
-        db, partner_id=_partner(db, partner)["id"] if partner else None, status=status,
-        since=date_option(since, "--since"), limit=limit)]
-    _list(rows, [("episode_id", "episode", 8), ("referral_date", "referred", 10),
-                  ("partner", "partner", 24), ("body_region", "region", 10),
-                  ("diagnosis", "dx", 8), ("status", "status", 0)], json_out)
 
 
 # --------------------------------------------------------------------------- touchpoints
@@ -411,18 +245,18 @@ def touchpoints_add(
     from outcomes.network.touchpoints import SpendLimitExceeded, log_touchpoint
 
     db = open_database(ctx)
-    row = _partner(db, partner)
+    row = find_partner(db, partner)
     try:
         logged = log_touchpoint(db, row["id"], {
             "date": when, "method": method, "who": who, "summary": summary, "amount": amount,
-            "next_follow_up": next_follow_up}, today=_today(None),
+            "next_follow_up": next_follow_up}, today=today_option(None),
             confirm_over_limit=confirm_over_limit)
     except SpendLimitExceeded:
         echo_err("To record it anyway, run the same command with --confirm-over-limit.")
         raise
     if logged.warning:
         echo_err(f"Warning: {logged.warning}")
-    typer.echo(logged.message())
+    say(logged.message())
 
 
 @touchpoints_app.command("list")
@@ -441,85 +275,10 @@ def touchpoints_list(
 
     db = open_database(ctx)
     rows = [asdict(r) for r in list_touchpoints(
-        db, partner_id=_partner(db, partner)["id"] if partner else None,
+        db, partner_id=find_partner(db, partner)["id"] if partner else None,
         since=date_option(since, "--since"), limit=limit)]
-    _list(rows, [("date", "date", 10), ("partner", "partner", 24), ("method", "method", 15),
+    listing(rows, [("date", "date", 10), ("partner", "partner", 24), ("method", "method", 15),
                   ("amount", "amount", 7), ("summary", "summary", 0)], json_out)
-
-
-# --------------------------------------------------------------------------- outbound
-
-
-@outbound_app.command("add")
-def outbound_add(
-    ctx: typer.Context,
-    partner: str = typer.Argument(..., help=PARTNER_HELP),
-    reason: str = typer.Option(..., "--reason", help="The clinical rationale (required)."),
-    when: str | None = typer.Option(None, "--date", help="Date (default today)."),
-    episode: str | None = typer.Option(None, "--episode", help="The patient's episode id."),
-) -> None:
-    """Record that the clinic referred a patient to a partner, with the clinical rationale.
-
-    Example: outcomes outbound add "Northwest Imaging" --episode E1001 --reason "MRI: suspected
-    full-thickness rotator cuff tear"
-    """
-    from outcomes.network.outbound import record_outbound
-
-    db = open_database(ctx)
-    row = _partner(db, partner)
-    recorded = record_outbound(db, row["id"], {"reason": reason, "date": when,
-                                               "episode_id": episode}, today=_today(None))
-    typer.echo(recorded.message())
-
-
-# --------------------------------------------------------------------------- communications
-
-
-@communications_app.command("add")
-def communications_add(
-    ctx: typer.Context,
-    partner: str = typer.Argument(..., help=PARTNER_HELP),
-    kind: str = typer.Option(..., "--kind",
-                             help="progress update, discharge summary, packet, letter, other."),
-    channel: str = typer.Option("fax", "--channel", help="fax, email, mail, portal, hand..."),
-    when: str | None = typer.Option(None, "--date", help="Date sent (default today)."),
-    episode: str | None = typer.Option(None, "--episode", help="The episode it is about."),
-    note: str | None = typer.Option(None, "--note"),
-) -> None:
-    """Log something sent to a partner, so the app knows which updates are still owed.
-
-    Example: outcomes communications add Hale --kind "discharge summary" --episode E1001
-    """
-    from outcomes.network.communications import log_communication
-
-    db = open_database(ctx)
-    row = _partner(db, partner)
-    logged = log_communication(db, row["id"], {
-        "episode_id": episode, "date": when, "kind": kind, "channel": channel, "note": note},
-        today=_today(None))
-    typer.echo(logged.message())
-
-
-@communications_app.command("list")
-def communications_list(
-    ctx: typer.Context,
-    partner: str | None = typer.Option(None, "--partner", help=PARTNER_HELP),
-    episode: str | None = typer.Option(None, "--episode"),
-    limit: int = typer.Option(200, "--limit", min=1),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
-    """List communications sent to partners, newest first.
-
-    Example: outcomes communications list --partner Hale
-    """
-    from outcomes.network.communications import list_communications
-
-    db = open_database(ctx)
-    rows = [asdict(r) for r in list_communications(
-        db, partner_id=_partner(db, partner)["id"] if partner else None, episode_id=episode,
-        limit=limit)]
-    _list(rows, [("date", "date", 10), ("partner", "partner", 24), ("kind", "kind", 17),
-                  ("channel", "channel", 7), ("episode_id", "episode", 0)], json_out)
 
 
 # --------------------------------------------------------------------------- alerts
@@ -531,25 +290,26 @@ def alerts(
     today_: str | None = typer.Option(None, "--today", help="Compute as of YYYY-MM-DD."),
     kind: list[str] = typer.Option([], "--kind", help="Only these alert kinds (repeatable)."),
 ) -> None:
-    """What needs doing now, most urgent first, each with the numbers behind it: declining
-    referrals, overdue touchpoints, first referrals, updates owed, gift/meal spend, detractors.
+    """What needs doing now, most urgent first, each with the numbers behind it: relationships
+    at risk (falling referrals, overdue touch), referrals not scheduled, patients getting worse,
+    first referrals, updates owed, gift/meal spend, detractors.
 
     Example: outcomes alerts --json --today 2026-11-22
     """
     from outcomes.network.alerts import compute_alerts
 
-    found = compute_alerts(open_database(ctx), _today(today_))
+    found = compute_alerts(open_database(ctx), today_option(today_))
     if kind:
         found = [a for a in found if a.kind in kind]
     if json_out:
         print_json([a.as_dict() for a in found])
         return
     if not found:
-        typer.echo("No alerts.")
+        say("No alerts.")
         return
     for a in found:
-        typer.echo(f"[{a.kind}] {a.message}")
-        typer.echo(f"    -> {a.suggested_action}")
+        say(f"[{a.kind}] {a.message}")
+        say(f"    -> {a.suggested_action}")
     echo_err(f"{len(found)} alerts.")
 
 
@@ -584,7 +344,7 @@ def prospects_import(
                     "skipped_invalid": report.skipped_invalid, "by_kind": dict(report.by_kind),
                     "invalid": report.invalid})
         return
-    typer.echo(report.summary())
+    say(report.summary())
     for line in report.invalid[:5]:
         echo_err(f"  {line}")
 
@@ -592,9 +352,6 @@ def prospects_import(
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.add_typer(partners_app, name="partners")
-    app.add_typer(referrals_app, name="referrals")
     app.add_typer(touchpoints_app, name="touchpoints")
-    app.add_typer(outbound_app, name="outbound")
-    app.add_typer(communications_app, name="communications")
     app.command()(alerts)
     app.add_typer(prospects_app, name="prospects")

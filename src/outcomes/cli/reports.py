@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from outcomes.cli.common import date_option, open_database, print_json
+from outcomes.cli.common import date_option, open_database, print_json, say
 
 
 def _period(start: str | None, end: str | None) -> tuple[date, date]:
@@ -36,9 +36,9 @@ def _num(x: float | None, fmt: str = "{:.0f}") -> str:
 
 
 def _print_scorecard(card: dict[str, Any]) -> None:
-    typer.echo(f"Scorecard {card['from']} to {card['to']} (figures on fewer than "
+    say(f"Scorecard {card['from']} to {card['to']} (figures on fewer than "
                f"{card['min_n']} patients are blank)")
-    typer.echo(f"{'partner':<32}{'refs':>6}{'seen':>6}{'disch':>6}{'conv':>6}{'days':>6}"
+    say(f"{'partner':<32}{'refs':>6}{'seen':>6}{'disch':>6}{'conv':>6}{'days':>6}"
                f"{'visits':>7}{'NPS':>6}{'±':>4}{'n':>5}  outcomes: scale n MCID-rate (cf)")
     for label, block in [("(whole clinic)", card["clinic"]),
                          *[(p["name"], p) for p in card["partners"]]]:
@@ -48,7 +48,7 @@ def _print_scorecard(card: dict[str, Any]) -> None:
             + (f" (+{o['n_carried_forward']} cf)" if o["n_carried_forward"] else "")
             for scale, o in block["outcomes"].items()
         )
-        typer.echo(
+        say(
             f"{label[:31]:<32}{block['referrals']:>6}{block['evaluated']:>6}"
             f"{block['discharged']:>6}{_pct(block['conversion_rate']):>6}"
             f"{_num(block['median_days_to_first_visit'], '{:g}'):>6}"
@@ -111,15 +111,15 @@ def nps_stats_cmd(
         return (f"{label[:36]:<38}{score:>10}{b['n']:>6}{b['promoters']:>6}{b['passives']:>6}"
                 f"{b['detractors']:>6}")
 
-    typer.echo(f"NPS {result['from']} to {result['to']} (blank: fewer than "
+    say(f"NPS {result['from']} to {result['to']} (blank: fewer than "
                f"{result['min_n']} answers)")
-    typer.echo(f"{'':<38}{'NPS':>10}{'n':>6}{'prom':>6}{'pass':>6}{'detr':>6}")
-    typer.echo(line("overall", result["overall"]))
-    typer.echo(line("reached the MCID", result["by_mcid"]["reached"]))
-    typer.echo(line("did not reach the MCID", result["by_mcid"]["not_reached"]))
-    typer.echo(f"  ({result['by_mcid']['unknown']} answers without an outcome pair)")
+    say(f"{'':<38}{'NPS':>10}{'n':>6}{'prom':>6}{'pass':>6}{'detr':>6}")
+    say(line("overall", result["overall"]))
+    say(line("reached the MCID", result["by_mcid"]["reached"]))
+    say(line("did not reach the MCID", result["by_mcid"]["not_reached"]))
+    say(f"  ({result['by_mcid']['unknown']} answers without an outcome pair)")
     for group in result["groups"]:
-        typer.echo(line(str(group["label"]), group))
+        say(line(str(group["label"]), group))
 
 
 def packet_cmd(
@@ -141,7 +141,7 @@ def packet_cmd(
     period = _period(start, end)
     found = resolve_partner(db, partner)
     made = make_packet(db, found["id"], out, *period, today=today())
-    typer.echo(f"Wrote {made.path} for {made.partner_name}; logged as a communication.")
+    say(f"Wrote {made.path} for {made.partner_name}; logged as a communication.")
 
 
 def packets_cmd(
@@ -168,8 +168,8 @@ def packets_cmd(
     db = open_database(ctx)
     made = make_all(db, out, *_period(start, end), today=today(), fmt=fmt.lower())
     for m in made:
-        typer.echo(f"{m.path}  {m.partner_name}")
-    typer.echo(f"{len(made)} packets written to {out}.")
+        say(f"{m.path}  {m.partner_name}")
+    say(f"{len(made)} packets written to {out}.")
 
 
 def letter_cmd(
@@ -191,7 +191,7 @@ def letter_cmd(
         raise typer.BadParameter("must be progress or discharge", param_hint="--kind")
     db = open_database(ctx)
     letter, _ = make_letter(db, episode, kind.lower(), out, today=today())
-    typer.echo(f"Wrote {out} ({letter.title.lower()} for episode {episode}); logged as a "
+    say(f"Wrote {out} ({letter.title.lower()} for episode {episode}); logged as a "
                "communication.")
 
 

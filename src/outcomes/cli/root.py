@@ -64,7 +64,13 @@ def open_dashboard(state: State) -> None:
     tui.run(db, state.resolved_path())
 
 
-from outcomes.cli import data, measures, network, reports  # noqa: E402  (register subcommands)
+from outcomes.cli import (  # noqa: E402  (register subcommands)
+    data,
+    measures,
+    network,
+    referrals,
+    reports,
+)
 
-for module in (data, measures, network, reports):
+for module in (data, measures, network, referrals, reports):
     module.register(app)

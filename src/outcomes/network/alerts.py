@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from outcomes.measures.nps import PASSIVE_MIN
 from outcomes.network import decline, frontdesk, worsening
 from outcomes.network.spend import spend_by_partner
 from outcomes.periods import RECENT_DAYS, add_months, default_period, month_start
@@ -356,7 +357,8 @@ def detractors(db: Database, today: date, partners: dict[int, dict[str, Any]]) -
     for rid, eid, when, score, comment, pid in db.execute(
         "SELECT n.id, n.episode_id, n.date, n.score, n.comment, e.partner_id"
         " FROM nps_responses n LEFT JOIN episodes e ON e.id = n.episode_id"
-        " WHERE n.score <= 6 AND n.date > ? AND n.date <= ? ORDER BY n.date DESC, n.id",
+        f" WHERE n.score < {PASSIVE_MIN} AND n.date > ? AND n.date <= ?"
+        " ORDER BY n.date DESC, n.id",
         [start, today.isoformat()],
     ):
         p = partners.get(pid) if pid is not None else None

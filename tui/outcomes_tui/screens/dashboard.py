@@ -23,7 +23,9 @@ MAX_ALERTS = 200
 """Rows shown in the alert queue (the queue comes sorted, most urgent first)."""
 
 KIND_LABELS = {
-    "referrals_declining": "declining",
+    "relationship_at_risk": "at risk",
+    "referral_unscheduled": "not scheduled",
+    "patient_worsening": "worsening",
     "touch_overdue": "touch overdue",
     "first_referral": "first referral",
     "update_owed": "update owed",
