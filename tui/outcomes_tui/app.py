@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -15,7 +14,7 @@ from textual.screen import Screen
 from textual.worker import WorkerState
 
 from outcomes.dates import today as local_today
-from outcomes.store.connections import Connections
+from outcomes.store.connections import Connections, Reader
 from outcomes_tui.commands import ScreenCommands
 from outcomes_tui.feedback import plain_error
 from outcomes_tui.internals import current_app, mark_styled, read_stylesheets
@@ -24,7 +23,7 @@ from outcomes_tui.registry import FORM_MODULES, ScreenEntry, screen_modules
 from outcomes_tui.registry import MODES as SCREEN_MODES
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from outcomes.store.database import Database
 
 DARK, LIGHT = "textual-dark", "textual-light"
 
@@ -82,7 +81,7 @@ class OutcomesApp(App[None]):
         workers only)."""
         return self.connections.get()
 
-    def reader(self) -> sqlite3.Connection:
+    def reader(self) -> Reader:
         """This thread's plain read-only connection, for ``outcomes.reports`` (workers only)."""
         return self.connections.reader()
 
@@ -181,7 +180,7 @@ def import_heavy_modules() -> None:
     """Imports (and the instrument catalog) that screens other than the dashboard need."""
     import importlib
 
-    for name in ("sqlite_utils", "outcomes.reports.scorecard", "outcomes.network.alerts",
+    for name in ("outcomes.reports.scorecard", "outcomes.network.alerts",
                  "outcomes.measures.responses", "outcomes.importing.importer",
                  *(f"outcomes_tui.screens.{m}" for m in screen_modules()),
                  *(f"outcomes_tui.forms.{m}" for m in FORM_MODULES)):

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 from outcomes.store.database import BUSY_TIMEOUT_MS
 
+Reader = sqlite3.Connection
+"""A plain read-only connection (what :meth:`Connections.reader` gives)."""
+
 
 class Connections:
     def __init__(self, path: Path) -> None:

@@ -55,6 +55,8 @@ class PartnerDetailScreen(Screen[None]):
         self.partner: dict[str, Any] | None = None
         self.detail: PartnerDetail | None = None
         self.labels: dict[str, str] = {}
+        self.scorecard: dict[str, Any] | None = None
+        """The partner's scorecard for the default period, once loaded (what the screen shows)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -96,6 +98,7 @@ class PartnerDetailScreen(Screen[None]):
     def on_scorecard_loaded(self, message: ScorecardLoaded) -> None:
         if self.detail is None or message.scorecard is None:
             return
+        self.scorecard = message.scorecard
         self._fill_scorecard(self.detail, message.scorecard)
         mine = message.scorecard["partners"][0]["outcomes"]
         clinic = message.scorecard["clinic"]["outcomes"]
