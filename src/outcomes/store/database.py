@@ -368,7 +368,7 @@ def transaction(db: Database) -> Iterator[Database]:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
         if is_busy(exc):
-            raise DatabaseBusy(busy_message(_db_file(conn))) from exc
+            raise DatabaseBusy(busy_message(db_file(conn))) from exc
         raise
     try:
         yield db
@@ -380,7 +380,7 @@ def transaction(db: Database) -> Iterator[Database]:
         conn.execute("COMMIT")
 
 
-def _db_file(conn: sqlite3.Connection) -> str | None:
+def db_file(conn: sqlite3.Connection) -> str | None:
     with contextlib.suppress(sqlite3.Error):
         for _seq, name, file in conn.execute("PRAGMA database_list"):
             if name == "main" and file:
