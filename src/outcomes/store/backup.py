@@ -75,11 +75,9 @@ def _publish(tmp: Path, dest: Path) -> None:
     _fsync_dir(dest.parent)
 
 
-def copy_database(conn: sqlite3.Connection, dest: Path, *,
-                  progress: Progress | None = None) -> Path:
-    """Copy the database open on ``conn`` to the new file ``dest`` (mode 0600), checked, through
-    a temporary file in the same folder. No audit row: see :func:`backup`."""
-    dest = Path(dest).expanduser()
+def _copy_to_temp(conn: sqlite3.Connection, dest: Path, progress: Progress | None) -> Path:
+    """Copy the database open on ``conn`` to a checked temporary file (mode 0600) beside
+    ``dest``; the caller gives it its name (:func:`_publish`) or deletes it."""
     if dest.exists() or dest.is_symlink():
         raise DatabaseError(f"{dest} already exists; choose a new file name for the backup.")
     try:
@@ -109,6 +107,19 @@ def copy_database(conn: sqlite3.Connection, dest: Path, *,
             raise DatabaseError(f"The backup copy failed its integrity check ({verdict}).")
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def copy_database(conn: sqlite3.Connection, dest: Path, *,
+                  progress: Progress | None = None) -> Path:
+    """Copy the database open on ``conn`` to the new file ``dest`` (mode 0600), checked, through
+    a temporary file in the same folder. No audit row: see :func:`backup`."""
+    dest = Path(dest).expanduser()
+    tmp = _copy_to_temp(conn, dest, progress)
+    try:
         _publish(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
@@ -117,11 +128,20 @@ def copy_database(conn: sqlite3.Connection, dest: Path, *,
 
 def backup(db: Database, dest: Path | str, *, progress: Progress | None = None) -> Path:
     """Check the open database, copy it to ``dest`` (a new file, mode 0600), check the copy and
-    log the backup in the audit log."""
+    log the backup in the audit log.
+
+    The copy gets its name inside the transaction that writes its audit row: when the row
+    cannot be written (the database stays locked), no backup appears, so no copy of the data
+    leaves unlogged."""
     dest = Path(dest).expanduser()
     quick_check(db, db_file(db.conn))
-    copy_database(db.conn, dest, progress=progress)
-    audit.log(db, "backup", "all", file=str(dest.resolve()))
+    tmp = _copy_to_temp(db.conn, dest, progress)
+    try:
+        with transaction(db):
+            audit.log(db, "backup", "all", file=str(dest.resolve()))
+            _publish(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
     return dest
 
 
@@ -174,8 +194,23 @@ def audit_rows_after(db: Database, source: Path) -> list[audit.Entry]:
     return [e for e in audit.entries(db) if e.at > last_at]
 
 
+def _is_damaged(db_path: Path) -> bool:
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return False
+    db = open_db(db_path, migrate=False, check=False)
+    try:
+        quick_check(db, db_path)
+    except DamagedDatabase:
+        return True
+    finally:
+        db.close()
+    return False
+
+
 def _keep_damaged_aside(db_path: Path, aside: Path) -> None:
-    """Copy a damaged database (and its -wal) byte for byte: the backup API cannot read it."""
+    """Copy a damaged database (and its -wal) byte for byte: the backup API cannot read it.
+    Called while this process has no connection to it: closing a plain descriptor of the file
+    would drop the POSIX locks of such a connection."""
     for suffix in ("", "-wal"):
         src = Path(f"{db_path}{suffix}")
         if not src.exists():
@@ -196,17 +231,13 @@ def restore(db_path: Path, source: Path | str) -> RestoreResult:
     verify_backup(source)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     aside = db_path.with_name(f"{db_path.stem}.before-restore-{stamp}{db_path.suffix}")
+    damaged = _is_damaged(db_path)
+    if damaged:  # before any connection of ours is open: see _keep_damaged_aside
+        _keep_damaged_aside(db_path, aside)
     current = open_db(db_path, migrate=False, check=False)
-    damaged = False
     try:
-        try:
-            quick_check(current, db_path)
-        except DamagedDatabase:
-            damaged = True
-        if damaged:
-            carried: list[audit.Entry] = []
-            _keep_damaged_aside(db_path, aside)
-        else:
+        carried: list[audit.Entry] = []
+        if not damaged:
             apply_migrations(current)  # so its audit rows can be read with their hashes
             carried = audit_rows_after(current, source)
             copy_database(current.conn, aside)

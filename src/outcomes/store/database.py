@@ -24,7 +24,6 @@ from outcomes.store.dbinfo import APPLICATION_ID, SCHEMA_VERSION
 if TYPE_CHECKING:  # sqlite-utils is imported when a connection is made, not at start-up
     from sqlite_utils import Database
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 # A write waits this long for another writer (the dashboard, a CLI import) before failing.
 # OUTCOMES_BUSY_TIMEOUT_MS overrides it (the lock tests use a short wait).
 BUSY_TIMEOUT_MS = 30_000
@@ -71,22 +70,16 @@ def damaged_message(path: Path | str | None, detail: str) -> str:
 
 
 def _inspect_existing(path: Path) -> tuple[int, int, bool]:
-    """Read (application_id, user_version, has_tables) without writing anything to the file."""
-    # O_NONBLOCK, then fstat: a FIFO swapped in after check_file's stat must not block the open.
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise DatabaseError(f"Cannot read {path}: {exc.strerror}.") from exc
-    with os.fdopen(fd, "rb") as fh:
-        _require_regular(path, os.fstat(fd))
-        header = fh.read(100)
-    if len(header) == 0:
+    """Read (application_id, user_version, has_tables) without writing anything to the file.
+
+    Read through SQLite only, never with a plain open(): closing any descriptor of a file drops
+    every POSIX lock this process holds on it, so a raw read of the header while another
+    connection of this process (the dashboard's) is in a transaction would silently release its
+    locks, and another program could then delete the -wal and -shm under it."""
+    st = os.stat(path)
+    _require_regular(path, st)
+    if st.st_size == 0:
         return (0, 0, False)
-    if not header.startswith(SQLITE_MAGIC):
-        raise DatabaseError(
-            f"{path} is not an outcomes database (it is not an SQLite file); "
-            "pass --db with the path of your outcomes database, or a new file name to create one."
-        )
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
@@ -98,6 +91,11 @@ def _inspect_existing(path: Path) -> tuple[int, int, bool]:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
+            raise DatabaseError(
+                f"{path} is not an outcomes database (it is not an SQLite file); pass --db with "
+                "the path of your outcomes database, or a new file name to create one."
+            ) from exc
         raise DatabaseError(
             f"{path} cannot be read as a database ({exc}); it may be damaged."
         ) from exc
