@@ -195,3 +195,19 @@ def test_a_lock_held_too_long_is_a_plain_sentence(demo_db_path: Path,
         holder.close()
     result = outcomes("--db", str(demo_db_path), "settings", "set", "clinic_name", "Free PT")
     assert result.returncode == 0, result.stderr
+
+
+def test_the_dashboard_start_up_path_runs_the_same_checks(demo_db_path: Path) -> None:
+    """`outcomes` alone opens the dashboard without open_db (for speed): it must still make the
+    files private and refuse a damaged file before the screen takes over the terminal."""
+    from outcomes.cli import prepare_existing
+
+    demo_db_path.chmod(0o644)
+    prepare_existing(demo_db_path)
+    assert stat.S_IMODE(demo_db_path.stat().st_mode) == 0o600
+    corrupt_a_page(demo_db_path)
+    with pytest.raises(DamagedDatabase):
+        prepare_existing(demo_db_path)
+    result = outcomes("--db", str(demo_db_path), timeout=60)  # no command: the dashboard
+    assert result.returncode == 1 and "is damaged" in result.stderr
+    assert "Internal error" not in result.stderr
