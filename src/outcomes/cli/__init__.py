@@ -84,19 +84,27 @@ def prepare_existing(path: Path) -> None:
             conn.close()
 
 
-def _print_warnings() -> None:
-    """Warnings from the core (logger 'outcomes', e.g. a folder others can read) go to stderr
-    as 'Warning: ...' lines, before any screen takes over the terminal."""
-    import logging
+class _WarningLines:
+    """Warnings from the core (logger 'outcomes': a folder others can read...) printed as
+    'Warning: ...' lines on stderr, before any screen takes over the terminal. Installed for
+    the length of one main() call only, and writing to the sys.stderr of the moment, so a test
+    that calls main() leaves no handler behind on a closed stream."""
 
-    logger = logging.getLogger("outcomes")
-    if not any(getattr(h, "_outcomes_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("Warning: %(message)s"))
-        handler._outcomes_cli = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-        logger.setLevel(logging.WARNING)
-        logger.propagate = False
+    def __enter__(self) -> None:
+        import logging
+
+        class Lines(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                print(f"Warning: {record.getMessage()}", file=sys.stderr)
+
+        self.logger = logging.getLogger("outcomes")
+        self.handler = Lines(logging.WARNING)
+        self.logger.addHandler(self.handler)
+        if self.logger.getEffectiveLevel() > logging.WARNING:
+            self.logger.setLevel(logging.WARNING)
+
+    def __exit__(self, *_exc: object) -> None:
+        self.logger.removeHandler(self.handler)
 
 
 def _sqlite_message(exc: BaseException) -> str | None:
@@ -116,7 +124,11 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: turns domain errors into one line on stderr and exit 1."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
-    _print_warnings()
+    with _WarningLines():
+        _run(args, debug)
+
+
+def _run(args: list[str], debug: bool) -> None:
     try:
         target = dashboard_only(args)
         if target is _NOT_DASHBOARD:
