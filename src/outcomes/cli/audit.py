@@ -108,6 +108,7 @@ def export(
     """
     from outcomes.importing.csvfile import neutralise
     from outcomes.store import audit
+    from outcomes.store.database import transaction
     from outcomes.store.files import write_private_text
 
     db, rows = _select(ctx, since, entity, None)
@@ -121,9 +122,10 @@ def export(
             writer.writerow([neutralise(v) if v is not None else ""
                              for v in r.as_dict().values()])
         text = buffer.getvalue()
-    write_private_text(out, text)
-    audit.log(db, "export", "audit_log", format=fmt.value, file=str(out.resolve()),
-              rows=len(rows))
+    with transaction(db):  # logged and written together, or neither
+        audit.log(db, "export", "audit_log", format=fmt.value, file=str(out.resolve()),
+                  rows=len(rows))
+        write_private_text(out, text)
     echo_err(f"Wrote {len(rows)} audit rows to {out}.")
 
 

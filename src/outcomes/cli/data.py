@@ -129,21 +129,22 @@ def export(
     """
     from outcomes.importing.exporter import export_text
     from outcomes.store import audit
+    from outcomes.store.database import transaction
 
     db = open_database(ctx)
     text = export_text(db, kind.value, fmt.value)
+    # An export copies health information out: its audit row is committed before the data
+    # leaves (for a file, in the same transaction as the write, so a failed write logs nothing).
     if out is None:
+        audit.log(db, "export", kind.value, format=fmt.value, file="stdout")
         sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        from outcomes.store.files import write_private_text
+        return
+    from outcomes.store.files import write_private_text
 
+    with transaction(db):
+        audit.log(db, "export", kind.value, format=fmt.value, file=str(out.resolve()))
         write_private_text(out, text)
-    # Logged once the data has left: an export copies health information out of the database.
-    audit.log(db, "export", kind.value, format=fmt.value,
-              file=str(out.resolve()) if out is not None else "stdout")
-    if out is not None:
-        echo_err(f"Wrote {out}.")
+    echo_err(f"Wrote {out}.")
 
 
 def template(kind: Kind = typer.Argument(..., help="Kind of record.")) -> None:

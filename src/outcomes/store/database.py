@@ -34,6 +34,7 @@ QUICK_CHECK_MAX_BYTES = 32 * 1024 * 1024
 COMPANIONS = ("-wal", "-shm")
 
 log = logging.getLogger("outcomes.store")
+_warned: set[str] = set()
 
 _FILE_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
@@ -278,7 +279,9 @@ def open_db(path: Path | str, *, migrate: bool = True, check: bool = True) -> Da
     elif not os.access(path, os.W_OK):
         raise DatabaseError(f"{path} is read-only; the app needs to write to it.")
     for warning in secure_files(path):
-        log.warning(warning)
+        if warning not in _warned:  # once per process: a restore opens the file three times
+            _warned.add(warning)
+            log.warning(warning)
     must_check = check and not is_new and (
         path.stat().st_size <= QUICK_CHECK_MAX_BYTES or wal_left_by_crash(path))
     try:
