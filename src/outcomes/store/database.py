@@ -55,9 +55,10 @@ def busy_timeout_ms() -> int:
 
 def busy_message(path: Path | str | None = None) -> str:
     where = f"The database {path}" if path else "The database"
-    seconds = busy_timeout_ms() // 1000
+    seconds = busy_timeout_ms() / 1000
+    wait = f"{seconds:g} second" + ("" if seconds == 1 else "s")
     return (f"{where} is in use by another program (the dashboard saving, or an import or "
-            f"backup running) that kept it locked for over {seconds} seconds; nothing was "
+            f"backup running) that kept it locked for over {wait}; nothing was "
             "written. Wait for that program to finish (or close the dashboard), then run the "
             "command again.")
 
