@@ -27,10 +27,12 @@ if TYPE_CHECKING:  # sqlite-utils is imported when a connection is made, not at 
 # A write waits this long for another writer (the dashboard, a CLI import) before failing.
 # OUTCOMES_BUSY_TIMEOUT_MS overrides it (the lock tests use a short wait).
 BUSY_TIMEOUT_MS = 30_000
-# PRAGMA quick_check reads every page: about 1.5-3.5 ms per MB on the 2-core machines (8 ms for
-# the 2.4 MB demo clinic, 70-85 ms for a 50 MB file). Up to 32 MiB it costs under about 0.1 s,
-# so it runs at every open; above, it runs before a backup, before a restore and after a crash.
-QUICK_CHECK_MAX_BYTES = 32 * 1024 * 1024
+# PRAGMA quick_check reads every page: 1.5-7 ms per MB on the shared 2-core machines (8 ms for
+# the 2.4 MB demo clinic, 70-85 ms for a 50 MB file of one indexed table, 2.3-2.7 s for the
+# 355 MB eight-year benchmark clinic, whose many indexes cost more per MB). Up to 16 MiB (years
+# of a small clinic) it costs at most about 0.1 s, so it runs at every open; above, it would
+# tax every command, so it runs before a backup, before a restore and after a crash instead.
+QUICK_CHECK_MAX_BYTES = 16 * 1024 * 1024
 COMPANIONS = ("-wal", "-shm")
 
 log = logging.getLogger("outcomes.store")
