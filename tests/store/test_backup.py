@@ -174,3 +174,26 @@ def test_restore_replaces_a_damaged_database(demo_db: Database, demo_db_path: Pa
     db = open_db(demo_db_path)  # intact again
     assert counts(demo_db_path) == counts(saved)
     assert audit.entries(db)[-1].action == "restore" and audit.verify(db).ok
+
+
+def test_restore_of_a_backup_from_before_the_audit_chain(db: Database, db_path: Path,
+                                                        tmp_path: Path) -> None:
+    """A backup taken by the previous version (schema 3, audit rows without hashes): the rows
+    written after it are found by time, the restored log is upgraded and chained, and verifies."""
+    import shutil
+
+    from outcomes.store import audit, settings
+
+    old = tmp_path / "v3-backup.db"
+    shutil.copy(Path(__file__).resolve().parents[1] / "data" / "schemas" / "v3.db", old)
+    settings.set_value(db, "clinic_name", "Now")  # audit rows dated today, after the 2024 ones
+    settings.set_value(db, "min_n", 6)
+    db.close()
+    result = restore(db_path, old)
+    assert result.carried_over == 2
+    restored = open_db(db_path)
+    rows = audit.entries(restored)
+    assert [r.action for r in rows] == ["import", "add", "update", "update", "restore"]
+    assert [r.actor for r in rows[:2]] == ["frontdesk", "frontdesk"]
+    assert audit.verify(restored).ok
+    assert settings.get(restored, "clinic_name") == "Fixture PT"
