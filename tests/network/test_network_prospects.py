@@ -174,3 +174,42 @@ def test_nucc_mapping_covers_the_common_codes() -> None:
 def test_nucc_mapping_rejects_unknown_kinds() -> None:
     with pytest.raises(ValidationError, match="not a known partner kind"):
         parse_nucc_kinds('[codes]\n"207Q00000X" = { kind = "dentistry", name = "x" }\n')
+
+
+def test_import_commits_in_batches_and_releases_the_write_lock_between_them(
+        db: Database, db_path: Path, nppes: tuple[Path, dict[str, str]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A whole NPPES run takes minutes: the write lock is held only while a batch is inserted,
+    so another program can write between batches; an interrupted run keeps whole batches and a
+    second run adds the rest (all-or-nothing is not promised here)."""
+    import sqlite3
+
+    from outcomes.network import prospects
+
+    path, _npis = nppes
+    monkeypatch.setattr(prospects, "BATCH", 2)
+    monkeypatch.setattr(prospects, "PROGRESS_EVERY", 1)  # a callback after every row
+    other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+    seen_partners: list[int] = []
+
+    def between_rows(_done: int, _total: int) -> None:
+        # Fails at once with 'database is locked' if the import held the lock here.
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO settings VALUES ('x_probe', '1') ON CONFLICT DO NOTHING")
+        other.execute("COMMIT")
+        seen_partners.append(other.execute("SELECT count(*) FROM partners").fetchone()[0])
+        if len(seen_partners) == 7:
+            raise KeyboardInterrupt  # the user presses Ctrl-C mid-file
+
+    with pytest.raises(KeyboardInterrupt):
+        import_prospects(db, path, progress=between_rows)
+    kept = db.execute("SELECT count(*) FROM partners").fetchone()[0]
+    assert kept > 0 and kept % 2 == 0  # whole batches of 2, committed before the interrupt
+    assert seen_partners == sorted(seen_partners) and max(seen_partners) == kept
+    batches = db.execute("SELECT count(*) FROM audit_log WHERE action = 'import'"
+                         " AND json_extract(detail, '$.batch') IS NOT NULL").fetchone()[0]
+    assert batches == kept // 2  # every committed batch has its audit row
+    report = import_prospects(db, path)  # running it again adds the rest
+    assert report.added == 8 - kept
+    assert db.execute("SELECT count(*) FROM partners").fetchone()[0] == 8
+    other.close()

@@ -95,12 +95,86 @@ def test_corrupt_database_gives_a_clear_error(tmp_path: Path) -> None:
         open_db(path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
-def test_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
-    folder = tmp_path / "ro"
-    folder.mkdir(mode=0o500)
-    with pytest.raises(DatabaseError, match="Cannot"):
-        open_db(folder / "x.db")
+UNPRIVILEGED = "outcomes-test"
+_AS_USER_SCRIPT = """
+import os, sys
+from pathlib import Path
+from outcomes.errors import DatabaseError
+from outcomes.store.database import open_db
+
+base = Path(sys.argv[1])
+readonly = base / "readonly.db"
+open_db(readonly).close()
+readonly.chmod(0o400)
+folder = base / "ro"
+folder.mkdir(mode=0o500)
+for name, path in (("readonly", readonly), ("folder", folder / "x.db")):
+    try:
+        open_db(path).close()
+        print(name, "OPENED")
+    except DatabaseError as exc:
+        print(name, "REFUSED", exc)
+print("writes", os.access(readonly, os.W_OK))
+"""
+
+
+def _unprivileged_command() -> tuple[list[str], int, int]:
+    """A command prefix running as an account without root's power to write anywhere: the
+    current one when not root; as root (how CI runs), a system account made for the test
+    (useradd), else 'nobody', entered with setpriv. Skips, saying why, when none is possible."""
+    if os.geteuid() != 0:
+        return [], os.getuid(), os.getgid()
+    import pwd
+    import subprocess
+
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: cannot drop to an unprivileged account")
+    try:
+        account = pwd.getpwnam(UNPRIVILEGED)
+    except KeyError:
+        useradd = shutil.which("useradd")
+        if useradd:
+            subprocess.run([useradd, "--system", "--no-create-home", "--shell",
+                            "/usr/sbin/nologin", UNPRIVILEGED], capture_output=True)
+        try:
+            account = pwd.getpwnam(UNPRIVILEGED)
+        except KeyError:
+            try:
+                account = pwd.getpwnam("nobody")
+            except KeyError:
+                pytest.skip("running as root, and no unprivileged account could be created")
+    return ([setpriv, f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}",
+             "--clear-groups"], account.pw_uid, account.pw_gid)
+
+
+def test_read_only_database_and_unwritable_folder_are_clear_errors_as_a_user() -> None:
+    """Run as an unprivileged account (root can write anywhere, so as root these paths were
+    never reached): a read-only database file and a folder without write permission end in one
+    clear sentence, never a traceback."""
+    import subprocess
+    import sys
+    import tempfile
+
+    prefix, uid, gid = _unprivileged_command()
+    # Not under pytest's tmp_path: its parent folder is private to root.
+    base = Path(tempfile.mkdtemp(prefix="outcomes-ro-"))
+    try:
+        os.chown(base, uid, gid)
+        env = {**os.environ, "HOME": str(base)}
+        probe = subprocess.run([*prefix, sys.executable, "-c", "import outcomes"],
+                               capture_output=True, text=True, env=env, timeout=60)
+        if probe.returncode != 0:
+            pytest.skip(f"the unprivileged account cannot import outcomes: {probe.stderr[-200:]}")
+        result = subprocess.run([*prefix, sys.executable, "-c", _AS_USER_SCRIPT, str(base)],
+                                capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode == 0, result.stderr
+        lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+        assert lines["writes"] == "False"  # the check really ran without root's powers
+        assert lines["readonly"].startswith("REFUSED") and "read-only" in lines["readonly"]
+        assert lines["folder"].startswith("REFUSED") and "Cannot" in lines["folder"]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_folder_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:

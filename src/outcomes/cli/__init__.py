@@ -55,14 +55,80 @@ def open_dashboard_fast(path: Path | None) -> None:
     target = path or default_db_path()
     check_file(target)
     if needs_upgrade(target):
-        open_db(target).close()
+        open_db(target).close()  # also secures the files and checks integrity
+    else:
+        prepare_existing(target)
     importlib.import_module("outcomes_tui.app").run_path(target)
+
+
+def prepare_existing(path: Path) -> None:
+    """What open_db does at every open, for the dashboard's fast path (standard library only):
+    owner-only files, a warning for a folder others can read, the integrity check where cheap."""
+    import sqlite3
+
+    from outcomes.store.database import (
+        QUICK_CHECK_MAX_BYTES,
+        log,
+        quick_check,
+        secure_files,
+        wal_left_by_crash,
+    )
+
+    for warning in secure_files(path):
+        log.warning(warning)
+    if path.stat().st_size <= QUICK_CHECK_MAX_BYTES or wal_left_by_crash(path):
+        conn = sqlite3.connect(str(path))
+        try:
+            quick_check(conn, path)
+        finally:
+            conn.close()
+
+
+class _WarningLines:
+    """Warnings from the core (logger 'outcomes': a folder others can read...) printed as
+    'Warning: ...' lines on stderr, before any screen takes over the terminal. Installed for
+    the length of one main() call only, and writing to the sys.stderr of the moment, so a test
+    that calls main() leaves no handler behind on a closed stream."""
+
+    def __enter__(self) -> None:
+        import logging
+
+        class Lines(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                print(f"Warning: {record.getMessage()}", file=sys.stderr)
+
+        self.logger = logging.getLogger("outcomes")
+        self.handler = Lines(logging.WARNING)
+        self.logger.addHandler(self.handler)
+        if self.logger.getEffectiveLevel() > logging.WARNING:
+            self.logger.setLevel(logging.WARNING)
+
+    def __exit__(self, *_exc: object) -> None:
+        self.logger.removeHandler(self.handler)
+
+
+def _sqlite_message(exc: BaseException) -> str | None:
+    """A plain sentence for SQLite errors that reach the top (lock timeout, damaged file)."""
+    if type(exc).__module__ != "sqlite3":
+        return None
+    from outcomes.store.database import busy_message, damaged_message, is_busy, is_damaged
+
+    if is_busy(exc):
+        return busy_message()
+    if is_damaged(exc):
+        return damaged_message(None, f"SQLite: {exc}")
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: turns domain errors into one line on stderr and exit 1."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    with _WarningLines():
+        _run(args, debug)
+
+
+def _run(args: list[str], debug: bool) -> None:
     try:
         target = dashboard_only(args)
         if target is _NOT_DASHBOARD:
@@ -82,6 +148,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
         if debug:
             raise
+        plain = _sqlite_message(exc)
+        if plain is not None:
+            print(f"Error: {plain}", file=sys.stderr)
+            sys.exit(1)
         print(f"Internal error ({type(exc).__name__}: {exc}). Run again with --debug for "
               "details, and report it.", file=sys.stderr)
         sys.exit(1)

@@ -128,15 +128,23 @@ def export(
     Example: outcomes export referrals --format json -o referrals.json
     """
     from outcomes.importing.exporter import export_text
+    from outcomes.store import audit
+    from outcomes.store.database import transaction
 
-    text = export_text(open_database(ctx), kind.value, fmt.value)
+    db = open_database(ctx)
+    text = export_text(db, kind.value, fmt.value)
+    # An export copies health information out: its audit row is committed before the data
+    # leaves (for a file, in the same transaction as the write, so a failed write logs nothing).
     if out is None:
+        audit.log(db, "export", kind.value, format=fmt.value, file="stdout")
         sys.stdout.write(text)
-    else:
-        from outcomes.store.files import write_private_text
+        return
+    from outcomes.store.files import write_private_text
 
+    with transaction(db):
+        audit.log(db, "export", kind.value, format=fmt.value, file=str(out.resolve()))
         write_private_text(out, text)
-        echo_err(f"Wrote {out}.")
+    echo_err(f"Wrote {out}.")
 
 
 def template(kind: Kind = typer.Argument(..., help="Kind of record.")) -> None:
@@ -154,13 +162,16 @@ def backup(
     dest: Path = typer.Argument(..., help="New file to write the copy to."),
 ) -> None:
     """Make a consistent copy of the database, even while the dashboard or an import runs.
-    The copy is checked and created readable by you only.
+    The database is checked first, the copy is checked too, created readable by you only, and
+    only given its name once complete. The backup is logged in the audit log.
 
     Example: outcomes backup ~/Backups/outcomes-2026-11-22.db
     """
     from outcomes.store.backup import backup as make_backup
 
-    path = make_backup(open_database(ctx), dest)
+    db = open_database(ctx)
+    with progress_bar("Backing up") as progress:
+        path = make_backup(db, dest, progress=progress)
     say(f"Backed up to {path}.")
 
 
@@ -169,7 +180,9 @@ def restore(
     source: Path = typer.Argument(..., help="A backup made by `outcomes backup`."),
 ) -> None:
     """Replace the database with a backup. The backup is checked first (integrity, that it is an
-    outcomes database, its schema version); the replaced database is kept aside.
+    outcomes database, its schema version); the replaced database is kept aside, even when it is
+    damaged. Audit rows written after the backup was taken are carried over, and the restore is
+    logged.
 
     Example: outcomes --db clinic.db restore ~/Backups/outcomes-2026-11-01.db
     """
@@ -177,7 +190,8 @@ def restore(
 
     result = do_restore(state(ctx).resolved_path(), source)
     say(f"Restored from {result.restored_from}; the previous database is kept at "
-               f"{result.kept_aside}.")
+        f"{result.kept_aside}" + (" (it was damaged)" if result.replaced_damaged else "")
+        + f"; {result.carried_over} audit rows written since the backup were kept.")
 
 
 settings_app = typer.Typer(help="Show or change clinic settings (name, contact, min_n, limits).")

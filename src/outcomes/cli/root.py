@@ -65,6 +65,7 @@ def open_dashboard(state: State) -> None:
 
 
 from outcomes.cli import (  # noqa: E402  (register subcommands)
+    audit,
     data,
     measures,
     network,
@@ -72,5 +73,5 @@ from outcomes.cli import (  # noqa: E402  (register subcommands)
     reports,
 )
 
-for module in (data, measures, network, referrals, reports):
+for module in (data, measures, network, referrals, reports, audit):
     module.register(app)

@@ -4,8 +4,11 @@ The monthly file (``npidata_pfile_*.csv``, about 10 GB, ~330 columns) is streame
 ``csv.reader`` over the open file: constant memory, one pass. Each row is filtered with plain
 string tests on looked-up column positions (state, zip prefix, primary taxonomy -> kind,
 deactivation, NPIs already on file) before any validation; only matching rows are validated as
-``Partner`` records. Matches are added as partners at stage 'prospect' with batched inserts
-inside ONE transaction, so an interrupted import writes nothing.
+``Partner`` records. Matches are added as partners at stage 'prospect', committed in batches of
+``BATCH`` rows, each batch its own short transaction with its audit row: a run over the whole
+file takes minutes, and holding the write lock that long would block every save in the
+dashboard. All-or-nothing is therefore not promised: an interrupted import keeps the batches
+already committed, and running it again adds the rest (NPIs already on file are skipped).
 """
 
 from __future__ import annotations
@@ -158,7 +161,7 @@ def import_prospects(
         raise ValidationError(f"Cannot read {path}: {exc.strerror}.") from None
     batch: list[tuple[object, ...]] = []
     now = now_iso()
-    with raw, transaction(db):
+    with raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
         reader = csv.reader(text)
         try:
@@ -223,22 +226,26 @@ def import_prospects(
             report.by_kind[kind] += 1
             batch.append((*item, now, now))
             if len(batch) >= BATCH:
-                report.added += _flush(db, batch)
+                report.added += _flush(db, batch, path)
         report.rows = rows
         if batch:
-            report.added += _flush(db, batch)
+            report.added += _flush(db, batch, path)
         audit.log(db, "import", "partners", source="nppes", file=str(path), rows=rows,
                   added=report.added, states=sorted(state_set), zips=list(zip_prefixes),
-                  kinds=sorted(kind_set))
+                  kinds=sorted(kind_set), complete=True)
     if progress:
         progress(size, size)
     return report
 
 
-def _flush(db: Database, batch: list[tuple[object, ...]]) -> int:
-    before = db.conn.total_changes
-    db.conn.executemany(INSERT_SQL, batch)
-    added = db.conn.total_changes - before
+def _flush(db: Database, batch: list[tuple[object, ...]], path: Path) -> int:
+    """Insert one batch in its own transaction (the write lock is held for milliseconds)."""
+    with transaction(db):
+        before = db.conn.total_changes
+        db.conn.executemany(INSERT_SQL, batch)
+        added = db.conn.total_changes - before
+        audit.log(db, "import", "partners", source="nppes", file=str(path), batch=len(batch),
+                  added=added)
     batch.clear()
     return added
 

@@ -392,6 +392,18 @@ def m0003_rollups(db: Database) -> None:
         db.execute(statement)
 
 
+@MIGRATIONS(name="0004_audit_chain")
+def m0004_audit_chain(db: Database) -> None:
+    # Chain each audit row to the previous one (store/audit.py): `outcomes audit verify` then
+    # finds a row deleted, inserted or altered outside the app. Existing rows are hashed now,
+    # in id order, so the chain covers the whole log from this version on.
+    from outcomes.store import audit
+
+    db.execute("ALTER TABLE audit_log ADD COLUMN prev_hash TEXT")
+    db.execute("ALTER TABLE audit_log ADD COLUMN hash TEXT")
+    audit.rechain(db)
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a schema script into statements (executescript would COMMIT our transaction)."""
     import sqlite3

@@ -52,7 +52,14 @@ V2_ROWS = V1_ROWS.replace(
 )
 assert V2_ROWS != V1_ROWS
 
-ROWS = {1: V1_ROWS, 2: V2_ROWS}
+# Version 3 added the monthly rollups (filled by the migration, from the rows above) and kept
+# the audit log as in version 2; two audit rows, so the chain of version 4 links them.
+V3_ROWS = V2_ROWS + (
+    "INSERT INTO audit_log VALUES (2, '2024-02-01T00:00:00+00:00', 'add', 'responses', "
+    "'{\"episode_id\": \"E1\"}', 'frontdesk');\n"
+)
+
+ROWS = {1: V1_ROWS, 2: V2_ROWS, 3: V3_ROWS}
 
 
 def build(version: int) -> Path:
