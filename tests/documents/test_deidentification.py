@@ -21,8 +21,8 @@ from sqlite_utils import Database
 
 from outcomes.documents.packets import build_packet, make_packet, render
 from outcomes.measures.nps import add_nps
-from outcomes.models import NpsResponse, OutboundReferral
-from outcomes.network.outbound import add_outbound
+from outcomes.models import NpsResponse
+from outcomes.network.outbound import record_outbound
 from outcomes.store.database import transaction
 from tests.clinic_fixture import END, START, TODAY, add_episode, score
 
@@ -81,8 +81,8 @@ def planted(db: Database, clinic: dict[str, int]) -> dict[str, int]:
         score(db, eid, "odi", "intake", 60, FIRST_VISIT)
         score(db, eid, "odi", "discharge", 20, date(2026, 4, 20))
         add_nps(db, NpsResponse(episode_id=eid, score=10, date=date(2026, 5, 10), comment=note))
-    add_outbound(db, OutboundReferral(partner_id=a, episode_id=EPISODE_ID, date=FIRST_VISIT,
-                                      reason=note))
+    record_outbound(db, a, {"episode_id": EPISODE_ID, "date": FIRST_VISIT, "reason": note},
+                    today=TODAY)
     return clinic
 
 

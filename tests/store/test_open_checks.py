@@ -200,7 +200,7 @@ def test_a_lock_held_too_long_is_a_plain_sentence(demo_db_path: Path,
 def test_the_dashboard_start_up_path_runs_the_same_checks(demo_db_path: Path) -> None:
     """`outcomes` alone opens the dashboard without open_db (for speed): it must still make the
     files private and refuse a damaged file before the screen takes over the terminal."""
-    from outcomes.cli import prepare_existing
+    from outcomes.store.database import prepare_existing
 
     demo_db_path.chmod(0o644)
     prepare_existing(demo_db_path)

@@ -57,31 +57,10 @@ def open_dashboard_fast(path: Path | None) -> None:
     if needs_upgrade(target):
         open_db(target).close()  # also secures the files and checks integrity
     else:
+        from outcomes.store.database import prepare_existing
+
         prepare_existing(target)
     importlib.import_module("outcomes_tui.app").run_path(target)
-
-
-def prepare_existing(path: Path) -> None:
-    """What open_db does at every open, for the dashboard's fast path (standard library only):
-    owner-only files, a warning for a folder others can read, the integrity check where cheap."""
-    import sqlite3
-
-    from outcomes.store.database import (
-        QUICK_CHECK_MAX_BYTES,
-        log,
-        quick_check,
-        secure_files,
-        wal_left_by_crash,
-    )
-
-    for warning in secure_files(path):
-        log.warning(warning)
-    if path.stat().st_size <= QUICK_CHECK_MAX_BYTES or wal_left_by_crash(path):
-        conn = sqlite3.connect(str(path))
-        try:
-            quick_check(conn, path)
-        finally:
-            conn.close()
 
 
 class _WarningLines:

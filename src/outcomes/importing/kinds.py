@@ -2,6 +2,9 @@
 
 Column names are matched case-insensitively, ignoring spaces/dashes/underscores; aliases are
 listed with each column and in docs/import.md (a test keeps the two in step).
+
+One module because each kind is a short class (columns, key, prepare, write) and the reader of
+the CSV looks them all up in one registry; the kinds share the row context and helpers here.
 """
 
 from __future__ import annotations

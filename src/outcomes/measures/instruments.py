@@ -2,6 +2,10 @@
 
 Each instrument lives in one TOML file (``surveys/<id>.toml``). The models below are the
 schema of those files; their attribute docstrings are the reference documentation.
+
+One module because the schema, its cross-field checks and the loader that reports a broken
+file by field describe one thing, the definition file format; split, each part would need the
+others to be read.
 """
 
 from __future__ import annotations

@@ -390,3 +390,16 @@ def db_file(conn: sqlite3.Connection) -> str | None:
             if name == "main" and file:
                 return str(file)
     return None
+
+
+def prepare_existing(path: Path) -> None:
+    """What open_db does at every open, for the dashboard's fast path (standard library only):
+    owner-only files, a warning for a folder others can read, the integrity check where cheap."""
+    for warning in secure_files(path):
+        log.warning(warning)
+    if path.stat().st_size <= QUICK_CHECK_MAX_BYTES or wal_left_by_crash(path):
+        conn = sqlite3.connect(str(path))
+        try:
+            quick_check(conn, path)
+        finally:
+            conn.close()
