@@ -21,7 +21,8 @@ demo-reset: $(STAMP)  ## rebuild the demo database with today's dates, then open
 	@mkdir -p $(dir $(DEMO_DB))
 	$(BIN)/outcomes --db $(DEMO_DB) demo --reset
 
-test: $(STAMP)  ## the whole test suite
+test: $(STAMP)  ## types (src and tui), the architecture contracts, then the whole test suite
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -q
 
 check: lint typecheck test

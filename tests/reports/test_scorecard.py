@@ -17,12 +17,17 @@ from outcomes.reports.statistics import wilson
 from tests.clinic_fixture import END, START, add_episode, score
 
 
+def scorecard_json(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The scorecard as ``outcomes scorecard --json`` prints it (the documented shape)."""
+    return scorecard(*args, **kwargs).as_dict()
+
+
 def _partner(card: dict[str, Any], pid: int) -> dict[str, Any]:
     return next(p for p in card["partners"] if p["partner_id"] == pid)
 
 
 def test_partner_counts_and_medians(db: Database, clinic: dict[str, int]) -> None:
-    a = _partner(scorecard(db, START, END, min_n=1), clinic["a"])
+    a = _partner(scorecard_json(db, START, END, min_n=1), clinic["a"])
     assert (a["name"], a["npi"], a["kind"]) == ("Dr. Ada Stone", "1234567893", "primary care")
     # A1-A8 referred in the period (A9 in December 2025 is not); A8 never seen.
     assert (a["referrals"], a["evaluated"], a["discharged"]) == (8, 7, 7)
@@ -33,7 +38,7 @@ def test_partner_counts_and_medians(db: Database, clinic: dict[str, int]) -> Non
 
 def test_odi_percent_mcid_with_carried_forward_apart(db: Database,
                                                      clinic: dict[str, int]) -> None:
-    odi = _partner(scorecard(db, START, END, min_n=1), clinic["a"])["outcomes"]["odi"]
+    odi = _partner(scorecard_json(db, START, END, min_n=1), clinic["a"])["outcomes"]["odi"]
     # A1 40->20 (+20, needs 12: met), A2 50->40 (+10, needs 15: no), A3 30->21 (+9, needs 9: met)
     assert odi["n"] == 3
     assert odi["mean_intake"] == pytest.approx(40.0)
@@ -51,7 +56,7 @@ def test_odi_percent_mcid_with_carried_forward_apart(db: Database,
 
 
 def test_lefs_higher_is_better(db: Database, clinic: dict[str, int]) -> None:
-    lefs = _partner(scorecard(db, START, END, min_n=1), clinic["a"])["outcomes"]["lefs"]
+    lefs = _partner(scorecard_json(db, START, END, min_n=1), clinic["a"])["outcomes"]["lefs"]
     # A6 30->45 (+15, met), A7 40->35 (-5, not met)
     assert (lefs["n"], lefs["mean_intake"], lefs["mean_final"]) == (2, 35.0, 40.0)
     assert lefs["mean_improvement"] == pytest.approx(5.0)
@@ -61,7 +66,7 @@ def test_lefs_higher_is_better(db: Database, clinic: dict[str, int]) -> None:
 
 
 def test_scale_without_mcid_has_null_mcid_fields(db: Database, clinic: dict[str, int]) -> None:
-    work = _partner(scorecard(db, START, END, min_n=1), clinic["a"])["outcomes"]["quickdash_work"]
+    work = _partner(scorecard_json(db, START, END, min_n=1), clinic["a"])["outcomes"]["quickdash_work"]
     assert work["n"] == 2
     assert work["mean_improvement"] == pytest.approx(22.5)  # (25 + 20) / 2, lower is better
     assert work["mcid"] is None and work["mcid_unit"] is None
@@ -73,13 +78,13 @@ def test_missing_discharge_is_not_a_pair(db: Database, clinic: dict[str, int]) -
     rows = db.execute("SELECT final_score, carried_forward FROM episode_outcomes"
                       " WHERE episode_id = 'A5'").fetchall()
     assert rows == [(None, 0)]
-    odi = _partner(scorecard(db, START, END, min_n=1), clinic["a"])["outcomes"]["odi"]
+    odi = _partner(scorecard_json(db, START, END, min_n=1), clinic["a"])["outcomes"]["odi"]
     assert odi["n"] + odi["n_carried_forward"] == 4  # A1 A2 A3 + A4
 
 
 def test_clinic_block_includes_self_referred_and_episode_less_nps(
         db: Database, clinic: dict[str, int]) -> None:
-    c = scorecard(db, START, END, min_n=1)["clinic"]
+    c = scorecard_json(db, START, END, min_n=1)["clinic"]
     assert (c["referrals"], c["evaluated"], c["discharged"]) == (9, 8, 8)  # + S1
     assert c["median_days_to_first_visit"] == 4.5  # 1 2 3 4 | 5 6 8 10
     assert c["median_visits"] == 7.5               # 3 4 6 7 | 8 9 10 12
@@ -94,20 +99,20 @@ def test_clinic_block_includes_self_referred_and_episode_less_nps(
 
 
 def test_partner_nps_by_response_date(db: Database, clinic: dict[str, int]) -> None:
-    nps = _partner(scorecard(db, START, END, min_n=1), clinic["a"])["nps"]
+    nps = _partner(scorecard_json(db, START, END, min_n=1), clinic["a"])["nps"]
     assert nps == {"n": 5, "score": 0.0, "moe95": pytest.approx(78.4), "promoters": 2,
                    "passives": 1, "detractors": 2}
     # Moving the period to December 2025 picks up the older answer, not the May ones.
-    dec = scorecard(db, date(2025, 12, 1), date(2025, 12, 31), min_n=1,
+    dec = scorecard_json(db, date(2025, 12, 1), date(2025, 12, 31), min_n=1,
                     partner_ids=[clinic["a"]])
     assert dec["partners"][0]["nps"]["n"] == 1
     assert dec["partners"][0]["referrals"] == 1  # A9
 
 
 def test_empty_partner(db: Database, clinic: dict[str, int]) -> None:
-    card = scorecard(db, START, END, min_n=1)
+    card = scorecard_json(db, START, END, min_n=1)
     assert clinic["b"] not in [p["partner_id"] for p in card["partners"]]  # not listed by default
-    card = scorecard(db, START, END, min_n=1, partner_ids=[clinic["b"]])
+    card = scorecard_json(db, START, END, min_n=1, partner_ids=[clinic["b"]])
     [b] = card["partners"]
     assert (b["referrals"], b["evaluated"], b["discharged"]) == (0, 0, 0)
     assert b["conversion_rate"] is None and b["median_visits"] is None
@@ -116,11 +121,11 @@ def test_empty_partner(db: Database, clinic: dict[str, int]) -> None:
     assert b["nps"] == {"n": 0, "score": None, "moe95": None, "promoters": 0, "passives": 0,
                         "detractors": 0}
     with pytest.raises(ValidationError):
-        scorecard(db, START, END, partner_ids=[999])
+        scorecard_json(db, START, END, partner_ids=[999])
 
 
 def test_suppression_at_min_n(db: Database, clinic: dict[str, int]) -> None:
-    card = scorecard(db, START, END)  # the setting: 5
+    card = scorecard_json(db, START, END)  # the setting: 5
     assert card["min_n"] == 5
     a = _partner(card, clinic["a"])
     odi = a["outcomes"]["odi"]
@@ -130,7 +135,7 @@ def test_suppression_at_min_n(db: Database, clinic: dict[str, int]) -> None:
     assert odi["carried_forward"]["suppressed"] is True
     assert a["nps"]["n"] == 5 and a["nps"]["score"] == 0.0  # 5 answers: shown at min_n 5
     assert a["median_visits"] == 8.0                       # 7 discharged with visits
-    card = scorecard(db, START, END, min_n=8)  # 7 seen, 7 discharged, 5 answers: all < 8
+    card = scorecard_json(db, START, END, min_n=8)  # 7 seen, 7 discharged, 5 answers: all < 8
     a = _partner(card, clinic["a"])
     assert a["nps"]["score"] is None and a["nps"]["suppressed"] is True
     assert a["nps"]["promoters"] == 2  # counts stay in the clinic's own report
@@ -139,10 +144,10 @@ def test_suppression_at_min_n(db: Database, clinic: dict[str, int]) -> None:
 
 
 def test_period_boundaries_are_inclusive(db: Database, clinic: dict[str, int]) -> None:
-    one_day = scorecard(db, date(2026, 1, 10), date(2026, 1, 10), min_n=1)
+    one_day = scorecard_json(db, date(2026, 1, 10), date(2026, 1, 10), min_n=1)
     assert one_day["clinic"]["referrals"] == 1  # A1
     with pytest.raises(ValidationError):
-        scorecard(db, END, START)
+        scorecard_json(db, END, START)
 
 
 def test_never_reads_patients(db: Database, clinic: dict[str, int]) -> None:
@@ -153,7 +158,7 @@ def test_never_reads_patients(db: Database, clinic: dict[str, int]) -> None:
 
     db.conn.set_authorizer(deny_patients)
     try:
-        scorecard(db, START, END, min_n=1)
+        scorecard_json(db, START, END, min_n=1)
         nps_stats(db, START, END, by="partner", min_n=1)
         with pytest.raises(sqlite3.DatabaseError):  # the guard works
             db.execute("SELECT name FROM patients").fetchall()
@@ -164,7 +169,7 @@ def test_never_reads_patients(db: Database, clinic: dict[str, int]) -> None:
 def test_summary_follows_later_writes(db: Database, clinic: dict[str, int]) -> None:
     # A5 gets its discharge score later: it becomes a pair (44 -> 22: +22, needs 13.2: met).
     score(db, "A5", "odi", "discharge", 22, date(2026, 5, 20))
-    odi = _partner(scorecard(db, START, END, min_n=1), clinic["a"])["outcomes"]["odi"]
+    odi = _partner(scorecard_json(db, START, END, min_n=1), clinic["a"])["outcomes"]["odi"]
     assert odi["n"] == 4 and odi["mcid_rate"] == 0.75
 
 
@@ -198,4 +203,4 @@ def test_nps_stats_groups_and_mcid_split(db: Database, clinic: dict[str, int]) -
 def test_nps_scale_responses_never_count_as_outcomes(db: Database,
                                                      clinic: dict[str, int]) -> None:
     add_episode(db, "N1", clinic["b"], date(2026, 2, 1), 1, 2, True)
-    assert "nps" not in scorecard(db, START, END, min_n=1)["clinic"]["outcomes"]
+    assert "nps" not in scorecard_json(db, START, END, min_n=1)["clinic"]["outcomes"]

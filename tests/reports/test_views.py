@@ -178,7 +178,7 @@ def test_rollup_reads_match_the_raw_rows_on_the_demo(demo_db):
     from outcomes.reports.scorecard import scorecard
 
     year = default_period(today)
-    card = scorecard(demo_db, year.start, year.end, partner_ids=[1], min_n=0)
+    card = scorecard(demo_db, year.start, year.end, partner_ids=[1], min_n=0).as_dict()
     for scale, block in card["partners"][0]["outcomes"].items():
         n, mean = demo_db.execute(
             "SELECT count(*), avg(improvement) FROM episode_outcomes WHERE partner_id = 1"

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.widget import Widget
 
 
 class ScreenCommands(Provider):
@@ -27,7 +29,10 @@ class ScreenCommands(Provider):
             if title in seen:
                 continue
             seen.add(title)
-            action = partial(active.node.run_action, binding.action)
+            node = active.node
+            if not isinstance(node, App | Widget):  # pragma: no cover - Screens are Widgets
+                continue
+            action = partial(node.run_action, binding.action)
             commands.append((title, binding.tooltip or binding.description, action))
         return sorted(commands)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the dashboard's first paint must not wait for these imports
     from outcomes.reports.episodes import EpisodeDetail, EpisodeRow
     from outcomes.reports.partners import PartnerDetail, PartnerPage
     from outcomes.reports.rollups import Rate
+    from outcomes.reports.scorecard import Scorecard
 
 
 @dataclass
@@ -52,7 +53,7 @@ class PartnerLoaded(Message):
 
 @dataclass
 class ScorecardLoaded(Message):
-    scorecard: dict[str, Any] | None
+    scorecard: Scorecard | None
 
 
 @dataclass

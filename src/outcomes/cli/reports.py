@@ -75,7 +75,7 @@ def scorecard_cmd(
     db = open_database(ctx)
     period = _period(start, end)
     ids = [resolve_partner(db, ref)["id"] for ref in partner] or None
-    card = scorecard(db, *period, partner_ids=ids)
+    card = scorecard(db, *period, partner_ids=ids).as_dict()
     if json_out:
         print_json(card)
     else:

@@ -72,7 +72,8 @@ def list_communications(db: Database, *, partner_id: int | None = None,
                         episode_id: str | None = None,
                         limit: int = 200) -> list[CommunicationListing]:
     """Communications sent to partners, newest first."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if partner_id is not None:
         where.append("c.partner_id = ?")
         params.append(partner_id)

@@ -226,7 +226,8 @@ class ReferralListing:
 def list_referrals(db: Database, *, partner_id: int | None = None, status: str | None = None,
                    since: date | None = None, limit: int = 200) -> list[ReferralListing]:
     """Inbound referrals, newest first."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if partner_id is not None:
         where.append("e.partner_id = ?")
         params.append(partner_id)

@@ -131,7 +131,8 @@ class TouchpointListing:
 def list_touchpoints(db: Database, *, partner_id: int | None = None, since: date | None = None,
                      limit: int = 200) -> list[TouchpointListing]:
     """Touchpoints, newest first."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if partner_id is not None:
         where.append("t.partner_id = ?")
         params.append(partner_id)

@@ -10,7 +10,7 @@ from outcomes import vocab
 from outcomes.errors import NotFound
 
 if TYPE_CHECKING:
-    from outcomes.store.database import Database
+    from outcomes.store.database import Queryable
 
 @dataclass(frozen=True)
 class EpisodeRow:
@@ -39,7 +39,7 @@ def _glob_prefix(text: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in text) + "*"
 
 
-def find_episodes(db: Database, text: str = "", limit: int = 50) -> list[EpisodeRow]:
+def find_episodes(db: Queryable, text: str = "", limit: int = 50) -> list[EpisodeRow]:
     """Episodes of patients whose record number or name contains every word of ``text``, or whose
     episode id starts with it, newest referral first (at most ``limit``).
 
@@ -116,7 +116,7 @@ class EpisodeDetail:
         return list(seen)
 
 
-def episode_detail(db: Database, episode_id: str) -> EpisodeDetail:
+def episode_detail(db: Queryable, episode_id: str) -> EpisodeDetail:
     episode = _one(db, "SELECT * FROM episodes WHERE id = ?", [episode_id],
                    f"No episode with id {episode_id!r}.")
     pt = db.execute(
@@ -180,7 +180,7 @@ def default_instrument(detail: EpisodeDetail, region_default: dict[str, str]) ->
 REGION_INSTRUMENT = vocab.DEFAULT_INSTRUMENT_BY_REGION
 
 
-def _one(db: Database, sql: str, params: list[Any], missing: str) -> dict[str, Any]:
+def _one(db: Queryable, sql: str, params: list[Any], missing: str) -> dict[str, Any]:
     """The one row of ``sql`` as a dict, or NotFound with ``missing`` as its message."""
     cursor = db.execute(sql, params)
     row = cursor.fetchone()

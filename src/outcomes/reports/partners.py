@@ -26,7 +26,7 @@ from outcomes.reports.rollups import (
 from outcomes.reports.statistics import Nps
 
 if TYPE_CHECKING:
-    from outcomes.store.database import Database
+    from outcomes.store.database import Queryable
 
 PARTNER_SORTS: dict[str, str] = {
     "name": "name (case-insensitive)",
@@ -86,7 +86,7 @@ class PartnerPage:
     shown as numbers."""
 
 
-def _one(db: Database, sql: str, params: list[Any], missing: str) -> dict[str, Any]:
+def _one(db: Queryable, sql: str, params: list[Any], missing: str) -> dict[str, Any]:
     """The one row of ``sql`` as a dict, or NotFound with ``missing`` as its message."""
     cursor = db.execute(sql, params)
     row = cursor.fetchone()
@@ -113,7 +113,7 @@ class PartnerStats:
     mcid_n: int = 0
 
 
-def partner_stats(db: Database, today: date) -> dict[int, PartnerStats]:
+def partner_stats(db: Queryable, today: date) -> dict[int, PartnerStats]:
     """The numbers of every partner's row, in one pass over the monthly rollups (plus the edge
     days of each window and one streaming scan of ``episode_outcomes`` for per-episode MCID).
 
@@ -161,7 +161,7 @@ def _sort_value(row: PartnerRow, sort: str) -> Any:
 
 
 def partners_page(
-    db: Database,
+    db: Queryable,
     today: date,
     *,
     text: str = "",
@@ -216,7 +216,7 @@ def partners_page(
                        total=total, offset=start, min_n=int(settings.get(db, "min_n")))
 
 
-def partner_choices(db: Database) -> list[tuple[int, str, str]]:
+def partner_choices(db: Queryable) -> list[tuple[int, str, str]]:
     """(id, name, stage) of every partner, by name: for pickers."""
     return [
         (int(r[0]), str(r[1]), str(r[2]))
@@ -238,7 +238,7 @@ class PartnerDetail:
     referrals_out_total: int
 
 
-def partner_detail(db: Database, partner_id: int, today: date, rows: int = 50) -> PartnerDetail:
+def partner_detail(db: Queryable, partner_id: int, today: date, rows: int = 50) -> PartnerDetail:
     """Everything the partner screen shows: contact, outcomes against the clinic (last 12 months),
     NPS, and the latest touchpoints, referrals and communications (``rows`` of each)."""
     partner = _one(db, "SELECT * FROM partners WHERE id = ?", [partner_id],

@@ -22,7 +22,7 @@ from outcomes.periods import Split, month_keys, split_months
 from outcomes.reports.statistics import Nps
 
 if TYPE_CHECKING:
-    from outcomes.store.database import Database
+    from outcomes.store.database import Queryable
 
 NO_PARTNER = 0
 """The roll-ups' partner key of self-referred episodes and answers without an episode."""
@@ -33,7 +33,7 @@ def _partner_filter(partner_id: int | None, column: str) -> tuple[str, list[Any]
 
 
 def referrals_per_month(
-    db: Database, today: date, months: int = 24, partner_id: int | None = None
+    db: Queryable, today: date, months: int = 24, partner_id: int | None = None
 ) -> list[tuple[str, int]]:
     """Inbound referrals per calendar month, zero-filled, oldest first, up to ``today``.
 
@@ -56,7 +56,7 @@ def referrals_per_month(
     return [(k, counts.get(k, 0)) for k in keys]
 
 
-def referrals_by_partner(db: Database, split: Split) -> dict[int, int]:
+def referrals_by_partner(db: Queryable, split: Split) -> dict[int, int]:
     """partner key -> referrals dated in the split period."""
     edge, edge_params = split.edge_sql("referral_date")
     counts: dict[int, int] = {}
@@ -70,7 +70,7 @@ def referrals_by_partner(db: Database, split: Split) -> dict[int, int]:
     return counts
 
 
-def episode_counts(db: Database, split: Split) -> dict[int, tuple[int, int, int]]:
+def episode_counts(db: Queryable, split: Split) -> dict[int, tuple[int, int, int]]:
     """partner key -> (referrals, evaluated, discharged) for episodes referred in the period."""
     edge, edge_params = split.edge_sql("referral_date")
     totals: dict[int, list[int]] = {}
@@ -96,7 +96,7 @@ _DISTRIBUTIONS = {
 }
 
 
-def distribution(db: Database, what: str, split: Split) -> dict[int, dict[float, int]]:
+def distribution(db: Queryable, what: str, split: Split) -> dict[int, dict[float, int]]:
     """partner key -> {value: episodes} of visits per discharged episode (``what="visits"``)
     or days from referral to the first visit (``"days"``), for episodes referred in the
     period."""
@@ -117,7 +117,7 @@ def distribution(db: Database, what: str, split: Split) -> dict[int, dict[float,
     return out
 
 
-def outcome_sums(db: Database, split: Split) -> list[tuple[Any, ...]]:
+def outcome_sums(db: Queryable, split: Split) -> list[tuple[Any, ...]]:
     """(partner key, scale, instrument, carried forward, n, sum intake, sum final, sum
     improvement, MCID met, MCID judged) per group, for episodes referred in the period with an
     intake and a final score (one row per source: add them up)."""
@@ -134,7 +134,7 @@ def outcome_sums(db: Database, split: Split) -> list[tuple[Any, ...]]:
     ).fetchall()
 
 
-def nps_by_partner(db: Database, split: Split) -> dict[int, tuple[int, int, int]]:
+def nps_by_partner(db: Queryable, split: Split) -> dict[int, tuple[int, int, int]]:
     """partner_key (0 = no partner) -> (promoters, passives, detractors) for answers dated in
     in the period: whole months from ``roll_nps``, edge days from the answers."""
     edge, edge_params = split.edge_sql("n.date")
@@ -156,7 +156,7 @@ def nps_by_partner(db: Database, split: Split) -> dict[int, tuple[int, int, int]
     return {k: (v[0], v[1], v[2]) for k, v in totals.items()}
 
 
-def nps_between(db: Database, start: date, end: date, partner_id: int | None = None) -> Nps:
+def nps_between(db: Queryable, start: date, end: date, partner_id: int | None = None) -> Nps:
     """NPS of the answers dated in [start, end] (all, or those of one partner's episodes)."""
     split = split_months(start, end)
     edge, edge_params = split.edge_sql("n.date")
@@ -183,7 +183,7 @@ def nps_between(db: Database, start: date, end: date, partner_id: int | None = N
     return Nps(promoters=p, passives=m, detractors=d)
 
 
-def active_partners(db: Database, first: date, last: date) -> int:
+def active_partners(db: Queryable, first: date, last: date) -> int:
     """Partners with at least one referral dated in [first, last]."""
     split = split_months(first, last)
     edge, edge_params = split.edge_sql("referral_date")
@@ -221,7 +221,7 @@ def episode_mcid_sql(where: str, *, scan: bool) -> str:
     )
 
 
-def clinic_mcid(db: Database, start: date, end: date, partner_id: int | None = None) -> Rate:
+def clinic_mcid(db: Queryable, start: date, end: date, partner_id: int | None = None) -> Rate:
     """Episodes referred in [start, end] whose MCID could be judged, and how many reached it
     (on any of their scales); n counts episodes, not scales."""
     where = "referral_date >= ? AND referral_date <= ?"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -33,6 +34,127 @@ from outcomes.measures.instruments import Instrument
 from outcomes.reports import rollups as rollup_readers
 from outcomes.reports.statistics import Nps, wilson
 from outcomes.store import settings
+
+
+@dataclass(frozen=True)
+class OutcomeFigures:
+    """Outcomes on one scale: intake/final pairs, their means and the MCID rate. Means, rate
+    and interval are None when they rest on fewer than ``min_n`` patients (``suppressed``)."""
+
+    n: int
+    mean_intake: float | None
+    mean_final: float | None
+    mean_improvement: float | None
+    mcid_rate: float | None
+    mcid_rate_ci95: tuple[float, float] | None
+    suppressed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "n": self.n, "mean_intake": self.mean_intake, "mean_final": self.mean_final,
+            "mean_improvement": self.mean_improvement, "mcid_rate": self.mcid_rate,
+            "mcid_rate_ci95": list(self.mcid_rate_ci95) if self.mcid_rate_ci95 else None,
+        }
+        if self.suppressed:
+            data["suppressed"] = True
+        return data
+
+
+@dataclass(frozen=True)
+class ScaleFigures(OutcomeFigures):
+    """Outcomes on one scale, with its MCID and the carried-forward pairs kept apart."""
+
+    mcid: float | None = None
+    mcid_unit: str | None = None
+    n_carried_forward: int = 0
+    carried_forward: OutcomeFigures | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "mcid": self.mcid, "mcid_unit": self.mcid_unit,
+                "n_carried_forward": self.n_carried_forward,
+                "carried_forward": (self.carried_forward.as_dict()
+                                    if self.carried_forward else None)}
+
+
+@dataclass(frozen=True)
+class NpsFigures:
+    """NPS answers dated in the period; score and margin None under ``min_n`` answers."""
+
+    n: int
+    score: float | None
+    moe95: float | None
+    promoters: int
+    passives: int
+    detractors: int
+    suppressed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"n": self.n, "score": self.score, "moe95": self.moe95,
+                                "promoters": self.promoters, "passives": self.passives,
+                                "detractors": self.detractors}
+        if self.suppressed:
+            data["suppressed"] = True
+        return data
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The scorecard's figures for one group of patients (a partner's, or the whole clinic)."""
+
+    referrals: int
+    evaluated: int
+    discharged: int
+    conversion_rate: float | None
+    median_days_to_first_visit: float | None
+    median_visits: float | None
+    outcomes: dict[str, ScaleFigures]
+    nps: NpsFigures
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "referrals": self.referrals, "evaluated": self.evaluated,
+            "discharged": self.discharged, "conversion_rate": self.conversion_rate,
+            "median_days_to_first_visit": self.median_days_to_first_visit,
+            "median_visits": self.median_visits,
+            "outcomes": {k: v.as_dict() for k, v in self.outcomes.items()},
+            "nps": self.nps.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class PartnerFigures(Figures):
+    partner_id: int = 0
+    name: str = ""
+    npi: str | None = None
+    kind: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"partner_id": self.partner_id, "name": self.name, "npi": self.npi,
+                "kind": self.kind, **super().as_dict()}
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """The scorecard over ``start``..``end``; :meth:`as_dict` is the JSON of
+    ``outcomes scorecard --json`` (docs/reports.md)."""
+
+    start: date
+    end: date
+    min_n: int
+    clinic: Figures
+    partners: list[PartnerFigures]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(),
+                "min_n": self.min_n, "clinic": self.clinic.as_dict(),
+                "partners": [p.as_dict() for p in self.partners]}
+
+    def partner(self, partner_id: int) -> PartnerFigures:
+        for figures in self.partners:
+            if figures.partner_id == partner_id:
+                return figures
+        raise KeyError(partner_id)
+
 
 # Key of the clinic-wide aggregates in the internal dictionaries (partner ids are ints or None).
 _CLINIC = "clinic"
@@ -91,21 +213,19 @@ class _Acc:
         self.judged += judged
 
 
-def _outcome_block(acc: _Acc, min_n: int) -> dict[str, Any]:
+def _outcome_block(acc: _Acc, min_n: int, has_mcid: bool) -> OutcomeFigures:
     suppressed = acc.n < min_n or acc.n == 0
-    rate = acc.met / acc.judged if acc.judged else None
-    ci = wilson(acc.met, acc.judged) if acc.judged else None
-    block: dict[str, Any] = {
-        "n": acc.n,
-        "mean_intake": None if suppressed else acc.intake / acc.n,
-        "mean_final": None if suppressed else acc.final / acc.n,
-        "mean_improvement": None if suppressed else acc.improvement / acc.n,
-        "mcid_rate": None if suppressed else rate,
-        "mcid_rate_ci95": None if suppressed or ci is None else [ci[0], ci[1]],
-    }
-    if acc.n and acc.n < min_n:
-        block["suppressed"] = True
-    return block
+    rate = acc.met / acc.judged if acc.judged and has_mcid else None
+    ci = wilson(acc.met, acc.judged) if acc.judged and has_mcid else None
+    return OutcomeFigures(
+        n=acc.n,
+        mean_intake=None if suppressed else acc.intake / acc.n,
+        mean_final=None if suppressed else acc.final / acc.n,
+        mean_improvement=None if suppressed else acc.improvement / acc.n,
+        mcid_rate=None if suppressed else rate,
+        mcid_rate_ci95=None if suppressed or ci is None else (ci[0], ci[1]),
+        suppressed=bool(acc.n) and acc.n < min_n,
+    )
 
 
 def _scale_info(scale_id: str, known: Mapping[str, Instrument]) -> tuple[str, float | None,
@@ -128,36 +248,33 @@ def _lookup(scale_id: str, known: Mapping[str, Instrument]) -> tuple[Any, Any]:
 
 def _outcomes(cells: Mapping[tuple[str, int], _Acc],
               info: Mapping[str, tuple[str, float | None, str | None]],
-              min_n: int) -> dict[str, Any]:
-    scales = sorted({scale for scale, _ in cells})
-    out: dict[str, Any] = {}
-    for scale_id in scales:
+              min_n: int) -> dict[str, ScaleFigures]:
+    out: dict[str, ScaleFigures] = {}
+    for scale_id in sorted({scale for scale, _ in cells}):
         main = cells.get((scale_id, 0)) or _Acc()
         carried = cells.get((scale_id, 1)) or _Acc()
         _instrument, mcid, unit = info[scale_id]
-        block = _outcome_block(main, min_n)
-        block["mcid"] = mcid
-        block["mcid_unit"] = unit
-        if mcid is None:
-            block["mcid_rate"] = block["mcid_rate_ci95"] = None
-        block["n_carried_forward"] = carried.n
-        if carried.n:
-            cf = _outcome_block(carried, min_n)
-            if mcid is None:
-                cf["mcid_rate"] = cf["mcid_rate_ci95"] = None
-            block["carried_forward"] = cf
-        else:
-            block["carried_forward"] = None
-        out[scale_id] = block
+        block = _outcome_block(main, min_n, mcid is not None)
+        out[scale_id] = ScaleFigures(
+            **{f.name: getattr(block, f.name) for f in fields(OutcomeFigures)},
+            mcid=mcid, mcid_unit=unit, n_carried_forward=carried.n,
+            carried_forward=_outcome_block(carried, min_n, mcid is not None)
+            if carried.n else None,
+        )
     return out
 
 
+def nps_figures(counts: tuple[int, int, int] | None, min_n: int) -> NpsFigures:
+    nps = Nps(*(counts or (0, 0, 0)))
+    suppressed = bool(nps.n) and nps.n < min_n
+    return NpsFigures(n=nps.n, score=None if suppressed else nps.score,
+                      moe95=None if suppressed else nps.moe95, promoters=nps.promoters,
+                      passives=nps.passives, detractors=nps.detractors, suppressed=suppressed)
+
+
 def nps_block(counts: tuple[int, int, int] | None, min_n: int) -> dict[str, Any]:
-    summary = Nps(*(counts or (0, 0, 0))).as_dict()
-    if summary["n"] and int(summary["n"] or 0) < min_n:
-        summary["score"] = summary["moe95"] = None
-        summary["suppressed"] = True
-    return summary
+    """:func:`nps_figures` as JSON (the NPS analytics report uses this shape)."""
+    return nps_figures(counts, min_n).as_dict()
 
 
 def scorecard(
@@ -168,8 +285,9 @@ def scorecard(
     min_n: int | None = None,
     partner_ids: Iterable[int] | None = None,
     rollups: bool = True,
-) -> dict[str, Any]:
-    """The scorecard for ``start``..``end`` (inclusive), in the JSON shape of docs/reports.md.
+) -> Scorecard:
+    """The scorecard for ``start``..``end`` (inclusive); ``as_dict()`` is the JSON shape of
+    docs/reports.md.
 
     ``partner_ids``: list exactly these partners (even with nothing in the period); by default
     every partner with a referral or an NPS answer in the period. The clinic block always covers
@@ -177,7 +295,6 @@ def scorecard(
     periods.check_period(start, end)
     if min_n is None:
         min_n = int(settings.get(db, "min_n"))
-    period = [start.isoformat(), end.isoformat()]
     known = catalog.instruments()
 
     # rollups=False reads raw rows only: the reference the rollups are tested against.
@@ -220,21 +337,19 @@ def scorecard(
     info = {scale: _scale_info(scale, known)
             for group in cells.values() for scale, _carried in group}
 
-    def block(key: Any) -> dict[str, Any]:
+    def figures(key: Any) -> dict[str, Any]:
         referrals, evaluated, discharged = counts.get(key, [0, 0, 0])
         n_nps = nps.get(key)
-        median_days = median_from_counts(days.get(key, {}))
-        median_visits = median_from_counts(visits.get(key, {}))
         n_visits = sum(visits.get(key, {}).values())
         return {
-            "referrals": referrals,
-            "evaluated": evaluated,
-            "discharged": discharged,
+            "referrals": referrals, "evaluated": evaluated, "discharged": discharged,
             "conversion_rate": evaluated / referrals if referrals else None,
-            "median_days_to_first_visit": median_days if evaluated >= min_n else None,
-            "median_visits": median_visits if n_visits >= min_n else None,
+            "median_days_to_first_visit": median_from_counts(days.get(key, {}))
+            if evaluated >= min_n else None,
+            "median_visits": median_from_counts(visits.get(key, {}))
+            if n_visits >= min_n else None,
             "outcomes": _outcomes(cells.get(key, {}), info, min_n),
-            "nps": nps_block(tuple(n_nps) if n_nps else None, min_n),  # type: ignore[arg-type]
+            "nps": nps_figures((n_nps[0], n_nps[1], n_nps[2]) if n_nps else None, min_n),
         }
 
     if partner_ids is None:
@@ -248,11 +363,11 @@ def scorecard(
     partners = []
     for pid in wanted:
         name, npi, kind = identity[pid]
-        partners.append({"partner_id": pid, "name": name, "npi": npi, "kind": kind,
-                         **block(pid)})
-    partners.sort(key=lambda p: (-p["referrals"], p["name"].casefold(), p["partner_id"]))
-    return {"from": period[0], "to": period[1], "min_n": min_n, "clinic": block(_CLINIC),
-            "partners": partners}
+        partners.append(PartnerFigures(partner_id=pid, name=name, npi=npi, kind=kind,
+                                       **figures(pid)))
+    partners.sort(key=lambda p: (-p.referrals, p.name.casefold(), p.partner_id))
+    return Scorecard(start=start, end=end, min_n=min_n, clinic=Figures(**figures(_CLINIC)),
+                     partners=partners)
 
 
 def _partners(db: Database, ids: list[int]) -> dict[int, tuple[str, str | None, str]]:
@@ -267,4 +382,5 @@ def _partners(db: Database, ids: list[int]) -> dict[int, tuple[str, str | None, 
     return found
 
 
-__all__ = ["check_period", "default_period", "median_from_counts", "scorecard"]
+__all__ = ["Figures", "NpsFigures", "OutcomeFigures", "PartnerFigures", "ScaleFigures",
+           "Scorecard", "check_period", "default_period", "median_from_counts", "scorecard"]

@@ -16,7 +16,7 @@ import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from outcomes.errors import DatabaseError
 from outcomes.store.dbinfo import APPLICATION_ID, SCHEMA_VERSION
@@ -40,6 +40,13 @@ _warned: set[str] = set()
 
 _FILE_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+class Queryable(Protocol):
+    """What the read-only reports need: ``execute``. A plain ``sqlite3`` connection (the
+    dashboard's readers) and a sqlite-utils ``Database`` both are one."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
 
 
 class DatabaseBusy(DatabaseError):

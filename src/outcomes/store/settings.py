@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from outcomes.errors import ValidationError
 from outcomes.store import audit
-from outcomes.store.database import transaction
+from outcomes.store.database import Queryable, transaction
 
 # CMS non-monetary compensation limit (42 CFR 411.357(k)), adjusted each calendar year by the
 # CPI-U change for the 12 months ending the preceding September 30 (CMS "CPI-U Updates" page,
@@ -48,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def get(db: Database, key: str) -> Any:
+def get(db: Queryable, key: str) -> Any:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
     if row is not None:
         return json.loads(row[0])

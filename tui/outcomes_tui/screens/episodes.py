@@ -166,8 +166,12 @@ class EpisodesScreen(Screen[None]):
         episode_id = str(d.episode["id"])
         discharged = d.episode.get("status") == "discharged" or bool(
             d.episode.get("discharge_date"))
-        self.app.push_screen(LetterForm(episode_id, d.partner or "", discharged),
-                             lambda saved: self.load(episode_id) if saved else None)
+
+        def made(saved: bool | None) -> None:
+            if saved:
+                self.load(episode_id)  # the pane lists the letter just made
+
+        self.app.push_screen(LetterForm(episode_id, d.partner or "", discharged), made)
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 
 from outcomes.reports.labels import scale_labels
 from outcomes.reports.partners import PartnerDetail, partner_detail
+from outcomes.reports.scorecard import ScaleFigures, Scorecard
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import PartnerLoaded, RecordSaved, ScorecardLoaded
 from outcomes_tui.widgets.plot import Plot, Series
@@ -55,7 +56,7 @@ class PartnerDetailScreen(Screen[None]):
         self.partner: dict[str, Any] | None = None
         self.detail: PartnerDetail | None = None
         self.labels: dict[str, str] = {}
-        self.scorecard: dict[str, Any] | None = None
+        self.scorecard: Scorecard | None = None
         """The partner's scorecard for the default period, once loaded (what the screen shows)."""
 
     def compose(self) -> ComposeResult:
@@ -98,18 +99,21 @@ class PartnerDetailScreen(Screen[None]):
     def on_scorecard_loaded(self, message: ScorecardLoaded) -> None:
         if self.detail is None or message.scorecard is None:
             return
-        self.scorecard = message.scorecard
-        self._fill_scorecard(self.detail, message.scorecard)
-        mine = message.scorecard["partners"][0]["outcomes"]
-        clinic = message.scorecard["clinic"]["outcomes"]
-        scales = [s for s, block in sorted(mine.items())
-                  if block.get("mean_improvement") is not None]
+        card: Scorecard = message.scorecard
+        self.scorecard = card
+        self._fill_scorecard(self.detail, card)
+        mine, clinic = card.partner(self.partner_id).outcomes, card.clinic.outcomes
+        scales = [s for s, block in sorted(mine.items()) if block.mean_improvement is not None]
+
+        def clinic_mean(scale: str) -> float:
+            block = clinic.get(scale)
+            return block.mean_improvement or 0.0 if block else 0.0
+
         self.query_one("#chart-outcomes", Plot).set_data(
             [
                 Series([self._label(s) for s in scales],
-                       [mine[s]["mean_improvement"] for s in scales], self._partner_name()),
-                Series([self._label(s) for s in scales],
-                       [clinic.get(s, {}).get("mean_improvement") or 0.0 for s in scales],
+                       [mine[s].mean_improvement or 0.0 for s in scales], self._partner_name()),
+                Series([self._label(s) for s in scales], [clinic_mean(s) for s in scales],
                        "clinic"),
             ],
             message="No outcomes shown for the last 12 months (none, or too few patients)",
@@ -168,23 +172,20 @@ class PartnerDetailScreen(Screen[None]):
         if not rows:
             table.add_row(*([Text("none yet", style="dim")] + [Text("")] * (len(columns) - 1)))
 
-    def _fill_scorecard(self, d: PartnerDetail, card: dict[str, Any] | None) -> None:
+    def _fill_scorecard(self, d: PartnerDetail, card: Scorecard | None) -> None:
         rows: list[list[str]] = []
-        if card is not None and card.get("partners"):
-            mine = card["partners"][0]
-            clinic = card["clinic"]
-            rows.append(["Referrals (12 mo)", str(mine["referrals"]), str(clinic["referrals"])])
-            rows.append(["Conversion", _pct(mine.get("conversion_rate")),
-                         _pct(clinic.get("conversion_rate"))])
+        if card is not None and card.partners:
+            mine, clinic = card.partner(self.partner_id), card.clinic
+            rows.append(["Referrals (12 mo)", str(mine.referrals), str(clinic.referrals)])
+            rows.append(["Conversion", _pct(mine.conversion_rate), _pct(clinic.conversion_rate)])
             rows.append(["Median days to first visit",
-                         _num(mine.get("median_days_to_first_visit"), "{:.0f}"),
-                         _num(clinic.get("median_days_to_first_visit"), "{:.0f}")])
-            rows.append(["Median visits", _num(mine.get("median_visits"), "{:.0f}"),
-                         _num(clinic.get("median_visits"), "{:.0f}")])
-            for scale, block in sorted((mine.get("outcomes") or {}).items()):
-                other = (clinic.get("outcomes") or {}).get(scale, {})
+                         _num(mine.median_days_to_first_visit, "{:.0f}"),
+                         _num(clinic.median_days_to_first_visit, "{:.0f}")])
+            rows.append(["Median visits", _num(mine.median_visits, "{:.0f}"),
+                         _num(clinic.median_visits, "{:.0f}")])
+            for scale, block in sorted(mine.outcomes.items()):
                 rows.append([f"{self._label(scale)}: reached MCID", self._mcid(block),
-                             self._mcid(other)])
+                             self._mcid(clinic.outcomes.get(scale))])
         else:
             rows.append(["Outcomes", "loading…", ""])
         rows.append(["NPS (12 mo)",
@@ -199,13 +200,12 @@ class PartnerDetailScreen(Screen[None]):
         return self.labels.get(scale, scale)
 
     @staticmethod
-    def _mcid(block: dict[str, Any]) -> str:
-        if not block or block.get("mcid_rate") is None:
-            n = block.get("n", 0) if block else 0
-            return f"— (n={n})"
-        ci = block.get("mcid_rate_ci95")
+    def _mcid(block: ScaleFigures | None) -> str:
+        if block is None or block.mcid_rate is None:
+            return f"— (n={block.n if block else 0})"
+        ci = block.mcid_rate_ci95
         ci_text = f" [{ci[0]:.0%}–{ci[1]:.0%}]" if ci else ""
-        return f"{block['mcid_rate']:.0%}{ci_text} (n={block['n']})"
+        return f"{block.mcid_rate:.0%}{ci_text} (n={block.n})"
 
     # --- actions ---------------------------------------------------------------------------
 

@@ -57,7 +57,10 @@ class Plot(Widget):
         self.message = "Loading…"
 
     def on_mount(self) -> None:
-        self.watch(self.app, "theme", lambda _: self.refresh(), init=False)
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    def _theme_changed(self, _theme: str) -> None:
+        self.refresh()
 
     def set_data(self, series: list[Series], title: str | None = None,
                  message: str = "No data") -> None:

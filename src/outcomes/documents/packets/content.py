@@ -155,7 +155,7 @@ def build_packet(
     check_period(start, end)
     if min_n is None:
         min_n = int(settings.get(db, "min_n"))
-    card = scorecard(db, start, end, min_n=0, partner_ids=[partner_id])
+    card = scorecard(db, start, end, min_n=0, partner_ids=[partner_id]).as_dict()
     mine, clinic = card["partners"][0], card["clinic"]
     partner = db.execute("SELECT organization, kind FROM partners WHERE id = ?",
                          [partner_id]).fetchone()
