@@ -21,7 +21,7 @@ def command_paths(group: click.Group, prefix: str = "outcomes") -> list[str]:
     paths = []
     for name, command in group.commands.items():
         path = f"{prefix} {name}"
-        if isinstance(command, click.Group):
+        if isinstance(command, click.Group) or hasattr(command, "commands"):
             paths += command_paths(command, path)
         else:
             paths.append(path)

@@ -18,9 +18,14 @@ SIZE = (100, 30)
 
 
 async def _settle(pilot: Any) -> None:
+    """Wait for every worker, then stop the focused input's cursor from blinking, so a snapshot
+    never depends on when it was taken (a blinking cursor is caught or not)."""
     for _ in range(5):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+    await pilot.pause()
 
 
 def _keys(*keys: str):

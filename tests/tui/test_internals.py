@@ -1,0 +1,35 @@
+"""Textual's private internals that outcomes_tui/internals.py relies on. When a Textual upgrade
+removes one, this fails loudly (instead of the dashboard quietly stalling), and the pin in
+pyproject.toml is lifted only once it passes again."""
+
+from __future__ import annotations
+
+import asyncio
+
+import textual
+from textual.app import App
+from textual.screen import Screen
+
+from outcomes_tui import internals
+
+
+def test_textual_is_the_tested_minor() -> None:
+    major, minor = (int(x) for x in textual.__version__.split(".")[:2])
+    assert (major, minor) == (8, 2), textual.__version__
+
+
+def test_the_private_pieces_are_there() -> None:
+    from textual._context import active_app  # noqa: F401  (imported by current_app)
+
+    async def main() -> None:
+        app: App[None] = App()
+        async with app.run_test():
+            assert internals.current_app() is app
+            assert hasattr(app, "_css_update_count")
+            screen: Screen[None] = Screen()
+            internals.mark_styled(screen, app)
+            assert screen._css_update_count == app._css_update_count
+            for name in ("has_source", "read", "reparse", "update"):
+                assert callable(getattr(app.stylesheet, name)), name
+
+    asyncio.run(main())
