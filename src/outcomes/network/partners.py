@@ -15,7 +15,7 @@ from outcomes.dates import today as local_today
 from outcomes.errors import NotFound, ValidationError
 from outcomes.models import Partner, validate
 from outcomes.store import audit
-from outcomes.store.database import transaction
+from outcomes.store.database import like_pattern, transaction
 from outcomes.vocab import PARTNER_KINDS, STAGES
 
 PARTNER_COLUMNS = (
@@ -223,11 +223,10 @@ def resolve_partner(db: Database, ref: str) -> dict[str, Any]:
     rows = list(db.query("SELECT * FROM partners WHERE name = ? COLLATE NOCASE", [text]))
     if len(rows) == 1:
         return rows[0]
-    like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = list(
         db.query(
             "SELECT * FROM partners WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT 6",
-            [f"%{like}%"],
+            [like_pattern(text)],
         )
     )
     if len(rows) == 1:

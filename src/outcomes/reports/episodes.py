@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from outcomes import vocab
-from outcomes.errors import NotFound
+from outcomes.store.database import like_pattern, row_as_dict
 
 if TYPE_CHECKING:
     from outcomes.store.database import Queryable
@@ -55,7 +55,7 @@ def find_episodes(db: Queryable, text: str = "", limit: int = 50) -> list[Episod
     clauses = " AND ".join(
         "(record_number LIKE ? ESCAPE '\\' OR coalesce(name, '') LIKE ? ESCAPE '\\')"
         for _ in words)
-    params = [p for w in words for p in (_like(w), _like(w))]
+    params = [p for w in words for p in (like_pattern(w), like_pattern(w))]
     patient_sql = f"SELECT id FROM patients WHERE {clauses}"
     ids = [r[0] for r in db.execute(f"{patient_sql} LIMIT ?",
                                     [*params, FIND_PATIENTS_MAX + 1])]
@@ -117,7 +117,7 @@ class EpisodeDetail:
 
 
 def episode_detail(db: Queryable, episode_id: str) -> EpisodeDetail:
-    episode = _one(db, "SELECT * FROM episodes WHERE id = ?", [episode_id],
+    episode = row_as_dict(db, "SELECT * FROM episodes WHERE id = ?", [episode_id],
                    f"No episode with id {episode_id!r}.")
     pt = db.execute(
         "SELECT record_number, name FROM patients WHERE id = ?", [episode["patient_id"]]
@@ -178,17 +178,3 @@ def default_instrument(detail: EpisodeDetail, region_default: dict[str, str]) ->
 
 
 REGION_INSTRUMENT = vocab.DEFAULT_INSTRUMENT_BY_REGION
-
-
-def _one(db: Queryable, sql: str, params: list[Any], missing: str) -> dict[str, Any]:
-    """The one row of ``sql`` as a dict, or NotFound with ``missing`` as its message."""
-    cursor = db.execute(sql, params)
-    row = cursor.fetchone()
-    if row is None:
-        raise NotFound(missing)
-    return dict(zip([d[0] for d in cursor.description], row, strict=True))
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"

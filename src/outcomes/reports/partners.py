@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from outcomes.errors import NotFound
 from outcomes.periods import (
     BASELINE_DAYS,
     RECENT_DAYS,
@@ -24,6 +23,7 @@ from outcomes.reports.rollups import (
     referrals_per_month,
 )
 from outcomes.reports.statistics import Nps
+from outcomes.store.database import like_pattern, row_as_dict
 
 if TYPE_CHECKING:
     from outcomes.store.database import Queryable
@@ -84,20 +84,6 @@ class PartnerPage:
     min_n: int = 5
     """The clinic's small-group limit (setting ``min_n``): rates on fewer patients are not
     shown as numbers."""
-
-
-def _one(db: Queryable, sql: str, params: list[Any], missing: str) -> dict[str, Any]:
-    """The one row of ``sql`` as a dict, or NotFound with ``missing`` as its message."""
-    cursor = db.execute(sql, params)
-    row = cursor.fetchone()
-    if row is None:
-        raise NotFound(missing)
-    return dict(zip([d[0] for d in cursor.description], row, strict=True))
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 @dataclass(frozen=True)
@@ -181,7 +167,7 @@ def partners_page(
     named: dict[str, Any] = {}
     clauses = []
     for i, word in enumerate(text.split()):
-        named[f"w{i}"] = _like(word)
+        named[f"w{i}"] = like_pattern(word)
         clauses.append(
             "(" + " OR ".join(
                 f"coalesce({col}, '') LIKE :w{i} ESCAPE '\\'"
@@ -241,7 +227,7 @@ class PartnerDetail:
 def partner_detail(db: Queryable, partner_id: int, today: date, rows: int = 50) -> PartnerDetail:
     """Everything the partner screen shows: contact, outcomes against the clinic (last 12 months),
     NPS, and the latest touchpoints, referrals and communications (``rows`` of each)."""
-    partner = _one(db, "SELECT * FROM partners WHERE id = ?", [partner_id],
+    partner = row_as_dict(db, "SELECT * FROM partners WHERE id = ?", [partner_id],
                    f"No partner with id {partner_id}.")
     year = default_period(today)
 
@@ -274,5 +260,3 @@ def partner_detail(db: Queryable, partner_id: int, today: date, rows: int = 50) 
             "SELECT count(*) FROM outbound_referrals WHERE partner_id = ?",
             [partner_id]).fetchone()[0]),
     )
-
-

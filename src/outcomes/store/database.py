@@ -410,3 +410,20 @@ def prepare_existing(path: Path) -> None:
             quick_check(conn, path)
         finally:
             conn.close()
+
+
+def row_as_dict(db: Queryable, sql: str, params: list[Any], missing: str) -> dict[str, Any]:
+    """The one row of ``sql`` as a dict, or NotFound with ``missing`` as its message."""
+    from outcomes.errors import NotFound
+
+    cursor = db.execute(sql, params)
+    row = cursor.fetchone()
+    if row is None:
+        raise NotFound(missing)
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (with ``ESCAPE '\\'``) matching ``text`` anywhere, literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
