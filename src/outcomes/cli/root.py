@@ -68,10 +68,10 @@ from outcomes.cli import (  # noqa: E402  (register subcommands)
     audit,
     data,
     measures,
-    network,
     referrals,
+    relationships,
     reports,
 )
 
-for module in (data, measures, network, referrals, reports, audit):
+for module in (data, measures, relationships, referrals, reports, audit):
     module.register(app)

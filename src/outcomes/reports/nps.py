@@ -21,6 +21,7 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from outcomes.errors import ValidationError
+from outcomes.measures.nps import category
 from outcomes.reports.scorecard import check_period, nps_block
 from outcomes.store import settings
 
@@ -31,9 +32,12 @@ _NO_PARTNER = "no referring partner"
 _NO_EPISODE = "no episode"
 
 
+_INDEX = {"promoter": 0, "passive": 1, "detractor": 2}
+"""A category's place in the (promoters, passives, detractors) counts."""
+
+
 def _category(score: int) -> int:
-    """0 promoter, 1 passive, 2 detractor (the order of ``Nps``'s fields)."""
-    return 0 if score >= 9 else 1 if score >= 7 else 2
+    return _INDEX[category(score)]
 
 
 def nps_stats(
