@@ -136,3 +136,11 @@ __all__ = [
     "BIDI_CONTROLS", "LINE_SEPARATORS", "cell_width", "char_width", "find_control", "is_control",
     "one_line", "printable", "visible",
 ]
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without its control characters (they have no width on screen, so a screen
+    line keeps its layout): the dashboard's last line of defence before the terminal."""
+    if _CONTROL_RE.search(text) is None:
+        return text
+    return _CONTROL_RE.sub("", text)

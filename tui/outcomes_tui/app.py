@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.markup import escape
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.worker import WorkerState
 
@@ -21,6 +22,7 @@ from outcomes_tui.internals import current_app, mark_styled, read_stylesheets
 from outcomes_tui.keymap import KeymapError, load_keymap
 from outcomes_tui.registry import FORM_MODULES, ScreenEntry, screen_modules
 from outcomes_tui.registry import MODES as SCREEN_MODES
+from outcomes_tui.safety import ControlCharacters
 
 if TYPE_CHECKING:
     from outcomes.store.database import Database
@@ -75,6 +77,7 @@ class OutcomesApp(App[None]):
         self.connections = Connections(self.db_path)
         self.sub_title = self.db_path.name
         self.theme = DARK
+        self._controls = ControlCharacters()
 
     def db(self) -> Database:
         """This thread's sqlite-utils connection, for writes and the core's reports (call from
@@ -84,6 +87,11 @@ class OutcomesApp(App[None]):
     def reader(self) -> Reader:
         """This thread's plain read-only connection, for ``outcomes.reports`` (workers only)."""
         return self.connections.reader()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the one that keeps stored control characters off the
+        terminal (``outcomes_tui.safety``)."""
+        return [*super().get_line_filters(), self._controls]
 
     def on_mount(self) -> None:
         try:
