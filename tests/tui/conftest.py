@@ -31,6 +31,17 @@ def settle() -> Callable[[Pilot[Any]], Awaitable[None]]:
     return _settle
 
 
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], rounds: int = 200) -> None:
+    """Let the app run until ``condition()`` holds (a state, not a time): workers finish and
+    messages are handled between checks. Fails the test if it never holds."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    raise AssertionError("the dashboard never reached the expected state")
+
+
 @pytest.fixture
 def app(demo_db_path: Path) -> OutcomesApp:
     return make_app(demo_db_path, today=DEMO_TODAY)

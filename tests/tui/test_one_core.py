@@ -17,6 +17,7 @@ from outcomes_tui.forms.touchpoint import TouchpointForm
 from outcomes_tui.screens.partner_detail import PartnerDetailScreen
 from tests.cli_helpers import run_cli
 from tests.conftest import DEMO_TODAY
+from tests.tui.conftest import wait_until
 
 
 def _clinic_with_a_lunch(path: Path, capsys) -> Path:
@@ -53,15 +54,14 @@ def _dashboard_lunch(path: Path, drive, settle, *, confirm: bool) -> str:
         form.query_one("#tp-amount", Input).value = "80"
         form.query_one("#tp-summary", Input).value = "Lunch and learn"
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert isinstance(pilot.app.screen, ConfirmScreen)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
         seen["message"] = str(form.query_one("#form-error").render())
         await pilot.press("enter" if confirm else "escape")
-        await settle(pilot)
         if confirm:
-            assert not isinstance(pilot.app.screen, TouchpointForm)
+            await wait_until(pilot, lambda: not isinstance(pilot.app.screen,
+                                                           (TouchpointForm, ConfirmScreen)))
         else:
-            assert pilot.app.screen is form  # nothing lost: the form is still there
+            await wait_until(pilot, lambda: pilot.app.screen is form)  # the form is kept
 
     drive(app, body)
     return seen["message"]

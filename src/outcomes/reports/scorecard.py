@@ -31,6 +31,9 @@ from outcomes import periods
 from outcomes.errors import InstrumentError, ValidationError
 from outcomes.measures import catalog
 from outcomes.measures.instruments import Instrument
+from outcomes.network import frontdesk, packet_effect
+from outcomes.network.frontdesk import Funnel
+from outcomes.network.packet_effect import Pooled
 from outcomes.reports import rollups as rollup_readers
 from outcomes.reports.statistics import Nps, wilson
 from outcomes.store import settings
@@ -109,6 +112,11 @@ class Figures:
     median_visits: float | None
     outcomes: dict[str, ScaleFigures]
     nps: NpsFigures
+    funnel: Funnel
+    """How far the referrals of the period got, with the reasons for not scheduling."""
+    packet_effect: Pooled
+    """Referrals in the 90 days after each packet sent up to the period's end against the 90
+    days before, pooled: an association, not a cause (``caution``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +126,8 @@ class Figures:
             "median_visits": self.median_visits,
             "outcomes": {k: v.as_dict() for k, v in self.outcomes.items()},
             "nps": self.nps.as_dict(),
+            "funnel": self.funnel.as_dict(),
+            "packet_effect": self.packet_effect.as_dict(),
         }
 
 
@@ -337,6 +347,12 @@ def scorecard(
     info = {scale: _scale_info(scale, known)
             for group in cells.values() for scale, _carried in group}
 
+    funnels = frontdesk.funnel(db, periods.Period(start, end))
+    clinic_funnel = frontdesk.Funnel()
+    for one in funnels.values():
+        clinic_funnel = _add_funnels(clinic_funnel, one)
+    effects = packet_effect.packet_effects(db, end)
+
     def figures(key: Any) -> dict[str, Any]:
         referrals, evaluated, discharged = counts.get(key, [0, 0, 0])
         n_nps = nps.get(key)
@@ -350,6 +366,9 @@ def scorecard(
             if n_visits >= min_n else None,
             "outcomes": _outcomes(cells.get(key, {}), info, min_n),
             "nps": nps_figures((n_nps[0], n_nps[1], n_nps[2]) if n_nps else None, min_n),
+            "funnel": clinic_funnel if key == _CLINIC else funnels.get(key, frontdesk.Funnel()),
+            "packet_effect": packet_effect.pooled(
+                effects if key == _CLINIC else [e for e in effects if e.partner_id == key]),
         }
 
     if partner_ids is None:
@@ -368,6 +387,17 @@ def scorecard(
     partners.sort(key=lambda p: (-p.referrals, p.name.casefold(), p.partner_id))
     return Scorecard(start=start, end=end, min_n=min_n, clinic=Figures(**figures(_CLINIC)),
                      partners=partners)
+
+
+def _add_funnels(a: frontdesk.Funnel, b: frontdesk.Funnel) -> frontdesk.Funnel:
+    reasons = dict(a.not_scheduled)
+    for reason, n in b.not_scheduled.items():
+        reasons[reason] = reasons.get(reason, 0) + n
+    return frontdesk.Funnel(
+        a.received + b.received, a.scheduled + b.scheduled, a.evaluated + b.evaluated,
+        a.completed + b.completed, a.self_discharged + b.self_discharged,
+        a.waiting + b.waiting, a.cancelled + b.cancelled,
+        dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))))
 
 
 def _partners(db: Database, ids: list[int]) -> dict[int, tuple[str, str | None, str]]:

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
+from outcomes.network.packet_effect import Pooled
 from outcomes.reports.labels import scale_labels
 from outcomes.reports.partners import PartnerDetail, partner_detail
 from outcomes.reports.scorecard import ScaleFigures, Scorecard
@@ -65,6 +66,7 @@ class PartnerDetailScreen(Screen[None]):
         with TabbedContent(id="tabs"):
             with TabPane("Overview", id="tab-overview"), VerticalScroll():
                 yield DataTable(id="scorecard", cursor_type="row", show_cursor=False)
+                yield Static("", id="scorecard-note", markup=False)
                 with Horizontal(id="charts"):
                     yield Plot("Referrals per month", id="chart-referrals")
                     yield Plot("Improvement: partner | clinic", id="chart-outcomes")
@@ -102,6 +104,8 @@ class PartnerDetailScreen(Screen[None]):
         card: Scorecard = message.scorecard
         self.scorecard = card
         self._fill_scorecard(self.detail, card)
+        self.query_one("#scorecard-note", Static).update(
+            f"Packets: {card.partner(self.partner_id).packet_effect.caution}")
         mine, clinic = card.partner(self.partner_id).outcomes, card.clinic.outcomes
         scales = [s for s, block in sorted(mine.items()) if block.mean_improvement is not None]
 
@@ -186,6 +190,15 @@ class PartnerDetailScreen(Screen[None]):
             for scale, block in sorted(mine.outcomes.items()):
                 rows.append([f"{self._label(scale)}: reached MCID", self._mcid(block),
                              self._mcid(clinic.outcomes.get(scale))])
+            f, cf = mine.funnel, clinic.funnel
+            rows.append(["Received → scheduled → seen → completed",
+                         f"{f.received} → {f.scheduled} → {f.evaluated} → {f.completed}",
+                         f"{cf.received} → {cf.scheduled} → {cf.evaluated} → {cf.completed}"])
+            if f.not_scheduled:
+                rows.append(["Not scheduled (why)", ", ".join(
+                    f"{reason} {n}" for reason, n in f.not_scheduled.items()), ""])
+            rows.append(["Referrals 90 d before → after a packet",
+                         self._packets(mine.packet_effect), self._packets(clinic.packet_effect)])
         else:
             rows.append(["Outcomes", "loading…", ""])
         rows.append(["NPS (12 mo)",
@@ -198,6 +211,15 @@ class PartnerDetailScreen(Screen[None]):
 
     def _label(self, scale: str) -> str:
         return self.labels.get(scale, scale)
+
+    @staticmethod
+    def _packets(pooled: Pooled) -> str:
+        """Did the packets help? Shown with its caution in the note under the table."""
+        if pooled.packets == 0 or pooled.mean_before is None or pooled.mean_after is None:
+            return "no packet with 90 days after yet"
+        ci = f" (95% CI {pooled.ci95[0]:+.1f} to {pooled.ci95[1]:+.1f})" if pooled.ci95 else ""
+        return (f"{pooled.mean_before:.1f} → {pooled.mean_after:.1f}{ci}, "
+                f"{pooled.packets} packet{'s' if pooled.packets != 1 else ''}")
 
     @staticmethod
     def _mcid(block: ScaleFigures | None) -> str:
