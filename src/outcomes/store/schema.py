@@ -392,6 +392,90 @@ def m0003_rollups(db: Database) -> None:
         db.execute(statement)
 
 
+# The change log read by ``outcomes sync`` (outcomes.group.sync): one row per synced record,
+# (entity, key) -> seq, where seq is raised past every other on each insert, update or delete.
+# A sync sends the records whose seq is above the cursor the group database holds for this
+# clinic, reading each record's current state (or its absence: a delete). One row per record,
+# not per write, so the log never outgrows the tables it follows. It is an upsert, not
+# INSERT OR REPLACE: a trigger's OR-clause is overridden by the outer statement's (an
+# INSERT OR IGNORE would then keep the old seq and the change would never be sent).
+# Entities: partner (partners.id), episode (episodes.id; a patient's change marks each of the
+# patient's episodes, which carry the de-identified patient fields), outcomes (all
+# episode_outcomes rows of one episode_id) and nps (nps_responses.id).
+_CHANGE_LOG = """
+CREATE TABLE change_log (
+    entity TEXT NOT NULL,
+    key TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (entity, key)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX change_log_seq ON change_log(seq);
+"""
+
+_MARK = ("INSERT INTO change_log (entity, key, seq) VALUES ('{entity}', {key},"
+         " (SELECT coalesce(max(seq), 0) + 1 FROM change_log))"
+         " ON CONFLICT (entity, key) DO UPDATE SET seq = excluded.seq;")
+
+# (trigger name prefix, table, entity, key column)
+_LOGGED = (
+    ("partner", "partners", "partner", "id"),
+    ("episode", "episodes", "episode", "id"),
+    ("outcomes", "episode_outcomes", "outcomes", "episode_id"),
+    ("nps", "nps_responses", "nps", "id"),
+)
+
+
+def change_log_triggers() -> list[str]:
+    """The triggers that keep ``change_log`` current (migration 0004)."""
+    statements = []
+    for prefix, table, entity, key in _LOGGED:
+        new = _MARK.format(entity=entity, key=f"new.{key}")
+        old = _MARK.format(entity=entity, key=f"old.{key}")
+        statements += [
+            f"CREATE TRIGGER changes_{prefix}_ins AFTER INSERT ON {table} BEGIN {new} END",
+            f"CREATE TRIGGER changes_{prefix}_del AFTER DELETE ON {table} BEGIN {old} END",
+            # A changed key is a delete of the old key and an insert of the new one.
+            f"CREATE TRIGGER changes_{prefix}_upd AFTER UPDATE ON {table} BEGIN {new} END",
+            f"CREATE TRIGGER changes_{prefix}_rekey AFTER UPDATE OF {key} ON {table}"
+            f" WHEN old.{key} IS NOT new.{key} BEGIN {old} END",
+        ]
+    statements.append(
+        "CREATE TRIGGER changes_patient_upd AFTER UPDATE OF record_number, birth_date, sex, name"
+        " ON patients BEGIN INSERT INTO change_log (entity, key, seq)"
+        " SELECT 'episode', e.id, (SELECT coalesce(max(seq), 0) FROM change_log)"
+        " + row_number() OVER (ORDER BY e.id) FROM episodes e WHERE e.patient_id = new.id"
+        " ORDER BY e.id"
+        " ON CONFLICT (entity, key) DO UPDATE SET seq = excluded.seq; END"
+    )
+    return statements
+
+
+CHANGE_LOG_TRIGGER_NAMES = (
+    *(f"changes_{prefix}_{kind}" for prefix, *_ in _LOGGED
+      for kind in ("ins", "del", "upd", "rekey")),
+    "changes_patient_upd",
+)
+
+# Every existing record is a change not yet sent (seq in table order: partners first).
+CHANGE_LOG_BACKFILL = (
+    "INSERT INTO change_log (entity, key, seq) SELECT entity, key, row_number() OVER ()"
+    " FROM (SELECT 'partner' AS entity, CAST(id AS TEXT) AS key, 1 AS t FROM partners"
+    " UNION ALL SELECT 'episode', id, 2 FROM episodes"
+    " UNION ALL SELECT DISTINCT 'outcomes', episode_id, 3 FROM episode_outcomes"
+    " UNION ALL SELECT 'nps', CAST(id AS TEXT), 4 FROM nps_responses ORDER BY t, key)",
+)
+
+
+@MIGRATIONS(name="0004_change_log")
+def m0004_change_log(db: Database) -> None:
+    for statement in _split_sql(_CHANGE_LOG):
+        db.execute(statement)
+    for statement in CHANGE_LOG_BACKFILL:
+        db.execute(statement)
+    for statement in change_log_triggers():
+        db.execute(statement)
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a schema script into statements (executescript would COMMIT our transaction)."""
     import sqlite3
@@ -411,4 +495,5 @@ def _split_sql(script: str) -> list[str]:
 if len(MIGRATIONS._migrations) != SCHEMA_VERSION:  # pragma: no cover - caught by every test
     raise RuntimeError("dbinfo.SCHEMA_VERSION must equal the number of migrations")
 
-__all__ = ["APPLICATION_ID", "MIGRATIONS", "ROLLUP_BACKFILL", "SCHEMA_VERSION"]
+__all__ = ["APPLICATION_ID", "CHANGE_LOG_TRIGGER_NAMES", "MIGRATIONS", "ROLLUP_BACKFILL",
+           "SCHEMA_VERSION", "change_log_triggers"]
