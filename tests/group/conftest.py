@@ -21,7 +21,7 @@ def pg_server() -> Iterator[Server]:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        pytest.skip("psycopg is not installed (pip install -e '.[group]')")
+        pytest.skip("psycopg is not installed (it is a dependency: pip install -e '.[test]')")
     with running_server() as server:
         yield server
 

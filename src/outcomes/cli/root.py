@@ -64,7 +64,7 @@ def open_dashboard(state: State) -> None:
     tui.run(db, state.resolved_path())
 
 
-from outcomes.cli import data, measures, network, reports  # noqa: E402  (register subcommands)
+from outcomes.cli import data, group, measures, network, reports  # noqa: E402  (register subcommands)
 
-for module in (data, measures, network, reports):
+for module in (data, measures, network, reports, group):
     module.register(app)

@@ -1,5 +1,5 @@
 """The group edition: many clinics' records synced to one PostgreSQL database
 (:mod:`.sync`), and reports computed there (:mod:`.reports`, :mod:`.packet`).
 
-psycopg is imported only by the functions that talk to PostgreSQL, so a clinic that never syncs
-needs neither the driver nor a server."""
+psycopg is imported only by the functions that talk to PostgreSQL: a clinic that never syncs
+never loads it, and needs no server."""

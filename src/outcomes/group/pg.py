@@ -141,7 +141,8 @@ def connect(url: str) -> psycopg.Connection[Any]:
         import psycopg
     except ImportError as exc:
         raise OutcomesError(
-            "the group edition needs the PostgreSQL driver: pip install 'outcomes[group]'."
+            "the group edition needs the PostgreSQL driver psycopg 3: pip install "
+            "'psycopg[binary]'."
         ) from exc
     try:
         return psycopg.connect(url, connect_timeout=30, application_name="outcomes")
@@ -169,7 +170,7 @@ def ensure_schema(conn: psycopg.Connection[Any]) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", [_SCHEMA_LOCK])
         for statement in SCHEMA.split(";"):
             if statement.strip():
-                conn.execute(statement)  # type: ignore[call-overload]
+                conn.execute(statement)
         conn.execute("INSERT INTO group_meta VALUES ('schema_version', %s)"
                      " ON CONFLICT (key) DO NOTHING", [str(GROUP_SCHEMA_VERSION)])
         row = conn.execute("SELECT value FROM group_meta WHERE key = 'schema_version'"

@@ -181,7 +181,8 @@ def group_scorecard(
     min_n: int,
     partner_ids: Iterable[int] | None = None,
 ) -> dict[str, Any]:
-    """The group scorecard for ``start``..``end`` (inclusive); see the module docstring."""
+    """The group scorecard for ``start``..``end`` (inclusive); see the module docstring.
+    ``conn`` must not be inside a transaction (the queries take one snapshot of their own)."""
     check_period(start, end)
     if min_n < 0:
         raise ValidationError("min_n must be 0 or more.")
@@ -194,18 +195,18 @@ def group_scorecard(
             # One snapshot for the three queries, so a sync landing meanwhile is all in or out.
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             for g, pid, cid, n, evaluated, discharged, med_days, n_visits, med_visits in (
-                conn.execute(_EPISODES.format(sets=_sets()), params)  # type: ignore[call-overload]
+                conn.execute(_EPISODES.format(sets=_sets()), params)
             ):
                 counts[_key(g, pid, cid)] = (n, evaluated, discharged, med_days, n_visits,
                                              med_visits)
             for g, pid, cid, scale, carried, n, s_in, s_out, s_imp, met, judged in (
-                conn.execute(_OUTCOMES.format(sets=_sets("scale, carried_forward")),  # type: ignore[call-overload]
+                conn.execute(_OUTCOMES.format(sets=_sets("scale, carried_forward")),
                              params)
             ):
                 cells[_key(g, pid, cid)][(scale, int(carried))] = _Acc(
                     n, float(s_in), float(s_out), float(s_imp), int(met), judged)
             for g, pid, cid, promoters, passives, detractors in conn.execute(
-                _NPS.format(sets=_sets()), params  # type: ignore[call-overload]
+                _NPS.format(sets=_sets()), params
             ):
                 nps[_key(g, pid, cid)] = (promoters, passives, detractors)
             clinic_names = dict(conn.execute("SELECT clinic_id, name FROM clinics").fetchall())
@@ -268,13 +269,15 @@ def resolve_partner(conn: psycopg.Connection[Any], ref: str) -> int:
     ref = ref.strip()
     if not ref:
         raise ValidationError("name a partner: NPI, group id or part of the name.")
-    if ref.isdigit():
-        row = conn.execute("SELECT id FROM partners WHERE npi = %s OR id = %s ORDER BY npi = %s"
-                           " DESC LIMIT 1", [ref, int(ref), ref]).fetchone()
-        if row:
-            return int(row[0])
-    rows = conn.execute("SELECT id, name FROM partners WHERE name ILIKE %s ORDER BY name",
-                        ["%" + ref.replace("%", r"\%").replace("_", r"\_") + "%"]).fetchall()
+    with conn.transaction():  # a transaction of its own: the scorecard's snapshot comes after
+        if ref.isdigit() and len(ref) <= 18:
+            row = conn.execute("SELECT id FROM partners WHERE npi = %s OR id = %s"
+                               " ORDER BY npi = %s DESC LIMIT 1", [ref, int(ref), ref]).fetchone()
+            if row:
+                return int(row[0])
+        rows = conn.execute(
+            "SELECT id, name FROM partners WHERE name ILIKE %s ORDER BY name",
+            ["%" + ref.replace("%", r"\%").replace("_", r"\_") + "%"]).fetchall()
     if len(rows) == 1:
         return int(rows[0][0])
     if not rows:
