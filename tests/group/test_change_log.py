@@ -29,10 +29,10 @@ def _seed(db: Database) -> None:
 
 def test_each_write_moves_its_record_to_the_end(db: Database) -> None:
     _seed(db)
-    assert _log(db) == [("partner", "7"), ("episode", "E1"), ("outcomes", "E1"), ("nps", "3")]
-    db.execute("UPDATE partners SET name = 'Dr B' WHERE id = 7")
-    # One row per record: the partner moved, it was not logged twice.
-    assert _log(db) == [("episode", "E1"), ("outcomes", "E1"), ("nps", "3"), ("partner", "7")]
+    assert _log(db) == [("episode", "E1"), ("outcomes", "E1"), ("nps", "3")]
+    db.execute("UPDATE episodes SET visits = 3 WHERE id = 'E1'")
+    # One row per record: the episode moved, it was not logged twice.
+    assert _log(db) == [("outcomes", "E1"), ("nps", "3"), ("episode", "E1")]
     db.execute("DELETE FROM nps_responses WHERE id = 3")
     assert _log(db)[-1] == ("nps", "3")
     seqs = [s for (s,) in db.execute("SELECT seq FROM change_log ORDER BY seq")]
@@ -51,7 +51,7 @@ def test_a_patient_change_marks_each_of_the_patients_episodes(db: Database) -> N
     db.execute("INSERT INTO episodes (id, patient_id, partner_id, referral_date, body_region,"
                " created_at, updated_at) VALUES ('E2', 1, NULL, '2026-03-05', 'knee', ?, ?)",
                [NOW, NOW])
-    db.execute("UPDATE partners SET name = 'Dr B' WHERE id = 7")
+    db.execute("UPDATE nps_responses SET score = 8 WHERE id = 3")
     db.execute("UPDATE patients SET birth_date = '1961-01-02' WHERE id = 1")
     assert _log(db)[-2:] == [("episode", "E1"), ("episode", "E2")]
     # A change to a column the group never receives marks nothing.
@@ -70,11 +70,22 @@ def test_an_outer_or_ignore_does_not_keep_an_old_seq(db: Database) -> None:
     # A trigger's INSERT OR REPLACE would take the outer statement's OR IGNORE and keep the
     # record's old seq; the upsert must move it all the same.
     _seed(db)
-    db.execute("INSERT OR IGNORE INTO partners (id, name, kind, created_at, updated_at)"
-               " VALUES (8, 'Law', 'attorney', ?, ?)", [NOW, NOW])
-    db.execute("INSERT OR REPLACE INTO partners (id, name, kind, npi, created_at, updated_at)"
-               " VALUES (7, 'Dr A2', 'orthopedic surgeon', '1234567893', ?, ?)", [NOW, NOW])
-    assert _log(db)[-2:] == [("partner", "8"), ("partner", "7")]
+    db.execute("INSERT OR IGNORE INTO nps_responses (id, episode_id, date, score, created_at)"
+               " VALUES (8, NULL, '2026-02-02', 5, ?)", [NOW])
+    db.execute("INSERT OR REPLACE INTO nps_responses (id, episode_id, date, score, created_at)"
+               " VALUES (3, 'E1', '2026-02-01', 7, ?)", [NOW])
+    assert _log(db)[-2:] == [("nps", "8"), ("nps", "3")]
+
+
+def test_partners_are_not_logged(db: Database) -> None:
+    # A sync compares a digest of all partners instead; and the prospect import counts the
+    # partners it added with total_changes, which trigger writes would inflate.
+    _seed(db)
+    before = db.conn.total_changes
+    db.execute("INSERT INTO partners (name, kind, created_at, updated_at)"
+               " VALUES ('Law', 'attorney', ?, ?)", [NOW, NOW])
+    assert db.conn.total_changes - before == 1
+    assert all(entity != "partner" for entity, _key in _log(db))
 
 
 def test_the_migration_logs_every_existing_record(tmp_path) -> None:
@@ -87,7 +98,6 @@ def test_the_migration_logs_every_existing_record(tmp_path) -> None:
     path = tmp_path / "v3.db"
     shutil.copy(fixture, path)
     db = open_db(path)
-    assert sorted(_log(db)) == sorted([("partner", "1"), ("partner", "2"), ("episode", "E1"),
-                                       ("episode", "E2"), ("outcomes", "E1"), ("nps", "1"),
-                                       ("nps", "2")])
+    assert sorted(_log(db)) == sorted([("episode", "E1"), ("episode", "E2"), ("outcomes", "E1"),
+                                       ("nps", "1"), ("nps", "2")])
     db.close()

@@ -10,7 +10,9 @@ Schema (one database for the whole group; every row carries its clinic):
   what makes a sync resumable and a repeated one harmless).
 - ``partners``: the group's referring partners, one per NPI (``match_key`` 'npi:<npi>'), or one
   per clinic and local id for partners without an NPI ('clinic:<clinic>:<id>').
-- ``clinic_partners``: each clinic's local partner id -> group partner.
+- ``clinic_partners``: each clinic's local partner id -> group partner. Partners are few and
+  not in the change log: a sync sends them all when the digest of the clinic's partners
+  (``clinics.partners_digest``) changed.
 - ``episodes``, ``episode_outcomes``, ``nps_responses``: the clinic's records as the scorecard
   reads them, with patients de-identified (outcomes.group.deid).
 """
@@ -41,6 +43,7 @@ CREATE TABLE IF NOT EXISTS clinics (
     clinic_id text PRIMARY KEY,
     name text NOT NULL,
     last_seq bigint NOT NULL DEFAULT 0,
+    partners_digest text,
     synced_at timestamptz
 );
 CREATE TABLE IF NOT EXISTS partners (

@@ -7,6 +7,11 @@ changes above it in batches; for each batch it reads the changed records' curren
 one SQLite snapshot, then in one PostgreSQL transaction writes them (a record gone locally is
 deleted there) and moves ``last_seq`` to the batch's highest seq.
 
+Partners are not in the change log (a clinic has hundreds, not hundreds of thousands): each sync
+first compares a digest of all of them with the one the group database holds for the clinic,
+and when it differs sends them all in one transaction. The partners a batch's records point to
+also travel with the batch.
+
 So each batch lands whole or not at all, a sync stopped anywhere (killed, network lost) resumes
 at the first batch not committed, and sending a batch twice writes the same rows again (every
 write is an upsert or a delete of the record's current state): the group database ends exact.
@@ -14,6 +19,8 @@ write is an upsert or a delete of the record's current state): the group databas
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -120,6 +127,7 @@ def sync(
         ensure_schema(conn)
         _check_group(conn, secret, identified)
         cursor = _claim_clinic(conn, clinic_id, clinic_name)
+        partners_sent = _sync_partners(conn, db, clinic_id)
         local_max = db.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
         if cursor > local_max:
             raise OutcomesError(
@@ -131,7 +139,7 @@ def sync(
             )
         total = db.execute("SELECT count(*) FROM change_log WHERE seq > ?",
                            [cursor]).fetchone()[0]
-        batches = records = 0
+        batches, records = 0, partners_sent
         while True:
             batch, rows = _read_batch(db, cursor, batch_size)
             if batch is None:
@@ -156,7 +164,7 @@ def sync(
         raise OutcomesError(f"the sync to {target} failed: {scrub(str(exc), url)}") from None
     finally:
         conn.close()
-    if batches:
+    if batches or partners_sent:
         with transaction(db):
             audit.log(db, "sync", "group", target=target, clinic_id=clinic_id, batches=batches,
                       records=records, last_seq=cursor)
@@ -184,7 +192,8 @@ def forget_clinic(db: Database, url: str, *, secret: bytes) -> int:
                 "DELETE FROM clinic_partners WHERE clinic_id = %s RETURNING partner_id",
                 [clinic_id])]
             _drop_orphan_partners(conn, mapped)
-            conn.execute("UPDATE clinics SET last_seq = 0 WHERE clinic_id = %s", [clinic_id])
+            conn.execute("UPDATE clinics SET last_seq = 0, partners_digest = NULL"
+                         " WHERE clinic_id = %s", [clinic_id])
     except psycopg.Error as exc:
         raise OutcomesError(f"cannot reset {redact(url)}: {scrub(str(exc), url)}") from None
     finally:
@@ -246,7 +255,7 @@ def _read_batch(db: Database, cursor: int, size: int) -> tuple[_Batch | None, di
                              " ORDER BY seq LIMIT ?", [cursor, size]).fetchall()
         if not changes:
             return None, {}
-        keys: dict[str, list[str]] = {"partner": [], "episode": [], "outcomes": [], "nps": []}
+        keys: dict[str, list[str]] = {"episode": [], "outcomes": [], "nps": []}
         for entity, key, _seq in changes:
             keys.setdefault(entity, []).append(key)
         episodes = _select(db, "SELECT e.id, e.partner_id, e.referral_date, e.body_region,"
@@ -261,8 +270,7 @@ def _read_batch(db: Database, cursor: int, size: int) -> tuple[_Batch | None, di
                       " WHERE id IN ({})", [int(k) for k in keys["nps"]])
         # The partners a batch's records point to travel with it, so that every committed
         # batch leaves the group database whole (no episode of an unknown partner).
-        partner_ids = {int(k) for k in keys["partner"]}
-        partner_ids |= {row[1] for row in episodes if row[1] is not None}
+        partner_ids = {row[1] for row in episodes if row[1] is not None}
         partner_ids |= {row[3] for row in outcomes if row[3] is not None}
         partners = _select(db, "SELECT id, npi, name, kind FROM partners WHERE id IN ({})",
                            sorted(partner_ids))
@@ -302,30 +310,7 @@ def _apply(conn: psycopg.Connection[Any], clinic_id: str, secret: bytes, identif
         return deid.keyed_hash(secret, "episode", episode_id)
 
     with conn.cursor() as cur:
-        # Partners, in match-key order: two clinics syncing at once lock shared partners in
-        # the same order, so they wait for each other instead of deadlocking.
-        found = sorted(((_match_key(clinic_id, pid, npi), pid, npi, name, kind)
-                        for pid, npi, name, kind in rows["partners"]), key=lambda r: r[0])
-        # The group partners these local ids pointed to: one left without any clinic (its NPI
-        # changed, or it was deleted) is removed below.
-        before = [r[0] for r in cur.execute(
-            "SELECT DISTINCT partner_id FROM clinic_partners WHERE clinic_id = %s"
-            " AND local_id = ANY(%s)", [clinic_id, batch.partners])]
-        cur.executemany(
-            "INSERT INTO partners (match_key, npi, name, kind) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (match_key) DO UPDATE SET npi = excluded.npi, name = excluded.name,"
-            " kind = excluded.kind", [(k, npi, name, kind) for k, _pid, npi, name, kind in found])
-        cur.executemany(
-            "INSERT INTO clinic_partners (clinic_id, local_id, partner_id)"
-            " SELECT %s, %s, id FROM partners WHERE match_key = %s"
-            " ON CONFLICT (clinic_id, local_id) DO UPDATE SET partner_id = excluded.partner_id",
-            [(clinic_id, pid, k) for k, pid, *_ in found])
-        gone = sorted(set(batch.partners) - {r[1] for r in found})
-        if gone:
-            cur.execute("DELETE FROM clinic_partners WHERE clinic_id = %s"
-                        " AND local_id = ANY(%s)", [clinic_id, gone])
-        if before:
-            _drop_orphan_partners(conn, before)
+        _upsert_partners(cur, clinic_id, rows["partners"])
 
         episodes = []
         for (eid, pid, referral, region, status, first, discharge, visits, clinician, mrn,
@@ -379,6 +364,55 @@ def _apply(conn: psycopg.Connection[Any], clinic_id: str, secret: bytes, identif
              for nid, eid, day, score in rows["nps"]])
         _delete_missing(cur, "nps_responses", "local_id", clinic_id,
                         sorted(set(batch.nps) - {r[0] for r in rows["nps"]}))
+
+
+def _upsert_partners(cur: psycopg.Cursor[Any], clinic_id: str,
+                     rows: Sequence[tuple[Any, ...]]) -> None:
+    """Write local partners (id, npi, name, kind) and their mapping to group partners."""
+    # In match-key order: two clinics syncing at once lock shared partners in the same order,
+    # so they wait for each other instead of deadlocking.
+    found = sorted(((_match_key(clinic_id, pid, npi), pid, npi, name, kind)
+                    for pid, npi, name, kind in rows), key=lambda r: r[0])
+    if not found:
+        return
+    # The group partners these local ids pointed to: one left without any clinic (the NPI
+    # changed) is removed below.
+    before = [r[0] for r in cur.execute(
+        "SELECT DISTINCT partner_id FROM clinic_partners WHERE clinic_id = %s"
+        " AND local_id = ANY(%s)", [clinic_id, [r[1] for r in found]])]
+    cur.executemany(
+        "INSERT INTO partners (match_key, npi, name, kind) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (match_key) DO UPDATE SET npi = excluded.npi, name = excluded.name,"
+        " kind = excluded.kind", [(k, npi, name, kind) for k, _pid, npi, name, kind in found])
+    cur.executemany(
+        "INSERT INTO clinic_partners (clinic_id, local_id, partner_id)"
+        " SELECT %s, %s, id FROM partners WHERE match_key = %s"
+        " ON CONFLICT (clinic_id, local_id) DO UPDATE SET partner_id = excluded.partner_id",
+        [(clinic_id, pid, k) for k, pid, *_ in found])
+    if before:
+        _drop_orphan_partners(cur.connection, before)
+
+
+def _sync_partners(conn: psycopg.Connection[Any], db: Database, clinic_id: str) -> int:
+    """Send all of the clinic's partners when they changed since the last sync (by digest);
+    return how many were sent."""
+    rows = db.execute("SELECT id, npi, name, kind FROM partners ORDER BY id").fetchall()
+    digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+    with conn.transaction():
+        held = conn.execute("SELECT partners_digest FROM clinics WHERE clinic_id = %s"
+                            " FOR UPDATE", [clinic_id]).fetchone()
+        if held is not None and held[0] == digest:
+            return 0
+        with conn.cursor() as cur:
+            _upsert_partners(cur, clinic_id, rows)
+            gone = [r[0] for r in cur.execute(
+                "DELETE FROM clinic_partners WHERE clinic_id = %s AND NOT local_id = ANY(%s)"
+                " RETURNING partner_id", [clinic_id, [r[0] for r in rows]])]
+            if gone:
+                _drop_orphan_partners(conn, gone)
+            cur.execute("UPDATE clinics SET partners_digest = %s WHERE clinic_id = %s",
+                        [digest, clinic_id])
+    return len(rows)
 
 
 def _delete_missing(cur: psycopg.Cursor[Any], table: str, column: str, clinic_id: str,

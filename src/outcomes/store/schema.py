@@ -399,9 +399,11 @@ def m0003_rollups(db: Database) -> None:
 # not per write, so the log never outgrows the tables it follows. It is an upsert, not
 # INSERT OR REPLACE: a trigger's OR-clause is overridden by the outer statement's (an
 # INSERT OR IGNORE would then keep the old seq and the change would never be sent).
-# Entities: partner (partners.id), episode (episodes.id; a patient's change marks each of the
-# patient's episodes, which carry the de-identified patient fields), outcomes (all
-# episode_outcomes rows of one episode_id) and nps (nps_responses.id).
+# Entities: episode (episodes.id; a patient's change marks each of the patient's episodes,
+# which carry the de-identified patient fields), outcomes (all episode_outcomes rows of one
+# episode_id) and nps (nps_responses.id). Partners are not logged: they are few, and a sync
+# compares a digest of them all instead (a trigger on partners would also count in
+# total_changes, which the NPPES prospect import reads as its number of partners added).
 _CHANGE_LOG = """
 CREATE TABLE change_log (
     entity TEXT NOT NULL,
@@ -418,7 +420,6 @@ _MARK = ("INSERT INTO change_log (entity, key, seq) VALUES ('{entity}', {key},"
 
 # (trigger name prefix, table, entity, key column)
 _LOGGED = (
-    ("partner", "partners", "partner", "id"),
     ("episode", "episodes", "episode", "id"),
     ("outcomes", "episode_outcomes", "outcomes", "episode_id"),
     ("nps", "nps_responses", "nps", "id"),
@@ -456,11 +457,10 @@ CHANGE_LOG_TRIGGER_NAMES = (
     "changes_patient_upd",
 )
 
-# Every existing record is a change not yet sent (seq in table order: partners first).
+# Every existing record is a change not yet sent (seq in table order).
 CHANGE_LOG_BACKFILL = (
     "INSERT INTO change_log (entity, key, seq) SELECT entity, key, row_number() OVER ()"
-    " FROM (SELECT 'partner' AS entity, CAST(id AS TEXT) AS key, 1 AS t FROM partners"
-    " UNION ALL SELECT 'episode', id, 2 FROM episodes"
+    " FROM (SELECT 'episode' AS entity, id AS key, 2 AS t FROM episodes"
     " UNION ALL SELECT DISTINCT 'outcomes', episode_id, 3 FROM episode_outcomes"
     " UNION ALL SELECT 'nps', CAST(id AS TEXT), 4 FROM nps_responses ORDER BY t, key)",
 )
