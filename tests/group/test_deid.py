@@ -1,0 +1,84 @@
+"""De-identification rules for the group database: keyed hashes and age bands."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from outcomes.errors import ValidationError
+from outcomes.group.deid import age_band, age_on, check_secret, keyed_hash, secret_fingerprint
+
+SECRET = b"0123456789abcdef0123"
+
+
+@pytest.mark.parametrize(
+    ("birth", "on", "band"),
+    [
+        (date(2000, 6, 15), date(2018, 6, 14), "0-17"),  # the day before the 18th birthday
+        (date(2000, 6, 15), date(2018, 6, 15), "18-29"),  # the 18th birthday
+        (date(1990, 1, 1), date(2019, 12, 31), "18-29"),  # 29 years and 364 days
+        (date(1990, 1, 1), date(2020, 1, 1), "30-39"),
+        (date(1937, 3, 1), date(2026, 2, 28), "80-89"),  # 88 years: just below 89 -> 90
+        (date(1936, 3, 1), date(2026, 2, 28), "80-89"),  # 89, the last age shown
+        (date(1936, 3, 1), date(2026, 3, 1), "90+"),  # 90: Safe Harbor aggregates from here
+        (date(1920, 1, 1), date(2026, 1, 1), "90+"),
+        (date(2024, 2, 29), date(2025, 2, 28), "0-17"),  # a leap-day birth, not a year old
+        (date(2026, 5, 1), date(2026, 4, 30), None),  # born after the referral: no band
+        (None, date(2026, 4, 30), None),
+    ],
+)
+def test_age_bands_at_their_edges(birth: date | None, on: date, band: str | None) -> None:
+    assert age_band(birth, on) == band
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 1, 1)),
+       st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 1, 1)))
+def test_the_band_holds_the_age(birth: date, on: date) -> None:
+    band = age_band(birth, on)
+    if birth > on:
+        assert band is None
+        return
+    age = age_on(birth, on)
+    assert band is not None
+    if band == "90+":
+        assert age >= 90
+    else:
+        low, high = (int(x) for x in band.split("-"))
+        assert low <= age <= high
+    # The age is exact: a day later it is the same or one more.
+    assert age_on(birth, on) <= age_on(birth, date.fromordinal(on.toordinal() + 1)) <= age + 1
+
+
+@given(st.text(min_size=1, max_size=30), st.text(min_size=1, max_size=30))
+def test_keyed_hash_is_stable_and_keeps_values_and_kinds_apart(a: str, b: str) -> None:
+    assert keyed_hash(SECRET, "patient", a) == keyed_hash(SECRET, "patient", a)
+    if a != b:
+        assert keyed_hash(SECRET, "patient", a) != keyed_hash(SECRET, "patient", b)
+    assert keyed_hash(SECRET, "patient", a) != keyed_hash(SECRET, "episode", a)
+    assert keyed_hash(SECRET, "patient", a) != keyed_hash(SECRET + b"x", "patient", a)
+
+
+def test_the_hash_is_hmac_sha256_of_kind_and_value() -> None:
+    import hashlib
+    import hmac
+
+    want = hmac.new(SECRET, b"patient:MRN42", hashlib.sha256).hexdigest()
+    assert keyed_hash(SECRET, "patient", "MRN42") == want
+    assert secret_fingerprint(SECRET) != secret_fingerprint(SECRET + b"!")
+
+
+@pytest.mark.parametrize(("secret", "ok"), [
+    (b"x" * 15, False),  # one byte short
+    (b"x" * 16, True),  # the minimum
+    (b"  " + b"x" * 15 + b"\n", False),  # whitespace does not count
+    (b"x" * 17, True),
+])
+def test_short_secrets_are_refused(secret: bytes, ok: bool) -> None:
+    if ok:
+        assert check_secret(secret) == secret.strip()
+    else:
+        with pytest.raises(ValidationError, match="at least 16"):
+            check_secret(secret)
