@@ -251,3 +251,33 @@ def test_no_identity_or_free_text_reaches_the_group_database(
     leaked = sorted(t for t in texts if (len(t) >= 7 and t in blob))
     assert leaked == []
     assert sorted(set(cells) & (exact | texts)) == []
+
+
+def test_a_restored_older_backup_is_refused_until_a_full_sync(
+    clinics: dict[str, Path], pg_url: str, tmp_path: Path
+) -> None:
+    import shutil
+
+    from outcomes.errors import OutcomesError
+    from outcomes.group.sync import forget_clinic
+
+    north = clinics["north"]
+    backup = tmp_path / "backup.db"
+    shutil.copy(north, backup)
+    db = open_db(north)
+    sync(db, pg_url, secret=SECRET)
+    with transaction(db):
+        db.execute("UPDATE nps_responses SET score = 0")
+    sync(db, pg_url, secret=SECRET)
+    db.close()
+    # The clinic restores yesterday's backup: its change log is behind the group's copy.
+    db = open_db(backup)
+    with pytest.raises(OutcomesError, match="--full"):
+        sync(db, pg_url, secret=SECRET)
+    assert forget_clinic(db, pg_url, secret=SECRET) > 1000
+    sync(db, pg_url, secret=SECRET)
+    start, end = date(2025, 11, 23), DEMO_TODAY
+    got = _group_card(pg_url, start, end, 5)["clinic"]
+    assert_same_figures(got, scorecard(db, start, end, min_n=5)["clinic"], "restored")
+    assert got["nps"]["detractors"] < got["nps"]["n"]  # the backup's answers, not the zeros
+    db.close()
