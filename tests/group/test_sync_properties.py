@@ -161,3 +161,46 @@ def test_incremental_equals_full(ops: list[tuple[Any, ...]], two_groups: tuple[s
     db.close()
     got, want = _dump(incremental, clinic_id), _dump(reference, clinic_id)
     assert got == want
+
+
+def test_a_bulk_load_is_one_mark_and_the_next_sync_sends_everything(
+    two_groups: tuple[str, str], tmp_path: Path
+) -> None:
+    from outcomes.store.schema import change_log_in_bulk
+
+    incremental, reference = two_groups
+    clinic_id = "bulk"
+    db = open_db(tmp_path / "bulk.db")
+    clinic_settings.set_value(db, "clinic_id", clinic_id)
+    with transaction(db):
+        for i, npi in enumerate(NPIS, start=1):
+            db.execute("INSERT INTO partners (id, name, kind, npi, created_at, updated_at)"
+                       " VALUES (?, ?, 'primary care', ?, ?, ?)", [i, f"Dr {i}", npi, NOW, NOW])
+    for key in range(4):
+        _apply(db, ("add", key, 1, key + 1))
+    sync(db, incremental, secret=SECRET)
+    _apply(db, ("delete", 0))  # a per-row change before the load, covered by the full pass
+    before = db.execute("SELECT count(*) FROM change_log").fetchone()[0]
+    with transaction(db), change_log_in_bulk(db):
+        for key in range(4, 60):
+            _apply(db, ("add", key, 2, key % 28 + 1))
+        _apply(db, ("delete", 1))
+    # 60 episodes written, one row logged: the mark.
+    assert db.execute("SELECT count(*) FROM change_log").fetchone()[0] == before + 1
+    # A sync interrupted halfway through its full pass starts it over.
+    commits = itertools.count(1)
+
+    def third_commit_fails(_batch: int) -> None:
+        if next(commits) == 3:
+            raise Interrupted
+
+    with contextlib.suppress(Interrupted):
+        sync(db, incremental, secret=SECRET, batch_size=7, before_commit=third_commit_fails)
+    assert next(commits) == 4, "the sync stopped at its third commit"
+    _apply(db, ("status", 5, "discharged", 4))  # a per-row change after the load
+    result = sync(db, incremental, secret=SECRET, batch_size=7)
+    assert result.records > 60
+    sync(db, reference, secret=SECRET)
+    assert _dump(incremental, clinic_id) == _dump(reference, clinic_id)
+    assert sync(db, incremental, secret=SECRET).batches == 0
+    db.close()

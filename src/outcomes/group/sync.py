@@ -19,10 +19,11 @@ write is an upsert or a delete of the record's current state): the group databas
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ from outcomes.group import deid
 from outcomes.group.pg import connect, ensure_schema, redact, scrub
 from outcomes.store import audit, settings
 from outcomes.store.database import transaction
+from outcomes.store.schema import BULK
 
 if TYPE_CHECKING:
     import psycopg
@@ -140,21 +142,30 @@ def sync(
         total = db.execute("SELECT count(*) FROM change_log WHERE seq > ?",
                            [cursor]).fetchone()[0]
         batches, records = 0, partners_sent
+
+        def committing() -> None:
+            if before_commit is not None:
+                before_commit(batches + 1)
+
         while True:
+            # A bulk load's mark stands for every change before it: one full pass covers them.
+            mark = db.execute("SELECT seq FROM change_log WHERE entity = ? AND key = ?"
+                              " AND seq > ?", [*BULK, cursor]).fetchone()
+            if mark is not None:
+                records += _full_pass(conn, db, clinic_id, secret, identified, batch_size,
+                                      cursor, int(mark[0]), committing)
+                batches += 1
+                cursor = int(mark[0])
+                continue
             batch, rows = _read_batch(db, cursor, batch_size)
             if batch is None:
                 break
             with conn.transaction():
-                held = conn.execute("SELECT last_seq FROM clinics WHERE clinic_id = %s"
-                                    " FOR UPDATE", [clinic_id]).fetchone()
-                if held is None or held[0] != cursor:
-                    raise OutcomesError(f"another sync of clinic {clinic_id!r} moved the group "
-                                        "database on; run outcomes sync again.")
+                _hold(conn, clinic_id, cursor)
                 _apply(conn, clinic_id, secret, identified, batch, rows)
                 conn.execute("UPDATE clinics SET last_seq = %s, name = %s, synced_at = now()"
                              " WHERE clinic_id = %s", [batch.last_seq, clinic_name, clinic_id])
-                if before_commit is not None:
-                    before_commit(batches + 1)
+                committing()
             batches += 1
             records += batch.size
             cursor = batch.last_seq
@@ -245,47 +256,124 @@ def _claim_clinic(conn: psycopg.Connection[Any], clinic_id: str, name: str) -> i
 
 
 def _read_batch(db: Database, cursor: int, size: int) -> tuple[_Batch | None, dict[str, Any]]:
-    """The next batch of changes and the current state of their records, from one snapshot."""
+    """The next batch of changes and the current state of their records, from one snapshot.
+    Stops before a bulk mark (entity 'all'), which the caller handles."""
+    with _snapshot(db):
+        changes = db.execute("SELECT entity, key, seq FROM change_log WHERE seq > ?"
+                             " ORDER BY seq LIMIT ?", [cursor, size]).fetchall()
+        marks = [i for i, (entity, _key, _seq) in enumerate(changes) if entity == BULK[0]]
+        if marks:
+            changes = changes[:marks[0]]
+        if not changes:
+            return None, {}
+        keys: dict[str, list[str]] = {"episode": [], "outcomes": [], "nps": []}
+        for entity, key, _seq in changes:
+            keys[entity].append(key)
+        rows = _read_records(db, keys["episode"], keys["outcomes"], [int(k) for k in keys["nps"]])
+    batch = _Batch(
+        last_seq=int(changes[-1][2]),
+        partners=[r[0] for r in rows["partners"]],
+        episodes=keys["episode"],
+        outcomes=keys["outcomes"],
+        nps=[int(k) for k in keys["nps"]],
+    )
+    return batch, rows
+
+
+@contextlib.contextmanager
+def _snapshot(db: Database) -> Iterator[None]:
+    """One read snapshot of the clinic database (WAL: writers go on meanwhile)."""
     conn = db.conn
     own = not conn.in_transaction
     if own:
         conn.execute("BEGIN")
     try:
-        changes = db.execute("SELECT entity, key, seq FROM change_log WHERE seq > ?"
-                             " ORDER BY seq LIMIT ?", [cursor, size]).fetchall()
-        if not changes:
-            return None, {}
-        keys: dict[str, list[str]] = {"episode": [], "outcomes": [], "nps": []}
-        for entity, key, _seq in changes:
-            keys.setdefault(entity, []).append(key)
-        episodes = _select(db, "SELECT e.id, e.partner_id, e.referral_date, e.body_region,"
-                           " e.status, e.first_visit_date, e.discharge_date, e.visits,"
-                           " e.clinician, p.record_number, p.name, p.birth_date, p.sex"
-                           " FROM episodes e JOIN patients p ON p.id = e.patient_id"
-                           " WHERE e.id IN ({})", keys["episode"])
-        outcomes = _select(db, "SELECT episode_id, scale, instrument, partner_id, referral_date,"
-                           " intake_score, final_score, carried_forward, improvement, mcid_met"
-                           " FROM episode_outcomes WHERE episode_id IN ({})", keys["outcomes"])
-        nps = _select(db, "SELECT id, episode_id, date, score FROM nps_responses"
-                      " WHERE id IN ({})", [int(k) for k in keys["nps"]])
-        # The partners a batch's records point to travel with it, so that every committed
-        # batch leaves the group database whole (no episode of an unknown partner).
-        partner_ids = {row[1] for row in episodes if row[1] is not None}
-        partner_ids |= {row[3] for row in outcomes if row[3] is not None}
-        partners = _select(db, "SELECT id, npi, name, kind FROM partners WHERE id IN ({})",
-                           sorted(partner_ids))
+        yield
     finally:
         if own:
             conn.execute("COMMIT")
-    batch = _Batch(
-        last_seq=int(changes[-1][2]),
-        partners=sorted(partner_ids),
-        episodes=keys["episode"],
-        outcomes=keys["outcomes"],
-        nps=[int(k) for k in keys["nps"]],
-    )
-    return batch, {"partners": partners, "episodes": episodes, "outcomes": outcomes,
-                   "nps": nps}
+
+
+def _read_records(db: Database, episode_ids: Sequence[str], outcome_ids: Sequence[str],
+                  nps_ids: Sequence[int]) -> dict[str, Any]:
+    """The current state of these records (absent ones are gone: deleted)."""
+    episodes = _select(db, "SELECT e.id, e.partner_id, e.referral_date, e.body_region,"
+                       " e.status, e.first_visit_date, e.discharge_date, e.visits,"
+                       " e.clinician, p.record_number, p.name, p.birth_date, p.sex"
+                       " FROM episodes e JOIN patients p ON p.id = e.patient_id"
+                       " WHERE e.id IN ({})", episode_ids)
+    outcomes = _select(db, "SELECT episode_id, scale, instrument, partner_id, referral_date,"
+                       " intake_score, final_score, carried_forward, improvement, mcid_met"
+                       " FROM episode_outcomes WHERE episode_id IN ({})", outcome_ids)
+    nps = _select(db, "SELECT id, episode_id, date, score FROM nps_responses"
+                  " WHERE id IN ({})", nps_ids)
+    # The partners a batch's records point to travel with it, so that every committed
+    # batch leaves the group database whole (no episode of an unknown partner).
+    partner_ids = {row[1] for row in episodes if row[1] is not None}
+    partner_ids |= {row[3] for row in outcomes if row[3] is not None}
+    partners = _select(db, "SELECT id, npi, name, kind FROM partners WHERE id IN ({})",
+                       sorted(partner_ids))
+    return {"partners": partners, "episodes": episodes, "outcomes": outcomes, "nps": nps}
+
+
+def _full_pass(conn: psycopg.Connection[Any], db: Database, clinic_id: str, secret: bytes,
+               identified: bool, size: int, cursor: int, mark: int,
+               before_commit: Callable[[], None]) -> int:
+    """After a bulk load (a mark instead of per-row changes): send every record in batches,
+    then, in the last transaction, delete what the clinic no longer has and move the position
+    past the mark. Interrupted, it starts over next time (every write is idempotent).
+    Returns the records sent."""
+    sent = 0
+    for entity, sql in (
+        ("episode", "SELECT id FROM episodes WHERE id > ? ORDER BY id LIMIT ?"),
+        ("outcomes", "SELECT DISTINCT episode_id FROM episode_outcomes WHERE episode_id > ?"
+                     " ORDER BY episode_id LIMIT ?"),
+        ("nps", "SELECT id FROM nps_responses WHERE id > ? ORDER BY id LIMIT ?"),
+    ):
+        after: Any = "" if entity != "nps" else -1
+        while True:
+            with _snapshot(db):
+                keys = [r[0] for r in db.execute(sql, [after, size])]
+                if not keys:
+                    break
+                rows = _read_records(db, *(keys if entity == e else [] for e in
+                                           ("episode", "outcomes", "nps")))
+            batch = _Batch(cursor, [r[0] for r in rows["partners"]],
+                           keys if entity == "episode" else [],
+                           keys if entity == "outcomes" else [],
+                           keys if entity == "nps" else [])
+            with conn.transaction():
+                _hold(conn, clinic_id, cursor)
+                _apply(conn, clinic_id, secret, identified, batch, rows)
+                before_commit()
+            sent += batch.size
+            after = keys[-1]
+    with _snapshot(db):
+        episodes = [deid.keyed_hash(secret, "episode", e) for (e,) in
+                    db.execute("SELECT id FROM episodes")]
+        outcomes = [deid.keyed_hash(secret, "episode", e) for (e,) in
+                    db.execute("SELECT DISTINCT episode_id FROM episode_outcomes")]
+        nps = [n for (n,) in db.execute("SELECT id FROM nps_responses")]
+    with conn.transaction():
+        _hold(conn, clinic_id, cursor)
+        for table, column, keep in (("episode_outcomes", "episode_key", outcomes),
+                                    ("nps_responses", "local_id", nps),
+                                    ("episodes", "episode_key", episodes)):
+            conn.execute(f"DELETE FROM {table} WHERE clinic_id = %s"
+                         f" AND NOT {column} = ANY(%s)", [clinic_id, keep])
+        conn.execute("UPDATE clinics SET last_seq = %s, synced_at = now()"
+                     " WHERE clinic_id = %s", [mark, clinic_id])
+        before_commit()
+    return sent
+
+
+def _hold(conn: psycopg.Connection[Any], clinic_id: str, cursor: int) -> None:
+    """Lock this clinic's row and check that no other sync moved its position."""
+    held = conn.execute("SELECT last_seq FROM clinics WHERE clinic_id = %s FOR UPDATE",
+                        [clinic_id]).fetchone()
+    if held is None or held[0] != cursor:
+        raise OutcomesError(f"another sync of clinic {clinic_id!r} moved the group database "
+                            "on; run outcomes sync again.")
 
 
 def _select(db: Database, sql: str, keys: Sequence[Any]) -> list[tuple[Any, ...]]:

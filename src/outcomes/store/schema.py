@@ -457,6 +457,26 @@ CHANGE_LOG_TRIGGER_NAMES = (
     "changes_patient_upd",
 )
 
+# The mark a bulk load leaves instead of one change per row: the next sync sends every record
+# and deletes from the group database what the clinic no longer has.
+BULK = ("all", "*")
+
+
+@contextlib.contextmanager
+def change_log_in_bulk(db: Database) -> Iterator[None]:
+    """For a bulk load, beside :func:`rollups_rebuilt_after`: write without the per-row
+    change-log triggers (each costs about as much as the row's own insert), then log one bulk
+    mark. Call inside the load's transaction, so the load and the mark land together."""
+    if not db.conn.in_transaction:
+        raise RuntimeError("change_log_in_bulk() must run inside a transaction")
+    for name in CHANGE_LOG_TRIGGER_NAMES:
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+    yield
+    db.execute(_MARK.format(entity=BULK[0], key=f"'{BULK[1]}'"))
+    for statement in change_log_triggers():
+        db.execute(statement)
+
+
 # Every existing record is a change not yet sent (seq in table order).
 CHANGE_LOG_BACKFILL = (
     "INSERT INTO change_log (entity, key, seq) SELECT entity, key, row_number() OVER ()"
@@ -495,5 +515,5 @@ def _split_sql(script: str) -> list[str]:
 if len(MIGRATIONS._migrations) != SCHEMA_VERSION:  # pragma: no cover - caught by every test
     raise RuntimeError("dbinfo.SCHEMA_VERSION must equal the number of migrations")
 
-__all__ = ["APPLICATION_ID", "CHANGE_LOG_TRIGGER_NAMES", "MIGRATIONS", "ROLLUP_BACKFILL",
-           "SCHEMA_VERSION", "change_log_triggers"]
+__all__ = ["APPLICATION_ID", "BULK", "CHANGE_LOG_TRIGGER_NAMES", "MIGRATIONS",
+           "ROLLUP_BACKFILL", "SCHEMA_VERSION", "change_log_in_bulk", "change_log_triggers"]
