@@ -184,8 +184,8 @@ def sync(
 
 def forget_clinic(db: Database, url: str, *, secret: bytes) -> int:
     """Delete this clinic's rows from the group database and reset its position, in one
-    transaction, so that the next sync sends everything (``outcomes sync --full``: after a
-    restore from backup, or a change of the identified setting). Returns rows deleted."""
+    transaction, so that the next sync sends everything (``outcomes sync --full``, after a
+    restore from an older backup). Returns the rows deleted."""
     secret = deid.check_secret(secret)
     clinic_id = clinic_id_of(db)
     import psycopg
