@@ -194,6 +194,9 @@ def group_scorecard(
         with conn.transaction():
             # One snapshot for the three queries, so a sync landing meanwhile is all in or out.
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            # The grouping-set sorts of a large group spill to disk at the default 4 MB
+            # (measured: 1.72 s -> 1.46 s over four 250k-episode clinics at 64 MB).
+            conn.execute("SET LOCAL work_mem = '64MB'")
             for g, pid, cid, n, evaluated, discharged, med_days, n_visits, med_visits in (
                 conn.execute(_EPISODES.format(sets=_sets()), params)
             ):
