@@ -78,7 +78,6 @@ def running_server() -> Iterator[Server]:
     if account is not None:
         os.chown(base, account.pw_uid, account.pw_gid)
         os.chown(pwfile, account.pw_uid, account.pw_gid)
-    port = _free_port()
     log = base / "server.log"
     try:
         subprocess.run(
@@ -86,14 +85,22 @@ def running_server() -> Iterator[Server]:
              "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"],
             check=True, capture_output=True, text=True, timeout=120,
         )
-        # A test cluster: durability off, so it starts and writes fast.
-        options = (f"-h 127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off"
-                   " -c synchronous_commit=off -c max_connections=40")
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
-             "-w", "-t", "60", "start"],
-            check=True, capture_output=True, text=True, timeout=90,
-        )
+        # Another process may take the free port before the server binds it: try a few.
+        for attempt in range(3):
+            port = _free_port()
+            # A test cluster: durability off, so it starts and writes fast.
+            options = (f"-h 127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off"
+                       " -c synchronous_commit=off -c max_connections=40")
+            started = subprocess.run(
+                [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
+                 "-w", "-t", "60", "start"],
+                capture_output=True, text=True, timeout=90,
+            )
+            if started.returncode == 0:
+                break
+            if attempt == 2:
+                raise subprocess.CalledProcessError(started.returncode, "pg_ctl start",
+                                                    started.stdout, started.stderr)
     except subprocess.CalledProcessError as exc:
         detail = exc.stderr or exc.stdout or ""
         if log.exists():
