@@ -82,3 +82,30 @@ def test_short_secrets_are_refused(secret: bytes, ok: bool) -> None:
     else:
         with pytest.raises(ValidationError, match="at least 16"):
             check_secret(secret)
+
+
+def test_the_secret_file_must_be_private(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from outcomes.group.sync import read_secret
+
+    path = tmp_path / "group.secret"
+    path.write_bytes(SECRET + b"\n")
+    path.chmod(0o640)
+    with pytest.raises(ValidationError, match="chmod 600"):
+        read_secret(path)
+    path.chmod(0o600)
+    assert read_secret(path) == SECRET
+    monkeypatch.setenv("OUTCOMES_GROUP_SECRET_FILE", str(path))
+    assert read_secret() == SECRET
+    with pytest.raises(ValidationError, match="cannot read"):
+        read_secret(tmp_path / "missing")
+
+
+def test_the_cli_does_not_load_the_postgresql_driver_until_it_is_used() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, outcomes.cli.root, outcomes.group.sync, outcomes.group.reports;"
+            " print('psycopg' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"

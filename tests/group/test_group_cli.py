@@ -115,6 +115,7 @@ def test_errors_are_one_sentence_without_the_password(
 
     short = tmp_path / "short.secret"
     short.write_bytes(b"tooshort")
+    short.chmod(0o600)
     result = run_cli(capsys, "--db", str(db_path), "sync", "--to", env, "--secret-file",
                      str(short))
     assert result.code == 1 and "at least 16" in result.err

@@ -79,6 +79,11 @@ def read_secret(secret_file: str | os.PathLike[str] | None = None) -> bytes:
     if path:
         try:
             with open(path, "rb") as fh:
+                # Like ssh with a private key: a secret others can read protects nothing.
+                if os.fstat(fh.fileno()).st_mode & 0o077:
+                    raise ValidationError(
+                        f"the group secret file {path} can be read by other accounts; make "
+                        f"it yours only: chmod 600 {path}")
                 return deid.check_secret(fh.read())
         except OSError as exc:
             raise ValidationError(f"cannot read the group secret file {path}: "
