@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from outcomes.errors import ValidationError
-from outcomes.group.deid import age_band, age_on, check_secret, keyed_hash, secret_fingerprint
+from outcomes.group.deid import (
+    age_band,
+    age_on,
+    check_secret,
+    keyed_hash,
+    secret_fingerprint,
+    sex_code,
+)
 
 SECRET = b"0123456789abcdef0123"
 
@@ -109,3 +116,12 @@ def test_the_cli_does_not_load_the_postgresql_driver_until_it_is_used() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize(("typed", "code"), [
+    ("F", "F"), (" female ", "F"), ("M", "M"), ("Male", "M"), ("x", "X"), ("Non-binary", "X"),
+    ("", None), (None, None),
+    ("F, see note: lives with Ada Fixture", None),  # free text never leaves
+])
+def test_sex_leaves_only_as_a_code(typed: str | None, code: str | None) -> None:
+    assert sex_code(typed) == code

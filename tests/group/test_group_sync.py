@@ -215,6 +215,8 @@ def _sensitive(path: Path) -> tuple[set[str], set[str]]:
     texts |= {c for (c,) in db.execute("SELECT comment FROM nps_responses WHERE comment <> ''")}
     texts |= {n for (n,) in db.execute("SELECT notes FROM partners WHERE notes <> ''")}
     texts |= {e for (e,) in db.execute("SELECT id FROM episodes")}  # ids embed record numbers
+    texts |= {c for (c,) in db.execute("SELECT DISTINCT clinician FROM episodes"
+                                       " WHERE clinician <> ''")}  # free text too
     db.close()
     assert len(texts) > 1000 and len(exact) > 500
     return texts, exact

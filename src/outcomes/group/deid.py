@@ -6,8 +6,9 @@ and nobody without the secret can test a guessed record number against it (recor
 short: a plain hash would be reversed by trying them all). Episode ids are hashed the same way,
 because clinics often build them from the record number. Ages are given in bands, with 90 and
 over as one band (the HIPAA Safe Harbor rule for ages). Names, birth dates and free text are
-never sent; dates of referral, visits and answers are, since the scorecard counts by day (see
-docs/group.md: the group database is a limited data set, not Safe Harbor de-identified data).
+never sent (nor the clinician, nor sex other than as a code); dates of referral, visits and
+answers are, since the scorecard counts by day (see docs/group.md: the group database is a
+limited data set, not Safe Harbor de-identified data).
 """
 
 from __future__ import annotations
@@ -22,6 +23,18 @@ from outcomes.errors import ValidationError
 MIN_SECRET_BYTES = 16
 
 AGE_BANDS = ((0, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 89))
+
+
+# Sex is a free-text field in the clinic database: only these spellings leave it, as a code.
+_SEX_CODES = {"f": "F", "female": "F", "woman": "F", "m": "M", "male": "M", "man": "M",
+              "x": "X", "other": "X", "nonbinary": "X", "non-binary": "X"}
+
+
+def sex_code(value: str | None) -> str | None:
+    """'F', 'M' or 'X' for the usual spellings; None for anything else (which may be free text)."""
+    if value is None:
+        return None
+    return _SEX_CODES.get(value.strip().casefold())
 
 
 def check_secret(secret: bytes) -> bytes:
@@ -63,4 +76,5 @@ def age_band(birth: date | None, on: date) -> str | None:
     return "90+"
 
 
-__all__ = ["AGE_BANDS", "age_band", "age_on", "check_secret", "keyed_hash", "secret_fingerprint"]
+__all__ = ["AGE_BANDS", "age_band", "age_on", "check_secret", "keyed_hash", "secret_fingerprint",
+           "sex_code"]

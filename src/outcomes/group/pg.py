@@ -70,7 +70,6 @@ CREATE TABLE IF NOT EXISTS episodes (
     first_visit_date date,
     discharge_date date,
     visits integer,
-    clinician text,
     patient_key text NOT NULL,
     age_band text,
     sex text,

@@ -304,7 +304,7 @@ def _read_records(db: Database, episode_ids: Sequence[str], outcome_ids: Sequenc
     """The current state of these records (absent ones are gone: deleted)."""
     episodes = _select(db, "SELECT e.id, e.partner_id, e.referral_date, e.body_region,"
                        " e.status, e.first_visit_date, e.discharge_date, e.visits,"
-                       " e.clinician, p.record_number, p.name, p.birth_date, p.sex"
+                       " p.record_number, p.name, p.birth_date, p.sex"
                        " FROM episodes e JOIN patients p ON p.id = e.patient_id"
                        " WHERE e.id IN ({})", episode_ids)
     outcomes = _select(db, "SELECT episode_id, scale, instrument, partner_id, referral_date,"
@@ -406,29 +406,29 @@ def _apply(conn: psycopg.Connection[Any], clinic_id: str, secret: bytes, identif
         _upsert_partners(cur, clinic_id, rows["partners"])
 
         episodes = []
-        for (eid, pid, referral, region, status, first, discharge, visits, clinician, mrn,
-             name, birth, sex) in rows["episodes"]:
+        for (eid, pid, referral, region, status, first, discharge, visits, mrn, name, birth,
+             sex) in rows["episodes"]:
             referral_day = _day(referral)
             birth_day = _day(birth)
             assert referral_day is not None
             episodes.append((
                 clinic_id, ekey(eid), pid, referral_day, region, status, _day(first),
-                _day(discharge), visits, clinician, deid.keyed_hash(secret, "patient", mrn),
-                deid.age_band(birth_day, referral_day), sex,
+                _day(discharge), visits, deid.keyed_hash(secret, "patient", mrn),
+                deid.age_band(birth_day, referral_day), deid.sex_code(sex),
                 mrn if identified else None, name if identified else None,
                 birth_day if identified else None,
             ))
         cur.executemany(
             "INSERT INTO episodes (clinic_id, episode_key, partner_local_id, referral_date,"
-            " body_region, status, first_visit_date, discharge_date, visits, clinician,"
+            " body_region, status, first_visit_date, discharge_date, visits,"
             " patient_key, age_band, sex, record_number, patient_name, birth_date)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (clinic_id, episode_key) DO UPDATE SET"
             " partner_local_id = excluded.partner_local_id,"
             " referral_date = excluded.referral_date, body_region = excluded.body_region,"
             " status = excluded.status, first_visit_date = excluded.first_visit_date,"
             " discharge_date = excluded.discharge_date, visits = excluded.visits,"
-            " clinician = excluded.clinician, patient_key = excluded.patient_key,"
+            " patient_key = excluded.patient_key,"
             " age_band = excluded.age_band, sex = excluded.sex,"
             " record_number = excluded.record_number, patient_name = excluded.patient_name,"
             " birth_date = excluded.birth_date", episodes)
