@@ -7,6 +7,8 @@ message prints the password (outcomes.group.pg.redact).
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 from typing import Any
 
@@ -104,11 +106,14 @@ def group_scorecard_cmd(
     if json_out:
         print_json(card)
         return
-    _print_scorecard(card)
-    typer.echo("")
-    typer.echo("Per clinic:")
-    _print_scorecard({**card, "clinic": {**card["clinic"]}, "partners": [
-        {**c, "name": c["name"]} for c in card["clinics"]]})
+    # The clinic scorecard's table, with the group's row named for what it is.
+    table = io.StringIO()
+    with contextlib.redirect_stdout(table):
+        _print_scorecard(card)
+        typer.echo("")
+        typer.echo("Per clinic:")
+        _print_scorecard({**card, "partners": card["clinics"]})
+    typer.echo(table.getvalue().replace("(whole clinic)", "(all clinics) "), nl=False)
 
 
 @group_app.command("packet")
