@@ -101,3 +101,22 @@ def test_the_migration_logs_every_existing_record(tmp_path) -> None:
     assert sorted(_log(db)) == sorted([("episode", "E1"), ("episode", "E2"), ("outcomes", "E1"),
                                        ("nps", "1"), ("nps", "2")])
     db.close()
+
+
+def test_a_bulk_import_leaves_one_mark_instead_of_a_row_per_record(db: Database,
+                                                                    tmp_path) -> None:
+    from outcomes.importing.importer import run_import
+    from outcomes.store.schema import BULK
+
+    db.execute("INSERT INTO partners (id, name, kind, npi, created_at, updated_at)"
+               " VALUES (7, 'Dr A', 'orthopedic surgeon', '1234567893', ?, ?)", [NOW, NOW])
+    path = tmp_path / "referrals.csv"
+    rows = ["episode_id,patient_id,partner_npi,referral_date,body_region"]
+    rows += [f"B{i:05d},MRNB{i:05d},1234567893,2025-06-01,neck" for i in range(20_000)]
+    path.write_text("\n".join(rows) + "\n")
+    run_import(db, "referrals", path)  # 20,000 rows: the importer's bulk path
+    assert _log(db) == [BULK]
+    assert db.execute("SELECT count(*) FROM episodes").fetchone()[0] == 20_000
+    # The per-row triggers are back for what follows.
+    db.execute("UPDATE episodes SET visits = 2 WHERE id = 'B00001'")
+    assert _log(db) == [BULK, ("episode", "B00001")]
