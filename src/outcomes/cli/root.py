@@ -67,11 +67,12 @@ def open_dashboard(state: State) -> None:
 from outcomes.cli import (  # noqa: E402  (register subcommands)
     audit,
     data,
+    group,
     measures,
     referrals,
     relationships,
     reports,
 )
 
-for module in (data, measures, relationships, referrals, reports, audit):
+for module in (data, measures, relationships, referrals, reports, audit, group):
     module.register(app)

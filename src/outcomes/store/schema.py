@@ -5,6 +5,10 @@ Each migration is a function applied once, in order, inside one transaction (sql
 (``SCHEMA_VERSION`` follows the number of migrations), and add a fixture database for the
 released version under ``tests/data/schemas/`` so the upgrade test covers it.
 
+One module because the migrations are one ordered history: the frozen SQL of each version, the
+triggers it installed (monthly roll-ups, change log) and the helpers that drop and restore
+them around a bulk load must be read together to know what a database of a given version holds.
+
 Design notes (see docs/data-model.md):
 - Patient identity (record number, name, birth date, sex) lives in ``patients`` only, so reports
   can be kept free of it by construction: report queries never join that table.
@@ -373,7 +377,10 @@ def rollups_rebuilt_after(db: Database) -> Iterator[None]:
         raise RuntimeError("rollups_rebuilt_after() must run inside a transaction")
     for name in TRIGGER_NAMES:
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
-    yield
+    # The change log's per-row triggers cost as much again (a 40k-episode history import took
+    # 20-24 s with them, 15 s without): a bulk load leaves one mark for the next sync instead.
+    with change_log_in_bulk(db):
+        yield
     # episode_copies_upd keeps episode_outcomes' copies in step; without it a bulk update must
     # have refreshed the summary itself (the importers do), so only the rollups are rebuilt.
     for statement in ROLLUP_BACKFILL:
@@ -404,6 +411,110 @@ def m0004_audit_chain(db: Database) -> None:
     audit.rechain(db)
 
 
+# The change log read by ``outcomes sync`` (outcomes.group.sync): one row per synced record,
+# (entity, key) -> seq, where seq is raised past every other on each insert, update or delete.
+# A sync sends the records whose seq is above the cursor the group database holds for this
+# clinic, reading each record's current state (or its absence: a delete). One row per record,
+# not per write, so the log never outgrows the tables it follows. It is an upsert, not
+# INSERT OR REPLACE: a trigger's OR-clause is overridden by the outer statement's (an
+# INSERT OR IGNORE would then keep the old seq and the change would never be sent).
+# Entities: episode (episodes.id; a patient's change marks each of the patient's episodes,
+# which carry the de-identified patient fields), outcomes (all episode_outcomes rows of one
+# episode_id) and nps (nps_responses.id). Partners are not logged: they are few, and a sync
+# compares a digest of them all instead (a trigger on partners would also count in
+# total_changes, which the NPPES prospect import reads as its number of partners added).
+_CHANGE_LOG = """
+CREATE TABLE change_log (
+    entity TEXT NOT NULL,
+    key TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (entity, key)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX change_log_seq ON change_log(seq);
+"""
+
+_MARK = ("INSERT INTO change_log (entity, key, seq) VALUES ('{entity}', {key},"
+         " (SELECT coalesce(max(seq), 0) + 1 FROM change_log))"
+         " ON CONFLICT (entity, key) DO UPDATE SET seq = excluded.seq;")
+
+# (trigger name prefix, table, entity, key column)
+_LOGGED = (
+    ("episode", "episodes", "episode", "id"),
+    ("outcomes", "episode_outcomes", "outcomes", "episode_id"),
+    ("nps", "nps_responses", "nps", "id"),
+)
+
+
+def change_log_triggers() -> list[str]:
+    """The triggers that keep ``change_log`` current (migration 0005)."""
+    statements = []
+    for prefix, table, entity, key in _LOGGED:
+        new = _MARK.format(entity=entity, key=f"new.{key}")
+        old = _MARK.format(entity=entity, key=f"old.{key}")
+        statements += [
+            f"CREATE TRIGGER changes_{prefix}_ins AFTER INSERT ON {table} BEGIN {new} END",
+            f"CREATE TRIGGER changes_{prefix}_del AFTER DELETE ON {table} BEGIN {old} END",
+            # A changed key is a delete of the old key and an insert of the new one.
+            f"CREATE TRIGGER changes_{prefix}_upd AFTER UPDATE ON {table} BEGIN {new} END",
+            f"CREATE TRIGGER changes_{prefix}_rekey AFTER UPDATE OF {key} ON {table}"
+            f" WHEN old.{key} IS NOT new.{key} BEGIN {old} END",
+        ]
+    statements.append(
+        "CREATE TRIGGER changes_patient_upd AFTER UPDATE OF record_number, birth_date, sex, name"
+        " ON patients BEGIN INSERT INTO change_log (entity, key, seq)"
+        " SELECT 'episode', e.id, (SELECT coalesce(max(seq), 0) FROM change_log)"
+        " + row_number() OVER (ORDER BY e.id) FROM episodes e WHERE e.patient_id = new.id"
+        " ORDER BY e.id"
+        " ON CONFLICT (entity, key) DO UPDATE SET seq = excluded.seq; END"
+    )
+    return statements
+
+
+CHANGE_LOG_TRIGGER_NAMES = (
+    *(f"changes_{prefix}_{kind}" for prefix, *_ in _LOGGED
+      for kind in ("ins", "del", "upd", "rekey")),
+    "changes_patient_upd",
+)
+
+# The mark a bulk load leaves instead of one change per row: the next sync sends every record
+# and deletes from the group database what the clinic no longer has.
+BULK = ("all", "*")
+
+
+@contextlib.contextmanager
+def change_log_in_bulk(db: Database) -> Iterator[None]:
+    """For a bulk load, beside :func:`rollups_rebuilt_after`: write without the per-row
+    change-log triggers (each costs about as much as the row's own insert), then log one bulk
+    mark. Call inside the load's transaction, so the load and the mark land together."""
+    if not db.conn.in_transaction:
+        raise RuntimeError("change_log_in_bulk() must run inside a transaction")
+    for name in CHANGE_LOG_TRIGGER_NAMES:
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+    yield
+    db.execute(_MARK.format(entity=BULK[0], key=f"'{BULK[1]}'"))
+    for statement in change_log_triggers():
+        db.execute(statement)
+
+
+# Every existing record is a change not yet sent (seq in table order).
+CHANGE_LOG_BACKFILL = (
+    "INSERT INTO change_log (entity, key, seq) SELECT entity, key, row_number() OVER ()"
+    " FROM (SELECT 'episode' AS entity, id AS key, 2 AS t FROM episodes"
+    " UNION ALL SELECT DISTINCT 'outcomes', episode_id, 3 FROM episode_outcomes"
+    " UNION ALL SELECT 'nps', CAST(id AS TEXT), 4 FROM nps_responses ORDER BY t, key)",
+)
+
+
+@MIGRATIONS(name="0005_change_log")
+def m0005_change_log(db: Database) -> None:
+    for statement in _split_sql(_CHANGE_LOG):
+        db.execute(statement)
+    for statement in CHANGE_LOG_BACKFILL:
+        db.execute(statement)
+    for statement in change_log_triggers():
+        db.execute(statement)
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a schema script into statements (executescript would COMMIT our transaction)."""
     import sqlite3
@@ -423,4 +534,5 @@ def _split_sql(script: str) -> list[str]:
 if len(MIGRATIONS._migrations) != SCHEMA_VERSION:  # pragma: no cover - caught by every test
     raise RuntimeError("dbinfo.SCHEMA_VERSION must equal the number of migrations")
 
-__all__ = ["APPLICATION_ID", "MIGRATIONS", "ROLLUP_BACKFILL", "SCHEMA_VERSION"]
+__all__ = ["APPLICATION_ID", "BULK", "CHANGE_LOG_TRIGGER_NAMES", "MIGRATIONS",
+           "ROLLUP_BACKFILL", "SCHEMA_VERSION", "change_log_in_bulk", "change_log_triggers"]

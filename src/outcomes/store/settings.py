@@ -32,6 +32,14 @@ DEFAULTS: dict[str, Any] = {
     "spend_limit_source": "CMS Physician Self-Referral, non-monetary compensation limit, "
     "CY 2026 ($535), 42 CFR 411.357(k)",
     "spend_warn_fraction": 0.8,
+    # Group edition (docs/group.md): this clinic's id in the group database, unique in the group.
+    "clinic_id": "",
+    # True sends patient record numbers, names and birth dates to the group database: only for a
+    # group that is one covered entity (or has a business associate agreement). Default: keyed
+    # hashes and age bands only.
+    "group_identified": False,
+    # The group's name on group packets ("your patients across our N clinics").
+    "group_name": "",
     "cadence_days": {
         "prospect": 60,
         "outreach": 21,

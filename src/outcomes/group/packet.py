@@ -1,0 +1,198 @@
+"""The group evidence packet: one partner's patients across the group's clinics, next to the
+whole group's, built from the group scorecard (computed in PostgreSQL) and rendered by the
+clinic packet's renderers (PDF, HTML, Markdown).
+
+The same small-number rule as the clinic packet (docs/reports.md): no figure resting on fewer
+than ``min_n`` patients, and none at all about the partner's patients when it referred fewer
+than ``min_n``; each clinic's count in the "where your patients were seen" sentence follows it
+too. Differences from the clinic packet: no referrals-per-month chart (the group scorecard has
+no monthly series), a shorter methods note, and nothing is logged as a communication (the
+group database has no communications; log it at the clinic that sends the packet).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from outcomes.documents.packets.content import (
+    Chart,
+    Packet,
+    Table,
+    fewer,
+    nps_text,
+    num,
+    pct,
+    period_label,
+    rate_text,
+    short_citation,
+)
+from outcomes.measures import catalog
+
+
+def _names() -> dict[str, tuple[str, str, Any]]:
+    """scale id -> (label, short label, scale)."""
+    names: dict[str, tuple[str, str, Any]] = {}
+    for instrument in catalog.instruments().values():
+        for scale_id, scale in instrument.scales.items():
+            label = instrument.name if len(instrument.scales) == 1 else \
+                f"{instrument.name}: {scale.name}"
+            names[scale_id] = (label, scale_id.upper(), scale)
+    return names
+
+
+def build_group_packet(card: dict[str, Any], *, group_name: str, contact: str,
+                       today: date) -> Packet:
+    """The packet of the one partner in ``card`` (a group scorecard computed with min_n=0 for
+    that partner, and the min_n to apply in ``card['packet_min_n']``)."""
+    min_n = int(card["packet_min_n"])
+    mine, group = card["partners"][0], card["clinic"]
+    start, end = date.fromisoformat(card["from"]), date.fromisoformat(card["to"])
+    period = period_label(start, end)
+    small = fewer(min_n)
+    names = _names()
+    n_clinics = len(card["clinics"])
+    referred_ok = mine["referrals"] >= min_n
+
+    def ok(n: int) -> bool:
+        return n >= min_n
+
+    def label(scale_id: str) -> str:
+        return names[scale_id][0] if scale_id in names else scale_id
+
+    summary: list[str] = []
+    if referred_ok:
+        summary.append(
+            f"Of the {mine['referrals']} patients you referred across our "
+            f"{mine['n_clinics']} clinics from {period}, {mine['evaluated']} were seen and "
+            f"{mine['discharged']} have completed care.")
+        where = [f"{c['name']} ({c['referrals'] if ok(c['referrals']) else small})"
+                 for c in mine["clinics"] if c["referrals"]]
+        summary.append("Where your patients were seen: " + "; ".join(where) + ".")
+    else:
+        summary.append(
+            f"You referred {small} across our {n_clinics} clinics from {period}. To protect "
+            f"their privacy this report does not show figures about groups of {small}; the "
+            "results of all our clinics are given for reference.")
+
+    rows: list[list[str]] = []
+    cats: list[str] = []
+    vals: list[list[float | None]] = []
+    scales = sorted(set(mine["outcomes"]) | set(group["outcomes"]),
+                    key=lambda s: (-(mine["outcomes"].get(s, {}).get("n") or 0), label(s)))
+    sentences = 0
+    for scale_id in scales:
+        mo, go = mine["outcomes"].get(scale_id), group["outcomes"].get(scale_id)
+        m_n, g_n = (mo or {}).get("n", 0), (go or {}).get("n", 0)
+        if m_n == 0 and not ok(g_n):
+            continue
+        has_mcid = (go or mo or {}).get("mcid") is not None
+        shown = referred_ok and ok(m_n) and mo is not None
+        row = [label(scale_id)]
+        if shown and mo:
+            row += [str(m_n), rate_text(mo) if has_mcid else "no MCID",
+                    num(mo["mean_improvement"])]
+        else:
+            row += [small if m_n else "none", "", ""]
+        if ok(g_n) and go:
+            row += [str(g_n), rate_text(go) if has_mcid else "no MCID",
+                    num(go["mean_improvement"])]
+        else:
+            row += [small if g_n else "none", "", ""]
+        rows.append(row)
+        if has_mcid and (shown or ok(g_n)):
+            cats.append(names[scale_id][1] if scale_id in names else scale_id)
+            vals.append([100 * mo["mcid_rate"] if shown and mo else None,
+                         100 * go["mcid_rate"] if ok(g_n) and go else None])
+        if shown and mo and has_mcid and sentences < 3:
+            sentences += 1
+            lo, hi = mo["mcid_rate_ci95"]
+            summary.append(
+                f"{pct(mo['mcid_rate'])} of your {m_n} patients with intake and discharge "
+                f"scores on the {label(scale_id)} reached a clinically important improvement "
+                f"(95% CI {round(100 * lo)}-{round(100 * hi)}%)"
+                + (f"; across our clinics, {pct(go['mcid_rate'])} did." if ok(g_n) and go
+                   else "."))
+
+    m_nps, g_nps = mine["nps"], group["nps"]
+    nps_mine = referred_ok and m_nps["n"] > 0 and ok(m_nps["n"])
+    nps_group = g_nps["n"] > 0 and ok(g_nps["n"])
+    if nps_mine:
+        summary.append("Patient satisfaction (Net Promoter Score, -100 to +100): "
+                       f"{nps_text(m_nps)}" + (f"; all our clinics: {nps_text(g_nps)}."
+                                               if nps_group else "."))
+
+    def median(block: dict[str, Any], key: str, base: int, is_mine: bool) -> str:
+        value = block[key]
+        if is_mine and not referred_ok:
+            return small if mine["referrals"] else "none"
+        return num(value) if value is not None and ok(base) else (small if base else "none")
+
+    def count(value: int, is_mine: bool) -> str:
+        return (small if value else "none") if is_mine and not referred_ok else str(value)
+
+    key_rows = [
+        ["Patients referred", count(mine["referrals"], True), str(group["referrals"])],
+        ["Seen at least once", count(mine["evaluated"], True), str(group["evaluated"])],
+        ["Completed care", count(mine["discharged"], True), str(group["discharged"])],
+        ["Median days from referral to first visit",
+         median(mine, "median_days_to_first_visit", mine["evaluated"], True),
+         median(group, "median_days_to_first_visit", group["evaluated"], False)],
+        ["Median visits (completed care)",
+         median(mine, "median_visits", mine["discharged"], True),
+         median(group, "median_visits", group["discharged"], False)],
+        ["Net Promoter Score (margin)",
+         nps_text(m_nps) if nps_mine else (small if m_nps["n"] else "no answers"),
+         nps_text(g_nps) if nps_group else (small if g_nps["n"] else "no answers")],
+    ]
+    charts: list[Chart] = []
+    if cats:
+        charts.append(Chart("Clinically important improvement", cats,
+                            ["Your patients", "All our clinics"], vals, unit="%",
+                            note=f"Bars are left out for {small}."))
+    if nps_mine or nps_group:
+        def dist(block: dict[str, Any], shown: bool) -> list[float | None]:
+            if not shown:
+                return [None, None, None]
+            return [100 * block[k] / block["n"] for k in ("detractors", "passives", "promoters")]
+
+        d_mine, d_group = dist(m_nps, nps_mine), dist(g_nps, nps_group)
+        charts.append(Chart("Would you recommend us? (answers)",
+                            ["Detractors (0-6)", "Passives (7-8)", "Promoters (9-10)"],
+                            ["Your patients", "All our clinics"],
+                            [[d_mine[i], d_group[i]] for i in range(3)], unit="%",
+                            note=f"Bars are left out for {small}."))
+    sources = sorted({short_citation(names[s][2].mcid.source) for s in scales
+                      if s in names and names[s][2].mcid is not None})
+    methods = [
+        f"Patients of our {n_clinics} clinics, counted by the date you referred them "
+        f"({period}); satisfaction answers by the date they were given.",
+        "A clinically important improvement is a change from intake to discharge of at least "
+        "the measure's minimal clinically important difference (MCID); patients whose last "
+        "score was a progress score are not in the rates. Rates carry 95% Wilson intervals.",
+        "MCID sources: " + ("; ".join(sources) if sources else "none") + ".",
+        f"Privacy: no figure resting on {small} is shown. This report holds no patient names, "
+        "record numbers, birth dates, dates of service or comments.",
+    ]
+    return Packet(
+        partner_id=int(mine["partner_id"]),
+        clinic_name=group_name,
+        clinic_contact=contact,
+        partner_name=mine["name"],
+        partner_detail=mine["kind"] or "",
+        period_label=period,
+        prepared_label=f"Prepared {today:%B %Y}",
+        summary=summary,
+        key_figures=Table(["", "Your patients", "All our clinics"], key_rows),
+        outcomes=Table(["Measure", "Your patients", "Reached MCID (95% CI)", "Mean change",
+                        "All our patients", "All: reached MCID (95% CI)", "All: mean change"],
+                       rows),
+        charts=charts,
+        methods=methods,
+        min_n=min_n,
+        figures={"referrals": mine["referrals"] if referred_ok else None,
+                 "n_clinics": n_clinics},
+    )
+
+
+__all__ = ["build_group_packet"]

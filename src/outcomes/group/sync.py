@@ -1,0 +1,528 @@
+"""``outcomes sync``: push this clinic's records to the group's PostgreSQL database.
+
+Incremental: the core keeps a change log (``change_log``, migration 0005: one row per record,
+its ``seq`` raised past all others on every insert, update or delete, by triggers). The group
+database holds, per clinic, the last seq it received (``clinics.last_seq``). A sync reads the
+changes above it in batches; for each batch it reads the changed records' current state from
+one SQLite snapshot, then in one PostgreSQL transaction writes them (a record gone locally is
+deleted there) and moves ``last_seq`` to the batch's highest seq.
+
+Partners are not in the change log (a clinic has hundreds, not hundreds of thousands): each sync
+first compares a digest of all of them with the one the group database holds for the clinic,
+and when it differs sends them all in one transaction. The partners a batch's records point to
+also travel with the batch.
+
+One module because the sync is one protocol: the cursor, the batch reader, the PostgreSQL
+writer and the checks that refuse an unsafe sync share the same invariants (the cursor moves
+only with a committed batch), which are easier to keep when they are read together.
+
+So each batch lands whole or not at all, a sync stopped anywhere (killed, network lost) resumes
+at the first batch not committed, and sending a batch twice writes the same rows again (every
+write is an upsert or a delete of the record's current state): the group database ends exact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+
+from outcomes.errors import OutcomesError, ValidationError
+from outcomes.group import deid
+from outcomes.group.pg import connect, ensure_schema, redact, scrub
+from outcomes.store import audit, settings
+from outcomes.store.database import transaction
+from outcomes.store.schema import BULK
+
+if TYPE_CHECKING:
+    import psycopg
+
+DEFAULT_BATCH = 2000
+
+# Environment variables a sync takes its group secret from (the file is the safer: an
+# environment can be read by other processes of the same user and ends up in shell history).
+SECRET_FILE_ENV = "OUTCOMES_GROUP_SECRET_FILE"
+SECRET_ENV = "OUTCOMES_GROUP_SECRET"
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    clinic_id: str
+    target: str
+    """The group database, without credentials."""
+    batches: int
+    records: int
+    """Records written or deleted in the group database."""
+    last_seq: int
+
+
+@dataclass(frozen=True)
+class _Batch:
+    last_seq: int
+    partners: list[int]
+    episodes: list[str]
+    outcomes: list[str]
+    nps: list[int]
+
+    @property
+    def size(self) -> int:
+        return len(self.partners) + len(self.episodes) + len(self.outcomes) + len(self.nps)
+
+
+def read_secret(secret_file: str | os.PathLike[str] | None = None) -> bytes:
+    """The group secret: from ``secret_file``, else the file named by
+    $OUTCOMES_GROUP_SECRET_FILE, else $OUTCOMES_GROUP_SECRET."""
+    path = secret_file or os.environ.get(SECRET_FILE_ENV)
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                # Like ssh with a private key: a secret others can read protects nothing.
+                if os.fstat(fh.fileno()).st_mode & 0o077:
+                    raise ValidationError(
+                        f"the group secret file {path} can be read by other accounts; make "
+                        f"it yours only: chmod 600 {path}")
+                return deid.check_secret(fh.read())
+        except OSError as exc:
+            raise ValidationError(f"cannot read the group secret file {path}: "
+                                  f"{exc.strerror}.") from None
+    value = os.environ.get(SECRET_ENV)
+    if value:
+        return deid.check_secret(value.encode())
+    raise ValidationError(
+        "no group secret: pass --secret-file FILE (the same file at every clinic of the group, "
+        f"readable by you only) or set {SECRET_FILE_ENV}."
+    )
+
+
+def clinic_id_of(db: Database) -> str:
+    clinic_id = str(settings.get(db, "clinic_id") or "").strip()
+    if not clinic_id:
+        raise ValidationError(
+            "this clinic has no clinic_id yet; set one that is unique in the group, e.g. "
+            "outcomes settings set clinic_id riverside"
+        )
+    return clinic_id
+
+
+def sync(
+    db: Database,
+    url: str,
+    *,
+    secret: bytes,
+    batch_size: int = DEFAULT_BATCH,
+    before_commit: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SyncResult:
+    """Send every change since the last sync to the group database at ``url``.
+
+    ``before_commit(batch_number)`` runs inside each batch's PostgreSQL transaction, just before
+    its commit (the tests kill the process there). ``progress(done, total)`` counts changes."""
+    if batch_size < 1:
+        raise ValidationError("the batch size must be at least 1.")
+    secret = deid.check_secret(secret)
+    clinic_id = clinic_id_of(db)
+    identified = bool(settings.get(db, "group_identified"))
+    clinic_name = str(settings.get(db, "clinic_name"))
+    target = redact(url)
+    import psycopg
+
+    conn = connect(url)
+    try:
+        ensure_schema(conn)
+        _check_group(conn, secret, identified)
+        cursor = _claim_clinic(conn, clinic_id, clinic_name)
+        partners_sent = _sync_partners(conn, db, clinic_id)
+        local_max = db.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
+        if cursor > local_max:
+            raise OutcomesError(
+                f"{target} holds changes of clinic {clinic_id!r} up to {cursor}, but this "
+                f"database's change log ends at {local_max}: it is another clinic's database "
+                "with the same clinic_id, or was restored from an older backup. Check "
+                "clinic_id; to replace the group's copy of this clinic, run outcomes sync "
+                "--full."
+            )
+        total = db.execute("SELECT count(*) FROM change_log WHERE seq > ?",
+                           [cursor]).fetchone()[0]
+        batches, records = 0, partners_sent
+
+        def committing() -> None:
+            if before_commit is not None:
+                before_commit(batches + 1)
+
+        while True:
+            # A bulk load's mark stands for every change before it: one full pass covers them.
+            mark = db.execute("SELECT seq FROM change_log WHERE entity = ? AND key = ?"
+                              " AND seq > ?", [*BULK, cursor]).fetchone()
+            if mark is not None:
+                records += _full_pass(conn, db, clinic_id, secret, identified, batch_size,
+                                      cursor, int(mark[0]), committing)
+                batches += 1
+                cursor = int(mark[0])
+                continue
+            batch, rows = _read_batch(db, cursor, batch_size)
+            if batch is None:
+                break
+            with conn.transaction():
+                _hold(conn, clinic_id, cursor)
+                _apply(conn, clinic_id, secret, identified, batch, rows)
+                conn.execute("UPDATE clinics SET last_seq = %s, name = %s, synced_at = now()"
+                             " WHERE clinic_id = %s", [batch.last_seq, clinic_name, clinic_id])
+                committing()
+            batches += 1
+            records += batch.size
+            cursor = batch.last_seq
+            if progress is not None:
+                progress(records, total)
+    except psycopg.Error as exc:
+        raise OutcomesError(f"the sync to {target} failed: {scrub(str(exc), url)}") from None
+    finally:
+        conn.close()
+    if batches or partners_sent:
+        with transaction(db):
+            audit.log(db, "sync", "group", target=target, clinic_id=clinic_id, batches=batches,
+                      records=records, last_seq=cursor)
+    return SyncResult(clinic_id, target, batches, records, cursor)
+
+
+def forget_clinic(db: Database, url: str, *, secret: bytes) -> int:
+    """Delete this clinic's rows from the group database and reset its position, in one
+    transaction, so that the next sync sends everything (``outcomes sync --full``, after a
+    restore from an older backup). Returns the rows deleted."""
+    secret = deid.check_secret(secret)
+    clinic_id = clinic_id_of(db)
+    import psycopg
+
+    conn = connect(url)
+    try:
+        ensure_schema(conn)
+        _check_group(conn, secret, bool(settings.get(db, "group_identified")))
+        deleted = 0
+        with conn.transaction():
+            for table in ("episode_outcomes", "nps_responses", "episodes"):
+                deleted += conn.execute(f"DELETE FROM {table} WHERE clinic_id = %s",
+                                        [clinic_id]).rowcount
+            mapped = [r[0] for r in conn.execute(
+                "DELETE FROM clinic_partners WHERE clinic_id = %s RETURNING partner_id",
+                [clinic_id])]
+            _drop_orphan_partners(conn, mapped)
+            conn.execute("UPDATE clinics SET last_seq = 0, partners_digest = NULL"
+                         " WHERE clinic_id = %s", [clinic_id])
+    except psycopg.Error as exc:
+        raise OutcomesError(f"cannot reset {redact(url)}: {scrub(str(exc), url)}") from None
+    finally:
+        conn.close()
+    with transaction(db):
+        audit.log(db, "sync-reset", "group", target=redact(url), clinic_id=clinic_id,
+                  deleted=deleted)
+    return deleted
+
+
+def _check_group(conn: psycopg.Connection[Any], secret: bytes, identified: bool) -> None:
+    """The first clinic to sync fixes the group's secret (by its fingerprint) and its mode; a
+    clinic with another secret or mode is refused before it writes anything."""
+    wanted = {"secret_check": deid.secret_fingerprint(secret),
+              "identified": "true" if identified else "false"}
+    with conn.transaction():
+        for key, value in wanted.items():
+            conn.execute("INSERT INTO group_meta VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
+                         [key, value])
+        held = dict(conn.execute("SELECT key, value FROM group_meta").fetchall())
+    if held["secret_check"] != wanted["secret_check"]:
+        raise ValidationError(
+            "this group secret is not the one the group database was started with; every "
+            "clinic of the group must use the same secret file, or patients will not match."
+        )
+    if held["identified"] != wanted["identified"]:
+        mode = "identified" if held["identified"] == "true" else "de-identified"
+        raise ValidationError(
+            f"the group database holds {mode} data; set group_identified to "
+            f"{str(held['identified'] == 'true').lower()} at this clinic to sync to it."
+        )
+
+
+def _claim_clinic(conn: psycopg.Connection[Any], clinic_id: str, name: str) -> int:
+    """Register the clinic and take its sync lock (held until the connection closes)."""
+    with conn.transaction():
+        conn.execute("INSERT INTO clinics (clinic_id, name) VALUES (%s, %s)"
+                     " ON CONFLICT (clinic_id) DO NOTHING", [clinic_id, name])
+    locked = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))",
+                          ["outcomes sync " + clinic_id]).fetchone()
+    conn.commit()
+    if not locked or not locked[0]:
+        raise OutcomesError(f"another sync of clinic {clinic_id!r} is running; try again when "
+                            "it has finished.")
+    row = conn.execute("SELECT last_seq FROM clinics WHERE clinic_id = %s",
+                       [clinic_id]).fetchone()
+    conn.commit()
+    return int(row[0]) if row else 0
+
+
+def _read_batch(db: Database, cursor: int, size: int) -> tuple[_Batch | None, dict[str, Any]]:
+    """The next batch of changes and the current state of their records, from one snapshot.
+    Stops before a bulk mark (entity 'all'), which the caller handles."""
+    with _snapshot(db):
+        changes = db.execute("SELECT entity, key, seq FROM change_log WHERE seq > ?"
+                             " ORDER BY seq LIMIT ?", [cursor, size]).fetchall()
+        marks = [i for i, (entity, _key, _seq) in enumerate(changes) if entity == BULK[0]]
+        if marks:
+            changes = changes[:marks[0]]
+        if not changes:
+            return None, {}
+        keys: dict[str, list[str]] = {"episode": [], "outcomes": [], "nps": []}
+        for entity, key, _seq in changes:
+            keys[entity].append(key)
+        rows = _read_records(db, keys["episode"], keys["outcomes"], [int(k) for k in keys["nps"]])
+    batch = _Batch(
+        last_seq=int(changes[-1][2]),
+        partners=[r[0] for r in rows["partners"]],
+        episodes=keys["episode"],
+        outcomes=keys["outcomes"],
+        nps=[int(k) for k in keys["nps"]],
+    )
+    return batch, rows
+
+
+@contextlib.contextmanager
+def _snapshot(db: Database) -> Iterator[None]:
+    """One read snapshot of the clinic database (WAL: writers go on meanwhile)."""
+    conn = db.conn
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if own:
+            conn.execute("COMMIT")
+
+
+def _read_records(db: Database, episode_ids: Sequence[str], outcome_ids: Sequence[str],
+                  nps_ids: Sequence[int]) -> dict[str, Any]:
+    """The current state of these records (absent ones are gone: deleted)."""
+    episodes = _select(db, "SELECT e.id, e.partner_id, e.referral_date, e.body_region,"
+                       " e.status, e.first_visit_date, e.discharge_date, e.visits,"
+                       " p.record_number, p.name, p.birth_date, p.sex"
+                       " FROM episodes e JOIN patients p ON p.id = e.patient_id"
+                       " WHERE e.id IN ({})", episode_ids)
+    outcomes = _select(db, "SELECT episode_id, scale, instrument, partner_id, referral_date,"
+                       " intake_score, final_score, carried_forward, improvement, mcid_met"
+                       " FROM episode_outcomes WHERE episode_id IN ({})", outcome_ids)
+    nps = _select(db, "SELECT id, episode_id, date, score FROM nps_responses"
+                  " WHERE id IN ({})", nps_ids)
+    # The partners a batch's records point to travel with it, so that every committed
+    # batch leaves the group database whole (no episode of an unknown partner).
+    partner_ids = {row[1] for row in episodes if row[1] is not None}
+    partner_ids |= {row[3] for row in outcomes if row[3] is not None}
+    partners = _select(db, "SELECT id, npi, name, kind FROM partners WHERE id IN ({})",
+                       sorted(partner_ids))
+    return {"partners": partners, "episodes": episodes, "outcomes": outcomes, "nps": nps}
+
+
+def _full_pass(conn: psycopg.Connection[Any], db: Database, clinic_id: str, secret: bytes,
+               identified: bool, size: int, cursor: int, mark: int,
+               before_commit: Callable[[], None]) -> int:
+    """After a bulk load (a mark instead of per-row changes): send every record in batches,
+    then, in the last transaction, delete what the clinic no longer has and move the position
+    past the mark. Interrupted, it starts over next time (every write is idempotent).
+    Returns the records sent."""
+    sent = 0
+    for entity, sql in (
+        ("episode", "SELECT id FROM episodes WHERE id > ? ORDER BY id LIMIT ?"),
+        ("outcomes", "SELECT DISTINCT episode_id FROM episode_outcomes WHERE episode_id > ?"
+                     " ORDER BY episode_id LIMIT ?"),
+        ("nps", "SELECT id FROM nps_responses WHERE id > ? ORDER BY id LIMIT ?"),
+    ):
+        after: Any = "" if entity != "nps" else -1
+        while True:
+            with _snapshot(db):
+                keys = [r[0] for r in db.execute(sql, [after, size])]
+                if not keys:
+                    break
+                rows = _read_records(db, *(keys if entity == e else [] for e in
+                                           ("episode", "outcomes", "nps")))
+            batch = _Batch(cursor, [r[0] for r in rows["partners"]],
+                           keys if entity == "episode" else [],
+                           keys if entity == "outcomes" else [],
+                           keys if entity == "nps" else [])
+            with conn.transaction():
+                _hold(conn, clinic_id, cursor)
+                _apply(conn, clinic_id, secret, identified, batch, rows)
+                before_commit()
+            sent += batch.size
+            after = keys[-1]
+    with _snapshot(db):
+        episodes = [deid.keyed_hash(secret, "episode", e) for (e,) in
+                    db.execute("SELECT id FROM episodes")]
+        outcomes = [deid.keyed_hash(secret, "episode", e) for (e,) in
+                    db.execute("SELECT DISTINCT episode_id FROM episode_outcomes")]
+        nps = [n for (n,) in db.execute("SELECT id FROM nps_responses")]
+    with conn.transaction():
+        _hold(conn, clinic_id, cursor)
+        for table, column, keep in (("episode_outcomes", "episode_key", outcomes),
+                                    ("nps_responses", "local_id", nps),
+                                    ("episodes", "episode_key", episodes)):
+            conn.execute(f"DELETE FROM {table} WHERE clinic_id = %s"
+                         f" AND NOT {column} = ANY(%s)", [clinic_id, keep])
+        conn.execute("UPDATE clinics SET last_seq = %s, synced_at = now()"
+                     " WHERE clinic_id = %s", [mark, clinic_id])
+        before_commit()
+    return sent
+
+
+def _hold(conn: psycopg.Connection[Any], clinic_id: str, cursor: int) -> None:
+    """Lock this clinic's row and check that no other sync moved its position."""
+    held = conn.execute("SELECT last_seq FROM clinics WHERE clinic_id = %s FOR UPDATE",
+                        [clinic_id]).fetchone()
+    if held is None or held[0] != cursor:
+        raise OutcomesError(f"another sync of clinic {clinic_id!r} moved the group database "
+                            "on; run outcomes sync again.")
+
+
+def _select(db: Database, sql: str, keys: Sequence[Any]) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(keys), 900):
+        chunk = list(keys[start:start + 900])
+        rows += db.execute(sql.format(", ".join("?" * len(chunk))), chunk).fetchall()
+    return rows
+
+
+def _match_key(clinic_id: str, local_id: int, npi: str | None) -> str:
+    return f"npi:{npi}" if npi else f"clinic:{clinic_id}:{local_id}"
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value[:10]) if value else None
+
+
+def _apply(conn: psycopg.Connection[Any], clinic_id: str, secret: bytes, identified: bool,
+           batch: _Batch, rows: dict[str, Any]) -> None:
+    def ekey(episode_id: str) -> str:
+        return deid.keyed_hash(secret, "episode", episode_id)
+
+    with conn.cursor() as cur:
+        _upsert_partners(cur, clinic_id, rows["partners"])
+
+        episodes = []
+        for (eid, pid, referral, region, status, first, discharge, visits, mrn, name, birth,
+             sex) in rows["episodes"]:
+            referral_day = _day(referral)
+            birth_day = _day(birth)
+            assert referral_day is not None
+            episodes.append((
+                clinic_id, ekey(eid), pid, referral_day, region, status, _day(first),
+                _day(discharge), visits, deid.keyed_hash(secret, "patient", mrn),
+                deid.age_band(birth_day, referral_day), deid.sex_code(sex),
+                mrn if identified else None, name if identified else None,
+                birth_day if identified else None,
+            ))
+        cur.executemany(
+            "INSERT INTO episodes (clinic_id, episode_key, partner_local_id, referral_date,"
+            " body_region, status, first_visit_date, discharge_date, visits,"
+            " patient_key, age_band, sex, record_number, patient_name, birth_date)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (clinic_id, episode_key) DO UPDATE SET"
+            " partner_local_id = excluded.partner_local_id,"
+            " referral_date = excluded.referral_date, body_region = excluded.body_region,"
+            " status = excluded.status, first_visit_date = excluded.first_visit_date,"
+            " discharge_date = excluded.discharge_date, visits = excluded.visits,"
+            " patient_key = excluded.patient_key,"
+            " age_band = excluded.age_band, sex = excluded.sex,"
+            " record_number = excluded.record_number, patient_name = excluded.patient_name,"
+            " birth_date = excluded.birth_date", episodes)
+        _delete_missing(cur, "episodes", "episode_key", clinic_id,
+                        [ekey(e) for e in set(batch.episodes) - {r[0] for r in rows["episodes"]}])
+
+        # An episode's outcome rows are replaced together: a scale that went away goes too.
+        if batch.outcomes:
+            cur.execute("DELETE FROM episode_outcomes WHERE clinic_id = %s"
+                        " AND episode_key = ANY(%s)",
+                        [clinic_id, [ekey(e) for e in batch.outcomes]])
+        cur.executemany(
+            "INSERT INTO episode_outcomes (clinic_id, episode_key, scale, instrument,"
+            " partner_local_id, referral_date, intake_score, final_score, carried_forward,"
+            " improvement, mcid_met) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [(clinic_id, ekey(eid), scale, instrument, pid, _day(referral), intake, final,
+              carried, improvement, met)
+             for eid, scale, instrument, pid, referral, intake, final, carried, improvement, met
+             in rows["outcomes"]])
+
+        cur.executemany(
+            "INSERT INTO nps_responses (clinic_id, local_id, episode_key, date, score)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (clinic_id, local_id) DO UPDATE SET"
+            " episode_key = excluded.episode_key, date = excluded.date, score = excluded.score",
+            [(clinic_id, nid, ekey(eid) if eid is not None else None, _day(day), score)
+             for nid, eid, day, score in rows["nps"]])
+        _delete_missing(cur, "nps_responses", "local_id", clinic_id,
+                        sorted(set(batch.nps) - {r[0] for r in rows["nps"]}))
+
+
+def _upsert_partners(cur: psycopg.Cursor[Any], clinic_id: str,
+                     rows: Sequence[tuple[Any, ...]]) -> None:
+    """Write local partners (id, npi, name, kind) and their mapping to group partners."""
+    # In match-key order: two clinics syncing at once lock shared partners in the same order,
+    # so they wait for each other instead of deadlocking.
+    found = sorted(((_match_key(clinic_id, pid, npi), pid, npi, name, kind)
+                    for pid, npi, name, kind in rows), key=lambda r: r[0])
+    if not found:
+        return
+    # The group partners these local ids pointed to: one left without any clinic (the NPI
+    # changed) is removed below.
+    before = [r[0] for r in cur.execute(
+        "SELECT DISTINCT partner_id FROM clinic_partners WHERE clinic_id = %s"
+        " AND local_id = ANY(%s)", [clinic_id, [r[1] for r in found]])]
+    cur.executemany(
+        "INSERT INTO partners (match_key, npi, name, kind) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (match_key) DO UPDATE SET npi = excluded.npi, name = excluded.name,"
+        " kind = excluded.kind", [(k, npi, name, kind) for k, _pid, npi, name, kind in found])
+    cur.executemany(
+        "INSERT INTO clinic_partners (clinic_id, local_id, partner_id)"
+        " SELECT %s, %s, id FROM partners WHERE match_key = %s"
+        " ON CONFLICT (clinic_id, local_id) DO UPDATE SET partner_id = excluded.partner_id",
+        [(clinic_id, pid, k) for k, pid, *_ in found])
+    if before:
+        _drop_orphan_partners(cur.connection, before)
+
+
+def _sync_partners(conn: psycopg.Connection[Any], db: Database, clinic_id: str) -> int:
+    """Send all of the clinic's partners when they changed since the last sync (by digest);
+    return how many were sent."""
+    rows = db.execute("SELECT id, npi, name, kind FROM partners ORDER BY id").fetchall()
+    digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+    with conn.transaction():
+        held = conn.execute("SELECT partners_digest FROM clinics WHERE clinic_id = %s"
+                            " FOR UPDATE", [clinic_id]).fetchone()
+        if held is not None and held[0] == digest:
+            return 0
+        with conn.cursor() as cur:
+            _upsert_partners(cur, clinic_id, rows)
+            gone = [r[0] for r in cur.execute(
+                "DELETE FROM clinic_partners WHERE clinic_id = %s AND NOT local_id = ANY(%s)"
+                " RETURNING partner_id", [clinic_id, [r[0] for r in rows]])]
+            if gone:
+                _drop_orphan_partners(conn, gone)
+            cur.execute("UPDATE clinics SET partners_digest = %s WHERE clinic_id = %s",
+                        [digest, clinic_id])
+    return len(rows)
+
+
+def _delete_missing(cur: psycopg.Cursor[Any], table: str, column: str, clinic_id: str,
+                    keys: Iterable[Any]) -> None:
+    keys = list(keys)
+    if keys:
+        cur.execute(f"DELETE FROM {table} WHERE clinic_id = %s AND {column} = ANY(%s)",
+                    [clinic_id, keys])
+
+
+def _drop_orphan_partners(conn: psycopg.Connection[Any], ids: list[int]) -> None:
+    conn.execute("DELETE FROM partners p WHERE p.id = ANY(%s) AND NOT EXISTS"
+                 " (SELECT 1 FROM clinic_partners c WHERE c.partner_id = p.id)", [ids])
+
+
+__all__ = ["DEFAULT_BATCH", "SyncResult", "clinic_id_of", "forget_clinic", "read_secret", "sync"]

@@ -1,0 +1,87 @@
+"""The group packet's content from a group scorecard: the small-number rule at its edges and
+the "across our N clinics" wording. (The CLI test renders one from a real group database.)"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from outcomes.documents.packets import render
+from outcomes.group.packet import build_group_packet
+
+MIN_N = 5
+
+
+def _block(referrals: int, *, odi_n: int = 0, nps: tuple[int, int, int] = (0, 0, 0)
+           ) -> dict[str, Any]:
+    p, pa, d = nps
+    n = p + pa + d
+    outcomes = {}
+    if odi_n:
+        outcomes["odi"] = {"n": odi_n, "mean_intake": 40.0, "mean_final": 20.0,
+                           "mean_improvement": 20.0, "mcid": 30.0, "mcid_unit": "percent",
+                           "mcid_rate": 0.6, "mcid_rate_ci95": [0.3, 0.85],
+                           "n_carried_forward": 0, "carried_forward": None}
+    return {"referrals": referrals, "evaluated": referrals, "discharged": referrals,
+            "conversion_rate": 1.0 if referrals else None,
+            "median_days_to_first_visit": 6.0, "median_visits": 9.0, "outcomes": outcomes,
+            "nps": {"n": n, "score": 100.0 * (p - d) / n if n else None,
+                    "moe95": 10.0 if n else None, "promoters": p, "passives": pa,
+                    "detractors": d}}
+
+
+def _card(partner_referrals: list[int]) -> dict[str, Any]:
+    """A partner referring ``partner_referrals[i]`` patients to clinic i."""
+    total = sum(partner_referrals)
+    clinics = [{"clinic_id": f"c{i}", "name": f"Clinic {i}", **_block(n)}
+               for i, n in enumerate(partner_referrals)]
+    partner = {"partner_id": 9, "name": "Dr. Shared", "npi": "1234567893",
+               "kind": "orthopedic surgeon", **_block(total, odi_n=total, nps=(total, 0, 0)),
+               "n_clinics": sum(1 for n in partner_referrals if n), "clinics": clinics}
+    return {"from": "2025-11-23", "to": "2026-11-22", "min_n": 0, "packet_min_n": MIN_N,
+            "clinic": _block(500, odi_n=300, nps=(200, 50, 30)),
+            "clinics": [{"clinic_id": f"c{i}", "name": f"Clinic {i}", **_block(100)}
+                        for i in range(4)],
+            "partners": [partner]}
+
+
+def _text(card: dict[str, Any]) -> str:
+    packet = build_group_packet(card, group_name="Riverside Group", contact="",
+                                today=date(2026, 11, 22))
+    return render(packet, "md").decode()
+
+
+@pytest.mark.parametrize(("referrals", "shown"), [
+    ([2, 2, 0], False),  # 4 patients: one below min_n, nothing about them
+    ([2, 2, 1], True),  # 5: exactly min_n, shown
+    ([3, 2, 1], True),
+])
+def test_the_partners_figures_need_min_n_patients(referrals: list[int], shown: bool) -> None:
+    text = _text(_card(referrals))
+    total = sum(referrals)
+    clinics = sum(1 for n in referrals if n)
+    if shown:
+        assert f"Of the {total} patients you referred across our {clinics} clinics" in text
+        assert "60% of your" in text
+    else:
+        assert "You referred fewer than 5 patients across our 4 clinics" in text
+        assert f"Of the {total}" not in text and "60% of your" not in text
+    assert "Riverside Group" in text
+    # The clinics' own figures rest on 500 patients: always shown.
+    assert "| 500 |" in text.replace("  ", " ")
+
+
+def test_each_clinics_count_follows_the_rule_too() -> None:
+    text = _text(_card([4, 5, 0]))
+    assert "Clinic 0 (fewer than 5 patients)" in text
+    assert "Clinic 1 (5)" in text
+    assert "Clinic 2" not in text  # referred nobody there
+
+
+def test_the_pdf_renders() -> None:
+    packet = build_group_packet(_card([10, 7, 3]), group_name="Riverside Group", contact="x",
+                                today=date(2026, 11, 22))
+    data = render(packet, "pdf")
+    assert data.startswith(b"%PDF")

@@ -1,0 +1,288 @@
+"""Done-when tests of the group edition (issue 15), on a real PostgreSQL server: three clinics
+with overlapping partners synced (one sync killed halfway and rerun) give a group scorecard equal,
+figure for figure, to the clinic scorecard over the union of their data; nothing identifying
+reaches the group database under the default setting."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from outcomes.group.reports import group_scorecard
+from outcomes.group.sync import sync
+from outcomes.reports.scorecard import scorecard
+from outcomes.store.database import open_db, transaction
+from tests.conftest import DEMO_TODAY
+from tests.group.clinics import (
+    SECRET,
+    assert_same_figures,
+    build_clinics,
+    build_union,
+    comparable,
+    without_clinic_only,
+)
+
+pytestmark = pytest.mark.slow
+
+PERIODS = [
+    (date(2025, 11, 23), DEMO_TODAY),  # the default period: partial months at both ends
+    (date(2025, 1, 1), date(2026, 6, 30)),  # whole months only
+    (date(2026, 3, 14), date(2026, 3, 20)),  # one week: small groups, suppression everywhere
+]
+
+_KILL_SCRIPT = """
+import os, signal, sys
+from outcomes.group.sync import sync
+from outcomes.store.database import open_db
+
+def die(batch):
+    if batch == 3:  # inside the third batch's transaction, before its commit
+        os.kill(os.getpid(), signal.SIGKILL)
+
+sync(open_db(sys.argv[1]), sys.argv[2], secret=os.environb[b"SECRET"], batch_size=300,
+     before_commit=die)
+"""
+
+
+@pytest.fixture(scope="module")
+def clinic_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return build_clinics(tmp_path_factory.mktemp("clinics"), DEMO_TODAY)
+
+
+@pytest.fixture
+def clinics(clinic_files: dict[str, Path], tmp_path: Path) -> dict[str, Path]:
+    """Fresh copies of the three clinic databases for one test."""
+    import shutil
+
+    copies = {}
+    for clinic_id, path in clinic_files.items():
+        copies[clinic_id] = tmp_path / path.name
+        shutil.copy(path, copies[clinic_id])
+    return copies
+
+
+def _last_seq(url: str, clinic_id: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT last_seq FROM clinics WHERE clinic_id = %s",
+                           [clinic_id]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _sync_all(clinics: dict[str, Path], url: str) -> None:
+    for path in clinics.values():
+        db = open_db(path)
+        sync(db, url, secret=SECRET, batch_size=500)
+        db.close()
+
+
+def _group_card(url: str, start: date, end: date, min_n: int) -> dict[str, Any]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return group_scorecard(conn, start, end, min_n=min_n)
+
+
+def _check_equal(clinics: dict[str, Path], url: str, tmp_path: Path, tag: str) -> None:
+    union = build_union(clinics, tmp_path / f"union-{tag}.db")
+    try:
+        for start, end in PERIODS:
+            for min_n in (5, 0, 40):
+                want = scorecard(union, start, end, min_n=min_n).as_dict()
+                got = _group_card(url, start, end, min_n)
+                assert want["partners"], "the reference must list partners"
+                assert_same_figures(comparable(got, group=True), comparable(want, group=False),
+                                    f"{start}..{end} min_n={min_n}")
+                # Per clinic: the group's block of each clinic is that clinic's own scorecard.
+                for block in got["clinics"]:
+                    db = open_db(clinics[block["clinic_id"]])
+                    own = without_clinic_only(
+                        scorecard(db, start, end, min_n=min_n).as_dict()["clinic"])
+                    db.close()
+                    assert_same_figures({k: v for k, v in block.items()
+                                         if k not in ("clinic_id", "name")}, own,
+                                        f"clinic {block['clinic_id']}")
+    finally:
+        union.close()
+
+
+def test_group_scorecard_equals_the_union_after_a_killed_sync(
+    clinics: dict[str, Path], pg_url: str, tmp_path: Path
+) -> None:
+    north, south, east = clinics["north"], clinics["south"], clinics["east"]
+    db = open_db(north)
+    sync(db, pg_url, secret=SECRET, batch_size=500)
+    db.close()
+
+    # The south clinic's sync is killed (SIGKILL) inside its third batch's transaction.
+    env = {**os.environ, "SECRET": SECRET.decode()}
+    killed = subprocess.run([sys.executable, "-c", _KILL_SCRIPT, str(south), pg_url], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    db = open_db(south)
+    local_max = db.execute("SELECT max(seq) FROM change_log").fetchone()[0]
+    halfway = _last_seq(pg_url, "south")
+    assert 0 < halfway < local_max  # two batches landed, the third did not
+    result = sync(db, pg_url, secret=SECRET, batch_size=500)  # the rerun resumes
+    assert result.last_seq == local_max
+    db.close()
+    db = open_db(east)
+    sync(db, pg_url, secret=SECRET, batch_size=500)
+    db.close()
+
+    card = _group_card(pg_url, date(2025, 11, 23), DEMO_TODAY, 5)
+    shared = [p for p in card["partners"] if p["n_clinics"] == 3]
+    assert len(shared) >= 5, "partners with one NPI at three clinics are one group partner"
+    assert "your" not in str(card)  # (the scorecard carries figures, not sentences)
+    _check_equal(clinics, pg_url, tmp_path, "first")
+
+    # Then each clinic works on: deletes, edits, a partner's new NPI; the next sync is
+    # incremental and the group follows.
+    for clinic_id, path in clinics.items():
+        db = open_db(path)
+        with transaction(db):
+            db.execute("DELETE FROM episode_outcomes WHERE episode_id IN"
+                       " (SELECT id FROM episodes ORDER BY id LIMIT 3)")
+            db.execute("DELETE FROM nps_responses WHERE episode_id IN"
+                       " (SELECT id FROM episodes ORDER BY id LIMIT 3)")
+            db.execute("DELETE FROM outbound_referrals WHERE episode_id IN"
+                       " (SELECT id FROM episodes ORDER BY id LIMIT 3)")
+            db.execute("DELETE FROM communications WHERE episode_id IN"
+                       " (SELECT id FROM episodes ORDER BY id LIMIT 3)")
+            db.execute("DELETE FROM responses WHERE episode_id IN"
+                       " (SELECT id FROM episodes ORDER BY id LIMIT 3)")
+            db.execute("DELETE FROM episodes WHERE id IN"
+                       " (SELECT id FROM episodes ORDER BY id LIMIT 3)")
+            db.execute("UPDATE episodes SET status = 'discharged', visits = 12 WHERE id IN"
+                       " (SELECT id FROM episodes WHERE status <> 'discharged'"
+                       " AND referral_date > '2026-06-01' ORDER BY id LIMIT 4)")
+            db.execute("UPDATE nps_responses SET score = 3 WHERE id IN"
+                       " (SELECT id FROM nps_responses ORDER BY id DESC LIMIT 5)")
+            if clinic_id == "east":  # a shared partner loses its shared NPI at one clinic
+                db.execute("UPDATE partners SET npi = '1999999991' WHERE name = 'Dr. Kevin Walsh'")
+        before = _last_seq(pg_url, clinic_id)
+        result = sync(db, pg_url, secret=SECRET)
+        assert result.batches == 1 and 0 < result.records < 200
+        assert result.last_seq > before
+        db.close()
+    _check_equal(clinics, pg_url, tmp_path, "second")
+
+
+def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    import psycopg
+
+    tables = ("clinics", "partners", "clinic_partners", "episodes", "episode_outcomes",
+              "nps_responses")
+    with psycopg.connect(url) as conn:
+        return {t: sorted(conn.execute(
+            f"SELECT * FROM {t}" if t != "clinics" else
+            "SELECT clinic_id, name, last_seq FROM clinics").fetchall(), key=repr)
+            for t in tables}
+
+
+def test_a_repeated_sync_changes_nothing(clinics: dict[str, Path], pg_url: str) -> None:
+    _sync_all(clinics, pg_url)
+    before = _dump(pg_url)
+    again = [sync(open_db(p), pg_url, secret=SECRET) for p in clinics.values()]
+    assert [r.batches for r in again] == [0, 0, 0]
+    # Every batch sent again from the start (as after a crash between commit and reply).
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("UPDATE clinics SET last_seq = 0")
+    _sync_all(clinics, pg_url)
+    assert _dump(pg_url) == before
+
+
+def _sensitive(path: Path) -> tuple[set[str], set[str]]:
+    """(texts that must appear nowhere, even inside a value; values no cell may equal)."""
+    db = open_db(path)
+    texts: set[str] = set()
+    exact: set[str] = set()
+    for mrn, name, birth in db.execute("SELECT record_number, name, birth_date FROM patients"):
+        texts.add(mrn)
+        texts.add(name)
+        exact.add(birth)
+    for row in db.execute("SELECT chief_complaint, findings, treatment, plan, status_reason,"
+                          " diagnosis FROM episodes"):
+        texts |= {v for v in row if v}
+    texts |= {c for (c,) in db.execute("SELECT comment FROM nps_responses WHERE comment <> ''")}
+    texts |= {n for (n,) in db.execute("SELECT notes FROM partners WHERE notes <> ''")}
+    texts |= {e for (e,) in db.execute("SELECT id FROM episodes")}  # ids embed record numbers
+    texts |= {c for (c,) in db.execute("SELECT DISTINCT clinician FROM episodes"
+                                       " WHERE clinician <> ''")}  # free text too
+    db.close()
+    assert len(texts) > 1000 and len(exact) > 500
+    return texts, exact
+
+
+def test_no_identity_or_free_text_reaches_the_group_database(
+    clinics: dict[str, Path], pg_url: str
+) -> None:
+    _sync_all(clinics, pg_url)
+    texts: set[str] = set()
+    exact: set[str] = set()
+    for path in clinics.values():
+        t, e = _sensitive(path)
+        texts |= t
+        exact |= e
+    import psycopg
+
+    cells: list[str] = []
+    with psycopg.connect(pg_url) as conn:
+        tables = [t for (t,) in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")]
+        assert {"episodes", "episode_outcomes", "nps_responses", "partners"} <= set(tables)
+        for table in tables:
+            columns = [c for (c,) in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+                [table])]
+            for column in columns:
+                cells += [v for (v,) in conn.execute(
+                    f'SELECT DISTINCT "{column}"::text FROM {table}'
+                    f' WHERE "{column}" IS NOT NULL')]
+    assert len(cells) > 5000
+    blob = "\n".join(cells)
+    # Episode ids such as 'E00012' are short; look for them as whole cells only.
+    leaked = sorted(t for t in texts if (len(t) >= 7 and t in blob))
+    assert leaked == []
+    assert sorted(set(cells) & (exact | texts)) == []
+
+
+def test_a_restored_older_backup_is_refused_until_a_full_sync(
+    clinics: dict[str, Path], pg_url: str, tmp_path: Path
+) -> None:
+    import shutil
+
+    from outcomes.errors import OutcomesError
+    from outcomes.group.sync import forget_clinic
+
+    north = clinics["north"]
+    backup = tmp_path / "backup.db"
+    shutil.copy(north, backup)
+    db = open_db(north)
+    sync(db, pg_url, secret=SECRET)
+    with transaction(db):
+        db.execute("UPDATE nps_responses SET score = 0")
+    sync(db, pg_url, secret=SECRET)
+    db.close()
+    # The clinic restores yesterday's backup: its change log is behind the group's copy.
+    db = open_db(backup)
+    with pytest.raises(OutcomesError, match="--full"):
+        sync(db, pg_url, secret=SECRET)
+    assert forget_clinic(db, pg_url, secret=SECRET) > 1000
+    sync(db, pg_url, secret=SECRET)
+    start, end = date(2025, 11, 23), DEMO_TODAY
+    got = _group_card(pg_url, start, end, 5)["clinic"]
+    assert_same_figures(got, without_clinic_only(
+        scorecard(db, start, end, min_n=5).as_dict()["clinic"]), "restored")
+    assert got["nps"]["detractors"] < got["nps"]["n"]  # the backup's answers, not the zeros
+    db.close()
