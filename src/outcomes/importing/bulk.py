@@ -129,8 +129,10 @@ def _validate(kind: ImportKind, table: CsvTable, mapping: dict[int, str],
                      f"the row has {len(cells)} cells but the header has {width}.")
                 continue
             item = None
+            # A cell starting with ' may be one of our neutralised exports: the general path
+            # undoes that (a quote after a newline inside a cell only costs the general path).
             if fast is not None and len(cells) == width and \
-                    not any(c[:1] == "'" for c in cells):
+                    "\n'" not in "\n" + "\n".join(cells):
                 item = fast(cells)
             if item is None:
                 values = {mapping[i]: unneutralise(c) if c[:1] == "'" else c

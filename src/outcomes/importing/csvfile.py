@@ -53,7 +53,7 @@ class CsvTable:
                 for cells in reader:
                     start = line
                     line = reader.line_num + 1
-                    if not cells or all(not c.strip() for c in cells):
+                    if not cells or not "".join(cells).strip():  # a blank row
                         continue
                     yield start, cells
             except csv.Error as exc:

@@ -114,6 +114,35 @@ def _diagnosis(cache: dict[str, str]) -> Callable[[str], str | None]:
     return code
 
 
+class _Light:
+    """A record with the attributes of a pydantic model and none of its cost: the writers only
+    read attributes (and ``model_fields_set``, as pydantic's own)."""
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        return set(self.__dict__)
+
+
+def light(model: Any) -> Callable[[dict[str, Any]], Any]:
+    """A constructor of light records for ``model``: fields given -> record. Unset fields read
+    as the model's defaults, as after ``model_validate``."""
+    defaults = {name: info.get_default(call_default_factory=True)
+                for name, info in model.model_fields.items() if not info.is_required()}
+    cls = type(f"Light{model.__name__}", (_Light,), defaults)
+    new = object.__new__
+
+    def make(fields: dict[str, Any]) -> Any:
+        record = new(cls)
+        record.__dict__ = fields
+        return record
+
+    return make
+
+
+_PATIENT, _EPISODE = light(Patient), light(Episode)
+_TOUCHPOINT, _OUTBOUND, _NPS = light(Touchpoint), light(OutboundReferral), light(NpsResponse)
+
+
 def _cell(positions: dict[str, int], name: str) -> Callable[[list[str]], str]:
     """The stripped cell of a column, or "" when the file has no such column."""
     at = positions.get(name)
@@ -154,81 +183,63 @@ def _partner(ctx: RowContext, positions: dict[str, int]) -> Callable[[list[str]]
 
 def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
     dates = Dates(ctx.today)
-    regions, statuses = Words(BODY_REGIONS), Words(EPISODE_STATUSES)
-    reasons = Words(DISCHARGE_REASONS)
+    region_of, status_of = Words(BODY_REGIONS).get, Words(EPISODE_STATUSES).get
+    reason_of = Words(DISCHARGE_REASONS).get
     diagnosis = _diagnosis({})
     partner = _partner(ctx, positions)
     known = catalog.instruments()
-    text_columns = [c for c in ("status_reason", "clinician", "clinic", "chief_complaint",
-                                "instrument") if c in positions]
-    text_at = [(c, positions[c]) for c in text_columns]
-    cell = {name: _cell(positions, name) for name in (
-        "episode_id", "patient_id", "patient_name", "birth_date", "sex", "referral_date",
-        "body_region", "diagnosis", "status", "scheduled_date", "first_visit_date",
-        "discharge_date", "onset_date", "visits", "discharge_reason")}
-    past_dates = [c for c in ("first_visit_date", "discharge_date", "onset_date")
-                  if c in positions]
-    construct_patient, construct_episode = Patient.model_construct, Episode.model_construct
+    at = positions.get
+    i_episode, i_patient, i_referral = at("episode_id"), at("patient_id"), at("referral_date")
+    i_region = at("body_region")
+    # Optional columns present in this file, each with how its cell becomes a value (None:
+    # the cell is refused and the general path words why).
+    optional: list[tuple[str, int, Callable[[str], Any]]] = []
+    for name, convert in (
+        ("first_visit_date", dates.past), ("discharge_date", dates.past),
+        ("onset_date", dates.past), ("scheduled_date", dates.any), ("diagnosis", diagnosis),
+        ("status", status_of), ("discharge_reason", reason_of), ("visits", _visits),
+        ("status_reason", str), ("clinician", str), ("clinic", str),
+        ("chief_complaint", str), ("instrument", lambda text: text if text in known else None),
+    ):
+        if name in positions:
+            optional.append((name, positions[name], convert))
+    i_name, i_birth, i_sex = at("patient_name"), at("birth_date"), at("sex")
+    if i_episode is None or i_patient is None or i_referral is None or i_region is None:
+        return lambda cells: None  # map_header has refused such a file already
+    make_patient, make_episode = _PATIENT, _EPISODE
 
     def fast(cells: list[str]) -> Prepared | None:
-        episode_id, record = cell["episode_id"](cells), cell["patient_id"](cells)
-        if not episode_id or not record:
+        episode_id, record = cells[i_episode].strip(), cells[i_patient].strip()
+        referral = dates.past(cells[i_referral].strip())
+        region = region_of(cells[i_region].strip())
+        if not episode_id or not record or referral is None or region is None:
             return None
         partner_id = partner(cells)
         if partner_id is False:
             return None
-        birth_text = cell["birth_date"](cells)
         birth = None
-        if birth_text:
-            birth = dates.past(birth_text)
-            if birth is None:
-                return None
-        patient = construct_patient(record_number=record,
-                                    name=cell["patient_name"](cells) or None,
-                                    birth_date=birth, sex=cell["sex"](cells) or None)
+        if i_birth is not None:
+            text = cells[i_birth].strip()
+            if text:
+                birth = dates.past(text)
+                if birth is None:
+                    return None
+        patient = make_patient({
+            "record_number": record,
+            "name": (cells[i_name].strip() or None) if i_name is not None else None,
+            "birth_date": birth,
+            "sex": (cells[i_sex].strip() or None) if i_sex is not None else None})
         fields: dict[str, Any] = {"id": episode_id, "patient_record_number": record}
         if partner_id is not None:
             fields["partner_id"] = partner_id
-        referral = dates.past(cell["referral_date"](cells))
-        region = regions.get(cell["body_region"](cells))
-        if referral is None or region is None:
-            return None
         fields["referral_date"], fields["body_region"] = referral, region
-        for name in past_dates:
-            text = cells[positions[name]].strip()
+        for name, place, convert in optional:
+            text = cells[place].strip()
             if text:
-                value = dates.past(text)
+                value = convert(text)
                 if value is None:
                     return None
                 fields[name] = value
-        text = cell["scheduled_date"](cells)
-        if text:
-            value = dates.any(text)
-            if value is None:
-                return None
-            fields["scheduled_date"] = value
-        for name, word, words in (("diagnosis", cell["diagnosis"](cells), None),
-                                  ("status", cell["status"](cells), statuses),
-                                  ("discharge_reason", cell["discharge_reason"](cells), reasons)):
-            if word:
-                found = diagnosis(word) if words is None else words.get(word)
-                if found is None:
-                    return None
-                fields[name] = found
-        visits = cell["visits"](cells)
-        if visits:
-            if not (visits.isascii() and visits.isdigit() and len(visits) <= 4):
-                return None
-            count = int(visits)
-            if count > 1000:
-                return None
-            fields["visits"] = count
-        for name, at in text_at:
-            text = cells[at].strip()
-            if text:
-                fields[name] = text
-        if "instrument" in fields and fields["instrument"] not in known:
-            return None
         # Episode's cross-field rules: when one fails, the general path says which.
         first, discharged = fields.get("first_visit_date"), fields.get("discharge_date")
         if first is not None and first < referral:
@@ -238,10 +249,16 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         if fields.get("status") in ("not_scheduled", "cancelled") and \
                 "status_reason" not in fields:
             return None
-        episode = construct_episode(**fields)
-        return Prepared(episode_id, (patient, episode))
+        return Prepared(episode_id, (patient, make_episode(fields)))
 
     return fast
+
+
+def _visits(text: str) -> int | None:
+    if not (text.isascii() and text.isdigit() and len(text) <= 4):
+        return None
+    count = int(text)
+    return count if count <= 1000 else None
 
 
 def _responses(ctx: RowContext, positions: dict[str, int]) -> Fast:
@@ -297,7 +314,7 @@ def _touchpoints(ctx: RowContext, positions: dict[str, int]) -> Fast:
     date_cell, method_cell = _cell(positions, "date"), _cell(positions, "method")
     who_cell, summary_cell = _cell(positions, "who"), _cell(positions, "summary")
     amount_cell, follow_cell = _cell(positions, "amount"), _cell(positions, "next_follow_up")
-    construct = Touchpoint.model_construct
+    construct = _TOUCHPOINT
 
     def fast(cells: list[str]) -> Prepared | None:
         partner_id = partner(cells)
@@ -325,7 +342,7 @@ def _touchpoints(ctx: RowContext, positions: dict[str, int]) -> Fast:
             if next_date is None:
                 return None
             fields["next_follow_up"] = next_date
-        tp = construct(**fields)
+        tp = construct(fields)
         return Prepared((partner_id, when, method, fields["summary"]), tp)
 
     return fast
@@ -336,7 +353,7 @@ def _outbound(ctx: RowContext, positions: dict[str, int]) -> Fast:
     partner = _partner(ctx, positions)
     episode_cell, date_cell = _cell(positions, "episode_id"), _cell(positions, "date")
     reason_cell = _cell(positions, "reason")
-    construct = OutboundReferral.model_construct
+    construct = _OUTBOUND
 
     def fast(cells: list[str]) -> Prepared | None:
         partner_id = partner(cells)
@@ -345,7 +362,8 @@ def _outbound(ctx: RowContext, positions: dict[str, int]) -> Fast:
         if not partner_id or when is None or not reason:
             return None
         episode_id = episode_cell(cells) or None
-        ref = construct(partner_id=partner_id, episode_id=episode_id, date=when, reason=reason)
+        ref = construct({"partner_id": partner_id, "episode_id": episode_id, "date": when,
+                         "reason": reason})
         return Prepared((episode_id, partner_id, when), ref)
 
     return fast
@@ -355,7 +373,7 @@ def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
     dates = Dates(ctx.today)
     episode_cell, date_cell = _cell(positions, "episode_id"), _cell(positions, "date")
     score_cell, comment_cell = _cell(positions, "score"), _cell(positions, "comment")
-    construct = NpsResponse.model_construct
+    construct = _NPS
 
     def fast(cells: list[str]) -> Prepared | None:
         when = dates.past(date_cell(cells))
@@ -367,7 +385,8 @@ def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
             return None
         episode_id = episode_cell(cells) or None
         comment = comment_cell(cells)
-        response = construct(episode_id=episode_id, date=when, score=value, comment=comment)
+        response = construct({"episode_id": episode_id, "date": when, "score": value,
+                              "comment": comment})
         return Prepared((episode_id, when, value, comment), response)
 
     return fast
