@@ -262,24 +262,28 @@ def _visits(text: str) -> int | None:
 
 
 def _responses(ctx: RowContext, positions: dict[str, int]) -> Fast:
-    dates = Dates(ctx.today)
-    timepoints = Words(TIMEPOINTS)
+    past = Dates(ctx.today).past
+    timepoint_of = Words(TIMEPOINTS).get
     known = catalog.instruments()
     scorers: dict[str, Any] = {}
     totals: dict[str, Any] = {}
-    episode_cell, instrument_cell = _cell(positions, "episode_id"), _cell(positions, "instrument")
-    timepoint_cell, date_cell = _cell(positions, "timepoint"), _cell(positions, "date")
-    answers_cell, score_cell = _cell(positions, "answers"), _cell(positions, "score")
+    at = positions.get
+    i_episode, i_instrument = at("episode_id"), at("instrument")
+    i_timepoint, i_date, i_answers, i_score = at("timepoint"), at("date"), at("answers"), \
+        at("score")
+    if i_episode is None or i_instrument is None or i_timepoint is None or i_date is None:
+        return lambda cells: None  # map_header has refused such a file already
     make = responses.PreparedResponse
 
     def fast(cells: list[str]) -> Prepared | None:
-        episode_id = episode_cell(cells)
-        instrument = known.get(instrument_cell(cells).lower())
-        timepoint = timepoints.get(timepoint_cell(cells))
-        when = dates.past(date_cell(cells))
+        episode_id = cells[i_episode].strip()
+        instrument = known.get(cells[i_instrument].strip().lower())
+        timepoint = timepoint_of(cells[i_timepoint].strip())
+        when = past(cells[i_date].strip())
         if not episode_id or instrument is None or timepoint is None or when is None:
             return None
-        answers_text, score_text = answers_cell(cells), score_cell(cells)
+        answers_text = cells[i_answers].strip() if i_answers is not None else ""
+        score_text = cells[i_score].strip() if i_score is not None else ""
         iid = instrument.id
         if answers_text and not score_text:
             scorer = scorers.get(iid)
@@ -288,9 +292,9 @@ def _responses(ctx: RowContext, positions: dict[str, int]) -> Fast:
             scored = scorer(answers_text)
             if scored is None:
                 return None
-            answers, scores, scorable, reason = scored
+            answers, scores, scorable, reason, encoded = scored
             item = make(episode_id, iid, instrument.version, timepoint, when, answers, scores,
-                        scorable, reason, False)
+                        scorable, reason, False, encoded)
         elif score_text and not answers_text:
             total = totals.get(iid)
             if total is None:
