@@ -132,7 +132,7 @@ def light(model: Any) -> Callable[[dict[str, Any]], Any]:
     new = object.__new__
 
     def make(fields: dict[str, Any]) -> Any:
-        record = new(cls)
+        record: Any = new(cls)
         record.__dict__ = fields
         return record
 

@@ -546,7 +546,7 @@ class ResponsesKind(ImportKind):
 
     def bulk_writer(self, db: Database) -> ChunkWriter:
         created = now_iso()
-        writer: _CountedWriter
+        writer: _ResponsesWriter
 
         def write(chunk: Sequence[Prepared]) -> None:
             before = db.conn.total_changes
