@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -122,7 +123,8 @@ def outcome(path: Path, kind: str, csv_path: Path, engine: str, skip: bool) -> A
         (report.added, report.updated, report.unchanged), rejects
 
 
-DIFF = settings(max_examples=60, deadline=None,
+# More examples on demand: IMPORT_DIFF_EXAMPLES=1000 pytest tests/importing/test_bulk_differential.py
+DIFF = settings(max_examples=int(os.environ.get("IMPORT_DIFF_EXAMPLES", "60")), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
 
