@@ -16,8 +16,6 @@ from sqlite_utils import Database
 from outcomes.dates import now_iso
 from outcomes.measures.instruments import Direction, Instrument
 
-from .generate import Dataset
-
 
 def _reader(path: Path) -> tuple[list[str], Any, Any]:
     fh = path.open(newline="", encoding="utf-8")
@@ -34,98 +32,135 @@ def _iso(cell: str) -> str:
     return cell
 
 
-def import_floor(db: Database, dataset: Dataset) -> dict[str, int]:
-    """csv.reader + one executemany per table, in one transaction, no validation.
+def drop_triggers(db: Database) -> None:
+    """The floor pays none of our costs: no roll-up trigger fires on its inserts."""
+    from outcomes.store.schema import TRIGGER_NAMES
+
+    for name in TRIGGER_NAMES:
+        db.conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def _partner_maps(conn: Any) -> Any:
+    by_npi: dict[str, int] = {}
+    by_name: dict[str, int] = {}
+    for pid, name, npi in conn.execute("SELECT id, name, npi FROM partners"):
+        by_name[name] = pid
+        if npi:
+            by_npi[npi] = pid
+
+    def partner(npi: str, name: str) -> int | None:
+        return by_npi[npi] if npi else by_name.get(name)
+
+    return partner
+
+
+def import_floor_kind(db: Database, path: Path, kind: str) -> int:
+    """csv.reader + one executemany into the kind's tables, one transaction, no validation and
+    no triggers (call ``drop_triggers`` once on the floor's database). Rows are streamed into
+    executemany (a generator), so the floor's memory does not grow with the file either.
 
     Only what the schema itself demands is done: natural keys are mapped to row ids (partner NPI
     or name -> id, record number -> patient id), and NOT NULL columns get a value. Dates, codes,
     answers and scores are stored as the file has them (no parsing, no scoring, no summary)."""
     now = now_iso()
-    counts: dict[str, int] = {}
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
-        header, reader, fh = _reader(dataset.files["partners"])
+        header, reader, fh = _reader(path)
         with fh:
-            rows = [(*r[:11], r[11] or "prospect", r[12], r[13] or "[]", r[14], now, now)
-                    for r in reader]
-        conn.executemany(
-            "INSERT INTO partners (name, npi, kind, organization, phone, fax, email, address,"
-            " city, state, zip, stage, preferred_contact, tags, notes, created_at, updated_at)"
-            " VALUES (?,nullif(?, ''),?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-        counts["partners"] = len(rows)
-        by_npi: dict[str, int] = {}
-        by_name: dict[str, int] = {}
-        for pid, name, npi in conn.execute("SELECT id, name, npi FROM partners"):
-            by_name[name] = pid
-            if npi:
-                by_npi[npi] = pid
-
-        def partner(npi: str, name: str) -> int | None:
-            return by_npi[npi] if npi else by_name.get(name)
-
-        header, reader, fh = _reader(dataset.files["referrals"])
-        col = {c: i for i, c in enumerate(header)}
-        with fh:
-            referrals = list(reader)
-        patients: dict[str, tuple[str, ...]] = {}
-        for r in referrals:
-            patients[r[col["patient_id"]]] = (r[col["patient_id"]], r[col["patient_name"]],
-                                              r[col["birth_date"]], r[col["sex"]], now)
-        conn.executemany("INSERT INTO patients (record_number, name, birth_date, sex, created_at)"
-                         " VALUES (?,?,?,?,?)", list(patients.values()))
-        patient_ids = dict(conn.execute("SELECT record_number, id FROM patients"))
-        episode_cols = ["referral_date", "body_region", "diagnosis", "first_visit_date",
-                        "discharge_date", "visits", "discharge_reason", "clinician",
-                        "status_reason", "scheduled_date", "clinic", "onset_date",
-                        "chief_complaint", "instrument"]
-        idx = [col[c] for c in episode_cols]
-        dates = {col[c] for c in episode_cols if c.endswith("_date")}
-        conn.executemany(
-            f"INSERT INTO episodes (id, patient_id, partner_id, status, {', '.join(episode_cols)},"
-            f" created_at, updated_at) VALUES ({', '.join('?' * (len(episode_cols) + 6))})",
-            [(r[0], patient_ids[r[1]], partner(r[2], r[3]),
-              "discharged" if r[col["discharge_date"]] else "received",
-              *[(_iso(r[i]) if i in dates else r[i]) or None for i in idx], now, now)
-             for r in referrals])
-        counts["referrals"] = len(referrals)
-
-        header, reader, fh = _reader(dataset.files["touchpoints"])
-        with fh:
-            rows = [(partner(r[0], r[1]), *r[2:6], r[6] or None, r[7] or None, now)
-                    for r in reader]
-        conn.executemany(
-            "INSERT INTO touchpoints (partner_id, date, method, who, summary, amount,"
-            " next_follow_up, created_at) VALUES (?,?,?,?,?,?,?,?)", rows)
-        counts["touchpoints"] = len(rows)
-
-        header, reader, fh = _reader(dataset.files["outbound"])
-        with fh:
-            rows = [(r[0], partner(r[1], r[2]), r[3], r[4], now) for r in reader]
-        conn.executemany("INSERT INTO outbound_referrals (episode_id, partner_id, date, reason,"
-                         " created_at) VALUES (?,?,?,?,?)", rows)
-        counts["outbound"] = len(rows)
-
-        header, reader, fh = _reader(dataset.files["responses"])
-        with fh:
-            rows = [(r[0], r[1], "1", r[2], r[3], r[4] or None, r[5] or "{}", now)
-                    for r in reader]
-        conn.executemany(
-            "INSERT INTO responses (episode_id, instrument, instrument_version, timepoint, date,"
-            " answers, scores, scorable, created_at) VALUES (?,?,?,?,?,?,?,1,?)", rows)
-        counts["responses"] = len(rows)
-
-        header, reader, fh = _reader(dataset.files["nps"])
-        with fh:
-            rows = [(r[0] or None, r[1], int(r[2]), r[3], now) for r in reader]
-        conn.executemany("INSERT INTO nps_responses (episode_id, date, score, comment,"
-                         " created_at) VALUES (?,?,?,?,?)", rows)
-        counts["nps"] = len(rows)
+            count = _FLOORS[kind](conn, header, reader, now)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-    return counts
+    return count
+
+
+def _counted(rows: Any, counter: list[int]) -> Any:
+    for row in rows:
+        counter[0] += 1
+        yield row
+
+
+def _partners_floor(conn: Any, header: list[str], reader: Any, now: str) -> int:
+    n = [0]
+    conn.executemany(
+        "INSERT INTO partners (name, npi, kind, organization, phone, fax, email, address,"
+        " city, state, zip, stage, preferred_contact, tags, notes, created_at, updated_at)"
+        " VALUES (?,nullif(?, ''),?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        _counted(((*r[:11], r[11] or "prospect", r[12], r[13] or "[]", r[14], now, now)
+                  for r in reader), n))
+    return n[0]
+
+
+def _referrals_floor(conn: Any, header: list[str], reader: Any, now: str) -> int:
+    partner = _partner_maps(conn)
+    col = {c: i for i, c in enumerate(header)}
+    # Patients come first (episodes point at them): the floor holds the file's rows once.
+    referrals = list(reader)
+    patients: dict[str, tuple[str, ...]] = {}
+    for r in referrals:
+        patients[r[col["patient_id"]]] = (r[col["patient_id"]], r[col["patient_name"]],
+                                          r[col["birth_date"]], r[col["sex"]], now)
+    conn.executemany("INSERT INTO patients (record_number, name, birth_date, sex, created_at)"
+                     " VALUES (?,?,?,?,?)", list(patients.values()))
+    patient_ids = dict(conn.execute("SELECT record_number, id FROM patients"))
+    episode_cols = ["referral_date", "body_region", "diagnosis", "first_visit_date",
+                    "discharge_date", "visits", "discharge_reason", "clinician",
+                    "status_reason", "scheduled_date", "clinic", "onset_date",
+                    "chief_complaint", "instrument"]
+    idx = [col[c] for c in episode_cols]
+    dates = {col[c] for c in episode_cols if c.endswith("_date")}
+    conn.executemany(
+        f"INSERT INTO episodes (id, patient_id, partner_id, status, {', '.join(episode_cols)},"
+        f" created_at, updated_at) VALUES ({', '.join('?' * (len(episode_cols) + 6))})",
+        [(r[0], patient_ids[r[1]], partner(r[2], r[3]),
+          "discharged" if r[col["discharge_date"]] else "received",
+          *[(_iso(r[i]) if i in dates else r[i]) or None for i in idx], now, now)
+         for r in referrals])
+    return len(referrals)
+
+
+def _touchpoints_floor(conn: Any, header: list[str], reader: Any, now: str) -> int:
+    partner, n = _partner_maps(conn), [0]
+    conn.executemany(
+        "INSERT INTO touchpoints (partner_id, date, method, who, summary, amount,"
+        " next_follow_up, created_at) VALUES (?,?,?,?,?,?,?,?)",
+        _counted(((partner(r[0], r[1]), *r[2:6], r[6] or None, r[7] or None, now)
+                  for r in reader), n))
+    return n[0]
+
+
+def _outbound_floor(conn: Any, header: list[str], reader: Any, now: str) -> int:
+    partner, n = _partner_maps(conn), [0]
+    conn.executemany("INSERT INTO outbound_referrals (episode_id, partner_id, date, reason,"
+                     " created_at) VALUES (?,?,?,?,?)",
+                     _counted(((r[0], partner(r[1], r[2]), r[3], r[4], now) for r in reader),
+                              n))
+    return n[0]
+
+
+def _responses_floor(conn: Any, header: list[str], reader: Any, now: str) -> int:
+    n = [0]
+    conn.executemany(
+        "INSERT INTO responses (episode_id, instrument, instrument_version, timepoint, date,"
+        " answers, scores, scorable, created_at) VALUES (?,?,?,?,?,?,?,1,?)",
+        _counted(((r[0], r[1], "1", r[2], r[3], r[4] or None, r[5] or "{}", now)
+                  for r in reader), n))
+    return n[0]
+
+
+def _nps_floor(conn: Any, header: list[str], reader: Any, now: str) -> int:
+    n = [0]
+    conn.executemany("INSERT INTO nps_responses (episode_id, date, score, comment,"
+                     " created_at) VALUES (?,?,?,?,?)",
+                     _counted(((r[0] or None, r[1], int(r[2]), r[3], now) for r in reader), n))
+    return n[0]
+
+
+_FLOORS = {"partners": _partners_floor, "referrals": _referrals_floor,
+           "touchpoints": _touchpoints_floor, "outbound": _outbound_floor,
+           "responses": _responses_floor, "nps": _nps_floor}
 
 
 def scale_table(known: dict[str, Instrument]) -> str:

@@ -13,6 +13,7 @@ Kinds:
 - ``prospects DB NPPES``: ``outcomes.prospects.import_prospects`` over an NPPES file.
 - ``csvpass NPPES``: a bare ``csv.reader`` pass over the same file (the floor).
 - ``packet DB PARTNER_ID OUT START END TODAY``: one evidence packet, cold (fresh imports).
+- ``importmem ours|floor DB CSV KIND TODAY``: one import (ours, or the floor), for peak memory.
 """
 
 from __future__ import annotations
@@ -224,7 +225,29 @@ def responsiveness(db_path: str, today: str) -> None:
     asyncio.run(main())
 
 
+def importmem(which: str, db_path: str, csv_path: str, kind: str, today: str) -> None:
+    """One import in a fresh process, for its peak memory: ``ours`` is run_import (the bulk
+    engine), ``floor`` is bench.floors.import_floor_kind."""
+    from outcomes.store.database import open_db
+
+    db = open_db(Path(db_path))
+    start = time.perf_counter()
+    if which == "ours":
+        from outcomes.importing.importer import run_import
+
+        rows = run_import(db, kind, Path(csv_path), today=date.fromisoformat(today)).rows
+    else:
+        from bench.floors import drop_triggers, import_floor_kind
+
+        drop_triggers(db)
+        rows = import_floor_kind(db, Path(csv_path), kind)
+    elapsed = time.perf_counter() - start
+    db.close()
+    emit("complete", elapsed=elapsed, rows=rows)
+
+
 KINDS: dict[str, Callable[..., None]] = {
+    "importmem": importmem,
     "minimal": minimal, "dashboard": dashboard, "prospects": prospects, "csvpass": csvpass,
     "responsiveness": responsiveness,
     "packet": packet,

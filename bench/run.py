@@ -118,37 +118,92 @@ class Bench:
 
     # -- figures ---------------------------------------------------------------------------
 
-    def import_figure(self) -> Figure:
+    def import_figures(self) -> list[Figure]:
+        """Per kind and whole: our import (bulk engine) against the floor, in the import order,
+        each into its own new database, floor and ours interleaved per kind."""
         from outcomes.importing.importer import run_import
         from outcomes.store.database import open_db
 
-        fig = Figure("CSV import of the whole dataset (all kinds, full validation)",
-                     "csv.reader + one executemany per table, one transaction, no validation",
-                     "<= 2.5x")
-        ours, floor = [], []
-        rows = sum(self.dataset.counts[k] for k in IMPORT_ORDER)
+        ours: dict[str, list[float]] = {k: [] for k in IMPORT_ORDER}
+        floor: dict[str, list[float]] = {k: [] for k in IMPORT_ORDER}
         for i in range(self.runs):
-            self.log(f"import run {i + 1}/{self.runs}: floor")
-            db = open_db(self.fresh_db_path("floor.db"))
-            gc.collect()
-            t = time.perf_counter()
-            floors.import_floor(db, self.dataset)
-            floor.append(time.perf_counter() - t)
-            db.close()
-            self.log(f"import run {i + 1}/{self.runs}: ours")
+            floor_db = open_db(self.fresh_db_path("floor.db"))
+            floors.drop_triggers(floor_db)
             path = self.fresh_db_path("ours.db")
             db = open_db(path)
-            gc.collect()
-            t = time.perf_counter()
             for kind in IMPORT_ORDER:
+                self.log(f"import run {i + 1}/{self.runs}: {kind}")
+                gc.collect()
+                t = time.perf_counter()
+                floors.import_floor_kind(floor_db, self.dataset.files[kind], kind)
+                floor[kind].append(time.perf_counter() - t)
+                gc.collect()
+                t = time.perf_counter()
                 run_import(db, kind, self.dataset.files[kind], today=BENCH_TODAY)
-            ours.append(time.perf_counter() - t)
+                ours[kind].append(time.perf_counter() - t)
+                self.log(f"  floor {floor[kind][-1]:.2f} s, ours {ours[kind][-1]:.2f} s")
+                if kind == "outbound" and i == self.runs - 1:
+                    # The state the responses import starts from, for the memory figure.
+                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    shutil.copyfile(path, self.work / "before-responses.db")
+            floor_db.close()
             db.close()
-            self.log(f"  floor {floor[-1]:.2f} s, ours {ours[-1]:.2f} s")
-        fig.ours, fig.floor = Stat(ours), Stat(floor)
-        fig.met = fig.ratio is not None and fig.ratio <= 2.5
-        fig.note = (f"{rows:,} rows in {len(IMPORT_ORDER)} files; ours "
-                    f"{rows / fig.ours.median:,.0f} rows/s")
+        figures = []
+        for kind in IMPORT_ORDER:
+            fig = Figure(f"CSV import, {kind} (full validation and scoring)",
+                         "csv.reader + executemany, same tables, no triggers", "<= 2.5x")
+            fig.ours, fig.floor = Stat(ours[kind]), Stat(floor[kind])
+            fig.met = fig.ratio is not None and fig.ratio <= 2.5
+            rows = self.dataset.counts[kind]
+            fig.note = f"{rows:,} rows; ours {rows / fig.ours.median:,.0f} rows/s"
+            figures.append(fig)
+        whole = Figure("CSV import of the whole dataset (all kinds, full validation)",
+                       "csv.reader + executemany per table, one transaction per file, "
+                       "no triggers, no validation", "<= 2.5x")
+        whole.ours = Stat([sum(v) for v in zip(*ours.values(), strict=True)])
+        whole.floor = Stat([sum(v) for v in zip(*floor.values(), strict=True)])
+        whole.met = whole.ratio is not None and whole.ratio <= 2.5
+        rows = sum(self.dataset.counts[k] for k in IMPORT_ORDER)
+        whole.note = (f"{rows:,} rows in {len(IMPORT_ORDER)} files; ours "
+                      f"{rows / whole.ours.median:,.0f} rows/s")
+        return [whole, *figures]
+
+    def import_memory_figure(self) -> Figure:
+        """Peak memory of the responses import against the floor's, on the whole file and on
+        a tenth of it, each in a fresh process starting from the same database."""
+        fig = Figure("peak memory of the responses import (fresh process)",
+                     "the floor's import of the same file", "<= 2x, flat as the file grows 10x")
+        base = self.work / "before-responses.db"
+        if not base.exists():
+            fig.note = "not measured: run with the import figure"
+            return fig
+        full = self.dataset.files["responses"]
+        tenth = self.work / "responses-tenth.csv"
+        with full.open(encoding="utf-8") as src, tenth.open("w", encoding="utf-8") as out:
+            keep = max(self.dataset.counts["responses"] // 10, 1) + 1
+            for n, line in enumerate(src):
+                if n >= keep:
+                    break
+                out.write(line)
+        peaks: dict[tuple[str, str], float] = {}
+        for which in ("floor", "ours"):
+            for label, path in (("tenth", tenth), ("whole", full)):
+                self.log(f"import memory: {which}, {label} file")
+                work_db = self.fresh_db_path("memory.db")
+                shutil.copyfile(base, work_db)
+                events = self.probe("importmem", which, str(work_db), str(path), "responses",
+                                    BENCH_TODAY.isoformat())
+                peaks[(which, label)] = events["complete"][1]["peak_rss_kb"] / 1024
+        fig.ours = Stat([peaks[("ours", "whole")]], "MB")
+        fig.floor = Stat([peaks[("floor", "whole")]], "MB")
+        growth = peaks[("ours", "whole")] / peaks[("ours", "tenth")]
+        floor_growth = peaks[("floor", "whole")] / peaks[("floor", "tenth")]
+        fig.met = (fig.ratio is not None and fig.ratio <= 2 and growth <= 1.25)
+        fig.note = (f"peak RSS on a tenth of the file / the whole file: ours "
+                    f"{peaks[('ours', 'tenth')]:.0f} / {peaks[('ours', 'whole')]:.0f} MB "
+                    f"(x{growth:.2f} for 10x the rows), floor {peaks[('floor', 'tenth')]:.0f} / "
+                    f"{peaks[('floor', 'whole')]:.0f} MB (x{floor_growth:.2f}); flat = at most "
+                    "x1.25")
         return fig
 
     def scorecard_figure(self) -> Figure:
@@ -248,6 +303,94 @@ class Bench:
         mem_fig.note = "peak resident set (VmHWM) of each process when its first screen is complete"
         return time_fig, mem_fig
 
+    def terminal_figures(self) -> list[Figure]:
+        """The dashboard in a real terminal (tmux 160x48), process start to the complete first
+        screen (KPI numbers and the alert queue's partner names), against the minimal app."""
+        import shutil as _shutil
+
+        from outcomes.dates import today
+        from outcomes.demo import build_demo
+        from outcomes.store.database import open_db
+
+        from . import terminal
+
+        figures = []
+        if _shutil.which("tmux") is None or self.dataset.scale.name == "smoke":
+            why = "tmux is not installed" if _shutil.which("tmux") is None else \
+                "a real terminal is not timed in a smoke run"
+            return [Figure("dashboard complete first screen in tmux (demo database)",
+                           "minimal Textual app in tmux", "<= 1.5x",
+                           note=f"not measured: {why}")]
+        demo = self.fresh_db_path("demo.db")
+        db = open_db(demo)
+        build_demo(db, today=today())
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        tmux = terminal.Tmux()
+        try:
+            for label, path in (("demo", demo), ("big", self.big_db)):
+                ours, floor = [], []
+                for i in range(max(self.runs, 5)):
+                    self.log(f"tmux start-up, {label} database, run {i + 1}")
+                    a, b = terminal.measure(tmux, path, today())
+                    ours.append(a)
+                    floor.append(b)
+                fig = Figure(f"dashboard complete first screen in tmux ({label} database)",
+                             "minimal Textual app (Header, DataTable, Footer) in tmux",
+                             "<= 1.5x")
+                fig.ours, fig.floor = Stat(ours), Stat(floor)
+                fig.met = fig.ratio is not None and fig.ratio <= 1.5
+                fig.note = ("`outcomes --db DB` in tmux at 160x48, from starting the process to "
+                            "a capture-pane showing the KPI numbers and the partner names of "
+                            "the first three alerts")
+                figures.append(fig)
+        finally:
+            tmux.close()
+        return figures
+
+    def scorecard_command_figure(self) -> Figure:
+        """``outcomes scorecard --json`` for all partners as a whole command, minus the same
+        command on an empty database (interpreter, imports, opening), against the
+        hand-written SQL query over raw tables."""
+        from outcomes.measures.catalog import instruments
+        from outcomes.store.database import open_db
+
+        fig = Figure("`outcomes scorecard --json` for all partners (command minus the same "
+                     "command on an empty database)", "the hand-written SQL query over raw "
+                     "tables", "<= 0.5x")
+        empty = self.fresh_db_path("empty.db")
+        open_db(empty).close()
+        start, end = self.period
+        script = Path(sys.executable).parent / "outcomes"
+        command = [str(script)] if script.exists() else [sys.executable, "-m", "outcomes.cli"]
+
+        def run(db_path: Path) -> float:
+            t = time.perf_counter()
+            subprocess.run([*command, "--db", str(db_path), "scorecard", "--from",
+                            start.isoformat(), "--to", end.isoformat(), "--json"], check=True,
+                           stdout=subprocess.DEVNULL, cwd=ROOT)
+            return time.perf_counter() - t
+
+        db = open_db(self.big_db)
+        sql = floors.scorecard_sql(instruments())
+        run(self.big_db)  # warm the page cache for both
+        floors.scorecard_floor(db, sql, start, end)
+        whole, bare, floor = [], [], []
+        for i in range(max(self.runs, 5)):
+            self.log(f"scorecard command run {i + 1}")
+            bare.append(run(empty))
+            whole.append(run(self.big_db))
+            t = time.perf_counter()
+            floors.scorecard_floor(db, sql, start, end)
+            floor.append(time.perf_counter() - t)
+        db.close()
+        fig.ours = Stat([max(w - b, 0.0) for w, b in zip(whole, bare, strict=True)])
+        fig.floor = Stat(floor)
+        fig.met = fig.ratio is not None and fig.ratio <= 0.5
+        fig.note = (f"whole command {Stat(whole).show()}, on an empty database "
+                    f"{Stat(bare).show()}; the floor runs in process on a warm connection")
+        return fig
+
     def responsiveness_figure(self) -> Figure:
         fig = Figure("longest interface stall while switching screens and typing filters "
                      "(big database)", "none", "<= 100 ms")
@@ -275,7 +418,7 @@ class Bench:
     def packet_figure(self) -> Figure:
         fig = Figure("packet for one partner (PDF)", "none", "< 1 s")
         try:
-            import outcomes.documents.packets
+            import outcomes.documents.packets  # noqa: F401
         except ImportError as exc:
             fig.note = f"not measured: outcomes.packets is missing ({exc})"
             return fig
@@ -305,7 +448,7 @@ class Bench:
         fig = Figure("NPPES prospect import", "a bare csv.reader pass over the file",
                      "<= 1.5x, constant memory")
         try:
-            import outcomes.network.prospects
+            import outcomes.network.prospects  # noqa: F401
         except ImportError as exc:
             fig.note = f"not measured: outcomes.prospects is missing ({exc})"
             return fig
@@ -427,19 +570,26 @@ METHOD = """## How each figure is measured
   header, from one seed (same seed, same bytes), cached in `bench/data/`. Partner volumes are
   skewed (Zipf: the busiest partner sends about 15% of patients); 5% of dates are in US form
   (MM/DD/YYYY); answers lie in each instrument's item ranges. The big database is the dataset
-  imported through `outcomes.importer.run_import` (the last import run is kept).
-- **CSV import**: ours is `run_import` for every kind in order into a new database (full
-  validation, scoring, the outcome summary, one transaction per file). The floor reads the same
-  files with `csv.reader` and writes each table with one `executemany` in one transaction into
-  the same schema, mapping only the keys the schema needs (NPI to partner id, record number to
-  patient id); it parses no date, scores nothing and keeps no summary.
-- **Scorecard**: `outcomes.scorecard.scorecard(db, start, end)` for the last 12 months, in
+  imported through `outcomes.importing.importer.run_import` (the last import run is kept).
+- **CSV import, per kind and whole**: ours is `run_import` (the bulk engine: full validation,
+  scoring, the outcome summary, one transaction per file) for each kind in order into a new
+  database. The floor (`bench/floors.py`, `import_floor_kind`) reads the same file with
+  `csv.reader` and streams it into one `executemany` per table in one transaction, into the
+  same schema with the roll-up triggers dropped, mapping only the keys the schema needs (NPI to
+  partner id, record number to patient id); it parses no date, scores nothing and keeps no
+  summary. Floor and ours alternate kind by kind, each into its own database; the whole is the
+  sum of the kinds.
+- **Peak memory of the responses import**: `python -m bench.probe importmem` runs ours or the
+  floor in a fresh process on a copy of the database as it stands before the responses import,
+  on the whole responses file and on its first tenth; the figure is each process's VmHWM.
+  "Flat" means the whole file's peak is at most 1.25 times the tenth's.
+- **Scorecard**: `outcomes.reports.scorecard.scorecard(db, start, end)` for the last 12 months, in
   process, after one warm-up call. The floor is one hand-written SQL query over `episodes`,
   `responses` (scores as JSON) and `nps_responses` that derives intake/final pairs itself
   (`bench/floors.py`); it computes no medians and no confidence intervals.
-- **Drill-down**: `outcomes.reports.partners.partner_detail` for the busiest partner, warm, against the
-  same content read with plain SQL (monthly referrals, outcomes per scale for the partner and
-  the clinic, NPS, the latest rows of each list).
+- **Drill-down**: `outcomes.reports.partners.partner_detail` for the busiest partner, warm,
+  against the same content read with plain SQL (monthly referrals, outcomes per scale for
+  the partner and the clinic, NPS, the latest rows of each list).
 - **Dashboard first screen**: `python -m bench.probe dashboard DB TODAY` starts the real app
   (`outcomes_tui.app.make_app`) with Textual's `run_test()` at 120x40 in a fresh process. The
   parent times from starting the process to the probe's line saying the first screen shows its
@@ -447,7 +597,18 @@ METHOD = """## How each figure is measured
   alerts, chart) has finished. The floor is a minimal app (Header, DataTable, Footer) that
   reads 100 partners from the same database and shows them, timed the same way. Peak memory is
   the peak resident set (VmHWM) of each process at that moment.
-- **Packet**: `outcomes.packets.make_packet` for the busiest partner, last 12 months, PDF, in a
+- **Dashboard in tmux** (`bench/terminal.py`): `outcomes --db DB` started in a new session of a
+  private tmux server at 160x48; the time runs from starting the session to the first
+  `capture-pane` (polled every 10 ms) that shows the KPI numbers (no `…` placeholder left) and
+  the partner names of the first three alerts, as `compute_alerts` gives them for today. The
+  floor is a minimal Textual app (Header, DataTable, Footer) showing 100 partners, timed the
+  same way until its first partner's name is on screen. On the demo database (built for today)
+  and on the big one.
+- **`outcomes scorecard --json`**: the whole command for all partners and the last 12 months,
+  as a subprocess with its output discarded, minus the same command on an empty database (so
+  interpreter start, imports and opening are left out); the floor is the hand-written SQL above,
+  in process on a warm connection.
+- **Packet**: `outcomes.documents.packets.make_packet` for the busiest partner, last 12 months, PDF, in a
   fresh process (so the first-use imports of fpdf2 and matplotlib count), on a copy of the big
   database.
 - **NPPES prospect import**: `outcomes.prospects.import_prospects` in a fresh process, on a
@@ -467,8 +628,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--only", default=None,
                         help="comma-separated: import,scorecard,drilldown,dashboard,"
-                             "responsiveness,packet,"
-                             "prospects")
+                             "terminal,scorecard-command,responsiveness,packet,prospects")
     args = parser.parse_args(argv)
     scale = SMOKE if args.smoke else FULL
     runs = args.runs or (1 if args.smoke else 3)
@@ -487,7 +647,8 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only.split(",")) if args.only else None
     figures: list[Figure] = []
     if only is None or "import" in only:
-        figures.append(bench.import_figure())
+        figures.extend(bench.import_figures())
+        figures.append(bench.import_memory_figure())
         # The last import run is the big database the other figures read.
         ours = work / "ours.db"
         if ours.exists():
@@ -498,7 +659,8 @@ def main(argv: list[str] | None = None) -> int:
     build_database(dataset, bench.big_db)
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("scorecard", bench.scorecard_figure), ("drilldown", bench.drilldown_figure),
-        ("dashboard", bench.dashboard_figures),
+        ("dashboard", bench.dashboard_figures), ("terminal", bench.terminal_figures),
+        ("scorecard-command", bench.scorecard_command_figure),
         ("responsiveness", bench.responsiveness_figure), ("packet", bench.packet_figure),
         ("prospects", bench.prospects_figure),
     ]
@@ -511,7 +673,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # a broken feature is reported, never faked
             log(f"{name} failed: {exc}")
             result = _failed(name, exc)
-        figures.extend(result if isinstance(result, tuple) else [result])
+        figures.extend(result if isinstance(result, (tuple, list)) else [result])
     seconds = time.perf_counter() - started
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(figures, dataset, runs, seconds, args.smoke, kept_analysis(out)),
@@ -537,7 +699,15 @@ def _failed(name: str, exc: Exception) -> Any:
         "prospects": ("NPPES prospect import", "a bare csv.reader pass over the file",
                       "<= 1.5x, constant memory"),
     }
-    why = f"not measured: it failed ({type(exc).__name__}: {str(exc)[:160]})"
+    detail = " ".join(str(exc).split())[:160]  # one line: it goes in a table cell
+    why = f"not measured: it failed ({type(exc).__name__}: {detail})"
+    if name == "terminal":
+        return [Figure("dashboard complete first screen in tmux (demo database)",
+                       "minimal Textual app in tmux", "<= 1.5x", note=why)]
+    if name == "scorecard-command":
+        return Figure("`outcomes scorecard --json` for all partners (command minus the same "
+                      "command on an empty database)", "the hand-written SQL query over raw "
+                      "tables", "<= 0.5x", note=why)
     if name == "dashboard":
         return (Figure("dashboard first screen on the big database (whole process, headless)",
                        "minimal Textual app (Header, DataTable, Footer)", "<= 1.5x", note=why),

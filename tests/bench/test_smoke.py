@@ -15,6 +15,10 @@ from bench import generate, run  # noqa: E402
 
 FIGURES = [
     "CSV import of the whole dataset",
+    *[f"CSV import, {kind} " for kind in generate.IMPORT_ORDER],
+    "peak memory of the responses import",
+    "dashboard complete first screen in tmux (demo database)",
+    "`outcomes scorecard --json` for all partners",
     "scorecard for all partners",
     "one partner's drill-down",
     "dashboard first screen on the big database",

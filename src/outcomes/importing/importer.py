@@ -9,6 +9,7 @@ same file changes nothing, because every kind has a natural key.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,11 +19,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from outcomes.errors import OutcomesError, ValidationError
-from outcomes.importing.csvfile import CsvTable, fold, read_table, unneutralise
+from outcomes.importing.csvfile import CsvTable, fold, neutralise, read_table, unneutralise
 from outcomes.importing.kinds import KINDS, ImportKind, Prepared, RowContext
 from outcomes.store import audit
 from outcomes.store.database import transaction
-from outcomes.store.files import open_private
+from outcomes.store.files import write_private_text
 
 Progress = Callable[[int, int], None]
 
@@ -129,18 +130,31 @@ def run_import(
     rejects_path: Path | None = None,
     progress: Progress | None = None,
     today: date | None = None,
+    engine: str = "bulk",
 ) -> ImportReport:
-    """Validate a CSV file and, unless ``dry_run``, write it all or nothing."""
+    """Validate a CSV file and, unless ``dry_run``, write it all or nothing.
+
+    ``engine="bulk"`` (the default) streams the file in chunks through validators compiled
+    for it and writes each chunk as it goes, inside one transaction; ``engine="rows"`` is the
+    reference: every row through the kind's own ``prepare``, all rows held, then written.
+    Both store the same rows and report the same errors (a differential test holds them)."""
     kind = get_kind(kind_name)
     table = read_table(path)
     mapping = map_header(kind, table)
     report = ImportReport(kind.name, str(table.path), table.encoding)
     ctx = RowContext(db, today)
+    if engine == "bulk":
+        from outcomes.importing.bulk import run_bulk
+
+        return run_bulk(db, kind, table, mapping, report, ctx, dry_run=dry_run,
+                        skip_invalid=skip_invalid, rejects_path=rejects_path, progress=progress)
+    if engine != "rows":
+        raise ValueError(f"unknown import engine {engine!r}")
     prepared: list[Prepared] = []
     keys: dict[Any, int] = {}
     rejects: list[tuple[list[str], RowError]] = []
     # Progress counts lines of the file (cheap to know, close to bytes for CSV).
-    total = max(table.text.count("\n"), 1) if progress else 1
+    total = max(table.lines, 1)
     header_width = len(table.header)
     for line, cells in table.rows():
         report.rows += 1
@@ -164,7 +178,7 @@ def run_import(
                 item.line, item.cells = line, cells
                 prepared.append(item)
             except ValidationError as exc:
-                column = _column_name(table, mapping, exc.field)
+                column = column_name(table, mapping, exc.field)
                 error = RowError(report.file, line, column, str(exc))
         if error is not None:
             report.errors.append(error)
@@ -176,7 +190,7 @@ def run_import(
         late = [(None, whole_file)]
     dropped = set()
     for late_item, problem in late:
-        column = _column_name(table, mapping, problem.field)
+        column = column_name(table, mapping, problem.field)
         error = RowError(report.file, late_item.line if late_item else 1, column, str(problem))
         report.errors.append(error)
         if late_item is not None:
@@ -190,11 +204,11 @@ def run_import(
     if report.errors and not skip_invalid:
         raise ImportFailed(report)
     if report.errors and skip_invalid and not dry_run:
-        report.rejects_file = str(_write_rejects(table, rejects, rejects_path))
+        report.rejects_file = str(write_rejects(table, rejects, rejects_path))
     if dry_run:
         return report
     with transaction(db):
-        if _is_bulk(db, len(prepared)):
+        if is_bulk(db, len(prepared)):
             from outcomes.store.schema import rollups_rebuilt_after
 
             with rollups_rebuilt_after(db):
@@ -212,7 +226,7 @@ def run_import(
 BULK_ROWS = 20_000
 
 
-def _is_bulk(db: Database, rows: int) -> bool:
+def is_bulk(db: Database, rows: int) -> bool:
     """Large against the database too: a rebuild reads every episode, so a 20,000-row import
     into a clinic with a million episodes still takes the row-by-row path."""
     if rows < BULK_ROWS:
@@ -221,7 +235,10 @@ def _is_bulk(db: Database, rows: int) -> bool:
     return rows * 4 >= episodes
 
 
-def _column_name(table: CsvTable, mapping: dict[int, str], fieldname: str | None) -> str | None:
+_is_bulk = is_bulk  # the name tests/store/test_rollups.py knows
+
+
+def column_name(table: CsvTable, mapping: dict[int, str], fieldname: str | None) -> str | None:
     if not fieldname:
         return None
     base = fieldname.split(".")[0]
@@ -231,14 +248,19 @@ def _column_name(table: CsvTable, mapping: dict[int, str], fieldname: str | None
     return base
 
 
-def _write_rejects(table: CsvTable, rejects: list[tuple[list[str], RowError]],
-                   rejects_path: Path | None) -> Path:
-    """The rejected rows as they were, with the line and the reason, for fixing and re-import."""
+def write_rejects(table: CsvTable, rejects: list[tuple[list[str], RowError]],
+                  rejects_path: Path | None) -> Path:
+    """The rejected rows as they were, with the line and the reason, for fixing and re-import.
+
+    Written like every private file: a new file, 0600, renamed into place (so a symlink planted
+    under the name is replaced, never followed), every cell neutralised so a spreadsheet shows
+    a formula as text (``unneutralise`` undoes it on re-import)."""
     target = rejects_path or table.path.with_suffix(".rejects.csv")
-    with open_private(target, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([*table.header, "line", "error"])
-        for cells, error in rejects:
-            padded = cells + [""] * (len(table.header) - len(cells))
-            writer.writerow([*padded, error.line, error.message])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([neutralise(h) for h in [*table.header, "line", "error"]])
+    for cells, error in rejects:
+        padded = cells + [""] * (len(table.header) - len(cells))
+        writer.writerow([neutralise(c) for c in [*padded, error.line, error.message]])
+    write_private_text(target, out.getvalue())
     return target

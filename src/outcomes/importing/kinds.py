@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from sqlite_utils import Database
 
 from outcomes.dates import now_iso, parse_date
-from outcomes.errors import ValidationError
+from outcomes.errors import InstrumentError, ValidationError
 from outcomes.importing.csvfile import fold
 from outcomes.measures import catalog, nps, responses
 from outcomes.measures import summary as outcome_summary
@@ -121,6 +121,56 @@ class ImportKind:
     def write(self, db: Database, prepared: Sequence[Prepared]) -> tuple[int, int, int]:
         raise NotImplementedError
 
+    def bulk_writer(self, db: Database) -> ChunkWriter:
+        """A writer for the bulk import, fed one chunk at a time inside one transaction; the
+        same end result as ``write`` given every row at once."""
+        return ChunkWriter(lambda chunk: self.write(db, chunk))
+
+
+class ChunkWriter:
+    """Writes chunks with a ``write``-like function and adds up its counts."""
+
+    def __init__(self, write: Any) -> None:
+        self._write = write
+        self.counts = [0, 0, 0]
+
+    def write(self, chunk: Sequence[Prepared]) -> None:
+        for k, n in enumerate(self._write(chunk)):
+            self.counts[k] += n
+
+    def finish(self) -> tuple[int, int, int]:
+        added, updated, unchanged = self.counts
+        return added, updated, unchanged
+
+
+class _CountedWriter(ChunkWriter):
+    """For kinds written with INSERT ... ON CONFLICT: rows are counted once, before and after
+    the whole import (a count(*) per chunk would read the table again and again)."""
+
+    def __init__(self, db: Database, table: str, write: Any) -> None:
+        super().__init__(write)
+        self.db, self.table = db, table
+        self.before = self._count()
+        self.rows = 0
+
+    def _count(self) -> int:
+        return int(self.db.execute(f"SELECT count(*) FROM {self.table}").fetchone()[0])
+
+    def write(self, chunk: Sequence[Prepared]) -> None:
+        self._write(chunk)
+        self.rows += len(chunk)
+
+    def finish(self) -> tuple[int, int, int]:
+        added = self._count() - self.before
+        return added, 0, self.rows - added
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    """A cell quoted in a message, cut short: a 5,000-character cell would drown the report."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
+
 
 def _blank_to_none(values: dict[str, str]) -> dict[str, Any]:
     return {k: (v.strip() or None) for k, v in values.items()}
@@ -218,8 +268,14 @@ class ReferralsKind(ImportKind):
         }, today=ctx.today)
         visits = data.get("visits")
         if visits is not None:
-            if not visits.isdigit():
-                raise ValidationError(f"visits {visits!r} must be a whole number.", field="visits")
+            # isdigit() alone accepts '²' and other digits int() refuses; a very long number
+            # would make int() raise (over 4,300 digits) and is no visit count anyway.
+            if not (visits.isascii() and visits.isdigit()):
+                raise ValidationError(f"visits {_shorten(visits)} must be a whole number.",
+                                      field="visits")
+            if len(visits) > 6:
+                raise ValidationError(f"visits {_shorten(visits)} must be at most 1000.",
+                                      field="visits")
             data["visits"] = int(visits)
         for col in ("patient_id", "patient_name", "birth_date", "sex", "partner_npi", "partner"):
             data.pop(col, None)
@@ -227,10 +283,32 @@ class ReferralsKind(ImportKind):
         data["patient_record_number"] = patient.record_number
         data["partner_id"] = partner_id
         if data.get("instrument"):
-            get_instrument(data["instrument"], catalog.instruments())
+            try:
+                get_instrument(data["instrument"], catalog.instruments())
+            except InstrumentError as exc:  # a row error like any other (and --skip-invalid)
+                raise ValidationError(str(exc), field="instrument") from None
         episode = validate(Episode, {k: v for k, v in data.items() if v is not None},
                            today=ctx.today)
         return Prepared(episode.id, (patient, episode))
+
+    def bulk_writer(self, db: Database) -> ChunkWriter:
+        seen: set[str] = set()  # record numbers written, across the chunks of one file
+
+        def write(chunk: Sequence[Prepared]) -> tuple[int, int, int]:
+            # write() applies the rule below within a chunk; across chunks, a later row that
+            # would fill in nothing carries a blank identity (which fills in nothing either).
+            items = []
+            for item in chunk:
+                patient, episode = item.payload
+                if patient.record_number in seen and not (patient.name or patient.birth_date):
+                    blank = Patient.model_construct(record_number=patient.record_number,
+                                                    name=None, birth_date=None, sex=None)
+                    item = Prepared(item.key, (blank, episode), item.line, item.cells)
+                seen.add(patient.record_number)
+                items.append(item)
+            return self.write(db, items)
+
+        return ChunkWriter(write)
 
     def write(self, db: Database, prepared: Sequence[Prepared]) -> tuple[int, int, int]:
         counts = {"added": 0, "updated": 0, "unchanged": 0}
@@ -271,6 +349,15 @@ class _InsertOnlyKind(ImportKind):
         db.conn.executemany(self.insert_sql, [self.row(p.payload, created) for p in prepared])
         added = db.execute(f"SELECT count(*) FROM {self.table}").fetchone()[0] - before
         return added, 0, len(prepared) - added
+
+    def bulk_writer(self, db: Database) -> ChunkWriter:
+        created = now_iso()
+        row, sql = self.row, self.insert_sql
+
+        def write(chunk: Sequence[Prepared]) -> None:
+            db.conn.executemany(sql, [row(p.payload, created) for p in chunk])
+
+        return _CountedWriter(db, self.table, write)
 
 
 class TouchpointsKind(_InsertOnlyKind):
@@ -459,6 +546,33 @@ class ResponsesKind(ImportKind):
         outcome_summary.refresh(db, {p.payload.episode_id for p in prepared})
         updated = touched - added
         return added, updated, len(prepared) - added - updated
+
+    def bulk_writer(self, db: Database) -> ChunkWriter:
+        created = now_iso()
+        writer: _ResponsesWriter
+
+        def write(chunk: Sequence[Prepared]) -> None:
+            before = db.conn.total_changes
+            db.conn.executemany(responses.INSERT_SQL,
+                                [(*p.payload.row(), created) for p in chunk])
+            writer.touched += db.conn.total_changes - before
+            # Refreshed per chunk: an episode whose responses span two chunks is refreshed
+            # twice, the second time from all of them.
+            outcome_summary.refresh(db, {p.payload.episode_id for p in chunk})
+
+        writer = _ResponsesWriter(db, self.table, write)
+        return writer
+
+
+class _ResponsesWriter(_CountedWriter):
+    """Counts as ResponsesKind.write does: changes made by the upsert itself, not the summary."""
+
+    touched = 0
+
+    def finish(self) -> tuple[int, int, int]:
+        added = self._count() - self.before
+        updated = self.touched - added
+        return added, updated, self.rows - added - updated
 
 
 KINDS: dict[str, ImportKind] = {

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -36,19 +37,28 @@ class PreparedResponse:
     scorable: bool
     reason: str | None
     score_only: bool
+    encoded: tuple[str | None, str] | None = None
+    """The answers and scores as JSON when already known (the bulk import's cache)."""
 
     def row(self) -> tuple[Any, ...]:
+        if self.encoded is not None:
+            answers, scores = self.encoded
+        else:
+            answers = None if self.answers is None else json.dumps(self.answers)
+            scores = json.dumps(self.scores)
         return (
             self.episode_id, self.instrument, self.version, self.timepoint,
-            self.date.isoformat(),
-            None if self.answers is None else json.dumps(self.answers),
-            json.dumps(self.scores), int(self.scorable), self.reason, int(self.score_only),
+            self.date.isoformat(), answers, scores, int(self.scorable), self.reason,
+            int(self.score_only),
         )
 
 
 # Tokens that need no parsing: what parse_answers would return for them.
 _UNKNOWN = object()
 _PLAIN_TOKENS: dict[str, int | None] = {str(n): n for n in range(0, 101)} | {"": None, "-": None}
+# No item has answers this long; longer digit strings are refused as typos (and int() refuses
+# more than 4,300 digits with an exception of its own).
+_MAX_DIGITS = 9
 
 
 def parse_answers(tokens: Sequence[str]) -> list[int | None]:
@@ -64,7 +74,7 @@ def parse_answers(tokens: Sequence[str]) -> list[int | None]:
         text = token.strip()
         if text in ("", "-"):
             answers.append(None)
-        elif text.lstrip("-").isdigit() and text.isascii():
+        elif text.lstrip("-").isdigit() and text.isascii() and len(text) <= _MAX_DIGITS:
             answers.append(int(text))
         else:
             raise ValidationError(
@@ -108,6 +118,107 @@ def prepare(
         episode_id, instrument.id, instrument.version, timepoint, when, None,
         {scale_id: float(total)}, True, None, True,
     )
+
+
+# The result of scoring one answers cell: (answers, scores, scorable, reason, (answers as
+# JSON, scores as JSON)).
+Scored = tuple[list[int | None], dict[str, float | None], bool, str | None, tuple[str, str]]
+
+
+def compile_scorer(instrument: Instrument) -> Callable[[str], Scored | None]:
+    """A scorer for one instrument, built once per import: each item's valid tokens as a dict
+    (token -> answer), each scale's recoding as dicts and its items as positions, lookup tables
+    as dicts.
+
+    It takes an answers cell as written (``3;2;4``) and returns what ``parse_answers`` and
+    ``prepare`` would store, for the common case only: every item answered with a plain
+    number in range. For anything else it returns None, and the caller takes the general path
+    (which also words the error); so the two can only agree."""
+    items = instrument.items
+    n_items = len(items)  # fewer answers (PSFS) go the general way: the length is checked
+    # str(n) -> n for the answers each item accepts; any other token (" 3", "03", "-", "")
+    # is not found and sends the row the general way.
+    valid = [{str(a): a for a in range(item.min, item.max + 1)} for item in items]
+    position = {item.id: k for k, item in enumerate(items)}
+    plans: list[tuple[str, str, Any, list[dict[int, int]] | None, int, Any]] = []
+    for scale_id, scale in instrument.scales.items():
+        members = [items[position[i]] for i in scale.items]
+        if scale.missing.required(len(members)) > len(members):
+            return lambda text: None  # never scorable: let the general path say why
+        extra: Any = None
+        if scale.method == "percent_of_max":
+            extra = (sum(m.min for m in members), sum(m.max - m.min for m in members))
+        elif scale.method == "lookup":
+            extra = scale.lookup
+        places = [position[i] for i in scale.items]
+        # Which answers the scale sums: all of them in order (the common case) or a subset.
+        pick = None if places == list(range(n_items)) else operator.itemgetter(*places)
+        recodes = None
+        if any(m.recode is not None for m in members):
+            recodes = [m.recode if m.recode is not None else
+                       {a: a for a in range(m.min, m.max + 1)} for m in members]
+        plans.append((scale_id, scale.method, pick, recodes, len(places), extra))
+    # Scores JSON per distinct set of scores (an ODI has 51 totals): json.dumps once each.
+    encoded_scores: dict[tuple[float | None, ...], str] = {}
+    lookup = dict.get
+
+    def score(text: str) -> Scored | None:
+        tokens = text.split(";")
+        if len(tokens) != n_items:
+            return None
+        answers: list[Any] = list(map(lookup, valid, tokens))
+        if None in answers:
+            return None
+        scores: dict[str, float | None] = {}
+        # The same arithmetic, in the same order, as scoring._score_scale with every item
+        # answered (integer sums, then one float operation), so the floats are the same.
+        for scale_id, method, pick, recodes, n, extra in plans:
+            chosen = answers if pick is None else \
+                (pick(answers) if n > 1 else (pick(answers),))
+            if recodes is not None:
+                total = sum(map(dict.__getitem__, recodes, chosen))
+            else:
+                total = sum(chosen)
+            if method == "percent_of_max":
+                offset, span = extra
+                scores[scale_id] = 100.0 * (total - offset) / span
+            elif method == "dash":
+                scores[scale_id] = (total / n - 1.0) * 25.0
+            elif method == "mean":
+                scores[scale_id] = total / n
+            elif method == "lookup":
+                scores[scale_id] = extra[total]
+            else:  # sum, single
+                scores[scale_id] = float(total)
+        values = tuple(scores.values())
+        scores_json = encoded_scores.get(values)
+        if scores_json is None:
+            scores_json = json.dumps(scores)
+            if len(encoded_scores) < 10_000:
+                encoded_scores[values] = scores_json
+        # Every token is str(answer) of a plain integer: the list's JSON is the tokens joined.
+        return answers, scores, True, None, ("[" + ", ".join(tokens) + "]", scores_json)
+
+    return score
+
+
+def compile_total(instrument: Instrument) -> Callable[[str], dict[str, float | None] | None]:
+    """For a bare total: the scores ``prepare(total=...)`` would store, or None (general path)."""
+    if len(instrument.scales) != 1:
+        return lambda text: None
+    (scale_id, scale), = instrument.scales.items()
+    low, high = scale.score_min, scale.score_max
+
+    def total(text: str) -> dict[str, float | None] | None:
+        try:
+            value = float(text)
+        except ValueError:
+            return None
+        if not low <= value <= high:
+            return None
+        return {scale_id: float(value)}
+
+    return total
 
 
 INSERT_SQL = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -164,6 +165,31 @@ def save_patients(db: Database, patients: Sequence[Patient]) -> dict[str, int]:
     return ids
 
 
+_FIELDS = operator.attrgetter(*EPISODE_COLUMNS)
+_DATES = [k for k, col in enumerate(EPISODE_COLUMNS) if col.endswith("_date")]
+_AT = {col: k for k, col in enumerate(EPISODE_COLUMNS)}
+_INSERT_COLUMNS = ["id", *EPISODE_COLUMNS, "patient_id", "status", "created_at", "updated_at"]
+
+
+def _insert_row(episode: Episode, patient_id: int, now: str) -> list[Any]:
+    """What _insert_values gives, as one list, without a dict per row (bulk imports)."""
+    values = list(_FIELDS(episode))
+    for k in _DATES:
+        if values[k] is not None:
+            values[k] = values[k].isoformat()
+    status = episode.status
+    if not status:  # derive_status on the row
+        if values[_AT["discharge_date"]]:
+            status = "discharged"
+        elif values[_AT["first_visit_date"]]:
+            status = "in_care" if (values[_AT["visits"]] or 0) > 1 else "evaluated"
+        elif values[_AT["scheduled_date"]]:
+            status = "scheduled"
+        else:
+            status = "received"
+    return [episode.id, *values, patient_id, status, now, now]
+
+
 def save_episodes(db: Database, items: Sequence[tuple[Episode, int]]) -> list[EpisodeSave]:
     """Bulk :func:`save_episode` (each episode id at most once), with the same result: existing
     rows are read once per 900 ids, new rows inserted with one executemany. Caller holds the
@@ -178,12 +204,11 @@ def save_episodes(db: Database, items: Sequence[tuple[Episode, int]]) -> list[Ep
     now = now_iso()
     inserts: list[list[Any]] = []
     results: list[EpisodeSave] = []
-    cols: list[str] = []
+    cols = _INSERT_COLUMNS
     for episode, patient_id in items:
         old = existing.get(episode.id)
         if old is None:
-            cols, values = _insert_values(episode, patient_id, now)
-            inserts.append(values)
+            inserts.append(_insert_row(episode, patient_id, now))
             results.append(EpisodeSave(episode.id, "added"))
         else:
             results.append(_update_episode(db, episode, patient_id, old))

@@ -1,0 +1,145 @@
+"""Start-up as a user sees it: a real command in a real terminal (tmux at 160x48), timed from
+starting the process to the first screen that shows what the user came for, polled with
+``tmux capture-pane``.
+
+The dashboard is "shown" when the KPI panels carry their numbers and the alert queue shows the
+partner names of its first alerts (computed from the same database by the core); the floor, a
+minimal Textual app (Header, DataTable, Footer) reading 100 partners, when its first partner's
+name is on screen. Both are timed the same way, on the same tmux server.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDTH, HEIGHT = 160, 48
+POLL_S = 0.01
+TIMEOUT_S = 60.0
+
+MINIMAL_APP = '''
+import sqlite3, sys
+from textual.app import App
+from textual.widgets import DataTable, Footer, Header
+
+class Minimal(App):
+    def compose(self):
+        yield Header()
+        yield DataTable()
+        yield Footer()
+
+    def on_mount(self):
+        conn = sqlite3.connect(sys.argv[1])
+        rows = conn.execute("SELECT name, kind, npi FROM partners ORDER BY name LIMIT 100")
+        table = self.query_one(DataTable)
+        table.add_columns("name", "kind", "npi")
+        table.add_rows(rows.fetchall())
+        conn.close()
+
+Minimal().run()
+'''
+
+
+class Tmux:
+    """A private tmux server (its own socket) for the whole run."""
+
+    def __init__(self, name: str = "outcomes-bench") -> None:
+        self.socket = f"{name}-{os.getpid()}"
+        self._run("new-session", "-d", "-s", "idle", "-x", str(WIDTH), "-y", str(HEIGHT))
+
+    def _run(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], check=True,
+                              capture_output=True, text=True).stdout
+
+    def time_until(self, command: list[str], shown: Callable[[str], bool],
+                   env: dict[str, str] | None = None) -> float:
+        """Seconds from starting ``command`` in a new 160x48 session to ``shown(screen)``."""
+        session = f"s{time.monotonic_ns()}"
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
+        line = f"cd {shlex.quote(str(ROOT))} && exec env {exports} {shlex.join(command)}"
+        start = time.perf_counter()
+        self._run("new-session", "-d", "-s", session, "-x", str(WIDTH), "-y", str(HEIGHT),
+                  line)
+        try:
+            while True:
+                try:
+                    screen = self._run("capture-pane", "-p", "-t", session)
+                except subprocess.CalledProcessError:
+                    raise RuntimeError(f"{command[0]} exited before its screen was shown") \
+                        from None
+                if shown(screen):
+                    return time.perf_counter() - start
+                if time.perf_counter() - start > TIMEOUT_S:
+                    raise TimeoutError(f"no complete screen after {TIMEOUT_S:.0f} s:\n{screen}")
+                time.sleep(POLL_S)
+        finally:
+            subprocess.run(["tmux", "-L", self.socket, "kill-session", "-t", session],
+                           capture_output=True)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+def expected_alert_names(db_path: Path, today: date, rows: int = 3) -> list[str]:
+    """The partner names the alert queue shows first (what the dashboard computes)."""
+    from outcomes.network.alerts import compute_alerts
+    from outcomes.store.database import open_db
+
+    db = open_db(db_path)
+    try:
+        names = [a.partner for a in compute_alerts(db, today) if a.partner]
+    finally:
+        db.close()
+    return names[:rows]
+
+
+def dashboard_shown(names: list[str]) -> Callable[[str], bool]:
+    """KPI numbers in place of their "…" placeholders, and the first alerts' partner names
+    (their first 14 characters: a narrow column may cut the rest)."""
+    prefixes = [n[:14] for n in names]
+
+    def shown(screen: str) -> bool:
+        lines = screen.splitlines()
+        for k, line in enumerate(lines):
+            if "Active partners" in line and "NPS" in line:  # the KPI labels
+                values = next((v for v in lines[k + 1:k + 4] if v.strip()), "")
+                if "…" in values or not any(ch.isdigit() for ch in values):
+                    return False
+                break
+        else:
+            return False
+        return all(p in screen for p in prefixes)
+
+    return shown
+
+
+def minimal_shown(db_path: Path) -> Callable[[str], bool]:
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    first = conn.execute("SELECT name FROM partners ORDER BY name LIMIT 1").fetchone()[0]
+    conn.close()
+    return lambda screen: first[:14] in screen
+
+
+def outcomes_command() -> list[str]:
+    script = Path(sys.executable).parent / "outcomes"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "outcomes.cli"]
+
+
+def measure(tmux: Tmux, db_path: Path, today: date) -> tuple[float, float]:
+    """(dashboard, minimal app) seconds to their complete first screen on ``db_path``."""
+    names = expected_alert_names(db_path, today)
+    # A private HOME-like config would change nothing here: the dashboard reads only the DB.
+    ours = tmux.time_until([*outcomes_command(), "--db", str(db_path)],
+                           dashboard_shown(names))
+    floor = tmux.time_until([sys.executable, "-c", MINIMAL_APP, str(db_path)],
+                            minimal_shown(db_path))
+    return ours, floor

@@ -1,0 +1,178 @@
+"""The bulk import engine: the same rules as the row-by-row reference, at the speed of SQLite.
+
+The file is streamed in chunks of ``CHUNK`` rows (never held whole). Each row goes through the
+kind's validator compiled for this file (``outcomes.importing.fast``); a row it is unsure of
+goes through the kind's own ``prepare``, so stored rows and error messages are the reference's.
+Duplicate keys are found in a private temporary SQLite table rather than a dict, so memory stays
+flat as files grow. Valid chunks are written as they come, inside ONE transaction that is rolled
+back if any row failed (unless ``skip_invalid``): all or nothing, as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from outcomes.errors import ValidationError
+from outcomes.importing import importer
+from outcomes.importing.csvfile import CsvTable, unneutralise
+from outcomes.importing.fast import compile_kind
+from outcomes.importing.kinds import ImportKind, Prepared, RowContext
+from outcomes.store import audit
+from outcomes.store.database import transaction
+
+CHUNK = 5_000
+# Progress is reported once per chunk; smaller files finish before a bar would be seen.
+PROGRESS_ROWS = CHUNK
+
+
+class KeyStore:
+    """Natural keys seen so far -> first line, in a private temporary database: SQLite's ""
+    file is created on disk only when its cache overflows, readable only by us, and deleted
+    when closed."""
+
+    def __init__(self) -> None:
+        self.conn = sqlite3.connect("", isolation_level=None)
+        self.conn.execute("PRAGMA cache_size = -8000")  # 8 MB, then it spills to disk
+        self.conn.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID")
+        self.conn.execute("BEGIN")
+
+    def add(self, items: list[Prepared]) -> list[tuple[Prepared, int]]:
+        """Record the keys of ``items`` (in order); return (item, earlier line) for repeats."""
+        keys = [(repr(item.key), item.line) for item in items]
+        before = self.conn.total_changes
+        self.conn.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", keys)
+        if self.conn.total_changes - before == len(keys):
+            return []
+        repeats = []
+        for item, (key, line) in zip(items, keys, strict=True):
+            first = self.conn.execute("SELECT line FROM seen WHERE key = ?", [key]).fetchone()[0]
+            if first != line:
+                repeats.append((item, first))
+        return repeats
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _chunks(table: CsvTable) -> Iterator[list[tuple[int, list[str]]]]:
+    chunk: list[tuple[int, list[str]]] = []
+    for row in table.rows():
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run_bulk(db: Database, kind: ImportKind, table: CsvTable, mapping: dict[int, str],
+             report: importer.ImportReport, ctx: RowContext, *, dry_run: bool,
+             skip_invalid: bool, rejects_path: Path | None,
+             progress: importer.Progress | None) -> importer.ImportReport:
+    with contextlib.ExitStack() as stack:
+        keys = KeyStore()
+        stack.callback(keys.close)
+        writer = None
+        if not dry_run:
+            stack.enter_context(transaction(db))
+            # The row count is not known before the end; the line count is close to it.
+            if importer.is_bulk(db, table.lines):
+                from outcomes.store.schema import rollups_rebuilt_after
+
+                stack.enter_context(rollups_rebuilt_after(db))
+            writer = kind.bulk_writer(db)
+        rejects = _validate(kind, table, mapping, report, ctx, keys, writer,
+                            skip_invalid=skip_invalid, progress=progress)
+        rejects.sort(key=lambda r: r[1].line)
+        report.errors.sort(key=lambda e: e.line)
+        if report.errors and not skip_invalid:
+            raise importer.ImportFailed(report)  # rolls back whatever was written
+        if report.errors and skip_invalid and not dry_run:
+            report.rejects_file = str(importer.write_rejects(table, rejects, rejects_path))
+        if writer is None:
+            return report
+        report.added, report.updated, report.unchanged = writer.finish()
+        audit.log(db, "import", kind.table, file=str(table.path), rows=report.rows,
+                  added=report.added, updated=report.updated, rejected=len(report.errors))
+    report.written = True
+    return report
+
+
+def _validate(kind: ImportKind, table: CsvTable, mapping: dict[int, str],
+              report: importer.ImportReport, ctx: RowContext, keys: KeyStore, writer: Any, *,
+              skip_invalid: bool, progress: importer.Progress | None,
+              ) -> list[tuple[list[str], importer.RowError]]:
+    positions = {name: at for at, name in mapping.items()}
+    fast = compile_kind(kind, ctx, positions)
+    width = len(table.header)
+    total = max(table.lines, 1)
+    rejects: list[tuple[list[str], importer.RowError]] = []
+    file = report.file
+
+    def fail(line: int, cells: list[str], column: str | None, message: str) -> None:
+        error = importer.RowError(file, line, column, message)
+        report.errors.append(error)
+        rejects.append((cells, error))
+
+    for chunk in _chunks(table):
+        items: list[Prepared] = []
+        for line, cells in chunk:
+            report.rows += 1
+            if len(cells) > width:
+                fail(line, cells, None,
+                     f"the row has {len(cells)} cells but the header has {width}.")
+                continue
+            item = None
+            # A cell starting with ' may be one of our neutralised exports: the general path
+            # undoes that (a quote after a newline inside a cell only costs the general path).
+            if fast is not None and len(cells) == width and \
+                    "\n'" not in "\n" + "\n".join(cells):
+                item = fast(cells)
+            if item is None:
+                values = {mapping[i]: unneutralise(c) if c[:1] == "'" else c
+                          for i, c in enumerate(cells)}
+                try:
+                    item = kind.prepare(values, ctx)
+                except ValidationError as exc:
+                    fail(line, cells, importer.column_name(table, mapping, exc.field), str(exc))
+                    continue
+            item.line, item.cells = line, cells
+            items.append(item)
+        if items:
+            repeated = {id(item): first for item, first in keys.add(items)}
+            if repeated:
+                for item in items:
+                    if id(item) in repeated:
+                        fail(item.line, item.cells, None,
+                             f"the same {kind.key_description} as line {repeated[id(item)]}.")
+                items = [item for item in items if id(item) not in repeated]
+        late: list[tuple[Prepared | None, ValidationError]]
+        try:
+            late = kind.check_references(items, ctx)
+        except ValidationError as whole_file:
+            late = [(None, whole_file)]
+        dropped = set()
+        for late_item, problem in late:
+            column = importer.column_name(table, mapping, problem.field)
+            if late_item is None:
+                report.errors.append(importer.RowError(file, 1, column, str(problem)))
+            else:
+                fail(late_item.line, late_item.cells, column, str(problem))
+                dropped.add(id(late_item))
+        if dropped:
+            items = [item for item in items if id(item) not in dropped]
+        # Once a row has failed, an all-or-nothing import will roll back: stop writing, keep
+        # checking so that every error is reported.
+        if writer is not None and items and (skip_invalid or not report.errors):
+            writer.write(items)
+        if progress and total > PROGRESS_ROWS:
+            progress(min(chunk[-1][0], total), total)
+    if progress:
+        progress(total, total)
+    return rejects

@@ -1,0 +1,396 @@
+"""Row validators compiled once per file, for the bulk import.
+
+Each kind's ``prepare`` (pydantic models, vocabulary folding, date parsing, scoring) is the
+reference. A compiled validator does the same work for the common row with dicts, cached
+parses and closures, and gives up (returns None) on anything it is not sure of: the caller then
+runs the kind's own ``prepare`` on that row, which stores the same thing or words the error.
+So the bulk path can be faster than the reference but never different from it; a differential
+property test (tests/importing/test_bulk_differential.py) holds them together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from outcomes.dates import parse_date, today
+from outcomes.errors import ValidationError
+from outcomes.importing.kinds import ImportKind, Prepared, RowContext
+from outcomes.measures import catalog, responses
+from outcomes.models import ICD10_RE, Episode, NpsResponse, OutboundReferral, Patient, Touchpoint
+from outcomes.vocab import (
+    BODY_REGIONS,
+    DISCHARGE_REASONS,
+    EPISODE_STATUSES,
+    TIMEPOINTS,
+    TOUCH_METHODS,
+    Vocabulary,
+)
+
+Fast = Callable[[list[str]], Prepared | None]
+
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_US = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_AMOUNT = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?")
+_CACHE_LIMIT = 20_000  # distinct spellings remembered per column (dates: 8 years = 3,000)
+
+
+class Dates:
+    """Dates parsed once per spelling: ISO and US forms directly, anything else by
+    ``parse_date`` itself; a spelling that fails is never cached (the caller falls back)."""
+
+    def __init__(self, reference: date | None) -> None:
+        self.reference = reference or today()
+        self._past: dict[str, date] = {}
+        self._any: dict[str, date] = {}
+
+    def _parse(self, text: str) -> date | None:
+        try:
+            if _ISO.fullmatch(text):
+                return date.fromisoformat(text)
+            us = _US.fullmatch(text)
+            if us:
+                month, day, year = (int(g) for g in us.groups())
+                return date(year, month, day)
+            return parse_date(text, allow_future=True)
+        except (ValueError, ValidationError):  # ValidationError is a ValueError too
+            return None
+
+    def past(self, text: str) -> date | None:
+        """A date not after the reference day, or None."""
+        found = self._past.get(text)
+        if found is None:
+            found = self._parse(text)
+            if found is None or found > self.reference:
+                return None
+            if len(self._past) < _CACHE_LIMIT:
+                self._past[text] = found
+        return found
+
+    def any(self, text: str) -> date | None:
+        found = self._any.get(text)
+        if found is None:
+            found = self._parse(text)
+            if found is None:
+                return None
+            if len(self._any) < _CACHE_LIMIT:
+                self._any[text] = found
+        return found
+
+
+class Words:
+    """A vocabulary as a dict of the spellings seen so far (canonical value, or None)."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self._seen: dict[str, str] = {}
+
+    def get(self, text: str) -> str | None:
+        found = self._seen.get(text)
+        if found is None:
+            try:
+                found = self.vocabulary.normalize(text)
+            except ValidationError:
+                return None
+            if len(self._seen) < _CACHE_LIMIT:
+                self._seen[text] = found
+        return found
+
+
+def _diagnosis(cache: dict[str, str]) -> Callable[[str], str | None]:
+    def code(text: str) -> str | None:
+        found = cache.get(text)
+        if found is None:
+            upper = text.upper()
+            if not ICD10_RE.match(upper):
+                return None
+            found = f"{upper[:3]}.{upper[3:]}" if "." not in upper and len(upper) > 3 else upper
+            if len(cache) < _CACHE_LIMIT:
+                cache[text] = found
+        return found
+
+    return code
+
+
+class _Light:
+    """A record with the attributes of a pydantic model and none of its cost: the writers only
+    read attributes (and ``model_fields_set``, as pydantic's own)."""
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        return set(self.__dict__)
+
+
+def light(model: Any) -> Callable[[dict[str, Any]], Any]:
+    """A constructor of light records for ``model``: fields given -> record. Unset fields read
+    as the model's defaults, as after ``model_validate``."""
+    defaults = {name: info.get_default(call_default_factory=True)
+                for name, info in model.model_fields.items() if not info.is_required()}
+    cls = type(f"Light{model.__name__}", (_Light,), defaults)
+    new = object.__new__
+
+    def make(fields: dict[str, Any]) -> Any:
+        record: Any = new(cls)
+        record.__dict__ = fields
+        return record
+
+    return make
+
+
+_PATIENT, _EPISODE = light(Patient), light(Episode)
+_TOUCHPOINT, _OUTBOUND, _NPS = light(Touchpoint), light(OutboundReferral), light(NpsResponse)
+
+
+def _cell(positions: dict[str, int], name: str) -> Callable[[list[str]], str]:
+    """The stripped cell of a column, or "" when the file has no such column."""
+    at = positions.get(name)
+    if at is None:
+        return lambda cells: ""
+    return lambda cells: cells[at].strip()
+
+
+def compile_kind(kind: ImportKind, ctx: RowContext, positions: dict[str, int]) -> Fast | None:
+    """The compiled validator for ``kind`` (column name -> position in the file), or None when
+    the kind has none (partners: a few hundred rows, each saved on its own)."""
+    builders: dict[str, Callable[[RowContext, dict[str, int]], Fast]] = {
+        "referrals": _referrals, "responses": _responses, "touchpoints": _touchpoints,
+        "outbound": _outbound, "nps": _nps,
+    }
+    builder = builders.get(kind.name)
+    return builder(ctx, positions) if builder else None
+
+
+def _partner(ctx: RowContext, positions: dict[str, int]) -> Callable[[list[str]], Any]:
+    """Partner id from partner_npi or partner, None when neither is given, False when the
+    reference is bad (the general path words the error)."""
+    npi_at, name_at = positions.get("partner_npi"), positions.get("partner")
+
+    def partner(cells: list[str]) -> Any:
+        values = {}
+        if npi_at is not None:
+            values["partner_npi"] = cells[npi_at]
+        if name_at is not None:
+            values["partner"] = cells[name_at]
+        try:
+            return ctx.partner_id(values)
+        except ValidationError:
+            return False
+
+    return partner
+
+
+def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
+    dates = Dates(ctx.today)
+    region_of, status_of = Words(BODY_REGIONS).get, Words(EPISODE_STATUSES).get
+    reason_of = Words(DISCHARGE_REASONS).get
+    diagnosis = _diagnosis({})
+    partner = _partner(ctx, positions)
+    known = catalog.instruments()
+    at = positions.get
+    i_episode, i_patient, i_referral = at("episode_id"), at("patient_id"), at("referral_date")
+    i_region = at("body_region")
+    # Optional columns present in this file, each with how its cell becomes a value (None:
+    # the cell is refused and the general path words why).
+    optional: list[tuple[str, int, Callable[[str], Any]]] = []
+    for name, convert in (
+        ("first_visit_date", dates.past), ("discharge_date", dates.past),
+        ("onset_date", dates.past), ("scheduled_date", dates.any), ("diagnosis", diagnosis),
+        ("status", status_of), ("discharge_reason", reason_of), ("visits", _visits),
+        ("status_reason", str), ("clinician", str), ("clinic", str),
+        ("chief_complaint", str), ("instrument", lambda text: text if text in known else None),
+    ):
+        if name in positions:
+            optional.append((name, positions[name], convert))
+    i_name, i_birth, i_sex = at("patient_name"), at("birth_date"), at("sex")
+    if i_episode is None or i_patient is None or i_referral is None or i_region is None:
+        return lambda cells: None  # map_header has refused such a file already
+    make_patient, make_episode = _PATIENT, _EPISODE
+
+    def fast(cells: list[str]) -> Prepared | None:
+        episode_id, record = cells[i_episode].strip(), cells[i_patient].strip()
+        referral = dates.past(cells[i_referral].strip())
+        region = region_of(cells[i_region].strip())
+        if not episode_id or not record or referral is None or region is None:
+            return None
+        partner_id = partner(cells)
+        if partner_id is False:
+            return None
+        birth = None
+        if i_birth is not None:
+            text = cells[i_birth].strip()
+            if text:
+                birth = dates.past(text)
+                if birth is None:
+                    return None
+        patient = make_patient({
+            "record_number": record,
+            "name": (cells[i_name].strip() or None) if i_name is not None else None,
+            "birth_date": birth,
+            "sex": (cells[i_sex].strip() or None) if i_sex is not None else None})
+        fields: dict[str, Any] = {"id": episode_id, "patient_record_number": record}
+        if partner_id is not None:
+            fields["partner_id"] = partner_id
+        fields["referral_date"], fields["body_region"] = referral, region
+        for name, place, convert in optional:
+            text = cells[place].strip()
+            if text:
+                value = convert(text)
+                if value is None:
+                    return None
+                fields[name] = value
+        # Episode's cross-field rules: when one fails, the general path says which.
+        first, discharged = fields.get("first_visit_date"), fields.get("discharge_date")
+        if first is not None and first < referral:
+            return None
+        if discharged is not None and discharged < (first or referral):
+            return None
+        if fields.get("status") in ("not_scheduled", "cancelled") and \
+                "status_reason" not in fields:
+            return None
+        return Prepared(episode_id, (patient, make_episode(fields)))
+
+    return fast
+
+
+def _visits(text: str) -> int | None:
+    if not (text.isascii() and text.isdigit() and len(text) <= 4):
+        return None
+    count = int(text)
+    return count if count <= 1000 else None
+
+
+def _responses(ctx: RowContext, positions: dict[str, int]) -> Fast:
+    past = Dates(ctx.today).past
+    timepoint_of = Words(TIMEPOINTS).get
+    known = catalog.instruments()
+    scorers: dict[str, Any] = {}
+    totals: dict[str, Any] = {}
+    at = positions.get
+    i_episode, i_instrument = at("episode_id"), at("instrument")
+    i_timepoint, i_date, i_answers, i_score = at("timepoint"), at("date"), at("answers"), \
+        at("score")
+    if i_episode is None or i_instrument is None or i_timepoint is None or i_date is None:
+        return lambda cells: None  # map_header has refused such a file already
+    make = responses.PreparedResponse
+
+    def fast(cells: list[str]) -> Prepared | None:
+        episode_id = cells[i_episode].strip()
+        instrument = known.get(cells[i_instrument].strip().lower())
+        timepoint = timepoint_of(cells[i_timepoint].strip())
+        when = past(cells[i_date].strip())
+        if not episode_id or instrument is None or timepoint is None or when is None:
+            return None
+        answers_text = cells[i_answers].strip() if i_answers is not None else ""
+        score_text = cells[i_score].strip() if i_score is not None else ""
+        iid = instrument.id
+        if answers_text and not score_text:
+            scorer = scorers.get(iid)
+            if scorer is None:
+                scorer = scorers[iid] = responses.compile_scorer(instrument)
+            scored = scorer(answers_text)
+            if scored is None:
+                return None
+            answers, scores, scorable, reason, encoded = scored
+            item = make(episode_id, iid, instrument.version, timepoint, when, answers, scores,
+                        scorable, reason, False, encoded)
+        elif score_text and not answers_text:
+            total = totals.get(iid)
+            if total is None:
+                total = totals[iid] = responses.compile_total(instrument)
+            scores = total(score_text)
+            if scores is None:
+                return None
+            item = make(episode_id, iid, instrument.version, timepoint, when, None, scores,
+                        True, None, True)
+        else:
+            return None
+        return Prepared((episode_id, iid, timepoint, when), item)
+
+    return fast
+
+
+def _touchpoints(ctx: RowContext, positions: dict[str, int]) -> Fast:
+    dates = Dates(ctx.today)
+    methods = Words(TOUCH_METHODS)
+    partner = _partner(ctx, positions)
+    date_cell, method_cell = _cell(positions, "date"), _cell(positions, "method")
+    who_cell, summary_cell = _cell(positions, "who"), _cell(positions, "summary")
+    amount_cell, follow_cell = _cell(positions, "amount"), _cell(positions, "next_follow_up")
+    construct = _TOUCHPOINT
+
+    def fast(cells: list[str]) -> Prepared | None:
+        partner_id = partner(cells)
+        when = dates.past(date_cell(cells))
+        method = methods.get(method_cell(cells))
+        if not partner_id or when is None or method is None:
+            return None
+        fields: dict[str, Any] = {"partner_id": partner_id, "date": when, "method": method,
+                                  "summary": summary_cell(cells)}
+        who = who_cell(cells)
+        if who:
+            fields["who"] = who
+        amount = amount_cell(cells)
+        if amount:
+            plain = amount.replace("$", "").replace(",", "")
+            if not _AMOUNT.fullmatch(plain):
+                return None
+            value = float(plain)
+            if value > 100_000:
+                return None
+            fields["amount"] = value
+        follow = follow_cell(cells)
+        if follow:
+            next_date = dates.any(follow)
+            if next_date is None:
+                return None
+            fields["next_follow_up"] = next_date
+        tp = construct(fields)
+        return Prepared((partner_id, when, method, fields["summary"]), tp)
+
+    return fast
+
+
+def _outbound(ctx: RowContext, positions: dict[str, int]) -> Fast:
+    dates = Dates(ctx.today)
+    partner = _partner(ctx, positions)
+    episode_cell, date_cell = _cell(positions, "episode_id"), _cell(positions, "date")
+    reason_cell = _cell(positions, "reason")
+    construct = _OUTBOUND
+
+    def fast(cells: list[str]) -> Prepared | None:
+        partner_id = partner(cells)
+        when = dates.past(date_cell(cells))
+        reason = reason_cell(cells)
+        if not partner_id or when is None or not reason:
+            return None
+        episode_id = episode_cell(cells) or None
+        ref = construct({"partner_id": partner_id, "episode_id": episode_id, "date": when,
+                         "reason": reason})
+        return Prepared((episode_id, partner_id, when), ref)
+
+    return fast
+
+
+def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
+    dates = Dates(ctx.today)
+    episode_cell, date_cell = _cell(positions, "episode_id"), _cell(positions, "date")
+    score_cell, comment_cell = _cell(positions, "score"), _cell(positions, "comment")
+    construct = _NPS
+
+    def fast(cells: list[str]) -> Prepared | None:
+        when = dates.past(date_cell(cells))
+        score = score_cell(cells)
+        if when is None or not (score.isascii() and score.isdigit() and len(score) <= 2):
+            return None
+        value = int(score)
+        if value > 10:
+            return None
+        episode_id = episode_cell(cells) or None
+        comment = comment_cell(cells)
+        response = construct({"episode_id": episode_id, "date": when, "score": value,
+                              "comment": comment})
+        return Prepared((episode_id, when, value, comment), response)
+
+    return fast

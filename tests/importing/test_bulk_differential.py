@@ -1,0 +1,192 @@
+"""The bulk engine and the row-by-row reference agree: the same generated files, good and bad,
+give identical stored rows and identical error reports (file, line, column, message)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from outcomes.errors import OutcomesError
+from outcomes.importing import bulk
+from outcomes.importing.importer import ImportFailed, run_import
+from outcomes.importing.kinds import KINDS
+from outcomes.store.database import open_db
+from tests.conftest import DEMO_TODAY
+
+TABLES = ("partners", "patients", "episodes", "responses", "episode_outcomes", "nps_responses",
+          "touchpoints", "outbound_referrals", "roll_episodes", "roll_visits", "roll_days",
+          "roll_outcomes", "roll_nps")
+STAMPS = {"created_at", "updated_at"}  # the clock, not the data
+
+DATES = ["2026-01-05", "01/10/2026", "1/2/2026", "2026/03/04", "Mar 4 2025", "4 March 2025",
+         "2026-13-01", "13/01/2026", "02/30/2026", "2030-01-01", "26-01-05", " 2026-02-03 ",
+         "2026-1-5", "\u0662\u0660\u0662\u0666-01-05", "2026-11-22", "2026-11-23", "",
+         "2025-06-31", "2019-12-31"]
+TEXT = ["", "PT A", " spaced ", "'=1+1", "=HYPERLINK(1)", "x" * 50, "Ünïcødé", "a\nb", "'plain"]
+
+
+def _values(demo: dict[str, list[str]]) -> dict[str, st.SearchStrategy[str]]:
+    """Cells per column name: mostly plausible, some wrong in each way the rules know."""
+    pick = st.sampled_from
+    npis = demo["npis"] + ["", "1234567890", "123", "not-an-npi"]
+    names = demo["names"] + ["", "Nobody Known", "dr nobody"]
+    episodes = demo["episodes"] + ["", "E-NEW-1", "E-NEW-2", "E-NEW-3", " E-NEW-1 "]
+    answers = ["3;3;2;2;3;2;2;3;2;2", "0;0;0;0;0;0;0;0;0;0", "5;5;5;5;5;5;5;5;5;5",
+               "3;3;2;2;3;2;2;3;2", "3;3;2;2;3;-;2;3;2;2", "3;3;2;2;3;;2;3;2;2",
+               "7;3;2;2;3;2;2;3;2;2", "03;3;2;2;3;2;2;3;2;2", " 3;3;2;2;3;2;2;3;2;2",
+               "4", "11", "10", "2;2;2;2;2;2;2;2;2;2;2;2;2;2;2;2;2;2;2;2", "x;1", "9" * 60, ""]
+    return {
+        "episode_id": pick(episodes), "episode": pick(episodes),
+        "patient_id": pick(["MRN-A", "MRN-B", " MRN-C ", "", "MRN-D"]),
+        "partner_npi": pick(npis), "partner": pick(names),
+        "referral_date": pick(DATES), "first_visit_date": pick(DATES),
+        "discharge_date": pick(DATES), "scheduled_date": pick(DATES),
+        "onset_date": pick(DATES), "birth_date": pick(DATES), "date": pick(DATES),
+        "next_follow_up": pick(DATES),
+        "body_region": pick(["knee", "Lumbar", "LOW BACK", "neck ", "elbow", "toe", ""]),
+        "diagnosis": pick(["M54.50", "m5450", "M17.11", "S83511A", "U07.1", "bad", ""]),
+        "visits": pick(["", "0", "8", "1000", "1001", "12.5", "-1", "\u00b2", "9" * 5000,
+                        "\u0663"]),
+        "discharge_reason": pick(["", "goals met", "plateau", "bored"]),
+        "status": pick(["", "discharged", "cancelled", "in care", "nonsense"]),
+        "status_reason": pick(["", "moved away"]),
+        "instrument": pick(["odi", "ODI", "nprs", "lefs", "nosuch", "", "psfs"]),
+        "timepoint": pick(["intake", "Initial", "dc", "progress", "later", ""]),
+        "answers": pick(answers),
+        "score": pick(["", "42", "42.5", "101", "-3", "nan", "abc", "9" * 400]),
+        "sex": pick(["", "F", "M"]),
+        "method": pick(["phone", "Lunch & Learn", "visit", "smoke signal", ""]),
+        "amount": pick(["", "25", "$1,200.50", "100001", "-5", "abc", "1e3"]),
+        "reason": pick(["", "needs imaging", "'=cmd"]),
+        "comment": pick(TEXT),
+        "summary": pick(TEXT), "who": pick(TEXT), "clinician": pick(TEXT),
+        "clinic": pick(TEXT), "chief_complaint": pick(TEXT), "patient_name": pick(TEXT),
+    }
+
+
+@pytest.fixture(scope="module")
+def demo_facts(demo_template: Path) -> dict[str, list[str]]:
+    db = open_db(demo_template)
+    try:
+        npis = [r[0] for r in db.execute(
+            "SELECT npi FROM partners WHERE npi IS NOT NULL ORDER BY id LIMIT 4")]
+        names = [r[0] for r in db.execute("SELECT name FROM partners ORDER BY id LIMIT 3")]
+        episodes = [r[0] for r in db.execute("SELECT id FROM episodes ORDER BY id LIMIT 4")]
+    finally:
+        db.close()
+    return {"npis": npis, "names": names, "episodes": episodes}
+
+
+def stored(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    db = open_db(path)
+    try:
+        out = {}
+        for table in TABLES:
+            cursor = db.execute(f"SELECT * FROM {table}")
+            names = [d[0] for d in cursor.description]
+            out[table] = sorted((tuple(v for n, v in zip(names, row, strict=True)
+                                       if n not in STAMPS) for row in cursor), key=repr)
+        return out
+    finally:
+        db.close()
+
+
+def outcome(path: Path, kind: str, csv_path: Path, engine: str, skip: bool) -> Any:
+    db = open_db(path)
+    try:
+        report = run_import(db, kind, csv_path, today=DEMO_TODAY, skip_invalid=skip,
+                            rejects_path=csv_path.with_suffix(f".{engine}.rejects.csv"),
+                            engine=engine)
+    except ImportFailed as exc:
+        report = exc.report
+        result: Any = ("failed", str(exc))
+    except OutcomesError as exc:  # the file as a whole (encoding, header): no report
+        db.close()
+        return ("refused", str(exc)), [], None, None
+    else:
+        result = ("written", report.summary().replace(f".{engine}.", "."))
+    finally:
+        db.close()
+    rejects = None
+    if report.rejects_file:
+        rejects = Path(report.rejects_file).read_text(encoding="utf-8")
+    return result, [(e.file, e.line, e.column, e.message) for e in report.errors], \
+        (report.added, report.updated, report.unchanged), rejects
+
+
+# More examples on demand: IMPORT_DIFF_EXAMPLES=1000 pytest tests/importing/test_bulk_differential.py
+DIFF = settings(max_examples=int(os.environ.get("IMPORT_DIFF_EXAMPLES", "60")), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                       HealthCheck.too_slow])
+
+
+@DIFF
+@given(data=st.data(), kind=st.sampled_from(["referrals", "responses", "nps", "touchpoints",
+                                             "outbound", "partners"]),
+       skip=st.booleans(), chunk=st.sampled_from([1, 3, 5_000]))
+def test_bulk_and_rows_agree(demo_template: Path, demo_facts: dict[str, list[str]],
+                             data: st.DataObject, kind: str, skip: bool, chunk: int) -> None:
+    values = _values(demo_facts)
+    columns = [c.name for c in KINDS[kind].columns]
+    header = data.draw(st.lists(st.sampled_from(columns), min_size=1, unique=True)
+                       if kind == "partners" else st.permutations(columns), label="header")
+    if kind == "partners":
+        header = list(dict.fromkeys(["name", "kind", *header]))
+    text = st.text(max_size=12)
+    row = st.tuples(*[values.get(col, text) for col in header]).map(list)
+    rows = data.draw(st.lists(row, max_size=8), label="rows")
+    # Some rows repeated (duplicate keys), some short or long.
+    if rows and data.draw(st.booleans(), label="repeat"):
+        rows.append(list(rows[0]))
+    if rows and data.draw(st.booleans(), label="ragged"):
+        rows.append(rows[-1][:-1] if len(rows[-1]) > 1 else rows[-1] + ["extra"])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        source = folder / "file.csv"
+        source.write_text(out.getvalue(), encoding="utf-8")
+        results = {}
+        for engine in ("rows", "bulk"):
+            target = folder / f"{engine}.db"
+            shutil.copy(demo_template, target)
+            old = bulk.CHUNK
+            bulk.CHUNK = chunk  # chunk edges inside the file, too
+            try:
+                results[engine] = (outcome(target, kind, source, engine, skip), stored(target))
+            finally:
+                bulk.CHUNK = old
+        assert results["bulk"][0] == results["rows"][0]
+        assert results["bulk"][1] == results["rows"][1]
+
+
+def test_fast_paths_are_taken_on_a_clean_file(demo_template: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Agreement alone would hold if the bulk engine always fell back: clean rows must not."""
+    from outcomes.importing.kinds import ResponsesKind
+
+    episode = open_db(demo_template).execute("SELECT id FROM episodes LIMIT 1").fetchone()[0]
+    path = tmp_path / "r.csv"
+    path.write_text("episode_id,instrument,timepoint,date,answers\n"
+                    f"{episode},odi,intake,2026-11-01,3;3;2;2;3;2;2;3;2;2\n"
+                    f"{episode},nprs,discharge,11/02/2026,4\n")
+    calls = []
+    monkeypatch.setattr(ResponsesKind, "prepare",
+                        lambda self, values, ctx: calls.append(values))
+    target = tmp_path / "d.db"
+    shutil.copy(demo_template, target)
+    db = open_db(target)
+    report = run_import(db, "responses", path, today=DEMO_TODAY)
+    db.close()
+    assert report.written and report.rows == 2 and calls == []
