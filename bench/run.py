@@ -608,9 +608,9 @@ METHOD = """## How each figure is measured
   as a subprocess with its output discarded, minus the same command on an empty database (so
   interpreter start, imports and opening are left out); the floor is the hand-written SQL above,
   in process on a warm connection.
-- **Packet**: `outcomes.documents.packets.make_packet` for the busiest partner, last 12 months, PDF, in a
-  fresh process (so the first-use imports of fpdf2 and matplotlib count), on a copy of the big
-  database.
+- **Packet**: `outcomes.documents.packets.make_packet` for the busiest partner, last 12 months,
+  PDF, in a fresh process (so the first-use imports of fpdf2 and matplotlib count), on a copy
+  of the big database.
 - **NPPES prospect import**: `outcomes.prospects.import_prospects` in a fresh process, on a
   database holding only the partners, against a bare `csv.reader` pass over the same file in a
   fresh process; peak RSS of each.
