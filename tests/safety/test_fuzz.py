@@ -145,12 +145,10 @@ ISSUE_16_CASES = [
     ("nps", "date,score\n2026-01-05,\uff19\n", "score", "digits 0-9"),
     ("nps", "date,score\n2026-01-05,\u0669\n", "score", "digits 0-9"),
     ("nps", "date,score\n\u0662\u0660\u0662\u0666-01-05,9\n", "date", "digits 0-9"),
-    pytest.param("referrals", "episode_id,patient_id,referral_date,body_region,visits\n"
-                 "E1,M1,2026-01-05,knee,\u00b2\n", "visits", "digits 0-9",
-                 marks=pytest.mark.xfail(strict=True, reason="kinds.py: int('\u00b2') crashes")),
-    pytest.param("referrals", "episode_id,patient_id,referral_date,body_region,visits\n"
-                 "E1,M1,2026-01-05,knee,\uff15\n", "visits", "digits 0-9",
-                 marks=pytest.mark.xfail(strict=True, reason="kinds.py reads full-width 5 as 5")),
+    ("referrals", "episode_id,patient_id,referral_date,body_region,visits\n"
+     "E1,M1,2026-01-05,knee,\u00b2\n", "visits", "digits 0-9"),
+    ("referrals", "episode_id,patient_id,referral_date,body_region,visits\n"
+     "E1,M1,2026-01-05,knee,\uff15\n", "visits", "digits 0-9"),
 ]
 
 

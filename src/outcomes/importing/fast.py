@@ -15,11 +15,21 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from outcomes.dates import parse_date, today
+from outcomes.dates import EARLIEST_CARE_DATE, FUTURE_LIMIT, parse_date, today
 from outcomes.errors import ValidationError
 from outcomes.importing.kinds import ImportKind, Prepared, RowContext
 from outcomes.measures import catalog, responses
-from outcomes.models import ICD10_RE, Episode, NpsResponse, OutboundReferral, Patient, Touchpoint
+from outcomes.models import (
+    ICD10_RE,
+    REASON_MAX,
+    SHORT_MAX,
+    Episode,
+    NpsResponse,
+    OutboundReferral,
+    Patient,
+    Touchpoint,
+)
+from outcomes.text import find_control
 from outcomes.vocab import (
     BODY_REGIONS,
     DISCHARGE_REASONS,
@@ -49,14 +59,22 @@ class Dates:
     def _parse(self, text: str) -> date | None:
         try:
             if _ISO.fullmatch(text):
-                return date.fromisoformat(text)
-            us = _US.fullmatch(text)
-            if us:
-                month, day, year = (int(g) for g in us.groups())
-                return date(year, month, day)
-            return parse_date(text, allow_future=True)
+                found = date.fromisoformat(text)
+            else:
+                us = _US.fullmatch(text)
+                if us:
+                    month, day, year = (int(g) for g in us.groups())
+                    found = date(year, month, day)
+                else:
+                    found = parse_date(text, allow_future=True)
         except (ValueError, ValidationError):  # ValidationError is a ValueError too
             return None
+        # Only dates inside every field's plausible range are decided here; the rest (a birth
+        # date before 1990, the zero date, a follow-up years ahead) go to the models, which
+        # know each field's range and say which one was broken.
+        if not EARLIEST_CARE_DATE <= found <= self.reference + FUTURE_LIMIT:
+            return None
+        return found
 
     def past(self, text: str) -> date | None:
         """A date not after the reference day, or None."""
@@ -159,7 +177,32 @@ def compile_kind(kind: ImportKind, ctx: RowContext, positions: dict[str, int]) -
         "outbound": _outbound, "nps": _nps,
     }
     builder = builders.get(kind.name)
-    return builder(ctx, positions) if builder else None
+    if builder is None:
+        return None
+    return _guarded(builder(ctx, positions), positions)
+
+
+# Free-text columns are stored as typed (control characters included) up to a cap of at least
+# REASON_MAX; every other column refuses control characters and is at most SHORT_MAX long in
+# the common case. A row outside those bounds is left to the models, which know each field's
+# exact rule and word the error.
+_FREE_TEXT = frozenset({"comment", "summary", "reason", "notes", "note", "chief_complaint",
+                        "status_reason"})
+
+
+def _guarded(fast: Fast, positions: dict[str, int]) -> Fast:
+    free = {at for name, at in positions.items() if name in _FREE_TEXT}
+
+    def run(cells: list[str]) -> Prepared | None:
+        for at, cell in enumerate(cells):
+            if at in free:
+                if len(cell) > REASON_MAX:
+                    return None
+            elif len(cell) > SHORT_MAX or find_control(cell) is not None:
+                return None
+        return fast(cells)
+
+    return run
 
 
 def _partner(ctx: RowContext, positions: dict[str, int]) -> Callable[[list[str]], Any]:

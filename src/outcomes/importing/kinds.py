@@ -271,8 +271,8 @@ class ReferralsKind(ImportKind):
             # isdigit() alone accepts '²' and other digits int() refuses; a very long number
             # would make int() raise (over 4,300 digits) and is no visit count anyway.
             if not (visits.isascii() and visits.isdigit()):
-                raise ValidationError(f"visits {_shorten(visits)} must be a whole number.",
-                                      field="visits")
+                raise ValidationError(f"visits {_shorten(visits)} must be a whole number "
+                                      "written with the digits 0-9.", field="visits")
             if len(visits) > 6:
                 raise ValidationError(f"visits {_shorten(visits)} must be at most 1000.",
                                       field="visits")
