@@ -179,13 +179,18 @@ def test_a_very_similar_name_asks_first(app, drive, settle, demo_db_path):
 
 def test_cancel_without_input_closes_and_with_input_asks(app, drive, settle, demo_db_path):
     async def body(pilot):
-        await open_form(pilot, settle)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("ctrl+n")  # from the filter box, where n would type
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, NewPartnerForm)
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(pilot.app.screen, PartnersScreen)
-        await pilot.press("n")
+        await pilot.press("down", "n")  # in the table, n opens the form
         await settle(pilot)
         form = pilot.app.screen
+        assert isinstance(form, NewPartnerForm)
         await type_into(pilot, "#np-name", "Dr. Ada Quill")
         await pilot.press("escape")
         await settle(pilot)

@@ -173,3 +173,28 @@ def test_choice_labels_name_exactly_one_partner():
     labels = choice_labels([(1, "Anna Lee", "active"), (2, "anna lee", "prospect"),
                             (3, "Bo Chen", "active")])
     assert labels == {"Anna Lee (id 1)": 1, "anna lee (id 2)": 2, "Bo Chen": 3}
+
+
+def test_the_forms_are_in_the_command_palette_of_their_screens(app, drive, settle):
+    from outcomes_tui.commands import ScreenCommands
+
+    def titles(pilot):
+        provider = ScreenCommands(pilot.app.screen)
+        return [title for title, _, _ in provider._commands()]
+
+    async def body(pilot):
+        await pilot.press("e")
+        await settle(pilot)
+        # In the search box letters type, so only ctrl+n is offered; in the results, both.
+        assert "patient: new referral" in titles(pilot)
+        await pilot.press("down")
+        assert {"patient: new referral", "patient: change status"} <= set(titles(pilot))
+        await pilot.press("p")
+        await settle(pilot)
+        assert "partners: new partner" in titles(pilot)
+        assert "patient: new referral" not in titles(pilot)
+        pilot.app.push_screen(PartnerDetailScreen(1))
+        await settle(pilot)
+        assert "partner: new referral" in titles(pilot)
+
+    drive(app, body)

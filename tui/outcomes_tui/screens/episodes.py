@@ -35,8 +35,9 @@ class EpisodesScreen(Screen[None]):
         Binding("l", "letter", "Make letter", id="episodes.letter",
                 tooltip="Make a progress update or discharge summary for the referrer (PDF or"
                         " Markdown) and record it as sent"),
-        # Forms for the daily writes (new referral, status changes); actions at the end.
-        Binding("n", "new_referral", "New referral", id="episodes.new_referral",
+        # Forms for the daily writes (new referral, status changes); actions at the end. ctrl+n
+        # works from the search box too, where letters type.
+        Binding("n,ctrl+n", "new_referral", "New referral", id="episodes.new_referral",
                 tooltip="Record a new referral (patient, referrer, date, region, diagnosis)"),
         Binding("c", "change_status", "Change status", id="episodes.change_status",
                 tooltip="Schedule, evaluate, discharge, close or reopen the selected referral"),

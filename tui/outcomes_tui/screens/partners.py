@@ -59,7 +59,8 @@ class PartnersScreen(Screen[None]):
                 tooltip="Show the previous page of partners"),
         Binding("enter", "open", "Open", id="partners.open", show=False,
                 tooltip="Open the selected partner"),
-        Binding("n", "new_partner", "New partner", id="partners.new",
+        # ctrl+n works from the filter too, where letters type.
+        Binding("n,ctrl+n", "new_partner", "New partner", id="partners.new",
                 tooltip="Add a partner (NPI checked as you type; warns about duplicates)"),
     ]
 
