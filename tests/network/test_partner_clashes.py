@@ -103,3 +103,12 @@ def test_threshold_boundary(db):
     assert len(partner_clashes(db, "John Smith", threshold=score)) == 1
     assert partner_clashes(db, "John Smith", threshold=score + 1e-9) == []
     assert len(partner_clashes(db, "John Smith", threshold=score - 1e-9)) == 1
+
+
+@given(names, names, st.floats(min_value=0.0, max_value=1.0))
+def test_the_quick_bounds_never_drop_a_similar_name(a, b, floor):
+    from outcomes.network.partners import _key_similarity
+
+    full = name_similarity(a, b)
+    quick = _key_similarity(name_key(a), name_key(b), floor)
+    assert quick == full or (quick == 0.0 and full < floor)
