@@ -203,3 +203,19 @@ def test_cancel_without_input_closes_and_with_input_asks(app, drive, settle, dem
 
     drive(app, body)
     assert _row(demo_db_path, eid, "status") == ("scheduled",)
+
+
+def test_in_care_keeps_the_first_visit_on_file(app, drive, settle, demo_db_path):
+    eid = _episode(demo_db_path, "evaluated", with_first_visit=True)
+    first = _row(demo_db_path, eid, "first_visit_date")[0]
+
+    async def body(pilot):
+        form = await open_form(pilot, settle, eid)
+        await choose(pilot, form, "in_care")
+        assert not form.query_one("#rs-date").display  # nothing to ask
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, EpisodesScreen)
+
+    drive(app, body)
+    assert _row(demo_db_path, eid, "status", "first_visit_date") == ("in_care", first)

@@ -83,10 +83,16 @@ class ReferralStatusForm(FormScreen):
                 title.update(label)
 
     def needs_first_visit(self, move: str) -> bool:
-        return move in ("in_care", "discharged") and not self.episode.get("first_visit_date")
+        """Discharging a referral with no first visit on file asks for that date too."""
+        return move == "discharged" and not self.episode.get("first_visit_date")
+
+    def asks_date(self, move: str) -> bool:
+        # "in care" keeps the first visit on file; it asks for one only when there is none.
+        return move in DATE_LABEL and not (move == "in_care"
+                                           and self.episode.get("first_visit_date"))
 
     def show_fields(self, move: str) -> None:
-        self._show("#rs-date", move in DATE_LABEL, DATE_LABEL.get(move))
+        self._show("#rs-date", self.asks_date(move), DATE_LABEL.get(move))
         self._show("#rs-first", self.needs_first_visit(move))
         self._show("#rs-visits", move == "discharged")
         self._show("#rs-discharge-reason", move == "discharged")
@@ -98,7 +104,7 @@ class ReferralStatusForm(FormScreen):
         if move == "reopen":
             return {"move": move, "reason": self.value("#rs-reason")}
         changes: dict[str, Any] = {"status": move}
-        if move in DATE_FIELD:
+        if self.asks_date(move):
             when = self.value("#rs-date")
             if not when:
                 raise ValidationError(f"{DATE_LABEL[move]}: a date is required "
