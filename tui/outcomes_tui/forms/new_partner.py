@@ -34,17 +34,18 @@ class NpiLookedUp(Message):
     holder: str
 
 
-def npi_hint(text: str) -> str:
-    """The live NPI line: blank for no NPI, the core's reason when it is invalid."""
+def npi_hint(text: str) -> tuple[str, bool]:
+    """The live NPI line and whether the NPI is valid: blank for no NPI, the core's reason
+    when it is invalid."""
     from outcomes.npi import validate_npi
 
     if not text.strip():
-        return ""
+        return "", False
     try:
         validate_npi(text)
     except ValidationError as exc:
-        return str(exc)
-    return "NPI valid."
+        return str(exc), False
+    return "NPI valid.", True
 
 
 class NewPartnerForm(FormScreen):
@@ -76,11 +77,11 @@ class NewPartnerForm(FormScreen):
 
     @on(Input.Changed, "#np-npi")
     def npi_changed(self, event: Input.Changed) -> None:
-        hint = npi_hint(event.value)
+        hint, valid = npi_hint(event.value)
         check = self.query_one("#np-npi-check", Static)
         check.update(hint)
-        check.set_class(bool(hint) and hint != "NPI valid.", "-invalid")
-        if hint == "NPI valid.":
+        check.set_class(bool(hint) and not valid, "-invalid")
+        if valid:
             self.look_up_npi(event.value.strip())
 
     @work(thread=True, exclusive=True, group="npi-check", exit_on_error=False)
