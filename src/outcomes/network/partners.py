@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from difflib import SequenceMatcher
 from typing import Any
 
 from sqlite_utils import Database
@@ -14,6 +17,7 @@ from outcomes.dates import now_iso
 from outcomes.dates import today as local_today
 from outcomes.errors import NotFound, ValidationError
 from outcomes.models import Partner, validate
+from outcomes.npi import validate_npi
 from outcomes.store import audit
 from outcomes.store.database import like_pattern, transaction
 from outcomes.vocab import PARTNER_KINDS, STAGES
@@ -235,3 +239,101 @@ def resolve_partner(db: Database, ref: str) -> dict[str, Any]:
         raise NotFound(f"No partner matches {ref!r}; give an NPI, an id, or part of a name.")
     names = "; ".join(f"{r['name']} (id {r['id']})" for r in rows[:5])
     raise ValidationError(f"{ref!r} matches several partners: {names}. Use the id or NPI.")
+
+
+SIMILAR_NAME = 0.88
+"""Two partner names at least this similar (0-1, see :func:`name_similarity`) draw a warning
+before a new partner is saved: "Jon Smith" against "John Smith" is 0.95, "Jane Smith" against
+"John Smith" 0.80."""
+
+# Titles and credentials that say nothing about who a partner is: "Dr. John Smith, MD" and
+# "John Smith" are the same person.
+_NAME_NOISE = frozenset({
+    "dr", "doctor", "md", "do", "dc", "dpm", "dpt", "pt", "pa", "pa c", "np", "phd", "mr", "mrs",
+    "ms", "miss", "prof", "rn", "ot", "otr", "atc", "facs", "faaos", "llc", "inc", "pc", "pllc",
+    "the", "and",
+})
+
+
+def name_key(name: str) -> str:
+    """A partner name reduced to what identifies it: case, accents, punctuation, titles and
+    credentials dropped, words sorted (so "Smith, John" matches "John Smith")."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    words = re.findall(r"[a-z0-9]+", plain.replace("&", " and "))
+    kept = sorted(w for w in words if w not in _NAME_NOISE)
+    return " ".join(kept or words)
+
+
+def name_similarity(a: str, b: str) -> float:
+    """How alike two partner names are, from 0 (nothing shared) to 1 (the same once titles,
+    order and punctuation are set aside). Symmetric."""
+    return _key_similarity(name_key(a), name_key(b))
+
+
+def _key_similarity(ka: str, kb: str, floor: float = 0.0) -> float:
+    """:func:`name_similarity` of two keys; 0 as soon as it is clear the result is below
+    ``floor`` (the cheap upper bounds of ``SequenceMatcher`` are checked first, which makes a
+    check against thousands of partners several times faster)."""
+    if not ka or not kb:
+        return 0.0
+    if ka == kb:
+        return 1.0
+    forward = SequenceMatcher(None, ka, kb, autojunk=False)
+    # Both bounds depend only on lengths and letters, so they hold for either order.
+    if forward.real_quick_ratio() < floor or forward.quick_ratio() < floor:
+        return 0.0
+    return max(forward.ratio(), SequenceMatcher(None, kb, ka, autojunk=False).ratio())
+
+
+@dataclass(frozen=True)
+class PartnerClash:
+    """A partner on file that a new one may duplicate."""
+
+    partner_id: int
+    name: str
+    npi: str | None
+    reason: str
+    """"npi" (the NPI is on file: the core refuses a second partner with it) or "name" (a
+    very similar name: the user may still add the new partner)."""
+    similarity: float
+
+    def message(self, new_name: str) -> str:
+        if self.reason == "npi":
+            renamed = (f"; if {self.name} changed its name to {new_name}, edit that partner"
+                       if name_key(self.name) != name_key(new_name) else "")
+            return (f"NPI {self.npi} is already on file for {self.name} (partner id "
+                    f"{self.partner_id}){renamed}.")
+        return (f"A partner with a very similar name is on file: {self.name} (partner id "
+                f"{self.partner_id}{f', NPI {self.npi}' if self.npi else ''}).")
+
+
+def partner_clashes(db: Database, name: str, npi: str | None = None, *,
+                    threshold: float = SIMILAR_NAME, limit: int = 5) -> list[PartnerClash]:
+    """The partners on file that a new partner named ``name`` (with ``npi``) may duplicate: the
+    one holding the NPI first, then up to ``limit`` with a name at least ``threshold`` similar,
+    most similar first. An invalid or blank NPI is not looked up (the form says why it is
+    invalid)."""
+    clashes: list[PartnerClash] = []
+    try:
+        number = validate_npi(npi) if npi and npi.strip() else None
+    except ValidationError:
+        number = None
+    if number:
+        row = db.execute("SELECT id, name, npi FROM partners WHERE npi = ?", [number]).fetchone()
+        if row:
+            clashes.append(PartnerClash(int(row[0]), str(row[1]), row[2], "npi",
+                                        name_similarity(name, str(row[1])) if name else 0.0))
+    if not name or not name.strip():
+        return clashes
+    taken = {c.partner_id for c in clashes}
+    key = name_key(name)
+    similar: list[PartnerClash] = []
+    for pid, other, other_npi in db.execute("SELECT id, name, npi FROM partners"):
+        if pid in taken:
+            continue
+        score = _key_similarity(key, name_key(str(other)), threshold)
+        if score >= threshold:
+            similar.append(PartnerClash(int(pid), str(other), other_npi, "name", score))
+    similar.sort(key=lambda c: (-c.similarity, c.name.casefold(), c.partner_id))
+    return clashes + similar[:limit]

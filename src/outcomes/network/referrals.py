@@ -8,6 +8,7 @@ outcome summary when the episode changed, and writes the audit row with the old 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -69,6 +70,53 @@ def check_requirements(status: str, data: Mapping[str, Any]) -> None:
     if status == "discharged" and not data.get("discharge_date"):
         raise ValidationError("the discharge date is required to discharge a referral.",
                               field="discharge_date")
+
+
+MOVES = ("scheduled", "evaluated", "in_care", "discharged", "not_scheduled", "cancelled")
+"""The statuses a user moves a referral to by hand (``received`` is where it starts)."""
+REOPEN = "reopen"
+"""The move that takes a closed referral back (:func:`reopen`)."""
+
+
+def allowed_moves(status: str) -> list[str]:
+    """The moves a referral in ``status`` can make, in the order of care: the statuses
+    :func:`check_transition` accepts (staying scheduled, to change the date, included; staying
+    anywhere else is no move), or only :data:`REOPEN` once the referral is closed."""
+    current = EPISODE_STATUSES.normalize(status)
+    if current in ENDINGS or current == "discharged":
+        return [REOPEN]
+    moves = []
+    for new in MOVES:
+        if new == current and new != "scheduled":
+            continue
+        try:
+            check_transition(current, new)
+        except ValidationError:
+            continue
+        moves.append(new)
+    return moves
+
+
+def move_label(move: str) -> str:
+    """A move in plain words, as a form offers it ("not scheduled", "reopened")."""
+    return "reopened" if move == REOPEN else status_label(move)
+
+
+def suggest_episode_id(db: Database) -> str:
+    """An unused episode id following the clinic's own numbering: the most recently added id
+    ending in digits, plus one, with its prefix and zero padding ("E00605" -> "E00606");
+    "E00001" in an empty database."""
+    prefix, number, width = "E", 0, 5
+    for (last,) in db.execute("SELECT id FROM episodes ORDER BY rowid DESC LIMIT 50"):
+        found = re.fullmatch(r"(.*?)(\d+)", str(last))
+        if found:
+            prefix, number, width = found[1], int(found[2]), len(found[2])
+            break
+    while True:
+        number += 1
+        candidate = f"{prefix}{number:0{width}d}"
+        if not db.execute("SELECT 1 FROM episodes WHERE id = ?", [candidate]).fetchone():
+            return candidate
 
 
 @dataclass(frozen=True)
@@ -245,6 +293,7 @@ def list_referrals(db: Database, *, partner_id: int | None = None, status: str |
         + " ORDER BY e.referral_date DESC, e.id LIMIT ?", [*params, limit])]
 
 
-__all__ = ["ENDINGS", "PATH", "ReferralListing", "ReferralSaved", "check_transition", "close",
-           "discharge", "evaluate", "list_referrals", "record_referral", "reopen", "schedule",
-           "status_label", "update_referral"]
+__all__ = ["ENDINGS", "MOVES", "PATH", "REOPEN", "ReferralListing", "ReferralSaved",
+           "allowed_moves", "check_transition", "close", "discharge", "evaluate",
+           "list_referrals", "move_label", "record_referral", "reopen", "schedule",
+           "status_label", "suggest_episode_id", "update_referral"]

@@ -35,6 +35,12 @@ class EpisodesScreen(Screen[None]):
         Binding("l", "letter", "Make letter", id="episodes.letter",
                 tooltip="Make a progress update or discharge summary for the referrer (PDF or"
                         " Markdown) and record it as sent"),
+        # Forms for the daily writes (new referral, status changes); actions at the end. ctrl+n
+        # works from the search box too, where letters type.
+        Binding("n,ctrl+n", "new_referral", "New referral", id="episodes.new_referral",
+                tooltip="Record a new referral (patient, referrer, date, region, diagnosis)"),
+        Binding("c", "change_status", "Change status", id="episodes.change_status",
+                tooltip="Schedule, evaluate, discharge, close or reopen the selected referral"),
     ]
 
     def __init__(self) -> None:
@@ -178,3 +184,33 @@ class EpisodesScreen(Screen[None]):
 
     def action_focus_table(self) -> None:
         self.query_one("#episodes", DataTable).focus()
+
+    # --- forms for the daily writes ----------------------------------------------------------
+
+    def _refresh_after_form(self, episode_id: str | None) -> None:
+        self.search(self.query_one("#search", Input).value)
+        if episode_id:
+            self.load(episode_id)
+
+    def action_new_referral(self) -> None:
+        from outcomes_tui.forms.new_referral import NewReferralForm
+
+        def recorded(saved: bool | None) -> None:
+            if saved:
+                self._refresh_after_form(None)
+
+        self.app.push_screen(NewReferralForm(), recorded)
+
+    def action_change_status(self) -> None:
+        d = self.detail
+        episode_id = self._selected()
+        if d is None or episode_id is None or str(d.episode["id"]) != episode_id:
+            self.notify("Select an episode first.", severity="warning")
+            return
+        from outcomes_tui.forms.referral_status import ReferralStatusForm
+
+        def changed(saved: bool | None) -> None:
+            if saved:
+                self._refresh_after_form(episode_id)
+
+        self.app.push_screen(ReferralStatusForm(dict(d.episode), d.patient), changed)

@@ -49,6 +49,8 @@ class PartnerDetailScreen(Screen[None]):
                 tooltip="Edit contact details, stage and notes"),
         Binding("k", "packet", "Make packet", id="partner.packet",
                 tooltip="Generate this partner's evidence packet (last 12 months)"),
+        Binding("n", "new_referral", "New referral", id="partner.new_referral",
+                tooltip="Record a new referral from this partner"),
     ]
 
     def __init__(self, partner_id: int) -> None:
@@ -258,6 +260,14 @@ class PartnerDetailScreen(Screen[None]):
         from outcomes_tui.forms.partner_edit import PartnerEditForm
 
         self.app.push_screen(PartnerEditForm(self.partner), self._after)
+
+    def action_new_referral(self) -> None:
+        if self.partner is None:
+            return
+        from outcomes_tui.forms.new_referral import NewReferralForm
+
+        self.app.push_screen(NewReferralForm((self.partner_id, self._partner_name())),
+                             self._after)
 
     def _after(self, saved: bool | None) -> None:
         if saved:

@@ -59,6 +59,9 @@ class PartnersScreen(Screen[None]):
                 tooltip="Show the previous page of partners"),
         Binding("enter", "open", "Open", id="partners.open", show=False,
                 tooltip="Open the selected partner"),
+        # ctrl+n works from the filter too, where letters type.
+        Binding("n,ctrl+n", "new_partner", "New partner", id="partners.new",
+                tooltip="Add a partner (NPI checked as you type; warns about duplicates)"),
     ]
 
     def __init__(self) -> None:
@@ -162,6 +165,16 @@ class PartnersScreen(Screen[None]):
         from outcomes_tui.screens.partner_detail import PartnerDetailScreen
 
         self.app.push_screen(PartnerDetailScreen(partner_id))
+
+    def action_new_partner(self) -> None:
+        from outcomes_tui.forms.new_partner import NewPartnerForm
+
+        def added(saved: bool | None) -> None:
+            if saved:
+                self.stats = None  # the new partner joins the table and its numbers
+                self.reload()
+
+        self.app.push_screen(NewPartnerForm(), added)
 
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
