@@ -63,9 +63,9 @@ def test_groups_by_kind_with_counts_most_urgent_kind_first() -> None:
     q = build_queue(alerts, {}, TODAY)
     assert q.kinds == ["spend_limit", "update_owed", "touch_overdue"]
     assert [g.label for g in q.groups] == [
-        "1 gift and meal spend warning", "74 updates owed", "7 touches overdue"]
+        "1 spend warning", "74 updates owed", "7 touches overdue"]
     assert q.total == 82
-    assert q.summary().startswith("1 gift and meal spend warning · 74 updates owed")
+    assert q.summary().startswith("1 spend warning · 74 updates owed")
 
 
 def test_a_kind_ranks_by_its_most_urgent_alert_and_keeps_its_own_order_inside() -> None:

@@ -52,12 +52,11 @@ SUBJECT_FIELD: dict[str, str] = {
 
 # (one, many): "1 update owed", "38 updates owed". Unknown kinds fall back to their words.
 KIND_NAMES: dict[str, tuple[str, str]] = {
-    "spend_limit": ("gift and meal spend warning", "gift and meal spend warnings"),
-    "detractor": ("unhappy patient (NPS 0-6)", "unhappy patients (NPS 0-6)"),
+    "spend_limit": ("spend warning", "spend warnings"),
+    "detractor": ("unhappy patient", "unhappy patients"),
     "patient_worsening": ("patient not improving", "patients not improving"),
     "referral_unscheduled": ("referral not scheduled", "referrals not scheduled"),
-    "relationship_at_risk": ("partner sending fewer referrals",
-                             "partners sending fewer referrals"),
+    "relationship_at_risk": ("partner at risk", "partners at risk"),
     "update_owed": ("update owed", "updates owed"),
     "first_referral": ("first referral to thank", "first referrals to thank"),
     "touch_overdue": ("touch overdue", "touches overdue"),
@@ -406,6 +405,7 @@ def evidence_sentences(alert: Alert) -> list[str]:
 @dataclass(frozen=True)
 class FirstRun:
     clinic_named: bool
+    clinic_name: str
     partners: int
     referrals: int
     steps: list[tuple[str, bool]] = field(default_factory=list)
@@ -426,14 +426,14 @@ def first_run(db: Queryable) -> FirstRun:
     referrals = int(db.execute("SELECT count(*) FROM episodes").fetchone()[0])
     name = str(settings.get(db, "clinic_name"))
     steps = [
-        (f"Name the clinic (now {name!r}): press n, or run "
-         "outcomes settings set clinic_name \"Your name\"", named),
-        ("Import your referral sources: press i and choose a CSV file, or add one with "
-         "outcomes partners add", partners > 0),
-        ("Record a referral: outcomes referrals add (or import a referrals CSV with i)",
+        (f"Name the clinic (now {name!r}): press n, or run outcomes settings set clinic_name",
+         named),
+        ("Add your referral sources: press i to import a CSV file, or run outcomes partners add",
+         partners > 0),
+        ("Record a referral: run outcomes referrals add, or import a referrals CSV with i",
          referrals > 0),
     ]
-    return FirstRun(named, partners, referrals, steps)
+    return FirstRun(named, name, partners, referrals, steps)
 
 
 def validate_clinic_name(text: str) -> str:
