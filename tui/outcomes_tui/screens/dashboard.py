@@ -85,7 +85,11 @@ def _change(now: int, then: int, colours: dict[str, str]) -> Text:
     if then == 0:
         return Text("—", style="dim")
     delta = (now - then) / then
-    name = "text-success" if delta > 0.05 else "text-error" if delta < -0.05 else "foreground"
+    if -0.05 <= delta <= 0.05:
+        # The text's own colour: a colour read from the theme would stay behind when the
+        # theme changes (the light theme drew the dark theme's white on white).
+        return Text(f"{delta:+.0%}")
+    name = "text-success" if delta > 0 else "text-error"
     return Text(f"{delta:+.0%}", style=colours.get(name, ""))
 
 
@@ -396,7 +400,7 @@ class DashboardScreen(Screen[None]):
             return
         alert = item.alert
         detail.update(Text.assemble(
-            (alert.message, "bold"), "\n", alert.suggested_action, " (",
+            (alert.message, "bold"), " ", alert.suggested_action, " (",
             ("a", "bold"), f": {ACTION_LABELS[item.action]})\n",
             (" ".join(evidence_sentences(alert)), "dim"),
         ))

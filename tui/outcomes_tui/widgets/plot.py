@@ -68,7 +68,7 @@ class Plot(Widget):
         self.message = message
         if title is not None:
             self.title = title
-        if plotext_ready():
+        if plotext_ready() or not self.has_data():
             self.refresh()
         else:
             self._import_plotext()
@@ -154,6 +154,6 @@ class Plot(Widget):
         return text
 
     def render(self) -> Text:
-        if self.series and not plotext_ready():
+        if self.has_data() and not plotext_ready():
             return Text("Drawing the chart…", style="dim")
         return self.build_text(self.size.width, self.size.height)
