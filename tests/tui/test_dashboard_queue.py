@@ -15,7 +15,7 @@ from outcomes_tui.app import make_app
 from outcomes_tui.forms.communication import CommunicationForm
 from outcomes_tui.forms.letter import LetterForm
 from outcomes_tui.forms.touchpoint import TouchpointForm
-from outcomes_tui.screens.dashboard import ClinicNameForm, DashboardScreen, kind_label
+from outcomes_tui.screens.dashboard import DashboardScreen, clinic_name_form, kind_label
 from outcomes_tui.screens.partner_detail import PartnerDetailScreen
 from outcomes_tui.widgets.plot import Plot, Series
 from tests.conftest import DEMO_TODAY
@@ -239,7 +239,7 @@ def test_an_empty_database_opens_on_the_guide_and_n_names_the_clinic(drive, sett
         await pilot.press("n")
         await settle(pilot)
         form = pilot.app.screen
-        assert isinstance(form, ClinicNameForm)
+        assert isinstance(form, clinic_name_form())
         await pilot.press("ctrl+s")   # nothing typed: refused, the form stays
         await settle(pilot)
         assert pilot.app.screen is form

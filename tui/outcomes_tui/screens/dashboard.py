@@ -9,6 +9,7 @@ instead of empty panels.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -18,13 +19,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Header, Static
 
 from outcomes.periods import add_months
 from outcomes.reports.dashboard import DashboardSummary, dashboard_mcid, dashboard_summary
 from outcomes.reports.rollups import Rate
 from outcomes_tui.context import app_of
-from outcomes_tui.forms.base import FormScreen, field
 from outcomes_tui.messages import DashboardLoaded, McidLoaded, RecordSaved
 from outcomes_tui.widgets.plot import Plot, Series
 
@@ -93,33 +93,41 @@ def _change(now: int, then: int, colours: dict[str, str]) -> Text:
     return Text(f"{delta:+.0%}", style=colours.get(name, ""))
 
 
-class ClinicNameForm(FormScreen):
-    """Name the clinic (the name heads letters and packets): ``outcomes.network.queue``'s
-    ``name_clinic``, the same as ``outcomes settings set clinic_name``."""
+@cache
+def clinic_name_form() -> type[Screen[bool]]:
+    """The one-field form that names the clinic, ``outcomes.network.queue.name_clinic`` (the
+    same as ``outcomes settings set clinic_name``). Built on first use: the forms' base module
+    and its widgets stay off the dashboard's start-up path (~10 ms)."""
+    from textual.widgets import Input
 
-    FORM_TITLE = "Name the clinic"
-    COMMAND_GROUP = "clinic"
+    from outcomes_tui.forms.base import FormScreen, field
 
-    def __init__(self, current: str = "") -> None:
-        super().__init__()
-        self.current = current
+    class ClinicNameForm(FormScreen):
+        FORM_TITLE = "Name the clinic"
+        COMMAND_GROUP = "clinic"
 
-    def fields(self) -> ComposeResult:
-        yield from field("Clinic name (on letters and packets)",
-                         Input(self.current, id="clinic-name"))
+        def __init__(self, current: str = "") -> None:
+            super().__init__()
+            self.current = current
 
-    def focus_first(self) -> None:
-        self.query_one("#clinic-name", Input).focus()
+        def fields(self) -> ComposeResult:
+            yield from field("Clinic name (on letters and packets)",
+                             Input(self.current, id="clinic-name"))
 
-    def prepare(self) -> Any:
-        from outcomes.network.queue import validate_clinic_name
+        def focus_first(self) -> None:
+            self.query_one("#clinic-name", Input).focus()
 
-        return validate_clinic_name(self.value("#clinic-name"))
+        def prepare(self) -> Any:
+            from outcomes.network.queue import validate_clinic_name
 
-    def write(self, db: Any, job: Any, confirmed: bool) -> RecordSaved:
-        from outcomes.network.queue import name_clinic
+            return validate_clinic_name(self.value("#clinic-name"))
 
-        return RecordSaved(name_clinic(db, job))
+        def write(self, db: Any, job: Any, confirmed: bool) -> RecordSaved:
+            from outcomes.network.queue import name_clinic
+
+            return RecordSaved(name_clinic(db, job))
+
+    return ClinicNameForm
 
 
 class DashboardScreen(Screen[None]):
@@ -246,8 +254,9 @@ class DashboardScreen(Screen[None]):
 
     def action_name_clinic(self) -> None:
         named = self.first is not None and self.first.clinic_named
-        self.app.push_screen(ClinicNameForm(self.first.clinic_name if named and self.first
-                                            else ""), self._after_form)
+        form = clinic_name_form()
+        self.app.push_screen(form(self.first.clinic_name if named and self.first else ""),
+                             self._after_form)
 
     # --- numbers and chart ----------------------------------------------------------------
 
