@@ -289,3 +289,26 @@ def test_bars_of_zero_are_no_data_but_a_line_at_zero_is():
     assert plot.has_data()
     plot.series = []
     assert not plot.has_data()
+
+
+def test_back_on_the_dashboard_after_the_first_partner_the_guide_gives_way(drive, settle,
+                                                                          tmp_path):
+    path = tmp_path / "new.db"
+    open_db(path).close()
+
+    async def body(pilot):
+        screen = pilot.app.screen
+        assert screen.query_one("#guide").display
+        await pilot.press("f3")
+        await settle(pilot)
+        # A partner arrives while the user is elsewhere (an import, the command line).
+        with sqlite3.connect(path) as conn:
+            conn.execute("INSERT INTO partners (name, kind, stage, stage_source, created_at,"
+                         " updated_at) VALUES ('Dr. New', 'primary care', 'prospect', 'user',"
+                         " ?, ?)", [f"{DEMO_TODAY}T09:00:00+00:00"] * 2)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert pilot.app.screen is screen
+        assert not screen.query_one("#guide").display and screen.query_one("#queue").display
+
+    drive(make_app(path, today=DEMO_TODAY), body)

@@ -61,7 +61,6 @@ def kind_label(kind: str) -> str:
 @dataclass
 class QueueLoaded(Message):
     queue: Queue
-    available: bool = True
 
 
 @dataclass
@@ -193,6 +192,13 @@ class DashboardScreen(Screen[None]):
         self.query_one("#alerts", DataTable).focus()
         self.action_refresh()
 
+    def on_screen_resume(self) -> None:
+        # Back from another screen (an import, a touchpoint logged on a partner): the numbers,
+        # the queue and the first-run steps may have changed. Not on the first show: on_mount
+        # has started the loads.
+        if self.first is not None:
+            self.action_refresh()
+
     def action_refresh(self) -> None:
         # The numbers first (one plain connection, a few indexed/rollup queries); the alert
         # queue, which imports and computes much more, starts once they are on screen.
@@ -223,14 +229,9 @@ class DashboardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="dashboard-alerts", exit_on_error=False)
     def load_alerts(self) -> None:
-        app = app_of(self)
-        try:
-            from outcomes.network.queue import work_queue
-        except ImportError:
-            from outcomes.network.queue import Queue
+        from outcomes.network.queue import work_queue
 
-            self.post_message(QueueLoaded(Queue(()), available=False))
-            return
+        app = app_of(self)
         self.post_message(QueueLoaded(work_queue(app.db(), app.today)))
 
     # --- first run ------------------------------------------------------------------------
@@ -295,9 +296,6 @@ class DashboardScreen(Screen[None]):
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
         self.queue = message.queue
-        if not message.available:
-            self.query_one("#queue").border_title = "Alert queue (not available in this version)"
-            return
         if self.kind is not None and self.queue.group(self.kind) is None:
             self.kind = None  # the last alert of the chosen kind is gone
         self._fill()
@@ -348,11 +346,11 @@ class DashboardScreen(Screen[None]):
         if self.kind is None:
             shown = (f"; up to {PREVIEW} of each kind"
                      if any(g.count > PREVIEW for g in queue.groups) else "")
-            box.border_title = f"Alert queue: {queue.total} to do{extra}{shown}"
+            box.border_title = f"Alert queue ({queue.total} to do{extra}{shown})"
         else:
             group = queue.group(self.kind)
             label = group.label if group else self.kind
-            box.border_title = f"Alert queue: {label} (f: next kind){extra}"
+            box.border_title = f"Alert queue ({label}{extra}; f: next kind)"
 
     def _kinds_line(self) -> None:
         from outcomes.network.queue import count_label
