@@ -515,6 +515,23 @@ def m0005_change_log(db: Database) -> None:
         db.execute(statement)
 
 
+@MIGRATIONS(name="0006_alert_states")
+def m0006_alert_states(db: Database) -> None:
+    # What the user did with an alert in the dashboard's queue (network/queue.py): done, or
+    # snoozed until a date. Keyed by the alert's stable key; `facts` is the fingerprint of the
+    # alert when the state was set, so an alert whose facts change comes back.
+    db.execute(
+        "CREATE TABLE alert_states ("
+        " key TEXT PRIMARY KEY,"
+        " kind TEXT NOT NULL,"
+        " state TEXT NOT NULL CHECK (state IN ('done', 'snoozed')),"
+        " facts TEXT NOT NULL,"
+        " until TEXT CHECK (until IS NULL OR date(until) = until),"
+        " updated_at TEXT NOT NULL,"
+        " CHECK ((state = 'snoozed') = (until IS NOT NULL))"
+        ")")
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a schema script into statements (executescript would COMMIT our transaction)."""
     import sqlite3

@@ -59,7 +59,13 @@ V3_ROWS = V2_ROWS + (
     "'{\"episode_id\": \"E1\"}', 'frontdesk');\n"
 )
 
-ROWS = {1: V1_ROWS, 2: V2_ROWS, 3: V3_ROWS}
+# Version 4 chained the audit log (prev_hash, hash): the same rows, the chain computed as
+# version 4 computes it.
+V4_ROWS = V3_ROWS.replace("INSERT INTO audit_log VALUES",
+                          "INSERT INTO audit_log (id, at, action, entity, detail, actor) VALUES")
+assert V4_ROWS != V3_ROWS
+
+ROWS = {1: V1_ROWS, 2: V2_ROWS, 3: V3_ROWS, 4: V4_ROWS}
 
 
 def build(version: int) -> Path:
@@ -85,6 +91,11 @@ def build(version: int) -> Path:
     MIGRATIONS.apply(db, stop_before=stop)
     db.execute(f"PRAGMA user_version = {version}")
     db.conn.executescript(ROWS[version])
+    if version >= 4:
+        from outcomes.store import audit
+
+        with db.conn:
+            audit.rechain(db)
     db.execute("VACUUM")
     db.close()
     return path

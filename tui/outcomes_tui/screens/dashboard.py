@@ -1,14 +1,23 @@
-"""Home: this month's referrals, active partners, MCID rate and NPS, the alert queue, a chart."""
+"""Home: this month's referrals, active partners, MCID rate and NPS, the alert queue, a chart.
+
+The alert queue is worked here: grouped by kind with counts, the most urgent kind first, ``f``
+to show one kind, ``x`` done, ``z`` snooze a week, ``a`` the kind's action (the rules and the
+states are the core's, ``outcomes.network.queue``). An empty database opens on a short guide
+instead of empty panels.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
@@ -16,22 +25,55 @@ from outcomes.periods import add_months
 from outcomes.reports.dashboard import DashboardSummary, dashboard_mcid, dashboard_summary
 from outcomes.reports.rollups import Rate
 from outcomes_tui.context import app_of
-from outcomes_tui.messages import AlertsLoaded, DashboardLoaded, McidLoaded, RecordSaved
+from outcomes_tui.messages import DashboardLoaded, McidLoaded, RecordSaved
 from outcomes_tui.widgets.plot import Plot, Series
 
-MAX_ALERTS = 200
-"""Rows shown in the alert queue (the queue comes sorted, most urgent first)."""
+if TYPE_CHECKING:  # the first paint must not wait for the alert modules
+    from outcomes.network.queue import FirstRun, Queue, QueueItem
 
+MAX_ALERTS = 200
+"""Rows shown for one kind (adding rows blocks the interface ~0.2 s per 1,000)."""
+
+PREVIEW = 5
+"""Rows of each kind shown when no kind is chosen: 74 updates owed never bury the rest."""
+
+# The kind of each row, short, in plain words (the group counts use the core's longer names).
 KIND_LABELS = {
     "relationship_at_risk": "at risk",
     "referral_unscheduled": "not scheduled",
-    "patient_worsening": "worsening",
+    "patient_worsening": "not improving",
     "touch_overdue": "touch overdue",
     "first_referral": "first referral",
     "update_owed": "update owed",
-    "spend_limit": "spend limit",
-    "detractor": "detractor",
+    "spend_limit": "gift/meal spend",
+    "detractor": "unhappy patient",
 }
+
+
+QUEUE_ACTIONS = frozenset({"open_partner", "act", "done", "snooze", "filter", "log_touchpoint",
+                           "write_letter", "log_update", "undo"})
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind.replace("_", " "))
+
+
+@dataclass
+class QueueLoaded(Message):
+    queue: Queue
+
+
+@dataclass
+class FirstRunChecked(Message):
+    first_run: FirstRun
+
+
+@dataclass
+class QueueChanged(Message):
+    """An alert was marked done, snoozed or reopened; ``key`` is the alert's key."""
+
+    text: str
+    key: str
 
 
 def _pct(value: float | None) -> str:
@@ -42,8 +84,49 @@ def _change(now: int, then: int, colours: dict[str, str]) -> Text:
     if then == 0:
         return Text("—", style="dim")
     delta = (now - then) / then
-    name = "text-success" if delta > 0.05 else "text-error" if delta < -0.05 else "foreground"
+    if -0.05 <= delta <= 0.05:
+        # The text's own colour: a colour read from the theme would stay behind when the
+        # theme changes (the light theme drew the dark theme's white on white).
+        return Text(f"{delta:+.0%}")
+    name = "text-success" if delta > 0 else "text-error"
     return Text(f"{delta:+.0%}", style=colours.get(name, ""))
+
+
+@cache
+def clinic_name_form() -> type[Screen[bool]]:
+    """The one-field form that names the clinic, ``outcomes.network.queue.name_clinic`` (the
+    same as ``outcomes settings set clinic_name``). Built on first use: the forms' base module
+    and its widgets stay off the dashboard's start-up path (~10 ms)."""
+    from textual.widgets import Input
+
+    from outcomes_tui.forms.base import FormScreen, field
+
+    class ClinicNameForm(FormScreen):
+        FORM_TITLE = "Name the clinic"
+        COMMAND_GROUP = "clinic"
+
+        def __init__(self, current: str = "") -> None:
+            super().__init__()
+            self.current = current
+
+        def fields(self) -> ComposeResult:
+            yield from field("Clinic name (on letters and packets)",
+                             Input(self.current, id="clinic-name"))
+
+        def focus_first(self) -> None:
+            self.query_one("#clinic-name", Input).focus()
+
+        def prepare(self) -> Any:
+            from outcomes.network.queue import validate_clinic_name
+
+            return validate_clinic_name(self.value("#clinic-name"))
+
+        def write(self, db: Any, job: Any, confirmed: bool) -> RecordSaved:
+            from outcomes.network.queue import name_clinic
+
+            return RecordSaved(name_clinic(db, job))
+
+    return ClinicNameForm
 
 
 class DashboardScreen(Screen[None]):
@@ -52,22 +135,45 @@ class DashboardScreen(Screen[None]):
     CSS_PATH = "dashboard.tcss"
     COMMAND_GROUP = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open_partner", "Open partner", id="dashboard.open_partner",
+        Binding("enter", "open_partner", "Open", show=False, id="dashboard.open_partner",
                 tooltip="Open the partner of the selected alert"),
+        Binding("a", "act", "Do", id="dashboard.act",
+                tooltip="The selected alert's action: log the call or visit, write the owed "
+                        "letter, or open the partner"),
+        Binding("x", "done", "Done", id="dashboard.done",
+                tooltip="Mark the selected alert done (it comes back if its facts change)"),
+        Binding("z", "snooze", "Snooze", id="dashboard.snooze",
+                tooltip="Hide the selected alert for 7 days (or until its facts change)"),
+        Binding("f", "filter", "Kind", id="dashboard.filter",
+                tooltip="Show one kind of alert at a time (press again for the next kind)"),
         Binding("t", "log_touchpoint", "Log touchpoint", id="dashboard.log_touchpoint",
-                tooltip="Log a call, visit or letter to the selected alert's partner"),
-        Binding("u", "log_update", "Log update sent", id="dashboard.log_update",
+                show=False, tooltip="Log a call, visit or letter to the selected alert's partner"),
+        Binding("l", "write_letter", "Write letter", id="dashboard.write_letter", show=False,
+                tooltip="Write the progress update or discharge summary the alert's episode "
+                        "owes its referrer"),
+        Binding("u", "log_update", "Log update sent", id="dashboard.log_update", show=False,
                 tooltip="Record that the update owed for the selected alert was sent"),
-        Binding("r", "refresh", "Refresh", id="dashboard.refresh",
+        Binding("U", "undo", "Undo", id="dashboard.undo", show=False,
+                tooltip="Bring back the alert last marked done or snoozed"),
+        Binding("n", "name_clinic", "Name clinic", id="dashboard.name_clinic", show=False,
+                tooltip="Set the clinic's name (it heads letters and packets)"),
+        Binding("r", "refresh", "Refresh", id="dashboard.refresh", show=False,
                 tooltip="Reload the numbers and the alert queue"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.alerts: list[Any] = []
+        self.queue: Queue | None = None
+        self.rows: list[QueueItem] = []
+        self.kind: str | None = None
+        """The kind shown alone (``f``), or None for every kind."""
+        self.first: FirstRun | None = None
+        self.last_changed: str | None = None
+        """Key of the alert last marked done or snoozed, for ``U``."""
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static("", id="guide", classes="panel")
         with Horizontal(id="kpis"):
             yield Static("Referrals this month\n…", id="kpi-month", classes="kpi panel")
             yield Static("Active partners\n…", id="kpi-partners", classes="kpi panel")
@@ -75,18 +181,23 @@ class DashboardScreen(Screen[None]):
             yield Static("NPS\n…", id="kpi-nps", classes="kpi panel")
         with Vertical(id="queue", classes="panel") as queue:
             queue.border_title = "Alert queue"
+            yield Static("", id="queue-kinds", markup=False)
             yield DataTable(id="alerts", cursor_type="row", zebra_stripes=True)
             yield Static("", id="alert-detail", markup=False)
         yield Plot("Referrals per month (last 24 months)", id="chart", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#alerts", DataTable)
-        table.add_column("What", key="kind", width=15)
-        table.add_column("Partner", key="partner", width=26)
-        table.add_column("Why", key="message", width=160)
-        table.focus()
+        self.query_one("#guide").display = False
+        self.query_one("#alerts", DataTable).focus()
         self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        # Back from another screen (an import, a touchpoint logged on a partner): the numbers,
+        # the queue and the first-run steps may have changed. Not on the first show: on_mount
+        # has started the loads.
+        if self.first is not None:
+            self.action_refresh()
 
     def action_refresh(self) -> None:
         # The numbers first (one plain connection, a few indexed/rollup queries); the alert
@@ -98,9 +209,12 @@ class DashboardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="dashboard-summary", exit_on_error=False)
     def load_summary(self) -> None:
+        from outcomes.network.queue import first_run
+
         app = app_of(self)
-        self.post_message(DashboardLoaded(
-            dashboard_summary(app.reader(), app.today, with_mcid=False)))
+        reader = app.reader()
+        self.post_message(FirstRunChecked(first_run(reader)))
+        self.post_message(DashboardLoaded(dashboard_summary(reader, app.today, with_mcid=False)))
 
     @work(thread=True, exclusive=True, group="dashboard-mcid", exit_on_error=False)
     def load_mcid(self) -> None:
@@ -115,13 +229,37 @@ class DashboardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="dashboard-alerts", exit_on_error=False)
     def load_alerts(self) -> None:
+        from outcomes.network.queue import work_queue
+
         app = app_of(self)
-        try:
-            from outcomes.network.alerts import compute_alerts
-        except ImportError:
-            self.post_message(AlertsLoaded([], available=False))
+        self.post_message(QueueLoaded(work_queue(app.db(), app.today)))
+
+    # --- first run ------------------------------------------------------------------------
+
+    def on_first_run_checked(self, message: FirstRunChecked) -> None:
+        self.first = first = message.first_run
+        guide = self.query_one("#guide", Static)
+        for selector in ("#kpis", "#queue", "#chart"):
+            self.query_one(selector).display = not first.empty
+        guide.display = first.empty
+        self.refresh_bindings()
+        if not first.empty:
             return
-        self.post_message(AlertsLoaded(compute_alerts(app.db(), app.today)))
+        guide.border_title = "Getting started"
+        lines: list[Any] = [("Welcome. Three steps set up a new clinic:\n\n", "bold")]
+        for number, (step, done) in enumerate(first.steps, 1):
+            lines += [(f" {number}. ", "bold"), ("done: " if done else "", "dim"), step, "\n"]
+        lines += ["\n", ("The dashboard fills in once the first partner or referral is "
+                         "recorded. Press ? for every key, ctrl+p for every command.", "dim")]
+        guide.update(Text.assemble(*lines))
+
+    def action_name_clinic(self) -> None:
+        named = self.first is not None and self.first.clinic_named
+        form = clinic_name_form()
+        self.app.push_screen(form(self.first.clinic_name if named and self.first else ""),
+                             self._after_form)
+
+    # --- numbers and chart ----------------------------------------------------------------
 
     def on_dashboard_loaded(self, message: DashboardLoaded) -> None:
         s: DashboardSummary = message.summary
@@ -147,33 +285,101 @@ class DashboardScreen(Screen[None]):
             ("NPS\n", "bold"), (nps, "bold"), f"{moe} n={s.nps.n}\nlast 12 months"))
         labels = [k for k, _ in s.per_month]
         self.query_one(Plot).set_data(
-            [Series(labels, [float(n) for _, n in s.per_month])]
+            [Series(labels, [float(n) for _, n in s.per_month])],
+            message="Referrals per month: no data yet (the chart fills in as referrals are "
+                    "recorded).",
         )
         # After this frame is painted, not before it.
         self.call_after_refresh(self.load_alerts)
 
-    def on_alerts_loaded(self, message: AlertsLoaded) -> None:
+    # --- the queue ------------------------------------------------------------------------
+
+    def on_queue_loaded(self, message: QueueLoaded) -> None:
+        self.queue = message.queue
+        if self.kind is not None and self.queue.group(self.kind) is None:
+            self.kind = None  # the last alert of the chosen kind is gone
+        self._fill()
+
+    def _visible(self) -> list[QueueItem]:
+        if self.queue is None:
+            return []
+        if self.kind is not None:
+            return self.queue.items(self.kind)[:MAX_ALERTS]
+        return [item for g in self.queue.groups for item in g.items[:PREVIEW]]
+
+    def _fill(self, keep_cursor: bool = True) -> None:
         table = self.query_one("#alerts", DataTable)
-        self.alerts = message.alerts
-        table.clear()
-        queue = self.query_one("#queue")
-        if not message.available:
-            queue.border_title = "Alert queue (not available in this version)"
-            return
-        total = len(self.alerts)
-        # Adding rows blocks the event loop (~0.2 s per 1,000): show the most urgent first.
-        self.alerts = self.alerts[:MAX_ALERTS]
-        shown = f"{len(self.alerts)} of {total}" if total > len(self.alerts) else str(total)
-        queue.border_title = f"Alert queue ({shown})"
+        previous = self._current() if keep_cursor else None
+        row = table.cursor_row
+        self.rows = self._visible()
+        self._title()
+        self._kinds_line()
+        # Columns sized for what they hold; the message takes the rest of the width (its
+        # whole text is in the detail below).
+        what = max([4, *(len(kind_label(i.kind)) for i in self.rows)])
+        partner = min(max([7, *(len(i.alert.partner or "—") for i in self.rows)]), 28)
+        width = table.size.width or self.size.width - 4
+        why = max(width - what - partner - 6 - 2, 20)
         with self.app.batch_update():
-            for index, alert in enumerate(self.alerts):
-                table.add_row(
-                    Text(KIND_LABELS.get(alert.kind, alert.kind)),
-                    Text(alert.partner or "—"),
-                    Text(alert.message),
-                    key=str(index),
-                )
+            table.clear(columns=True)
+            table.add_column("What", key="kind", width=what)
+            table.add_column("Partner", key="partner", width=partner)
+            table.add_column("Why", key="message", width=why)
+            for item in self.rows:
+                table.add_row(Text(kind_label(item.kind)), Text(item.alert.partner or "—"),
+                              Text(item.alert.message), key=item.key)
+        if previous is not None:
+            keys = [i.key for i in self.rows]
+            # Same alert if still there, else the row that took its place.
+            target = keys.index(previous.key) if previous.key in keys else row
+            table.move_cursor(row=max(0, min(target, len(self.rows) - 1)))
         self._show_detail()
+
+    def _title(self) -> None:
+        queue = self.queue
+        box = self.query_one("#queue")
+        if queue is None:
+            return
+        hidden = [f"{n} {what}" for n, what in ((queue.done, "done"),
+                                                 (queue.snoozed, "snoozed")) if n]
+        extra = f", {' and '.join(hidden)} hidden" if hidden else ""
+        if self.kind is None:
+            shown = (f"; up to {PREVIEW} of each kind"
+                     if any(g.count > PREVIEW for g in queue.groups) else "")
+            box.border_title = f"Alert queue ({queue.total} to do{extra}{shown})"
+        else:
+            group = queue.group(self.kind)
+            label = group.label if group else self.kind
+            box.border_title = f"Alert queue ({label}{extra}; f: next kind)"
+
+    def _kinds_line(self) -> None:
+        from outcomes.network.queue import count_label
+
+        queue = self.queue
+        line = self.query_one("#queue-kinds", Static)
+        if queue is None or not queue.groups:
+            line.update(Text(""))
+            return
+        width = line.size.width or self.size.width - 4
+        text, used = Text(), 0
+        for index, group in enumerate(queue.groups):
+            label = count_label(group.kind, group.count)
+            # Break between groups, never inside "74 updates owed".
+            if index and used + 3 + len(label) > width:
+                text.append("\n")
+                used = 0
+            elif index:
+                text.append(" · ", style="dim")
+                used += 3
+            chosen = group.kind == self.kind
+            text.append(label, style="bold reverse" if chosen else
+                        "bold" if self.kind is None else "")
+            used += len(label)
+        line.update(text)
+
+    def on_resize(self) -> None:
+        if self.queue is not None:
+            self._fill()
 
     def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
         self._show_detail()
@@ -181,58 +387,155 @@ class DashboardScreen(Screen[None]):
     def on_data_table_row_selected(self, _: DataTable.RowSelected) -> None:
         self.action_open_partner()
 
-    def _current(self) -> Any | None:
+    def _current(self) -> QueueItem | None:
         table = self.query_one("#alerts", DataTable)
-        if not self.alerts or table.cursor_row < 0 or table.cursor_row >= len(self.alerts):
+        if not self.rows or table.cursor_row < 0 or table.cursor_row >= len(self.rows):
             return None
-        return self.alerts[table.cursor_row]
+        return self.rows[table.cursor_row]
 
     def _show_detail(self) -> None:
-        alert = self._current()
+        from outcomes.network.queue import ACTION_LABELS, evidence_sentences
+
+        item = self._current()
         detail = self.query_one("#alert-detail", Static)
-        if alert is None:
-            detail.update(Text("Nothing needs doing right now.", style="dim"))
+        if item is None:
+            text = Text("Nothing needs doing right now.", style="dim")
+            steps = [] if self.first is None else [s for s, done in self.first.steps if not done]
+            if steps:
+                text.append(f"\nNext: {steps[0]}.")
+            detail.update(text)
             return
-        evidence = ", ".join(f"{k}={v}" for k, v in (alert.evidence or {}).items())
+        alert = item.alert
         detail.update(Text.assemble(
-            (alert.message, "bold"), "\n", ("Suggested: ", "dim"), alert.suggested_action,
-            "\n", (evidence, "dim"),
+            (alert.message, "bold"), " ", alert.suggested_action, " (",
+            ("a", "bold"), f": {ACTION_LABELS[item.action]})\n",
+            (" ".join(evidence_sentences(alert)), "dim"),
         ))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The queue's keys are hidden while the first-run guide is shown."""
+        return not (action in QUEUE_ACTIONS and self.first is not None and self.first.empty)
+
+    def action_filter(self) -> None:
+        if self.queue is None or not self.queue.groups:
+            self.notify("The queue is empty.", severity="information")
+            return
+        kinds: list[str | None] = [None, *self.queue.kinds]
+        self.kind = kinds[(kinds.index(self.kind) + 1) % len(kinds)] \
+            if self.kind in kinds else None
+        self._fill(keep_cursor=False)
+
+    # --- done, snooze, undo ---------------------------------------------------------------
+
+    def action_done(self) -> None:
+        item = self._current()
+        if item is None:
+            self.notify("Select an alert first.", severity="warning")
+            return
+        self.change_state(item, "done")
+
+    def action_snooze(self) -> None:
+        item = self._current()
+        if item is None:
+            self.notify("Select an alert first.", severity="warning")
+            return
+        self.change_state(item, "snooze")
+
+    def action_undo(self) -> None:
+        if self.last_changed is None:
+            self.notify("Nothing to undo.", severity="information")
+            return
+        self.change_state(None, "reopen", self.last_changed)
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def change_state(self, item: QueueItem | None, how: str, key: str = "") -> None:
+        from outcomes.network import queue
+
+        app = app_of(self)
+        db = app.db()
+        if how == "done" and item is not None:
+            self.post_message(QueueChanged(queue.mark_done(db, item) + " (U: undo)", item.key))
+        elif how == "snooze" and item is not None:
+            self.post_message(QueueChanged(queue.snooze(db, item, app.today) + " (U: undo)",
+                                           item.key))
+        else:
+            back = queue.reopen(db, key)
+            self.post_message(QueueChanged("The alert is back in the queue." if back else
+                                           "Nothing to undo.", ""))
+
+    def on_queue_changed(self, message: QueueChanged) -> None:
+        self.last_changed = message.key or None
+        self.notify(message.text, title="Alert queue", markup=False)
+        self.load_alerts()
+
+    # --- actions --------------------------------------------------------------------------
+
+    def action_act(self) -> None:
+        from outcomes.network.queue import LOG_TOUCHPOINT, WRITE_LETTER
+
+        item = self._current()
+        if item is None:
+            self.notify("Select an alert first.", severity="warning")
+            return
+        if item.action == LOG_TOUCHPOINT:
+            self.action_log_touchpoint()
+        elif item.action == WRITE_LETTER:
+            self.action_write_letter()
+        else:
+            self.action_open_partner()
+
     def action_open_partner(self) -> None:
-        alert = self._current()
-        if alert is None or alert.partner_id is None:
+        item = self._current()
+        if item is None or item.alert.partner_id is None:
             self.notify("This alert has no partner to open.", severity="warning")
             return
         from outcomes_tui.screens.partner_detail import PartnerDetailScreen
 
-        self.app.push_screen(PartnerDetailScreen(alert.partner_id))
+        self.app.push_screen(PartnerDetailScreen(item.alert.partner_id))
 
     def action_log_touchpoint(self) -> None:
-        alert = self._current()
-        if alert is None or alert.partner_id is None:
+        item = self._current()
+        if item is None or item.alert.partner_id is None:
             self.notify("Select an alert with a partner first.", severity="warning")
             return
         from outcomes_tui.forms.touchpoint import TouchpointForm
 
-        self.app.push_screen(TouchpointForm(alert.partner_id, alert.partner or ""),
+        self.app.push_screen(TouchpointForm(item.alert.partner_id, item.alert.partner or ""),
                              self._after_form)
 
-    def action_log_update(self) -> None:
-        alert = self._current()
-        if alert is None or alert.partner_id is None or not alert.episode_id:
+    def _owed(self) -> QueueItem | None:
+        item = self._current()
+        if item is None or item.alert.partner_id is None or not item.alert.episode_id:
             self.notify("Select an 'update owed' alert first.", severity="warning")
+            return None
+        return item
+
+    def action_write_letter(self) -> None:
+        item = self._owed()
+        if item is None:
+            return
+        from outcomes_tui.forms.letter import LetterForm
+
+        discharged = item.alert.evidence.get("milestone", "discharge") == "discharge"
+        self.app.push_screen(
+            LetterForm(item.alert.episode_id or "", item.alert.partner or "", discharged),
+            self._after_form)
+
+    def action_log_update(self) -> None:
+        item = self._owed()
+        if item is None:
             return
         from outcomes_tui.forms.communication import CommunicationForm
 
         self.app.push_screen(
-            CommunicationForm(alert.partner_id, alert.partner or "", alert.episode_id),
+            CommunicationForm(item.alert.partner_id or 0, item.alert.partner or "",
+                              item.alert.episode_id),
             self._after_form,
         )
 
     def _after_form(self, saved: bool | None) -> None:
         if saved:
-            self.load_alerts()
+            self.action_refresh()
 
     def on_record_saved(self, message: RecordSaved) -> None:
-        self.load_alerts()
+        self.action_refresh()

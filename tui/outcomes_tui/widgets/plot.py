@@ -63,12 +63,12 @@ class Plot(Widget):
         self.refresh()
 
     def set_data(self, series: list[Series], title: str | None = None,
-                 message: str = "No data") -> None:
+                 message: str = "No data yet") -> None:
         self.series = series
         self.message = message
         if title is not None:
             self.title = title
-        if plotext_ready():
+        if plotext_ready() or not self.has_data():
             self.refresh()
         else:
             self._import_plotext()
@@ -91,9 +91,14 @@ class Plot(Widget):
             )
         }
 
+    def has_data(self) -> bool:
+        """Any value to draw. Bars of zero are counts of nothing (plotext would draw an axis
+        from -1 to 1 around them); a line at zero is a measured zero, so it is data."""
+        return any(len(s.y) and (s.kind == "line" or any(s.y)) for s in self.series)
+
     def build_text(self, width: int, height: int) -> Text:
         """The chart as styled text, ``width`` x ``height`` cells (public for tests)."""
-        if width < 10 or height < 4 or not any(len(s.y) for s in self.series):
+        if width < 10 or height < 4 or not self.has_data():
             return Text(self.message if width >= 1 else "", style="dim")
         from plotext._kernel.terminal import terminal
         from plotext._primitives.marker import marker
@@ -149,6 +154,6 @@ class Plot(Widget):
         return text
 
     def render(self) -> Text:
-        if self.series and not plotext_ready():
+        if self.has_data() and not plotext_ready():
             return Text("Drawing the chart…", style="dim")
         return self.build_text(self.size.width, self.size.height)

@@ -1,0 +1,460 @@
+"""The alert queue a user works through: alerts grouped by kind, done and snoozed states that
+persist, the action each kind calls for, and each alert's evidence in plain words.
+
+Built on ``network.alerts.compute_alerts`` (which decides *what* needs doing); this module
+decides how a person works through it. A state is keyed by a stable alert key (kind, partner,
+episode and the alert's subject, e.g. the NPS answer or the year of spend) and remembers the
+alert's facts when it was set: a done alert stays hidden until its facts change (a new touch
+then overdue again, more spend, a second update owed), a snoozed one until the snooze ends or
+its facts change. Day counts ("52 days ago") are not facts: they grow every day by themselves.
+
+The first-run steps of an empty clinic live here too: they are the queue of a clinic with
+nothing in it yet. One module because the grouping, the states, the words and the actions of
+the queue change together (a new alert kind touches all four) and the dashboard reads them as
+one thing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from outcomes.dates import now_iso
+from outcomes.errors import ValidationError
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from outcomes.network.alerts import Alert
+    from outcomes.store.database import Queryable
+
+SNOOZE_DAYS = 7
+"""How long ``z`` (snooze) hides an alert unless its facts change first."""
+
+MAX_SNOOZE_DAYS = 365
+
+DONE, SNOOZED = "done", "snoozed"
+
+# What the alert is about, beyond its kind, partner and episode: two alerts of one kind for
+# the same partner and episode differ by this evidence field (one per NPS answer, one per
+# calendar year of spend, one per milestone of an episode).
+SUBJECT_FIELD: dict[str, str] = {
+    "detractor": "nps_id",
+    "spend_limit": "year",
+    "update_owed": "milestone",
+    "patient_worsening": "scale",
+    "first_referral": "first_referral",
+}
+
+# (one, many): "1 update owed", "38 updates owed". Unknown kinds fall back to their words.
+KIND_NAMES: dict[str, tuple[str, str]] = {
+    "spend_limit": ("spend warning", "spend warnings"),
+    "detractor": ("unhappy patient", "unhappy patients"),
+    "patient_worsening": ("patient not improving", "patients not improving"),
+    "referral_unscheduled": ("referral not scheduled", "referrals not scheduled"),
+    "relationship_at_risk": ("partner at risk", "partners at risk"),
+    "update_owed": ("update owed", "updates owed"),
+    "first_referral": ("first referral to thank", "first referrals to thank"),
+    "touch_overdue": ("touch overdue", "touches overdue"),
+}
+
+# The one action key ("a") of each kind: the front ends map these names to their forms.
+OPEN_PARTNER, LOG_TOUCHPOINT, WRITE_LETTER, LOG_UPDATE = (
+    "open_partner", "log_touchpoint", "write_letter", "log_update")
+ACTIONS: dict[str, str] = {
+    "spend_limit": OPEN_PARTNER,
+    "detractor": OPEN_PARTNER,
+    "patient_worsening": OPEN_PARTNER,
+    "referral_unscheduled": OPEN_PARTNER,
+    "relationship_at_risk": LOG_TOUCHPOINT,
+    "update_owed": WRITE_LETTER,
+    "first_referral": LOG_TOUCHPOINT,
+    "touch_overdue": LOG_TOUCHPOINT,
+}
+ACTION_LABELS: dict[str, str] = {
+    OPEN_PARTNER: "open the partner",
+    LOG_TOUCHPOINT: "log the call or visit",
+    WRITE_LETTER: "write the owed letter",
+    LOG_UPDATE: "log the update sent",
+}
+
+
+def plain(value: str) -> str:
+    """A stored code in words: ``update_owed`` -> ``update owed``."""
+    return str(value).replace("_", " ")
+
+
+def kind_name(kind: str, n: int = 1) -> str:
+    """The kind in plain words, singular or plural for ``n``."""
+    one, many = KIND_NAMES.get(kind, (plain(kind), plain(kind) + "s"))
+    return one if n == 1 else many
+
+
+def count_label(kind: str, n: int) -> str:
+    """``38 updates owed``."""
+    return f"{n} {kind_name(kind, n)}"
+
+
+def action_of(kind: str) -> str:
+    return ACTIONS.get(kind, OPEN_PARTNER)
+
+
+def alert_key(alert: Alert) -> str:
+    """The stable key of an alert: kind, partner, episode and subject (see SUBJECT_FIELD)."""
+    subject = alert.evidence.get(SUBJECT_FIELD[alert.kind]) if alert.kind in SUBJECT_FIELD \
+        else None
+    parts = [alert.kind, "" if alert.partner_id is None else str(alert.partner_id),
+             alert.episode_id or "", "" if subject is None else str(subject)]
+    return "|".join(parts)
+
+
+def _volatile(name: str) -> bool:
+    # Counts of days up to today change every day without anything happening.
+    return name.startswith("days_") or name == "business_days"
+
+
+def alert_facts(alert: Alert) -> str:
+    """A fingerprint of what the alert says, without the day counts: when it differs from the
+    one stored with a done or snoozed state, the alert comes back."""
+    facts = {k: v for k, v in alert.evidence.items() if not _volatile(k)}
+    payload = json.dumps([alert.urgency, facts], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class AlertState:
+    key: str
+    state: str
+    """``done`` or ``snoozed``."""
+    facts: str
+    until: date | None = None
+    """The first day a snoozed alert shows again."""
+
+    def hides(self, facts: str, today: date) -> bool:
+        """True while this state keeps an alert with these facts out of the queue."""
+        if facts != self.facts:
+            return False
+        if self.state == SNOOZED:
+            return self.until is not None and today < self.until
+        return self.state == DONE
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    alert: Alert
+    key: str
+    facts: str
+
+    @property
+    def kind(self) -> str:
+        return self.alert.kind
+
+    @property
+    def action(self) -> str:
+        return action_of(self.alert.kind)
+
+
+@dataclass(frozen=True)
+class KindGroup:
+    kind: str
+    items: tuple[QueueItem, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+    @property
+    def label(self) -> str:
+        return count_label(self.kind, self.count)
+
+    @property
+    def urgency(self) -> int:
+        return min(item.alert.urgency for item in self.items)
+
+
+@dataclass(frozen=True)
+class Queue:
+    groups: tuple[KindGroup, ...]
+    """Open alerts by kind, the most urgent kind first (a kind ranks by its most urgent
+    alert); inside a kind, the order ``compute_alerts`` gave."""
+    done: int = 0
+    snoozed: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(g.count for g in self.groups)
+
+    @property
+    def kinds(self) -> list[str]:
+        return [g.kind for g in self.groups]
+
+    def group(self, kind: str) -> KindGroup | None:
+        return next((g for g in self.groups if g.kind == kind), None)
+
+    def items(self, kind: str | None = None) -> list[QueueItem]:
+        return [i for g in self.groups if kind in (None, g.kind) for i in g.items]
+
+    def summary(self) -> str:
+        """``3 touches overdue · 38 updates owed ...`` (hidden ones counted at the end)."""
+        parts = [g.label for g in self.groups]
+        hidden = [f"{n} {what}" for n, what in ((self.done, "done"), (self.snoozed, "snoozed"))
+                  if n]
+        if not parts:
+            parts = ["nothing to do"]
+        return " · ".join(parts) + (f" ({', '.join(hidden)})" if hidden else "")
+
+
+def build_queue(alerts: Iterable[Alert], states: Mapping[str, AlertState], today: date
+                ) -> Queue:
+    """The queue of ``alerts`` once done and snoozed ones are set aside (pure)."""
+    by_kind: dict[str, list[QueueItem]] = {}
+    done = snoozed = 0
+    for alert in alerts:
+        key, facts = alert_key(alert), alert_facts(alert)
+        state = states.get(key)
+        if state is not None and state.hides(facts, today):
+            done += state.state == DONE
+            snoozed += state.state == SNOOZED
+            continue
+        by_kind.setdefault(alert.kind, []).append(QueueItem(alert, key, facts))
+    groups = [KindGroup(kind, tuple(items)) for kind, items in by_kind.items()]
+    # Stable: kinds of equal urgency keep the order they first appeared in.
+    groups.sort(key=lambda g: g.urgency)
+    return Queue(tuple(groups), done=done, snoozed=snoozed)
+
+
+def load_states(db: Queryable) -> dict[str, AlertState]:
+    return {
+        key: AlertState(key, state, facts, None if until is None else date.fromisoformat(until))
+        for key, state, facts, until in db.execute(
+            "SELECT key, state, facts, until FROM alert_states")
+    }
+
+
+def work_queue(db: Database, today: date) -> Queue:
+    """Today's alerts (``compute_alerts``) as a queue to work through."""
+    from outcomes.network.alerts import compute_alerts
+
+    return build_queue(compute_alerts(db, today), load_states(db), today)
+
+
+def _set_state(db: Database, item: QueueItem, state: str, until: date | None) -> None:
+    from outcomes.store import audit
+    from outcomes.store.database import transaction
+
+    with transaction(db):
+        old = db.execute("SELECT state, facts, until FROM alert_states WHERE key = ?",
+                         [item.key]).fetchone()
+        db.execute(
+            "INSERT INTO alert_states (key, kind, state, facts, until, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET state = excluded.state,"
+            " facts = excluded.facts, until = excluded.until, updated_at = excluded.updated_at",
+            [item.key, item.kind, state, item.facts,
+             None if until is None else until.isoformat(), now_iso()])
+        audit.log(db, state, "alert_states", key=item.key,
+                  old=None if old is None else list(old),
+                  until=None if until is None else until.isoformat())
+
+
+def mark_done(db: Database, item: QueueItem) -> str:
+    """Hide the alert until its facts change; returns what to tell the user."""
+    _set_state(db, item, DONE, None)
+    return f"Done: {kind_name(item.kind)}" + (
+        f" for {item.alert.partner}." if item.alert.partner else ".")
+
+
+def snooze(db: Database, item: QueueItem, today: date, days: int = SNOOZE_DAYS) -> str:
+    """Hide the alert for ``days`` days (or until its facts change)."""
+    if not 1 <= days <= MAX_SNOOZE_DAYS:
+        raise ValidationError(f"Snooze for 1 to {MAX_SNOOZE_DAYS} days, not {days}.")
+    until = today + timedelta(days=days)
+    _set_state(db, item, SNOOZED, until)
+    return f"Snoozed until {until:%a %d %b}: {kind_name(item.kind)}" + (
+        f" for {item.alert.partner}." if item.alert.partner else ".")
+
+
+def reopen(db: Database, key: str) -> bool:
+    """Forget the state of ``key`` (undo a done or a snooze); False when it had none."""
+    from outcomes.store import audit
+    from outcomes.store.database import transaction
+
+    with transaction(db):
+        old = db.execute("SELECT state, facts, until FROM alert_states WHERE key = ?",
+                         [key]).fetchone()
+        if old is None:
+            return False
+        db.execute("DELETE FROM alert_states WHERE key = ?", [key])
+        audit.log(db, "reopen", "alert_states", key=key, old=list(old))
+    return True
+
+
+# --- evidence in plain words -------------------------------------------------------------
+
+def _days_ago(n: Any) -> str:
+    if n is None:
+        return ""
+    n = int(n)
+    return "today" if n == 0 else "yesterday" if n == 1 else f"{n} days ago"
+
+
+def _when(iso: Any, days: Any = None) -> str:
+    if iso is None:
+        return "never"
+    ago = _days_ago(days)
+    return f"{iso} ({ago})" if ago else str(iso)
+
+
+def _num(value: Any) -> str:
+    return "?" if value is None else f"{round(float(value), 1):g}"
+
+
+def _scale_name(instrument: Any, scale: Any) -> str:
+    from outcomes.errors import OutcomesError
+    from outcomes.measures import catalog
+
+    try:
+        found = catalog.instruments().get(str(instrument))
+    except OutcomesError:  # a broken survey file of the clinic's: fall back to the id
+        found = None
+    if found is not None and str(scale) in found.scales:
+        return found.scales[str(scale)].name
+    return plain(str(scale or instrument)).upper()
+
+
+def _money(value: Any) -> str:
+    return f"${float(value):,.2f}"
+
+
+def _sentences(kind: str, ev: Mapping[str, Any]) -> list[str] | None:
+    g = ev.get
+    if kind == "touch_overdue":
+        return [f"Stage: {plain(g('stage', '?'))}, a touch every {g('cadence_days')} days.",
+                f"Last touch: {_when(g('last_touch'), g('days_since'))}.",
+                f"Overdue by: {g('days_overdue')} days."]
+    if kind == "update_owed":
+        return [f"Milestone: {plain(g('milestone', '?'))} on "
+                f"{_when(g('milestone_date'), g('days_since'))}.",
+                f"Last update sent for this episode: {_when(g('last_sent'))}."]
+    if kind == "first_referral":
+        return [f"First referral: {_when(g('first_referral'), g('days_since'))}.",
+                "Touches or letters since: none."]
+    if kind == "spend_limit":
+        return [f"Spent in {g('year')}: {_money(g('spent', 0))} of {_money(g('limit', 0))} "
+                f"({float(g('share', 0)):.0%}).",
+                f"Warning from: {_money(g('warn_at', 0))}; left: {_money(g('remaining', 0))}.",
+                *([f"Limit set for: {g('limit_year')} (check this year's figure)."]
+                  if g("limit_year") not in (None, g("year")) else [])]
+    if kind == "detractor":
+        comment = (g("comment") or "").strip()
+        return [f"Score: {g('score')} out of 10, on {g('date')}.",
+                f"Comment: {comment!r}." if comment else "Comment: none."]
+    if kind == "referral_unscheduled":
+        return [f"Referred: {g('referral_date')}.",
+                f"Waiting: {g('business_days')} business days (standard: "
+                f"{g('allowed_business_days')})."]
+    if kind == "patient_worsening":
+        mcid = "" if g("mcid_points") is None else f" (MCID {_num(g('mcid_points'))} points)"
+        return [f"Measure: {_scale_name(g('instrument'), g('scale'))}; intake "
+                f"{_num(g('intake'))} on {g('intake_date')}, latest {_num(g('latest'))} on "
+                f"{g('latest_date')}.",
+                f"Change: {_num(g('improvement'))}{mcid}; visits: {g('visits')}.",
+                f"Clinician: {g('clinician') or 'none recorded'}."]
+    if kind == "relationship_at_risk":
+        recent = ", ".join(str(n) for n in g("recent_counts") or [])
+        return [f"Referrals: {g('shortfall_referrals')} in the last {g('shortfall_months')} "
+                f"months against about {float(g('shortfall_expected') or 0):.0f} expected "
+                f"(usually {_num(g('baseline_per_month'))} a month).",
+                *([f"Recent months: {recent}."] if recent else []),
+                f"Last touch: {_when(g('last_touch'), g('days_since_touch'))}"
+                + (", overdue." if g("touch_overdue") else "."),
+                f"Last patient referred back: "
+                f"{_when(g('last_referral_back'), g('days_since_referral_back'))}.",
+                f"Latest packet: {_when(g('latest_packet'))}."]
+    return None
+
+
+def _generic(ev: Mapping[str, Any]) -> list[str]:
+    out = []
+    for name, value in ev.items():
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(plain(str(v)) for v in value) or "none"
+        elif value is None:
+            value = "none"
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        out.append(f"{plain(name).capitalize()}: {plain(str(value))}.")
+    return out
+
+
+def evidence_sentences(alert: Alert) -> list[str]:
+    """The alert's numbers as short labelled sentences (``Last touch: 2026-09-01 (82 days
+    ago).``), never a key=value dump. Unknown kinds or evidence read field by field."""
+    try:
+        found = _sentences(alert.kind, alert.evidence)
+    except (TypeError, ValueError):  # evidence of another shape (a newer alerts module)
+        found = None
+    return found if found is not None else _generic(alert.evidence)
+
+
+# --- first run ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FirstRun:
+    clinic_named: bool
+    clinic_name: str
+    partners: int
+    referrals: int
+    steps: list[tuple[str, bool]] = field(default_factory=list)
+    """(what to do, done) in the order a new clinic does them."""
+
+    @property
+    def empty(self) -> bool:
+        """Nothing recorded yet: the dashboard shows the guide instead of empty panels."""
+        return self.partners == 0 and self.referrals == 0
+
+
+def first_run(db: Queryable) -> FirstRun:
+    """Where a new clinic stands: named, partners, referrals."""
+    from outcomes.store import settings
+
+    named = db.execute("SELECT 1 FROM settings WHERE key = 'clinic_name'").fetchone() is not None
+    partners = int(db.execute("SELECT count(*) FROM partners").fetchone()[0])
+    referrals = int(db.execute("SELECT count(*) FROM episodes").fetchone()[0])
+    name = str(settings.get(db, "clinic_name"))
+    steps = [
+        (f"Name the clinic (now {name!r}): press n, or run outcomes settings set clinic_name",
+         named),
+        ("Add your referral sources: press i to import a CSV file, or run outcomes partners add",
+         partners > 0),
+        ("Record a referral: run outcomes referrals add, or import a referrals CSV with i",
+         referrals > 0),
+    ]
+    return FirstRun(named, name, partners, referrals, steps)
+
+
+def validate_clinic_name(text: str) -> str:
+    name = " ".join(text.split())
+    if not name:
+        raise ValidationError("Type the clinic's name.", field="clinic_name")
+    if len(name) > 120:
+        raise ValidationError("The clinic's name is at most 120 characters.",
+                              field="clinic_name")
+    return name
+
+
+def name_clinic(db: Database, text: str) -> str:
+    """Store the clinic's name (it heads letters and packets); returns what to tell the user."""
+    from outcomes.store import audit, settings
+    from outcomes.store.database import transaction
+
+    name = validate_clinic_name(text)
+    with transaction(db):
+        old = settings.get(db, "clinic_name")
+        settings.set_value(db, "clinic_name", name)
+        audit.log(db, "update", "settings", key="clinic_name", old=old, new=name)
+    return f"The clinic is now named {name}."
+
