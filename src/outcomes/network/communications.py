@@ -1,4 +1,10 @@
-"""Communications with partners: progress updates, discharge summaries, letters, packets."""
+"""Communications with partners: letters, packets and anything else sent about a patient.
+
+A document the app writes (a letter, a packet) is recorded as *made*, with the file's SHA-256:
+making a file is not sending it. ``mark_sent`` is the separate, explicit step that says it went
+out, on which channel and when; only a sent document clears an owed-document alert. A
+communication logged by hand (``log_communication``) is logged as sent.
+"""
 
 from __future__ import annotations
 
@@ -17,18 +23,90 @@ from outcomes.store import audit
 from outcomes.store.database import transaction
 
 
-def store_communication(db: Database, comm: Communication) -> int:
-    """Store a validated communication; return its id. Joins the caller's transaction."""
+DOCUMENTS = ("evaluation_summary", "progress_note", "discharge_summary", "outbound_note",
+             "packet")
+"""The documents the app makes (``communications.document``)."""
+
+# The communication kind a document is logged under (the kind vocabulary predates documents).
+DOCUMENT_KINDS = {"evaluation_summary": "letter", "progress_note": "progress_update",
+                  "discharge_summary": "discharge_summary", "outbound_note": "letter",
+                  "packet": "packet"}
+# A hand-logged kind names the document it stands for, so it clears that document's alert.
+KIND_DOCUMENTS = {"progress_update": "progress_note", "discharge_summary": "discharge_summary",
+                  "packet": "packet"}
+
+
+def store_communication(db: Database, comm: Communication, *, document: str | None = None,
+                        status: str = "sent", sha256: str | None = None,
+                        file: str | None = None) -> int:
+    """Store a validated communication; return its id. ``status`` "made" records a file
+    written but not yet sent. Joins the caller's transaction."""
+    if status not in ("made", "sent"):
+        raise ValueError(status)
+    document = document or KIND_DOCUMENTS.get(comm.kind)
     with transaction(db):
         cursor = db.execute(
             "INSERT INTO communications (partner_id, episode_id, date, kind, channel, note,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " created_at, document, status, sent_date, sha256, file)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [comm.partner_id, comm.episode_id, comm.date.isoformat(), comm.kind, comm.channel,
-             comm.note, now_iso()],
+             comm.note, now_iso(), document, status,
+             comm.date.isoformat() if status == "sent" else None, sha256, file],
         )
         audit.log(db, "add", "communications", partner_id=comm.partner_id, kind=comm.kind,
-                  episode_id=comm.episode_id, channel=comm.channel)
+                  episode_id=comm.episode_id, channel=comm.channel, document=document,
+                  status=status, sha256=sha256)
     return int(cursor.lastrowid or 0)
+
+
+@dataclass(frozen=True)
+class CommunicationSent:
+    id: int
+    document: str
+    channel: str
+    date: str
+
+    def message(self) -> str:
+        return (f"Recorded communication {self.id} ({self.document.replace('_', ' ')}) as sent "
+                f"by {self.channel} on {self.date}.")
+
+
+def mark_sent(db: Database, communication_id: int, *, channel: str, when: Any = None,
+              today: date | None = None) -> CommunicationSent:
+    """The explicit step after making a document: it was sent, on ``channel``, on ``when``
+    (default today), not before the day it was made."""
+    from outcomes.dates import parse_date
+    from outcomes.errors import NotFound, ValidationError
+    from outcomes.vocab import CHANNELS
+
+    found = db.execute("SELECT date, status, coalesce(document, kind), sent_date, channel"
+                       " FROM communications WHERE id = ?", [communication_id]).fetchone()
+    if found is None:
+        raise NotFound(f"No communication with id {communication_id}.")
+    made, status, document, sent_date, old_channel = found
+    try:
+        chan = CHANNELS.normalize(str(channel))
+    except ValidationError as exc:
+        raise ValidationError(str(exc), field="channel") from None
+    sent = parse_date(when, field="date", reference=today) if when else (today or _today())
+    if sent.isoformat() < made:
+        raise ValidationError(f"communication {communication_id} was made on {made}; it cannot "
+                              f"have been sent on {sent}.", field="date")
+    if status == "sent" and sent_date == sent.isoformat() and old_channel == chan:
+        return CommunicationSent(communication_id, document, chan, sent.isoformat())
+    with transaction(db):
+        db.execute("UPDATE communications SET status = 'sent', sent_date = ?, channel = ?"
+                   " WHERE id = ?", [sent.isoformat(), chan, communication_id])
+        audit.log(db, "update", "communications", id=communication_id,
+                  old={"status": status, "sent_date": sent_date, "channel": old_channel},
+                  new={"status": "sent", "sent_date": sent.isoformat(), "channel": chan})
+    return CommunicationSent(communication_id, document, chan, sent.isoformat())
+
+
+def _today() -> date:
+    from outcomes.dates import today
+
+    return today()
 
 
 @dataclass(frozen=True)
@@ -57,6 +135,10 @@ def log_communication(db: Database, partner_id: int, fields: Mapping[str, Any], 
     return CommunicationLogged(store_communication(db, comm), partner["name"], comm)
 
 
+EXPORT_COLUMNS = ("id", "date", "partner", "kind", "document", "channel", "status",
+                  "sent_date", "episode_id", "note", "sha256", "file")
+
+
 @dataclass(frozen=True)
 class CommunicationListing:
     id: int
@@ -66,12 +148,17 @@ class CommunicationListing:
     channel: str
     episode_id: str | None
     note: str | None
+    document: str | None
+    status: str
+    sent_date: str | None
+    sha256: str | None
+    file: str | None
 
 
 def list_communications(db: Database, *, partner_id: int | None = None,
                         episode_id: str | None = None,
-                        limit: int = 200) -> list[CommunicationListing]:
-    """Communications sent to partners, newest first."""
+                        limit: int | None = 200) -> list[CommunicationListing]:
+    """Communications with partners (made and sent), newest first; ``limit`` None for all."""
     where: list[str] = []
     params: list[Any] = []
     if partner_id is not None:
@@ -81,7 +168,8 @@ def list_communications(db: Database, *, partner_id: int | None = None,
         where.append("c.episode_id = ?")
         params.append(episode_id)
     return [CommunicationListing(*r) for r in db.execute(
-        "SELECT c.id, c.date, p.name, c.kind, c.channel, c.episode_id, c.note"
+        "SELECT c.id, c.date, p.name, c.kind, c.channel, c.episode_id, c.note, c.document,"
+        " c.status, c.sent_date, c.sha256, c.file"
         " FROM communications c JOIN partners p ON p.id = c.partner_id"
         + (f" WHERE {' AND '.join(where)}" if where else "")
-        + " ORDER BY c.date DESC, c.id DESC LIMIT ?", [*params, limit])]
+        + " ORDER BY c.date DESC, c.id DESC LIMIT ?", [*params, -1 if limit is None else limit])]

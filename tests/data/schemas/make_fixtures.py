@@ -62,8 +62,20 @@ V3_ROWS = V2_ROWS + (
 ROWS = {1: V1_ROWS, 2: V2_ROWS, 3: V3_ROWS}
 
 
-def build(version: int) -> Path:
-    path = HERE / f"v{version}.db"
+def build_v4() -> Path:
+    """Version 4 chained the audit log: the version 3 file upgraded by its own migration, so the
+    hashes are the ones that version wrote."""
+    path = build(3, HERE / "v4.db")
+    db = connect(path)
+    MIGRATIONS.apply(db, stop_before=NAMES[4] if len(NAMES) > 4 else None)
+    db.execute("PRAGMA user_version = 4")
+    db.execute("VACUUM")
+    db.close()
+    return path
+
+
+def build(version: int, path: Path | None = None) -> Path:
+    path = path or HERE / f"v{version}.db"
     path.unlink(missing_ok=True)
     db = connect(path)
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -77,4 +89,5 @@ def build(version: int) -> Path:
 
 
 if __name__ == "__main__":
-    print(build(int(sys.argv[1])))
+    version = int(sys.argv[1])
+    print(build_v4() if version == 4 else build(version))
