@@ -152,5 +152,14 @@ def certify_plan(db: Database, episode_id: str, *, how: str, when: Any,
                            today=today)
 
 
-__all__ = ["CLINICAL_COLUMNS", "Clinical", "ClinicalSaved", "GoalRow", "LABELS", "certify_plan",
-           "get_clinical", "list_goals", "update_clinical"]
+__all__ = [
+    "CLINICAL_COLUMNS",
+    "LABELS",
+    "Clinical",
+    "ClinicalSaved",
+    "GoalRow",
+    "certify_plan",
+    "get_clinical",
+    "list_goals",
+    "update_clinical",
+]

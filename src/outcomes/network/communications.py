@@ -22,7 +22,6 @@ from outcomes.network.partners import get_partner
 from outcomes.store import audit
 from outcomes.store.database import transaction
 
-
 DOCUMENTS = ("evaluation_summary", "progress_note", "discharge_summary", "outbound_note",
              "packet")
 """The documents the app makes (``communications.document``)."""

@@ -102,7 +102,8 @@ def update_outbound(db: Database, outbound_id: int, *, status: str,
     """Move an outbound referral along sent -> scheduled -> seen -> findings received -> closed
     (forward only, steps may be skipped), with the date of the step (default today; a
     scheduled date may be ahead). ``findings``: what came back (kept as typed)."""
-    from outcomes.dates import parse_date, today as today_fn
+    from outcomes.dates import parse_date
+    from outcomes.dates import today as today_fn
     from outcomes.errors import NotFound
     from outcomes.models import NOTE_MAX
 
