@@ -96,6 +96,12 @@ def mark_sent(db: Database, communication_id: int, *, channel: str, when: Any = 
     with transaction(db):
         db.execute("UPDATE communications SET status = 'sent', sent_date = ?, channel = ?"
                    " WHERE id = ?", [sent.isoformat(), chan, communication_id])
+        if document == "evaluation_summary":
+            # The evaluation summary carries the plan of care: sending it is the plan's one-time
+            # transmission to the physician (kept on the episode for the certification).
+            db.execute("UPDATE episodes SET poc_sent_date = ? WHERE id = (SELECT episode_id"
+                       " FROM communications WHERE id = ?) AND poc_sent_date IS NULL",
+                       [sent.isoformat(), communication_id])
         audit.log(db, "update", "communications", id=communication_id,
                   old={"status": status, "sent_date": sent_date, "channel": old_channel},
                   new={"status": "sent", "sent_date": sent.isoformat(), "channel": chan})

@@ -17,8 +17,9 @@ For an episode referred by a partner (and not closed as not scheduled or cancell
 Only a document *sent* counts (``communications.status = 'sent'``): making a letter is not
 sending it. Milestones older than ``RECENT_DAYS`` (90) are not chased: an alert queue of last
 year's letters helps nobody (for a progress note the milestone is the last note sent, or the
-first visit: an episode left open and untouched for months is stale data, not a note owed). The rules are a pure function of an episode's dates and what was
-sent (:func:`owed_for`), so they are tested at every edge without a database.
+first visit: an episode left open and untouched for months is stale data, not a note owed).
+The rules are a pure function of an episode's dates and what was sent (:func:`owed_for`), so
+they are tested at every edge without a database.
 """
 
 from __future__ import annotations
