@@ -107,6 +107,9 @@ def update_clinical(db: Database, episode_id: str, fields: Mapping[str, Any], *,
     data = dict(given)
     if merged_how and "poc_certified_date" in given:
         data["poc_certified_by"] = merged_how
+    if data.get("poc_certified_date") and not data.get("poc_certified_by"):
+        raise ValidationError("say how the plan of care was certified: signed (the signed plan "
+                              "came back) or order on file.", field="poc_certified_by")
     content = validate(ClinicalContent, data, today=today)
     row = {k: _value(getattr(content, k)) for k in content.model_fields_set}
     if content.poc_certified_by and not (content.poc_certified_date or old["poc_certified_date"]):
@@ -142,6 +145,59 @@ def update_clinical(db: Database, episode_id: str, fields: Mapping[str, Any], *,
                       goal_status=dict(status_changes))
     return ClinicalSaved(episode_id, tuple(k for k in CLINICAL_COLUMNS if k in changed),
                          added, moved)
+
+
+@dataclass(frozen=True)
+class EpisodeUpdated:
+    referral: Any  # network.referrals.ReferralSaved, or None when no referral field was given
+    clinical: ClinicalSaved
+
+    def message(self) -> str:
+        parts = [self.referral.message()] if self.referral is not None else []
+        if self.referral is None or self.clinical.changed or self.clinical.goals_added \
+                or self.clinical.goals_changed:
+            parts.append(self.clinical.message())
+        return " ".join(parts)
+
+
+def update_episode(db: Database, episode_id: str, referral: Mapping[str, Any],
+                   clinical: Mapping[str, Any], *, goals: Sequence[Mapping[str, Any]] = (),
+                   goal_status: Mapping[int, str] | None = None,
+                   today: date | None = None) -> EpisodeUpdated:
+    """``referrals update`` in one transaction: the referral's own fields and status
+    (``network.referrals.update_referral``) and its clinical content; all of it or none."""
+    from outcomes.network.referrals import update_referral
+
+    wanted = {k: v for k, v in referral.items() if v is not None}
+    with transaction(db):
+        saved = update_referral(db, episode_id, wanted, today=today) if wanted else None
+        content = update_clinical(db, episode_id, clinical, goals=goals,
+                                  goal_status=goal_status, today=today)
+    return EpisodeUpdated(saved, content)
+
+
+def parse_goal(text: str) -> dict[str, str]:
+    """A goal as typed on the command line: ``TEXT`` or ``TEXT|TARGET DATE`` or
+    ``TEXT|TARGET DATE|STATUS``."""
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) > 3:
+        raise ValidationError(f"goal {text!r}: write TEXT, TEXT|TARGET DATE or "
+                              "TEXT|TARGET DATE|STATUS.", field="goal")
+    out = {"goal": parts[0]}
+    if len(parts) > 1 and parts[1]:
+        out["target_date"] = parts[1]
+    if len(parts) > 2 and parts[2]:
+        out["status"] = parts[2]
+    return out
+
+
+def parse_goal_status(text: str) -> tuple[int, str]:
+    """``ID=STATUS`` (the goal ids are in ``outcomes referrals show``)."""
+    gid, sep, status = text.partition("=")
+    if not sep or not gid.strip().isascii() or not gid.strip().isdigit():
+        raise ValidationError(f"goal status {text!r}: write GOAL_ID=STATUS, e.g. 3=met.",
+                              field="goal_status")
+    return int(gid.strip()), status.strip()
 
 
 def certify_plan(db: Database, episode_id: str, *, how: str, when: Any,

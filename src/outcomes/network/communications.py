@@ -178,3 +178,35 @@ def list_communications(db: Database, *, partner_id: int | None = None,
         " FROM communications c JOIN partners p ON p.id = c.partner_id"
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + " ORDER BY c.date DESC, c.id DESC LIMIT ?", [*params, -1 if limit is None else limit])]
+
+
+def export_csv(db: Database, out: Any, *, partner_id: int | None = None,
+               episode_id: str | None = None) -> int:
+    """Write the communication log as CSV (owner-only: it names episodes); return the rows.
+    Text is written as stored; a cell that a spreadsheet would run as a formula is quoted
+    with a leading apostrophe."""
+    import csv
+    import io
+    from pathlib import Path
+
+    from outcomes.store.files import write_private_bytes
+
+    rows = list_communications(db, partner_id=partner_id, episode_id=episode_id, limit=None)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    for r in rows:
+        values = {"id": r.id, "date": r.date, "partner": r.partner, "kind": r.kind,
+                  "document": r.document, "channel": r.channel, "status": r.status,
+                  "sent_date": r.sent_date, "episode_id": r.episode_id, "note": r.note,
+                  "sha256": r.sha256, "file": r.file}
+        writer.writerow([_cell(values[c]) for c in EXPORT_COLUMNS])
+    write_private_bytes(Path(out), buffer.getvalue().encode("utf-8"))
+    return len(rows)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
