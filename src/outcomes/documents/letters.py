@@ -292,7 +292,7 @@ def render_letter_markdown(letter: Letter) -> str:
     lines.append("")
     for block in letter.blocks:
         if block.kind == "heading":
-            lines += ["", f"### {e(block.text)}", ""]
+            lines += ([] if lines[-1] == "" else [""]) + [f"### {e(block.text)}", ""]
         elif block.kind == "text":
             lines.append(e(block.text) + "  ")
         elif block.kind == "blank":
@@ -332,9 +332,10 @@ def render_letter_text(letter: Letter) -> str:
     lines += ["", p(letter.title).upper(), "", f"Date: {letter.date:%B %-d, %Y}", ""]
     lines += ["To: " + p(letter.to[0]), *("    " + p(x) for x in letter.to[1:]), ""]
     lines += [f"{label}: {p(value)}" for label, value in letter.patient]
+    lines.append("")
     for block in letter.blocks:
         if block.kind == "heading":
-            lines += ["", p(block.text).upper()]
+            lines += ([] if lines[-1] == "" else [""]) + [p(block.text).upper()]
         elif block.kind == "text":
             lines.append(p(block.text))
         elif block.kind == "blank":
