@@ -43,6 +43,7 @@ PUSHED: tuple[tuple[str, str], ...] = (
 
 FORM_MODULES: tuple[str, ...] = (
     "base", "confirm", "touchpoint", "outbound", "communication", "partner_edit", "letter",
+    "clinical_notes",
 )
 """Modules under ``outcomes_tui.forms``, one modal form each (``base`` and ``confirm`` are
 shared)."""

@@ -35,6 +35,9 @@ class EpisodesScreen(Screen[None]):
         Binding("l", "letter", "Make letter", id="episodes.letter",
                 tooltip="Make a progress update or discharge summary for the referrer (PDF or"
                         " Markdown) and record it as sent"),
+        Binding("n", "clinical_notes", "Clinical notes", show=False, id="episodes.clinical_notes",
+                tooltip="Enter the selected episode's findings, plan of care, goals and "
+                        "certification (what letters are made from)"),
     ]
 
     def __init__(self) -> None:
@@ -172,6 +175,16 @@ class EpisodesScreen(Screen[None]):
                 self.load(episode_id)  # the pane lists the letter just made
 
         self.app.push_screen(LetterForm(episode_id, d.partner or "", discharged), made)
+
+    def action_clinical_notes(self) -> None:
+        if self.detail is None:
+            self.notify("Select an episode first.", severity="warning")
+            return
+        from outcomes_tui.forms.clinical_notes import ClinicalNotesForm
+
+        episode_id = str(self.detail.episode["id"])
+        self.app.push_screen(ClinicalNotesForm(episode_id, self.detail.episode),
+                             lambda saved: self.load(episode_id) if saved else None)
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
