@@ -62,8 +62,8 @@ class ClinicalNotesForm(FormScreen):
     def prepare(self) -> Any:
         from outcomes.network.clinical import parse_goal, parse_goal_status
 
-        values = {column: self.query_one(f"#{widget_id}", Input).value
-                  for column, _label, widget_id in FIELDS}
+        values: dict[str, str | None] = {column: self.query_one(f"#{widget_id}", Input).value
+                                          for column, _label, widget_id in FIELDS}
         how = self.query_one("#cn-certified-by", Select).value
         values["poc_certified_by"] = None if how is Select.NULL else str(how)
         goal = self.value("#cn-goal")

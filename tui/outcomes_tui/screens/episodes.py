@@ -183,8 +183,12 @@ class EpisodesScreen(Screen[None]):
         from outcomes_tui.forms.clinical_notes import ClinicalNotesForm
 
         episode_id = str(self.detail.episode["id"])
-        self.app.push_screen(ClinicalNotesForm(episode_id, self.detail.episode),
-                             lambda saved: self.load(episode_id) if saved else None)
+
+        def saved(done: bool | None) -> None:
+            if done:
+                self.load(episode_id)
+
+        self.app.push_screen(ClinicalNotesForm(episode_id, self.detail.episode), saved)
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
