@@ -7,6 +7,8 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pypdf import PdfReader
 from sqlite_utils import Database
 
@@ -193,3 +195,25 @@ def test_png_at_fax_resolution(demo_db: Database, filled: dict[str, str], tmp_pa
         assert image.size[0] >= 1650  # a letter-size page at 200 dpi is 1700 pixels wide
         gray = image.convert("RGB").getcolors(maxcolors=1 << 16) or []
         assert all(r == g == b for _n, (r, g, b) in gray)   # grey levels only
+
+
+# ---------------------------------------------------------------- templates (no database)
+
+
+@given(st.text(max_size=60))
+def test_a_value_is_inserted_verbatim(value: str) -> None:
+    """Whatever a user typed ($fields, $$, [scores], markup) comes out exactly as typed."""
+    from outcomes.documents import templates
+
+    values = dict.fromkeys(templates.FIELDS, "x")
+    values["findings"] = value
+    assert templates.fill("A $findings B $$", values) == f"A {value} B $"
+
+
+@pytest.mark.parametrize("kind", ["evaluation", "progress", "discharge", "outbound"])
+def test_each_built_in_template_parses_with_a_title_and_sections(kind: str) -> None:
+    from outcomes.documents import templates
+
+    parsed = templates.parse(templates.DEFAULTS[kind], kind, "built-in")
+    assert parsed.title and sum(line.kind == "heading" for line in parsed.lines) >= 5
+    assert not any(line.text.endswith("\\") for line in parsed.lines)

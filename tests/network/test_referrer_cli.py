@@ -143,3 +143,20 @@ def test_letter_template_prints_the_built_in_and_the_path(cli) -> None:  # type:
     r = cli("letter-template", "discharge", "--path")
     assert r.out.strip().endswith("letters/discharge.txt")
     assert cli("letter-template", "memo").code == 2
+
+
+def test_outbound_question_round_trips_through_csv(cli, episode: str,  # type: ignore[no-untyped-def]
+                                                   tmp_path: Path) -> None:
+    source = tmp_path / "outbound.csv"
+    source.write_text("episode,partner,date,reason,clinical_question\n"
+                      f"{episode},Northwest Imaging,2026-01-20,MRI,=L4-5 compression?\n",
+                      encoding="utf-8")
+    r = cli("import", "outbound", str(source))
+    assert r.code == 0, r.err
+    (row,) = json.loads(cli("outbound", "list", "--json").out)
+    assert row["question"] == "=L4-5 compression?"           # stored as typed
+    out = tmp_path / "export.csv"
+    assert cli("export", "outbound", "-o", str(out)).code == 0
+    (exported,) = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert exported["reason"] == "MRI"
+    assert exported["question"].endswith("=L4-5 compression?")
