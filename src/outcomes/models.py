@@ -14,6 +14,9 @@ so that a pasted document cannot become a 36-page packet.
 Numbers are written with the ASCII digits 0-9 only (``str.isdigit`` and ``\\d`` also accept
 full-width and Arabic-Indic digits). Dates have a plausible range per field (see
 ``outcomes.dates``): nothing before 1900, and nothing that happens in care before 1990.
+
+One module because every record shares the same text, date and number validators, and the
+importers, the command line and the dashboard all validate through :func:`validate` here.
 """
 
 from __future__ import annotations

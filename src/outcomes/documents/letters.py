@@ -10,6 +10,9 @@ date, record number): it is addressed to a clinician caring for them. Files are 
 owner-only (0600). Every letter made is recorded as a communication *made*, with the file's
 SHA-256; sending it is a separate step (``network.communications.mark_sent``), and only a sent
 letter clears the owed-document alert.
+
+One module because the letter record and its three renderers (PDF, Markdown, plain text) change
+together: a new block in a template is drawn by all three. Templates are in ``templates``.
 """
 
 from __future__ import annotations

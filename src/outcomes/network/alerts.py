@@ -1,5 +1,8 @@
 """Relationship-health alerts: what needs doing now, each with the numbers behind it.
 
+One module because every kind shares the urgency table, the Alert record and the one sort
+that orders the queue; the heavier rules live beside it (decline, worsening, frontdesk, owed).
+
 ``compute_alerts(db, today)`` returns a list sorted by urgency (most urgent first). Kinds:
 
 - ``spend_limit``: gift/meal spend this calendar year over (most urgent) or near the limit.

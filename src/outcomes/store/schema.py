@@ -1,5 +1,8 @@
 """The database schema, as versioned migrations.
 
+One module because the migrations are one ordered list whose length is the schema version:
+split across files, their order would depend on import order.
+
 Each migration is a function applied once, in order, inside one transaction (sqlite-utils 4
 ``Migrations``). Never edit a released migration: add a new one, bump nothing else by hand
 (``SCHEMA_VERSION`` follows the number of migrations), and add a fixture database for the
