@@ -265,13 +265,15 @@ def test_document_owed_names_the_document_and_the_letter(db: Database) -> None:
                        first_visit=TODAY - timedelta(days=30))
     alerts = {a.evidence["document"]: a for a in compute_alerts(db, TODAY)
               if a.kind == "document_owed"}
-    assert set(alerts) == {"evaluation_summary", "plan_of_care", "progress_note"}
+    # The unsent evaluation summary travels with the plan of care: one alert asks for it.
+    assert set(alerts) == {"plan_of_care", "progress_note"}
     poc = alerts["plan_of_care"]
     assert poc.evidence["stage"] == "late" and poc.severity == "high"
+    assert "evaluation summary with the plan has not been sent" in poc.message
     assert f"outcomes letter {eid} --kind evaluation" in poc.suggested_action
     assert "progress note owed to Dr. Refer" in alerts["progress_note"].message
     # The late plan of care comes before the other letters.
-    assert poc.urgency < alerts["evaluation_summary"].urgency
+    assert poc.urgency < alerts["progress_note"].urgency
 
 
 # ------------------------------------------------------------------ spend_limit

@@ -76,6 +76,20 @@ def test_evaluation_summary_owed_from_the_first_visit_until_sent() -> None:
     assert "evaluation_summary" in owed(early, 2)         # sent before the visit: another one
 
 
+@pytest.mark.parametrize(("day", "documents"), [
+    (22, {"evaluation_summary"}),                 # its own alert before the plan's notice
+    (23, {"plan_of_care"}),                       # then the plan-of-care alert carries it
+])
+def test_the_plan_of_care_alert_carries_an_unsent_summary(day: int, documents: set[str]
+                                                          ) -> None:
+    got = owed(facts(), day)
+    assert set(got) == documents
+    if "plan_of_care" in got:
+        assert got["plan_of_care"].reasons == ("evaluation_summary_not_sent",)
+        sent = facts(sent={"evaluation_summary": [FIRST]})
+        assert owed(sent, day)["plan_of_care"].reasons == ()
+
+
 def test_closed_referrals_owe_nothing() -> None:
     for status in ("not_scheduled", "cancelled"):
         assert owed(facts(status=status), 40) == {}
@@ -225,3 +239,24 @@ def test_a_made_letter_is_not_a_sent_one(db: Database) -> None:
     sent = mark_sent(db, cid, channel="portal", when=TODAY.isoformat(), today=TODAY)
     assert sent.channel == "portal"
     assert owed_documents(db, TODAY) == []
+
+
+@pytest.mark.parametrize(("days_ago", "fires"), [
+    (30, False),    # the clinic waits 30 days (outbound_findings_days)
+    (31, True),
+    (120, True),    # chased for 90 days after that
+    (121, False),
+])
+def test_findings_overdue_edges(db: Database, days_ago: int, fires: bool) -> None:
+    from outcomes.network.alerts import compute_alerts
+    from outcomes.network.outbound import record_outbound, update_outbound
+
+    pid = add_partner(db, "Imaging")
+    record_outbound(db, pid, {"reason": "MRI", "date": TODAY - timedelta(days=days_ago)},
+                    today=TODAY)
+    found = [a for a in compute_alerts(db, TODAY) if a.kind == "findings_overdue"]
+    assert bool(found) is fires
+    if fires:
+        assert found[0].evidence["days"] == days_ago
+        update_outbound(db, 1, status="findings received", findings="Normal", today=TODAY)
+        assert not [a for a in compute_alerts(db, TODAY) if a.kind == "findings_overdue"]

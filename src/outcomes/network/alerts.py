@@ -36,7 +36,7 @@ from sqlite_utils import Database
 from outcomes.measures.nps import PASSIVE_MIN
 from outcomes.network import decline, frontdesk, worsening
 from outcomes.network.spend import spend_by_partner
-from outcomes.periods import add_months, default_period, month_start
+from outcomes.periods import RECENT_DAYS, add_months, default_period, month_start
 from outcomes.store import settings
 
 SEASON_MONTHS = 36
@@ -310,8 +310,10 @@ def document_owed(db: Database, today: date, partners: dict[int, dict[str, Any]]
             sub = f"plan_of_care_{owed.stage}"
             when = (f"day {owed.days} after the first treatment; it must be certified by "
                     f"{owed.since} (day {POC_DEADLINE_DAY})")
+            unsent = ("; the evaluation summary with the plan has not been sent"
+                      if owed.reasons else "")
             message = (f"Episode {eid}: the plan of care is not certified by {p['name']} "
-                       f"({when}).")
+                       f"({when}){unsent}.")
             action = ("Send the evaluation summary with the plan of care for signature "
                       f"({make}); when the signed plan or an order is back: outcomes "
                       f"referrals update {eid} --poc-certified DATE --certified-by signed.")
@@ -341,7 +343,7 @@ def findings_overdue(db: Database, today: date, partners: dict[int, dict[str, An
 
     days = int(settings.get(db, "outbound_findings_days"))
     out = []
-    for r in awaiting_findings(db, today, days):
+    for r in awaiting_findings(db, today, days, window_days=RECENT_DAYS + days):
         p = partners[r.partner_id]
         waited = (today - date.fromisoformat(r.date)).days
         out.append(_alert(

@@ -182,14 +182,17 @@ def list_outbound(db: Database, *, partner_id: int | None = None,
         + " ORDER BY o.date DESC, o.id DESC LIMIT ?", [*params, -1 if limit is None else limit])]
 
 
-def awaiting_findings(db: Database, today: date, days: int) -> list[OutboundListing]:
-    """Outbound referrals sent more than ``days`` days before ``today`` whose findings are not
-    back (sent, scheduled or seen), oldest first."""
+def awaiting_findings(db: Database, today: date, days: int, *,
+                      window_days: int | None = None) -> list[OutboundListing]:
+    """Outbound referrals sent more than ``days`` days before ``today`` (and, with
+    ``window_days``, no more than that many) whose findings are not back (sent, scheduled or
+    seen), oldest first."""
     from datetime import timedelta
 
     cutoff = (today - timedelta(days=days)).isoformat()
+    oldest = (today - timedelta(days=window_days)).isoformat() if window_days else ""
     rows = [r for r in list_outbound(db, limit=None)
-            if r.status in ("sent", "scheduled", "seen") and r.date < cutoff]
+            if r.status in ("sent", "scheduled", "seen") and oldest <= r.date < cutoff]
     return sorted(rows, key=lambda r: (r.date, r.id))
 
 

@@ -2,7 +2,9 @@
 
 For an episode referred by a partner (and not closed as not scheduled or cancelled):
 
-- **evaluation summary**: owed from the first visit until one is sent.
+- **evaluation summary**: owed from the first visit until one is sent. While the plan of care
+  is due or late (below), that alert carries it (the plan travels in the evaluation summary),
+  so the same letter is never asked for twice.
 - **plan of care certification**: the plan must be certified within 30 days of the first
   treatment (Medicare: the signed plan returned, or, since 2025, a signed order on file plus the
   plan sent once). Uncertified, it is *due* from day 23 (a week's notice) and *late* from day 30
@@ -90,13 +92,16 @@ def owed_for(facts: EpisodeFacts, today: date, rules: Rules = Rules()) -> list[O
     first = facts.first_visit
     since_first = (today - first).days
     recent = since_first <= rules.window_days
-    if recent and not _sent_since(facts, "evaluation_summary", first, today):
-        out.append(Owed(facts.episode_id, "evaluation_summary", "owed", first, since_first))
+    summary_sent = bool(_sent_since(facts, "evaluation_summary", first, today))
     certified = facts.poc_certified is not None and facts.poc_certified <= today
     if recent and not certified and since_first >= POC_NOTICE_DAY:
+        # The plan travels in the evaluation summary: one alert says both, and what to do.
         stage = "late" if since_first >= POC_DEADLINE_DAY else "due"
         out.append(Owed(facts.episode_id, "plan_of_care", stage,
-                        first + timedelta(days=POC_DEADLINE_DAY), since_first))
+                        first + timedelta(days=POC_DEADLINE_DAY), since_first,
+                        () if summary_sent else ("evaluation_summary_not_sent",)))
+    elif recent and not summary_sent:
+        out.append(Owed(facts.episode_id, "evaluation_summary", "owed", first, since_first))
     if facts.status in ("evaluated", "in_care"):
         progress = _progress(facts, today, rules)
         if progress is not None:
