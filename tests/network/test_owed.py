@@ -58,6 +58,11 @@ def test_certification_stops_the_plan_of_care_alert(certified_day: int, day: int
     assert ("plan_of_care" in owed(f, day)) is fires
 
 
+def test_plan_of_care_alerts_can_be_turned_off() -> None:
+    off = Rules(plan_of_care=False)
+    assert set(owed(facts(), 30, off)) == {"evaluation_summary", "progress_note"}
+
+
 def test_plan_of_care_sent_but_not_certified_still_fires() -> None:
     # Sending the plan is not certifying it: the order or the signed plan must be on file.
     assert owed(facts(poc_sent=FIRST + timedelta(days=3)), 30)["plan_of_care"].stage == "late"

@@ -47,6 +47,8 @@ class Rules:
     progress_days: int = 30
     follow_up_notice_days: int = 7
     window_days: int = RECENT_DAYS
+    plan_of_care: bool = True
+    """False: the certification is not tracked (the ``plan_of_care_alerts`` setting)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def owed_for(facts: EpisodeFacts, today: date, rules: Rules = Rules()) -> list[O
     recent = since_first <= rules.window_days
     summary_sent = bool(_sent_since(facts, "evaluation_summary", first, today))
     certified = facts.poc_certified is not None and facts.poc_certified <= today
-    if recent and not certified and since_first >= POC_NOTICE_DAY:
+    if rules.plan_of_care and recent and not certified and since_first >= POC_NOTICE_DAY:
         # The plan travels in the evaluation summary: one alert says both, and what to do.
         stage = "late" if since_first >= POC_DEADLINE_DAY else "due"
         out.append(Owed(facts.episode_id, "plan_of_care", stage,
@@ -148,7 +150,9 @@ def rules_from_settings(db: Queryable) -> Rules:
 
     return Rules(progress_visits=int(settings.get(db, "progress_note_visits")),
                  progress_days=int(settings.get(db, "progress_note_days")),
-                 follow_up_notice_days=int(settings.get(db, "follow_up_notice_days")))
+                 follow_up_notice_days=int(settings.get(db, "follow_up_notice_days")),
+                 # Only JSON false turns it off: a mistyped value keeps the deadline watched.
+                 plan_of_care=settings.get(db, "plan_of_care_alerts") is not False)
 
 
 def episode_facts(db: Queryable, today: date, *, episode_id: str | None = None,

@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "follow_up_notice_days": 7,
     # An outbound referral whose findings are not back after this many days raises an alert.
     "outbound_findings_days": 30,
+    # Track the plan-of-care certification (Medicare's 30-day rule); a clinic without
+    # Medicare patients, or that tracks it in its EMR, turns the alert off.
+    "plan_of_care_alerts": True,
 }
 
 
