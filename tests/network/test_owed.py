@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
@@ -265,3 +265,22 @@ def test_findings_overdue_edges(db: Database, days_ago: int, fires: bool) -> Non
         assert found[0].evidence["days"] == days_ago
         update_outbound(db, 1, status="findings received", findings="Normal", today=TODAY)
         assert not [a for a in compute_alerts(db, TODAY) if a.kind == "findings_overdue"]
+
+
+# ---------------------------------------------------------------- clinical text as typed
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(min_size=1, max_size=300).filter(lambda t: t.strip()))
+def test_clinical_text_is_stored_as_typed(db: Database, text: str) -> None:
+    """Markup, template syntax and control characters come back exactly (trimmed)."""
+    from outcomes.network.clinical import get_clinical, update_clinical
+
+    if not db.execute("SELECT 1 FROM episodes WHERE id = 'TX'").fetchone():
+        add_referral(db, add_partner(db, "Dr. Text"), TODAY, episode_id="TX")
+    update_clinical(db, "TX", {"findings": text, "precautions": "$history [b]x[/b]"},
+                    today=TODAY)
+    stored = get_clinical(db, "TX")
+    assert stored.get("findings") == text.strip()
+    assert stored.get("precautions") == "$history [b]x[/b]"
