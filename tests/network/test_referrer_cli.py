@@ -160,3 +160,23 @@ def test_outbound_question_round_trips_through_csv(cli, episode: str,  # type: i
     (exported,) = list(csv.DictReader(out.open(encoding="utf-8")))
     assert exported["reason"] == "MRI"
     assert exported["question"].endswith("=L4-5 compression?")
+
+
+def test_a_letter_written_elsewhere_is_logged_by_document(cli, episode: str) -> None:  # type: ignore[no-untyped-def]
+    from outcomes.dates import today
+
+    def owed() -> list[str]:
+        return [o["document"] for o in json.loads(cli("referrals", "show", episode,
+                                                      "--json").out)["owed"]]
+
+    # The episode's first visit is long past: outside the window nothing is chased, so move it.
+    first = today().isoformat()
+    assert cli("referrals", "update", episode, "--first-visit", first).code == 0
+    assert owed() == ["evaluation_summary"]
+    bad = cli("communications", "add", "Lee", "--document", "memo", "--episode", episode)
+    assert bad.code == 1 and "--document" in bad.err
+    assert cli("communications", "add", "Lee", "--episode", episode).code == 1
+    r = cli("communications", "add", "Lee", "--document", "evaluation summary", "--episode",
+            episode, "--channel", "portal")
+    assert r.code == 0, r.err
+    assert owed() == []

@@ -345,8 +345,12 @@ def outbound_ledger(
 def communications_add(
     ctx: typer.Context,
     partner: str = typer.Argument(..., help=PARTNER_HELP),
-    kind: str = typer.Option(..., "--kind",
-                             help="progress update, discharge summary, packet, letter, other."),
+    kind: str | None = typer.Option(
+        None, "--kind", help="progress update, discharge summary, packet, letter, other "
+        "(implied by --document)."),
+    document: str | None = typer.Option(
+        None, "--document", help="The document it was, when written outside the app: "
+        "evaluation summary, progress note, discharge summary, outbound note."),
     channel: str = typer.Option("fax", "--channel", help="fax, email, mail, portal, hand..."),
     when: str | None = typer.Option(None, "--date", help="Date sent (default today)."),
     episode: str | None = typer.Option(None, "--episode", help="The episode it is about."),
@@ -360,9 +364,10 @@ def communications_add(
 
     db = open_database(ctx)
     row = find_partner(db, partner)
-    logged = log_communication(db, row["id"], {
-        "episode_id": episode, "date": when, "kind": kind, "channel": channel, "note": note},
-        today=today_option(None))
+    with options_named({"document": "--document", "kind": "--kind"}):
+        logged = log_communication(db, row["id"], {
+            "episode_id": episode, "date": when, "kind": kind, "channel": channel,
+            "note": note, "document": document}, today=today_option(None))
     say(logged.message())
 
 

@@ -128,16 +128,29 @@ class CommunicationLogged:
 def log_communication(db: Database, partner_id: int, fields: Mapping[str, Any], *,
                       today: date | None = None) -> CommunicationLogged:
     """Validate and record something sent to a partner. ``fields``: ``kind``, ``channel``
-    (default fax), ``date`` (default today), ``episode_id``, ``note``."""
+    (default fax), ``date`` (default today), ``episode_id``, ``note``, and ``document`` (one of
+    :data:`DOCUMENTS`, for a letter written elsewhere, e.g. in the EMR: it clears that
+    document's alert like one made here)."""
+    from outcomes.errors import ValidationError
+
     partner = get_partner(db, partner_id)
     data = {k: v for k, v in fields.items()
             if v is not None and not (isinstance(v, str) and not v.strip())}
+    document = data.pop("document", None)
+    if document is not None:
+        document = str(document).strip().lower().replace(" ", "_").replace("-", "_")
+        if document not in DOCUMENTS:
+            raise ValidationError(f"document {fields['document']!r} must be one of: "
+                                  f"{', '.join(d.replace('_', ' ') for d in DOCUMENTS)}.",
+                                  field="document")
+        data.setdefault("kind", DOCUMENT_KINDS[document])
     data["partner_id"] = partner_id
     data.setdefault("date", today)
     if data.get("episode_id"):
         get_episode(db, str(data["episode_id"]))
     comm = validate(Communication, data, today=today)
-    return CommunicationLogged(store_communication(db, comm), partner["name"], comm)
+    return CommunicationLogged(store_communication(db, comm, document=document),
+                               partner["name"], comm)
 
 
 EXPORT_COLUMNS = ("id", "date", "partner", "kind", "document", "channel", "status",
