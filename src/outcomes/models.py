@@ -14,6 +14,9 @@ so that a pasted document cannot become a 36-page packet.
 Numbers are written with the ASCII digits 0-9 only (``str.isdigit`` and ``\\d`` also accept
 full-width and Arabic-Indic digits). Dates have a plausible range per field (see
 ``outcomes.dates``): nothing before 1900, and nothing that happens in care before 1990.
+
+One module because every record shares the same text, date and number validators, and the
+importers, the command line and the dashboard all validate through :func:`validate` here.
 """
 
 from __future__ import annotations
@@ -335,6 +338,77 @@ class Episode(Record):
 
 
 
+CERTIFICATIONS = {"signed": ("signed", "signed and returned", "returned", "signed plan"),
+                  "order_on_file": ("order on file", "order", "signed order", "order_on_file")}
+"""How a plan of care was certified: the signed plan came back, or a signed order is on file
+(with the plan sent once, the rule since 2025)."""
+GOAL_STATUSES = ("open", "met", "partly_met", "not_met")
+
+
+def _choice(choices: dict[str, tuple[str, ...]] | tuple[str, ...]) -> BeforeValidator:
+    """One of a few words, with spaces or underscores and in any case."""
+    table = {k: (k, *v) for k, v in choices.items()} if isinstance(choices, dict) \
+        else {k: (k,) for k in choices}
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        value = _strip(value)
+        if value is None:
+            return None
+        folded = str(value).lower().replace("_", " ").replace("-", " ")
+        for key, words in table.items():
+            if folded in {w.replace("_", " ") for w in words}:
+                return key
+        allowed = ", ".join(k.replace("_", " ") for k in table)
+        raise ValidationError(f"{info.field_name} {value!r} must be one of: {allowed}.")
+
+    return BeforeValidator(check)
+
+
+class ClinicalContent(Record):
+    """What the clinician found and plans for one episode: what the letters to the referrer are
+    made from. Every field is optional; a field left out is left as it is.
+
+    Limits: plan_frequency and plan_duration 200 characters (one line of plain text); the
+    others are free text up to 5,000 (referral_question and precautions 2,000). The diagnosis is
+    an ICD-10-CM code checked for form. onset_date from 1900-01-01 to today;
+    physician_follow_up (the patient's next visit to the referring physician) up to five years
+    ahead; the plan-of-care dates from 1990-01-01 to today.
+    """
+
+    onset_date: Annotated[dt.date | None, _past_date("onset_date", EARLIEST_DATE)] = None
+    chief_complaint: Note = None
+    history: Note = None
+    findings: Note = None
+    diagnosis: Icd10 = None
+    treatment: Note = None
+    plan: Note = None
+    plan_frequency: Name = None
+    plan_duration: Name = None
+    plan_interventions: Note = None
+    referral_question: Reason = None
+    precautions: Reason = None
+    physician_follow_up: Annotated[dt.date | None, _any_date("physician_follow_up")] = None
+    poc_sent_date: Annotated[dt.date | None, _past_date("poc_sent_date")] = None
+    poc_certified_date: Annotated[dt.date | None, _past_date("poc_certified_date")] = None
+    poc_certified_by: Annotated[str | None, _choice(CERTIFICATIONS)] = None
+
+    @model_validator(mode="after")
+    def _certified_how(self) -> ClinicalContent:
+        if self.poc_certified_date and not self.poc_certified_by:
+            raise ValidationError("say how the plan of care was certified: signed (the signed "
+                                  "plan came back) or order on file.", field="poc_certified_by")
+        return self
+
+
+class Goal(Record):
+    """A treatment goal of an episode. Limits: goal 2,000 characters; target_date from
+    1990-01-01, up to five years ahead; status open, met, partly met or not met."""
+
+    goal: RequiredReason
+    target_date: Annotated[dt.date | None, _any_date("target_date")] = None
+    status: Annotated[str, _choice(GOAL_STATUSES)] = "open"
+
+
 class Touchpoint(Record):
     """A contact with a partner. Gifts and meals carry their dollar value in ``amount``.
 
@@ -363,6 +437,8 @@ class OutboundReferral(Record):
     episode_id: Code = None
     date: Annotated[dt.date, _past_date("date")]
     reason: RequiredReason
+    question: Reason = None
+    """The clinical question the clinic wants answered (the outbound referral note says it)."""
 
 
 class Communication(Record):

@@ -1,4 +1,4 @@
-"""Patient letters (content, logging, the update_owed alert) and the report commands."""
+"""Patient letters (content, recording, the owed-document alert) and the report commands."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def test_discharge_letter_content(db: Database, clinic: dict[str, int]) -> None:
     letter = build_letter(db, "A1", "discharge", today=TODAY)
     md = render_letter_markdown(letter)
     for expected in ("Discharge summary", "Alice Quartz", "May 17, 1960", "MRN-A1",
-                     "M54.50", "Low back pain", "Guarded", "Exercise", "Home program",
-                     "reason: goals met", "Dr. Ada Stone", "Test Clinic",
+                     "M54.50", "Low back pain", "Exercise", "Home program",
+                     "Reason for discharge: goals met", "Dr. Ada Stone", "Test Clinic",
                      "40.0 (January 1, 2026)", "20.0 (discharge, April 15, 2026)",
                      "+20.0 (better)", "reached (MCID 30% of intake)",
                      "fax (555) 010-0000"):
@@ -36,7 +36,8 @@ def test_progress_letter_for_carried_forward_and_lefs(db: Database,
     assert "Lower Extremity Functional Scale" in md
     assert "-5.0 (worse)" in md and "not reached (MCID 9 points)" in md
     md = render_letter_markdown(build_letter(db, "A4", "discharge", today=TODAY))
-    assert "30.0 (progress, March 1, 2026)" in md and "reason: self discharged" in md
+    assert "30.0 (progress, March 1, 2026)" in md
+    assert "Reason for discharge: self discharged" in md
 
 
 def test_letter_refusals(db: Database, clinic: dict[str, int]) -> None:
@@ -48,8 +49,8 @@ def test_letter_refusals(db: Database, clinic: dict[str, int]) -> None:
         build_letter(db, "A1", "summary", today=TODAY)
 
 
-def test_letter_logs_communication_and_clears_update_owed(db: Database, clinic: dict[str, int],
-                                                          tmp_path: Path) -> None:
+def test_letter_made_then_sent_clears_the_owed_summary(db: Database, clinic: dict[str, int],
+                                                       tmp_path: Path) -> None:
     from outcomes.network.alerts import compute_alerts
 
     # A discharge five days before "today" is owed an update.
@@ -61,14 +62,20 @@ def test_letter_logs_communication_and_clears_update_owed(db: Database, clinic: 
 
     def owed() -> list[str]:
         return [a.episode_id for a in compute_alerts(db, TODAY)
-                if a.kind == "update_owed" and a.episode_id == "U1"]
+                if a.kind == "document_owed" and a.episode_id == "U1"
+                and a.evidence["document"] == "discharge_summary"]
 
     assert owed() == ["U1"]
     out = tmp_path / "u1.pdf"
     _letter, comm_id = make_letter(db, "U1", "discharge", out, today=TODAY)
-    row = db.execute("SELECT partner_id, episode_id, kind, date FROM communications WHERE id = ?",
-                     [comm_id]).fetchone()
-    assert row == (clinic["a"], "U1", "discharge_summary", TODAY.isoformat())
+    row = db.execute("SELECT partner_id, episode_id, kind, date, document, status FROM"
+                     " communications WHERE id = ?", [comm_id]).fetchone()
+    assert row == (clinic["a"], "U1", "discharge_summary", TODAY.isoformat(),
+                   "discharge_summary", "made")
+    assert owed() == ["U1"]          # made is not sent
+    from outcomes.network.communications import mark_sent
+
+    mark_sent(db, comm_id, channel="fax", today=TODAY)
     assert owed() == []
     assert out.stat().st_mode & 0o777 == 0o600
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages)

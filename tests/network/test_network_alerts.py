@@ -62,6 +62,9 @@ def test_dr_house_gets_one_alert_telling_the_whole_story(db: Database) -> None:
     add_touch(db, wilson, TODAY - timedelta(days=10))
 
     alerts = compute_alerts(db, TODAY)
+    # The letters owed on his recent episodes and the findings awaited from the patient sent to
+    # him are alerts of their own (tests/network/test_owed.py).
+    alerts = [a for a in alerts if a.kind not in ("document_owed", "findings_overdue")]
     assert [a.kind for a in alerts if a.partner_id == house] == ["relationship_at_risk"]
     assert [a for a in alerts if a.partner_id == wilson] == []
     a = next(a for a in alerts if a.partner_id == house)
@@ -86,7 +89,8 @@ def test_at_risk_calls_rather_than_visits_when_in_touch(db: Database) -> None:
     monthly(db, pid, 6, date(2024, 1, 1), date(2026, 1, 31))
     monthly(db, pid, 2, date(2026, 2, 1), date(2026, 5, 31))
     add_touch(db, pid, TODAY - timedelta(days=45))                  # cadence 45: on time
-    alerts = [a for a in compute_alerts(db, TODAY) if a.partner_id == pid]
+    alerts = [a for a in compute_alerts(db, TODAY) if a.partner_id == pid
+              and a.kind != "document_owed"]
     assert [a.kind for a in alerts] == ["relationship_at_risk"]
     assert alerts[0].evidence["reasons"] == ["referrals_declining"]
     assert alerts[0].evidence["days_since_referral_back"] is None
@@ -223,10 +227,10 @@ def test_first_referral_cleared_by_a_communication(db: Database) -> None:
     assert "first_referral" not in kinds_for(compute_alerts(db, TODAY), new)
 
 
-# ------------------------------------------------------------------ update_owed
+# ------------------------------------------------------------------ document_owed
 
 
-def test_update_owed_one_per_discharged_episode_until_sent(db: Database) -> None:
+def test_discharge_summary_owed_per_episode_until_sent_to_the_referrer(db: Database) -> None:
     pid = add_partner(db, "Dr. Refer")
     add_touch(db, pid, TODAY - timedelta(days=1))
     owed = add_referral(db, pid, TODAY - timedelta(days=60), status="discharged",
@@ -239,33 +243,37 @@ def test_update_owed_one_per_discharged_episode_until_sent(db: Database) -> None
     old = add_referral(db, pid, TODAY - timedelta(days=200), status="discharged",
                        first_visit=TODAY - timedelta(days=195),
                        discharge=TODAY - timedelta(days=91))
-    alerts = [a for a in compute_alerts(db, TODAY) if a.kind == "update_owed"]
-    assert [a.episode_id for a in alerts] == [owed]
-    assert alerts[0].evidence["milestone"] == "discharge"
-    assert old not in {a.episode_id for a in alerts}
-    # A summary sent to someone else, or before discharge, does not count.
+
+    def discharge_owed() -> list[str | None]:
+        return [a.episode_id for a in compute_alerts(db, TODAY) if a.kind == "document_owed"
+                and a.evidence["document"] == "discharge_summary"]
+
+    assert discharge_owed() == [owed]
+    assert old not in discharge_owed()
+    # A summary sent to someone else, or a progress note before discharge, does not count.
     other = add_partner(db, "Dr. Other")
     add_comm(db, other, TODAY, owed)
     add_comm(db, pid, TODAY - timedelta(days=20), owed, kind="progress_update")
-    assert [a.episode_id for a in compute_alerts(db, TODAY) if a.kind == "update_owed"] == [owed]
+    assert discharge_owed() == [owed]
     add_comm(db, pid, TODAY, owed)
-    assert "update_owed" not in kinds_for(compute_alerts(db, TODAY))
+    assert discharge_owed() == []
 
 
-def test_update_owed_after_a_progress_measure(db: Database) -> None:
-    from outcomes.dates import now_iso
-
+def test_document_owed_names_the_document_and_the_letter(db: Database) -> None:
     pid = add_partner(db, "Dr. Refer")
     eid = add_referral(db, pid, TODAY - timedelta(days=40), status="in_care",
-                       first_visit=TODAY - timedelta(days=35))
-    db.execute(
-        "INSERT INTO responses (episode_id, instrument, instrument_version, timepoint, date,"
-        " scores, scorable, created_at) VALUES (?, 'odi', '2.1a', 'progress', ?, '{}', 1, ?)",
-        [eid, (TODAY - timedelta(days=7)).isoformat(), now_iso()])
-    alerts = [a for a in compute_alerts(db, TODAY) if a.kind == "update_owed"]
-    assert [(a.episode_id, a.evidence["milestone"]) for a in alerts] == [(eid, "progress")]
-    add_comm(db, pid, TODAY - timedelta(days=3), eid, kind="progress_update")
-    assert "update_owed" not in kinds_for(compute_alerts(db, TODAY))
+                       first_visit=TODAY - timedelta(days=30))
+    alerts = {a.evidence["document"]: a for a in compute_alerts(db, TODAY)
+              if a.kind == "document_owed"}
+    # The unsent evaluation summary travels with the plan of care: one alert asks for it.
+    assert set(alerts) == {"plan_of_care", "progress_note"}
+    poc = alerts["plan_of_care"]
+    assert poc.evidence["stage"] == "late" and poc.severity == "high"
+    assert "evaluation summary with the plan has not been sent" in poc.message
+    assert f"outcomes letter {eid} --kind evaluation" in poc.suggested_action
+    assert "progress note owed to Dr. Refer" in alerts["progress_note"].message
+    # The late plan of care comes before the other letters.
+    assert poc.urgency < alerts["progress_note"].urgency
 
 
 # ------------------------------------------------------------------ spend_limit
@@ -323,6 +331,16 @@ def test_a_well_kept_steady_partner_gets_no_alerts(db: Database) -> None:
     pid = add_partner(db, "Dr. Steady", stage="mature")
     monthly(db, pid, 4, date(2024, 1, 1), TODAY)
     add_touch(db, pid, TODAY - timedelta(days=10))
+    # Kept informed: each evaluation summarised, each plan certified, a progress note this week.
+    for eid, first in db.execute("SELECT id, first_visit_date FROM episodes").fetchall():
+        if first > TODAY.isoformat():
+            continue
+        db.execute("UPDATE episodes SET poc_certified_date = ?, poc_certified_by = 'signed'"
+                   " WHERE id = ?", [first, eid])
+        db.execute("INSERT INTO communications (partner_id, episode_id, date, kind, channel,"
+                   " created_at, document, status, sent_date) VALUES (?, ?, ?, 'letter', 'fax',"
+                   " ?, 'evaluation_summary', 'sent', ?)", [pid, eid, first, first, first])
+        add_comm(db, pid, TODAY - timedelta(days=2), eid, kind="progress_update")
     assert [a for a in compute_alerts(db, TODAY) if a.partner_id == pid] == []
 
 
@@ -338,16 +356,16 @@ def test_demo_stories(demo_db: Database) -> None:
         by_name.setdefault(a.partner or "", set()).add(a.kind)
     # Hale's decline and overdue touch are one alert that tells both (updates owed on single
     # episodes stay alerts of their own).
-    assert by_name["Dr. Margaret Hale"] - {"update_owed"} == {"relationship_at_risk"}
+    assert by_name["Dr. Margaret Hale"] - {"document_owed"} == {"relationship_at_risk"}
     hale = next(a for a in alerts if a.partner == "Dr. Margaret Hale")
     assert hale.evidence["reasons"] == ["referrals_declining", "touch_overdue"]
     assert sum(a.kind == "relationship_at_risk" for a in alerts) == 1
     assert "first_referral" in by_name["Dr. Priya Raman"]
     assert "spend_limit" in by_name["Dr. Samuel Okafor"]
     assert "relationship_at_risk" not in by_name["Dr. Samuel Okafor"]
-    owed = [a for a in alerts if a.kind == "update_owed" and a.evidence["milestone"] ==
-            "discharge"]
-    assert owed and all(a.evidence["days_since"] <= 90 for a in owed)
+    owed = [a for a in alerts if a.kind == "document_owed" and a.evidence["document"] ==
+            "discharge_summary"]
+    assert owed and all(a.evidence["days"] <= 90 for a in owed)
     assert [a.urgency for a in alerts] == sorted(a.urgency for a in alerts)
     # Every alert carries the documented JSON fields.
     for a in alerts:

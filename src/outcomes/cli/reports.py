@@ -175,12 +175,21 @@ def packets_cmd(
 def letter_cmd(
     ctx: typer.Context,
     episode: str = typer.Argument(..., help="Episode id."),
-    kind: str = typer.Option(..., "--kind", help="progress or discharge."),
-    out: Path = typer.Option(..., "--out", help="Output file: .pdf or .md."),
+    kind: str = typer.Option(..., "--kind",
+                             help="evaluation, progress, discharge or outbound."),
+    out: Path = typer.Option(..., "--out", help="Output file: .pdf (fax), .md or .txt."),
+    outbound: int | None = typer.Option(
+        None, "--outbound", help="For --kind outbound: the outbound referral id (default: the "
+        "episode's latest)."),
 ) -> None:
-    """Write a progress or discharge letter to the patient's referring provider and log it.
+    """Write a letter about a patient from what is on file, under the clinic's letterhead, and
+    record it as made. It identifies the patient; it is written owner-only (0600).
 
-    The letter identifies the patient; it is written owner-only (0600).
+    evaluation: evaluation summary with the plan of care and a certification block for the
+    physician; progress: scores so far against intake and the goals; discharge: the outcome
+    against the MCID, goals met, visits and the discharge reason; outbound: the referral note
+    to the partner the patient is sent to. Each follows its template (outcomes
+    letter-template KIND).
 
     Example: outcomes letter E00042 --kind discharge --out E00042.pdf
     """
@@ -188,11 +197,41 @@ def letter_cmd(
     from outcomes.documents.letters import KINDS, make_letter
 
     if kind.lower() not in KINDS:
-        raise typer.BadParameter("must be progress or discharge", param_hint="--kind")
+        raise typer.BadParameter(f"must be one of {', '.join(KINDS)}", param_hint="--kind")
     db = open_database(ctx)
-    letter, _ = make_letter(db, episode, kind.lower(), out, today=today())
-    say(f"Wrote {out} ({letter.title.lower()} for episode {episode}); logged as a "
-               "communication.")
+    letter, comm_id = make_letter(db, episode, kind.lower(), out, today=today(),
+                                  outbound_id=outbound)
+    say(f"Wrote {out} ({letter.title.lower()} for episode {episode}); recorded as made "
+        f"(communication {comm_id}). Once it has gone out: outcomes communications sent "
+        f"{comm_id} --channel fax")
+
+
+def letter_template_cmd(
+    kind: str = typer.Argument(..., help="evaluation, progress, discharge or outbound."),
+    path: bool = typer.Option(False, "--path", help="Print where the clinic's own template "
+                              "for this kind goes, instead of the template."),
+) -> None:
+    """Print the letter template in use for KIND (the clinic's own, else the built-in one), to
+    copy into the config folder and adjust.
+
+    Example: outcomes letter-template evaluation > "$(outcomes letter-template evaluation
+    --path)"
+    """
+    from outcomes.documents import templates
+    from outcomes.text import printable
+
+    if kind.lower() not in templates.KINDS:
+        raise typer.BadParameter(f"must be one of {', '.join(templates.KINDS)}",
+                                 param_hint="KIND")
+    where = templates.template_path(kind.lower())
+    if path:
+        print(where)
+        return
+    if where.is_file():
+        templates.load(kind.lower())  # refuse a broken file with its line and column
+        print(printable(where.read_text(encoding="utf-8"), keep_newlines=True), end="")
+    else:
+        print(templates.DEFAULTS[kind.lower()], end="")
 
 
 def register(app: typer.Typer) -> None:
@@ -202,3 +241,4 @@ def register(app: typer.Typer) -> None:
     app.command("packet")(packet_cmd)
     app.command("packets")(packets_cmd)
     app.command("letter")(letter_cmd)
+    app.command("letter-template")(letter_template_cmd)

@@ -34,7 +34,7 @@ QUERIES: dict[str, str] = {
         FROM touchpoints t JOIN partners p ON p.id = t.partner_id ORDER BY t.date, t.id""",
     "outbound": """
         SELECT o.episode_id, p.npi AS partner_npi,
-               CASE WHEN p.npi IS NULL THEN p.name END AS partner, o.date, o.reason
+               CASE WHEN p.npi IS NULL THEN p.name END AS partner, o.date, o.reason, o.question
         FROM outbound_referrals o JOIN partners p ON p.id = o.partner_id ORDER BY o.date, o.id""",
     "responses": """
         SELECT episode_id, instrument, timepoint, date, answers,

@@ -411,6 +411,7 @@ class OutboundKind(_InsertOnlyKind):
         Column("partner", ("partner_name", "name")),
         Column("date", ("referral_date",)),
         Column("reason", ("rationale", "clinical_rationale")),
+        Column("question", ("clinical_question",)),
     )
     required = (("partner_npi", "partner"), ("date",), ("reason",))
     key_description = "episode, partner and date"
@@ -423,6 +424,7 @@ class OutboundKind(_InsertOnlyKind):
         ref = validate(OutboundReferral, {
             "partner_id": partner_id, "episode_id": data.get("episode_id"),
             "date": data.get("date"), "reason": data.get("reason"),
+            "question": data.get("question"),
         }, today=ctx.today)
         return Prepared((ref.episode_id, ref.partner_id, ref.date), ref)
 

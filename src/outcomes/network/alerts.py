@@ -1,5 +1,8 @@
 """Relationship-health alerts: what needs doing now, each with the numbers behind it.
 
+One module because every kind shares the urgency table, the Alert record and the one sort
+that orders the queue; the heavier rules live beside it (decline, worsening, frontdesk, owed).
+
 ``compute_alerts(db, today)`` returns a list sorted by urgency (most urgent first). Kinds:
 
 - ``spend_limit``: gift/meal spend this calendar year over (most urgent) or near the limit.
@@ -10,8 +13,11 @@
   the clinic last referred a patient back to them, their patients' MCID share over the last 12
   months, and what to do (visit when the touch is overdue, else call; with their latest packet).
   Their ``touch_overdue`` alert merges into it (``evidence["reasons"]`` lists both).
-- ``update_owed``: a referred episode was discharged (or had a progress measure) in the last 90
-  days and nothing was sent to the referrer for that episode since. One alert per episode.
+- ``document_owed``: one alert per document owed to a referring physician (evaluation summary,
+  plan-of-care certification due from day 23 and late from day 30, progress note, discharge
+  summary), naming it; the rules are in ``network.owed``.
+- ``findings_overdue``: an outbound referral whose findings are not back after
+  ``outbound_findings_days``.
 - ``first_referral``: a partner's first-ever referral in the last 30 days and no touchpoint or
   communication with them since: thank them.
 - ``touch_overdue``: no touchpoint within ``cadence_days[stage]``. Prospects are excluded (they
@@ -35,7 +41,6 @@ from outcomes.store import settings
 
 SEASON_MONTHS = 36
 FIRST_REFERRAL_DAYS = 30
-UPDATE_WINDOW_DAYS = RECENT_DAYS
 DETRACTOR_DAYS = 30
 
 # Lower is more urgent.
@@ -45,10 +50,14 @@ URGENCY = {
     ("patient_worsening", "worse_by_mcid"): 2,
     ("referral_unscheduled", None): 3,
     ("relationship_at_risk", None): 4,
-    ("update_owed", "discharge"): 5,
+    ("document_owed", "plan_of_care_late"): 4,
+    ("document_owed", "discharge_summary"): 5,
+    ("document_owed", "plan_of_care_due"): 5,
+    ("document_owed", "evaluation_summary"): 5,
     ("first_referral", None): 6,
     ("patient_worsening", "no_improvement"): 7,
-    ("update_owed", "progress"): 8,
+    ("document_owed", "progress_note"): 8,
+    ("findings_overdue", None): 8,
     ("spend_limit", "near"): 9,
     ("touch_overdue", None): 10,
 }
@@ -278,46 +287,74 @@ def first_referral(db: Database, today: date, partners: dict[int, dict[str, Any]
     return out
 
 
-def update_owed(db: Database, today: date, partners: dict[int, dict[str, Any]]) -> list[Alert]:
-    start = (today - timedelta(days=UPDATE_WINDOW_DAYS)).isoformat()
-    t = today.isoformat()
-    rows = db.execute(
-        "SELECT e.id, e.partner_id, e.status, e.discharge_date,"
-        " (SELECT max(r.date) FROM responses r WHERE r.episode_id = e.id"
-        "   AND r.timepoint = 'progress' AND r.date <= ?) AS progress_date"
-        " FROM episodes e WHERE e.partner_id IS NOT NULL"
-        " AND ((e.status = 'discharged' AND e.discharge_date > ? AND e.discharge_date <= ?)"
-        "   OR (e.status IN ('evaluated','in_care') AND EXISTS (SELECT 1 FROM responses r"
-        "       WHERE r.episode_id = e.id AND r.timepoint = 'progress'"
-        "       AND r.date > ? AND r.date <= ?)))",
-        [t, start, t, start, t],
-    ).fetchall()
-    sent: dict[tuple[str, int], str] = {
-        (eid, pid): d for eid, pid, d in db.execute(
-            "SELECT episode_id, partner_id, max(date) FROM communications"
-            " WHERE episode_id IS NOT NULL AND date <= ? GROUP BY episode_id, partner_id", [t])
-    }
+DOCUMENT_NAMES = {"evaluation_summary": "evaluation summary",
+                  "plan_of_care": "plan-of-care certification",
+                  "progress_note": "progress note", "discharge_summary": "discharge summary"}
+LETTER_KINDS = {"evaluation_summary": "evaluation", "plan_of_care": "evaluation",
+                "progress_note": "progress", "discharge_summary": "discharge"}
+
+
+def document_owed(db: Database, today: date, partners: dict[int, dict[str, Any]]
+                  ) -> list[Alert]:
+    """One alert per owed document (``network.owed``), naming it and the letter that pays it."""
+    from outcomes.network.owed import POC_DEADLINE_DAY, owed_documents
+
     out = []
-    for eid, pid, status, discharge, progress in rows:
-        if status == "discharged":
-            milestone, sub, what = discharge, "discharge", "was discharged"
-        else:
-            milestone, sub, what = progress, "progress", "had a progress re-assessment"
-        last_sent = sent.get((eid, pid))
-        if last_sent is not None and last_sent >= milestone:
-            continue
+    for pid, owed in owed_documents(db, today):
         p = partners[pid]
-        days = (today - date.fromisoformat(milestone)).days
-        action = ("Send the discharge summary (with the outcome scores) to the referrer."
-                  if sub == "discharge" else "Send a progress update to the referrer.")
+        name = DOCUMENT_NAMES[owed.document]
+        eid = owed.episode_id
+        make = (f"outcomes letter {eid} --kind {LETTER_KINDS[owed.document]} --out {eid}.pdf,"
+                f" then outcomes communications sent ID --channel fax")
+        if owed.document == "plan_of_care":
+            sub = f"plan_of_care_{owed.stage}"
+            when = (f"day {owed.days} after the first treatment; it must be certified by "
+                    f"{owed.since} (day {POC_DEADLINE_DAY})")
+            unsent = ("; the evaluation summary with the plan has not been sent"
+                      if owed.reasons else "")
+            message = (f"Episode {eid}: the plan of care is not certified by {p['name']} "
+                       f"({when}){unsent}.")
+            action = ("Send the evaluation summary with the plan of care for signature "
+                      f"({make}); when the signed plan or an order is back: outcomes "
+                      f"referrals update {eid} --poc-certified DATE --certified-by signed.")
+            severity = "high" if owed.stage == "late" else "medium"
+        else:
+            sub = owed.document
+            why = {"days": "time since the last note", "visits": "visits since the last note",
+                   "follow_up": "the physician follow-up is near"}
+            detail = (" (" + ", ".join(why[r] for r in owed.reasons) + ")"
+                      if owed.reasons else "")
+            message = (f"Episode {eid}: {name} owed to {p['name']}{detail}; milestone "
+                       f"{owed.since}, {owed.days} days ago.")
+            action = f"Write and send the {name}: {make}."
+            severity = "low" if owed.document == "progress_note" else "medium"
+        out.append(_alert(p, "document_owed", message, action,
+                          {"episode_id": eid, "document": owed.document, "stage": owed.stage,
+                           "since": owed.since.isoformat(), "days": owed.days,
+                           "reasons": list(owed.reasons)},
+                          sub=sub, episode_id=eid, severity=severity))
+    out.sort(key=lambda a: (a.urgency, -a.evidence["days"], a.episode_id or ""))
+    return out
+
+
+def findings_overdue(db: Database, today: date, partners: dict[int, dict[str, Any]]
+                     ) -> list[Alert]:
+    from outcomes.network.outbound import awaiting_findings
+
+    days = int(settings.get(db, "outbound_findings_days"))
+    out = []
+    for r in awaiting_findings(db, today, days, window_days=RECENT_DAYS + days):
+        p = partners[r.partner_id]
+        waited = (today - date.fromisoformat(r.date)).days
         out.append(_alert(
-            p, "update_owed",
-            f"Episode {eid} referred by {p['name']} {what} on {milestone} ({days} days ago); "
-            "no update has been sent to them since.", action,
-            {"episode_id": eid, "milestone": sub, "milestone_date": milestone,
-             "days_since": days, "last_sent": last_sent},
-            sub=sub, episode_id=eid, severity="medium" if sub == "discharge" else "low"))
-    out.sort(key=lambda a: (a.urgency, -a.evidence["days_since"], a.episode_id or ""))
+            p, "findings_overdue",
+            f"Outbound referral {r.id} to {p['name']} sent {r.date} ({waited} days ago) is "
+            f"{r.status.replace('_', ' ')}; no findings back (the clinic waits {days} days).",
+            f"Call {p['name']} for the findings; then outcomes outbound update {r.id} "
+            "--status \"findings received\" --findings TEXT.",
+            {"outbound_id": r.id, "sent": r.date, "days": waited, "status": r.status,
+             "allowed_days": days},
+            episode_id=r.episode_id, severity="medium"))
     return out
 
 
@@ -433,7 +470,8 @@ def compute_alerts(db: Database, today: date) -> list[Alert]:
     partners = _partners(db)
     alerts: list[Alert] = []
     for check in (spend_limit, detractors, patient_worsening, referral_unscheduled,
-                  relationship_at_risk, update_owed, first_referral, touch_overdue):
+                  relationship_at_risk, document_owed, findings_overdue, first_referral,
+                  touch_overdue):
         alerts.extend(check(db, today, partners))
     # The relationship-at-risk alert already tells the touch story: one alert per partner.
     at_risk = {a.partner_id for a in alerts if a.kind == "relationship_at_risk"}

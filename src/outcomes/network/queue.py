@@ -46,6 +46,8 @@ SUBJECT_FIELD: dict[str, str] = {
     "detractor": "nps_id",
     "spend_limit": "year",
     "update_owed": "milestone",
+    "document_owed": "document",
+    "findings_overdue": "outbound_id",
     "patient_worsening": "scale",
     "first_referral": "first_referral",
 }
@@ -58,6 +60,8 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "referral_unscheduled": ("referral not scheduled", "referrals not scheduled"),
     "relationship_at_risk": ("partner at risk", "partners at risk"),
     "update_owed": ("update owed", "updates owed"),
+    "document_owed": ("letter owed", "letters owed"),
+    "findings_overdue": ("findings not back", "findings not back"),
     "first_referral": ("first referral to thank", "first referrals to thank"),
     "touch_overdue": ("touch overdue", "touches overdue"),
 }
@@ -72,6 +76,8 @@ ACTIONS: dict[str, str] = {
     "referral_unscheduled": OPEN_PARTNER,
     "relationship_at_risk": LOG_TOUCHPOINT,
     "update_owed": WRITE_LETTER,
+    "document_owed": WRITE_LETTER,
+    "findings_overdue": OPEN_PARTNER,
     "first_referral": LOG_TOUCHPOINT,
     "touch_overdue": LOG_TOUCHPOINT,
 }
@@ -339,6 +345,11 @@ def _sentences(kind: str, ev: Mapping[str, Any]) -> list[str] | None:
         return [f"Milestone: {plain(g('milestone', '?'))} on "
                 f"{_when(g('milestone_date'), g('days_since'))}.",
                 f"Last update sent for this episode: {_when(g('last_sent'))}."]
+    if kind == "document_owed":
+        reasons = ", ".join(plain(r) for r in g("reasons") or [])
+        return [f"Owed: {plain(g('document', '?'))} ({plain(g('stage', '') or 'owed')}).",
+                f"Since: {_when(g('since'), g('days'))}." + (f" Why: {reasons}." if reasons
+                                                             else "")]
     if kind == "first_referral":
         return [f"First referral: {_when(g('first_referral'), g('days_since'))}.",
                 "Touches or letters since: none."]

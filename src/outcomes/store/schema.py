@@ -1,5 +1,8 @@
 """The database schema, as versioned migrations.
 
+One module because the migrations are one ordered list whose length is the schema version:
+split across files, their order would depend on import order.
+
 Each migration is a function applied once, in order, inside one transaction (sqlite-utils 4
 ``Migrations``). Never edit a released migration: add a new one, bump nothing else by hand
 (``SCHEMA_VERSION`` follows the number of migrations), and add a fixture database for the
@@ -530,6 +533,63 @@ def m0006_alert_states(db: Database) -> None:
         " updated_at TEXT NOT NULL,"
         " CHECK ((state = 'snoozed') = (until IS NOT NULL))"
         ")")
+
+
+
+
+# The referrer loop (issue 12): the clinical content a letter is made from, the plan-of-care
+# certification, goals, the state of each outbound referral, and what became of each document
+# (made, then sent on a channel, with the file's SHA-256).
+_V6 = """
+ALTER TABLE episodes ADD COLUMN history TEXT;
+ALTER TABLE episodes ADD COLUMN referral_question TEXT;
+ALTER TABLE episodes ADD COLUMN precautions TEXT;
+ALTER TABLE episodes ADD COLUMN plan_frequency TEXT;
+ALTER TABLE episodes ADD COLUMN plan_duration TEXT;
+ALTER TABLE episodes ADD COLUMN plan_interventions TEXT;
+ALTER TABLE episodes ADD COLUMN physician_follow_up TEXT;
+ALTER TABLE episodes ADD COLUMN poc_sent_date TEXT;
+ALTER TABLE episodes ADD COLUMN poc_certified_date TEXT;
+ALTER TABLE episodes ADD COLUMN poc_certified_by TEXT
+    CHECK (poc_certified_by IS NULL OR poc_certified_by IN ('signed','order_on_file'));
+
+CREATE TABLE episode_goals (
+    id INTEGER PRIMARY KEY,
+    episode_id TEXT NOT NULL REFERENCES episodes(id),
+    goal TEXT NOT NULL CHECK (length(trim(goal)) > 0),
+    target_date TEXT,
+    status TEXT NOT NULL DEFAULT 'open'
+        CHECK (status IN ('open','met','partly_met','not_met')),
+    created_at TEXT NOT NULL,
+    UNIQUE (episode_id, goal)
+);
+
+-- Rows logged before this version were logged as sent.
+ALTER TABLE communications ADD COLUMN document TEXT;
+ALTER TABLE communications ADD COLUMN status TEXT NOT NULL DEFAULT 'sent'
+    CHECK (status IN ('made','sent'));
+ALTER TABLE communications ADD COLUMN sent_date TEXT;
+ALTER TABLE communications ADD COLUMN sha256 TEXT;
+ALTER TABLE communications ADD COLUMN file TEXT;
+UPDATE communications SET sent_date = date;
+UPDATE communications SET document = kind
+    WHERE kind IN ('progress_update','discharge_summary','packet');
+
+ALTER TABLE outbound_referrals ADD COLUMN question TEXT;
+ALTER TABLE outbound_referrals ADD COLUMN status TEXT NOT NULL DEFAULT 'sent'
+    CHECK (status IN ('sent','scheduled','seen','findings_received','closed'));
+ALTER TABLE outbound_referrals ADD COLUMN scheduled_date TEXT;
+ALTER TABLE outbound_referrals ADD COLUMN seen_date TEXT;
+ALTER TABLE outbound_referrals ADD COLUMN findings_date TEXT;
+ALTER TABLE outbound_referrals ADD COLUMN findings TEXT;
+ALTER TABLE outbound_referrals ADD COLUMN closed_date TEXT;
+"""
+
+
+@MIGRATIONS(name="0007_referrer_loop")
+def m0007_referrer_loop(db: Database) -> None:
+    for statement in _split_sql(_V6):
+        db.execute(statement)
 
 
 def _split_sql(script: str) -> list[str]:

@@ -53,6 +53,16 @@ DEFAULTS: dict[str, Any] = {
     # An open episode with at least this many visits and no improvement on any scale raises an
     # alert for the treating clinician.
     "no_improvement_visits": 6,
+    # A progress note is owed to the referrer every this many visits or days (network/owed.py),
+    # and in the days before the patient's known follow-up with the referring physician.
+    "progress_note_visits": 10,
+    "progress_note_days": 30,
+    "follow_up_notice_days": 7,
+    # An outbound referral whose findings are not back after this many days raises an alert.
+    "outbound_findings_days": 30,
+    # Track the plan-of-care certification (Medicare's 30-day rule); a clinic without
+    # Medicare patients, or that tracks it in its EMR, turns the alert off.
+    "plan_of_care_alerts": True,
 }
 
 

@@ -23,19 +23,21 @@ class LetterForm(FormScreen):
     COMMAND_GROUP = "letter"
 
     def __init__(self, episode_id: str, partner: str, discharged: bool,
-                 folder: Path | None = None) -> None:
+                 folder: Path | None = None, kind: str | None = None) -> None:
         super().__init__()
         self.episode_id = episode_id
         self.partner = partner
-        self.kind = "discharge" if discharged else "progress"
+        self.kind = kind or ("discharge" if discharged else "progress")
         self.folder = folder
 
     def fields(self) -> ComposeResult:
         yield Label(f"Episode {self.episode_id} · to {self.partner}", markup=False)
-        yield from field("Letter", Select([("Progress update", "progress"),
+        yield from field("Letter", Select([("Evaluation summary and plan of care", "evaluation"),
+                                           ("Progress note", "progress"),
                                            ("Discharge summary", "discharge")],
                                           value=self.kind, allow_blank=False, id="letter-kind"))
-        yield from field("Format", Select([("PDF", ".pdf"), ("Markdown", ".md")], value=".pdf",
+        yield from field("Format", Select([("PDF (fax)", ".pdf"), ("Markdown", ".md"),
+                                           ("Plain text (portal)", ".txt")], value=".pdf",
                                           allow_blank=False, id="letter-format"))
         yield from field("Save as", Input(str(self._default_path(self.kind, ".pdf")),
                                           id="letter-path"))

@@ -45,6 +45,8 @@ KIND_LABELS = {
     "touch_overdue": "touch overdue",
     "first_referral": "first referral",
     "update_owed": "update owed",
+    "document_owed": "letter owed",
+    "findings_overdue": "findings late",
     "spend_limit": "gift/meal spend",
     "detractor": "unhappy patient",
 }
@@ -516,9 +518,15 @@ class DashboardScreen(Screen[None]):
             return
         from outcomes_tui.forms.letter import LetterForm
 
+        # The owed document decides the letter (an owed plan of care is sent with the
+        # evaluation summary).
+        kind = {"evaluation_summary": "evaluation", "plan_of_care": "evaluation",
+                "progress_note": "progress", "discharge_summary": "discharge"}.get(
+            str(item.alert.evidence.get("document", "")))
         discharged = item.alert.evidence.get("milestone", "discharge") == "discharge"
         self.app.push_screen(
-            LetterForm(item.alert.episode_id or "", item.alert.partner or "", discharged),
+            LetterForm(item.alert.episode_id or "", item.alert.partner or "", discharged,
+                       kind=kind),
             self._after_form)
 
     def action_log_update(self) -> None:

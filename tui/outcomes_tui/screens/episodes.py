@@ -41,6 +41,9 @@ class EpisodesScreen(Screen[None]):
                 tooltip="Record a new referral (patient, referrer, date, region, diagnosis)"),
         Binding("c", "change_status", "Change status", id="episodes.change_status",
                 tooltip="Schedule, evaluate, discharge, close or reopen the selected referral"),
+        Binding("ctrl+e", "clinical_notes", "Clinical notes", id="episodes.clinical_notes",
+                tooltip="Enter the selected episode's findings, plan of care, goals and "
+                        "certification (what letters are made from)"),
     ]
 
     def __init__(self) -> None:
@@ -178,6 +181,20 @@ class EpisodesScreen(Screen[None]):
                 self.load(episode_id)  # the pane lists the letter just made
 
         self.app.push_screen(LetterForm(episode_id, d.partner or "", discharged), made)
+
+    def action_clinical_notes(self) -> None:
+        if self.detail is None:
+            self.notify("Select an episode first.", severity="warning")
+            return
+        from outcomes_tui.forms.clinical_notes import ClinicalNotesForm
+
+        episode_id = str(self.detail.episode["id"])
+
+        def saved(done: bool | None) -> None:
+            if done:
+                self.load(episode_id)
+
+        self.app.push_screen(ClinicalNotesForm(episode_id, self.detail.episode), saved)
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
