@@ -26,7 +26,9 @@ class EpisodesScreen(Screen[None]):
     CSS_PATH = "episodes.tcss"
     COMMAND_GROUP = "patient"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_search", "Find", id="episodes.find",
+        # priority: runs before the next key is routed, so a name typed right after `/` lands
+        # in the search box, not on the table (where its letters were lost or ran bindings).
+        Binding("slash", "focus_search", "Find", id="episodes.find", priority=True,
                 tooltip="Find by record number, patient name or episode id"),
         Binding("down,escape", "focus_table", "Results", show=False, id="episodes.to_table",
                 tooltip="Move from the search box into the results"),
@@ -87,6 +89,11 @@ class EpisodesScreen(Screen[None]):
             return
         table = self.query_one("#episodes", DataTable)
         self.ids = [r.id for r in message.rows]
+        # The pane shows the highlighted row of these results, or nothing: never a patient
+        # from an earlier search (whom `l` would then write to).
+        self.detail = None
+        if not message.rows:
+            self._clear_pane("No episode matches this search.")
         with self.app.batch_update():
             table.clear()
             for r in message.rows:
@@ -109,8 +116,20 @@ class EpisodesScreen(Screen[None]):
         self.post_message(EpisodeLoaded(episode_detail(app.reader(), episode_id),
                                         scale_labels()))
 
+    def _clear_pane(self, text: str) -> None:
+        self.query_one("#episode-info", Static).update(text)
+        self.query_one("#responses", DataTable).clear()
+        self.query_one("#trajectory", Plot).set_data([], message="No episode selected")
+
+    def on_screen_resume(self) -> None:
+        """Back from a survey or a form: show what was just saved."""
+        if self.detail is not None:
+            self.load(str(self.detail.episode["id"]))
+
     def on_episode_loaded(self, message: EpisodeLoaded) -> None:
         d: EpisodeDetail = message.detail
+        if d.episode["id"] != self._selected():
+            return  # a slower load for a row no longer highlighted
         self.detail = d
         e = d.episode
         info = Text.assemble(
@@ -153,12 +172,18 @@ class EpisodesScreen(Screen[None]):
 
     def action_survey(self) -> None:
         episode_id = self._selected()
+        if episode_id is None:
+            self.notify("No episode selected: find a patient first (/).", severity="warning")
+            return
         app = app_of(self)
         app.action_survey(episode_id)
 
     def action_letter(self) -> None:
         d = self.detail
-        if d is None or d.episode.get("partner_id") is None:
+        if d is None or d.episode["id"] != self._selected():
+            self.notify("No episode selected: find a patient first (/).", severity="warning")
+            return
+        if d.episode.get("partner_id") is None:
             self.notify("Select an episode that has a referring partner.", severity="warning")
             return
         from outcomes_tui.forms.letter import LetterForm
@@ -174,7 +199,8 @@ class EpisodesScreen(Screen[None]):
         self.app.push_screen(LetterForm(episode_id, d.partner or "", discharged), made)
 
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        # set_focus at once (Widget.focus() waits a turn of the loop, while keys keep coming)
+        self.set_focus(self.query_one("#search", Input))
 
     def action_focus_table(self) -> None:
         self.query_one("#episodes", DataTable).focus()
