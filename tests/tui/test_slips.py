@@ -195,3 +195,115 @@ def test_ctrl_q_asks_over_a_dirty_modal_form(app, drive, settle):
         assert pilot.app.screen is form and note.value == "Lunch and learn"
 
     drive(app, body)
+
+
+# --- the patient search ------------------------------------------------------------------------
+
+def _burst(pilot: Any, keys: list[str]) -> None:
+    """Queue every key before the app handles the first, as tmux does with fast typing."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for key in keys:
+        if len(key) == 1:
+            pilot.app.post_message(events.Key(_character_to_key(key), key))
+        else:
+            pilot.app.post_message(events.Key(key, None))
+
+
+async def _settle_burst(pilot: Any) -> None:
+    """Wait for the keys of a burst and the searches they start. Each key starts an exclusive
+    search that cancels the one before, and waiting on a cancelled worker raises: wait again."""
+    from textual.worker import WorkerCancelled
+
+    for _ in range(10):
+        await pilot.pause()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            continue
+        await pilot.pause()
+        if not [w for w in pilot.app.workers if not w.is_finished]:
+            return
+
+
+def _info(screen: EpisodesScreen) -> str:
+    return str(screen.query_one("#episode-info").render())
+
+
+def test_a_search_with_no_results_clears_the_pane_and_l_and_s_say_so(app, drive, settle):
+    async def body(pilot):
+        await pilot.press("f4")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, EpisodesScreen)
+        screen.query_one("#search", Input).value = "E00001"
+        await settle(pilot)
+        assert "E00001" in _info(screen) and screen.detail is not None
+        screen.query_one("#search", Input).value = "no such patient zzz"
+        await settle(pilot)
+        assert screen.ids == [] and screen.detail is None
+        assert "E00001" not in _info(screen) and "No episode matches" in _info(screen)
+        assert screen.query_one("#responses").row_count == 0
+        screen.query_one("#episodes").focus()
+        await settle(pilot)
+        for key in ("l", "s"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert pilot.app.screen is screen, key  # no letter form, no survey
+            assert any("No episode selected" in n.message
+                       for n in pilot.app._notifications), key
+            pilot.app.clear_notifications()
+
+    drive(app, body)
+
+
+def test_a_saved_score_shows_in_the_pane_right_after_the_save(app, drive, settle,
+                                                              demo_db_path):
+    from tests.tui.test_survey import _fresh_episode
+
+    episode = _fresh_episode(demo_db_path, "odi")
+
+    async def body(pilot):
+        await pilot.press("f4")
+        await settle(pilot)
+        screen = pilot.app.screen
+        screen.query_one("#search", Input).value = episode
+        await settle(pilot)
+        responses = screen.query_one("#responses")
+        before = responses.row_count
+        screen.query_one("#episodes").focus()
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, SurveyEntryScreen)
+        for key in [*"3213021024", "enter"]:
+            await pilot.press(key)
+        await settle(pilot)
+        assert pilot.app.screen is screen
+        assert responses.row_count == before + 1
+        assert "36.0" in [str(c) for c in responses.get_row_at(responses.row_count - 1)]
+
+    drive(app, body)
+
+
+def test_keys_typed_fast_after_slash_land_in_the_search(app, drive, settle):
+    async def body(pilot):
+        await pilot.press("f4")
+        await settle(pilot)
+        screen = pilot.app.screen
+        search = screen.query_one("#search", Input)
+        for attempt in range(3):
+            screen.query_one("#episodes").focus()
+            await settle(pilot)
+            _burst(pilot, ["slash", *"E0060"])
+            await _settle_burst(pilot)
+            assert search.value == "E0060", attempt
+            assert pilot.app.screen is screen  # no letter ran a binding
+            _burst(pilot, ["backspace", "backspace", *"01"])
+            await _settle_burst(pilot)
+            assert search.value == "E0001", attempt
+            assert screen.ids and all(i.startswith("E0001") for i in screen.ids)
+            search.value = ""
+            await settle(pilot)
+
+    drive(app, body)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -20,6 +20,27 @@ from outcomes_tui.messages import EpisodeLoaded, EpisodesFound
 from outcomes_tui.widgets.plot import Plot, Series
 
 LIMIT = 50
+
+
+class SearchInput(Input):
+    """The search box, with its editing keys (backspace, delete, arrows) run in the order typed.
+
+    Textual runs a widget's own bindings only once the key has bubbled up to the app, while the
+    next printable key goes straight into the Input; typed fast (tmux delivers a burst at once),
+    "E0060", backspace, backspace, "01" became "E0060" instead of "E0001" (Textual issue
+    #6605). Running the Input's own bindings inline, as Textual's proposed fix does, keeps the
+    order."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not event.is_printable:
+            for key in event.aliases:
+                bindings = self._bindings.key_to_bindings.get(key)
+                if bindings:
+                    event.stop()
+                    event.prevent_default()
+                    await self.run_action(bindings[0].action)
+                    return
+        await super()._on_key(event)
 
 
 class EpisodesScreen(Screen[None]):
@@ -47,8 +68,8 @@ class EpisodesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="Find a patient: record number, name or episode id…",
-                    id="search")
+        yield SearchInput(placeholder="Find a patient: record number, name or episode id…",
+                          id="search")
         with Horizontal(id="body"):
             yield DataTable(id="episodes", cursor_type="row", zebra_stripes=True,
                             classes="panel")
