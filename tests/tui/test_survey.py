@@ -280,8 +280,8 @@ def test_a_second_intake_asks_before_replacing_and_the_audit_keeps_the_old_value
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "ConfirmScreen"  # asks, nothing written
         assert "already has" in str(pilot.app.screen.query_one("#confirm-question").render())
-        assert [r for r in _responses(demo_db_path, episode)
-                if r[:2] == (instrument, "intake")][0][3] == old_answers
+        assert next(r for r in _responses(demo_db_path, episode)
+                    if r[:2] == (instrument, "intake"))[3] == old_answers
         await pilot.press("n")  # keep the stored one: the form stays with its answers
         await settle(pilot)
         assert pilot.app.screen is screen
@@ -291,7 +291,6 @@ def test_a_second_intake_asks_before_replacing_and_the_audit_keeps_the_old_value
         await pilot.press("y")  # now replace it
         await settle(pilot)
         assert not isinstance(pilot.app.screen, SurveyEntryScreen)
-        return None
 
     drive(app, body)
     intakes = [r for r in _responses(demo_db_path, episode) if r[:2] == (instrument, "intake")]
