@@ -100,7 +100,7 @@ class SurveyEntryScreen(Screen[None]):
                     )
                 with Vertical(classes="picker"):
                     yield Label("Timepoint", classes="muted")
-                    yield Select([(t, t) for t in TIMEPOINTS], value="intake",
+                    yield Select([(t.replace("_", "-"), t) for t in TIMEPOINTS], value="intake",
                                  allow_blank=False, id="timepoint")
                 with Vertical(classes="picker narrow"):
                     yield Label("Date", classes="muted")
