@@ -354,3 +354,45 @@ def test_declining_the_first_visit_leaves_the_referral_scheduled(app, drive, set
             "SELECT status, first_visit_date FROM episodes WHERE id = ?", [episode]).fetchone()
     assert (status, first_visit) == ("scheduled", None)
     assert [r[1] for r in _responses(demo_db_path, episode)] == ["intake"]
+
+
+def test_an_episode_id_typed_as_the_form_opens_is_kept(app, drive, settle, demo_db_path):
+    """Keys sent in one burst with the form still opening (as tmux sends them) reach the
+    episode field, and Enter loads the episode."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    episode = _fresh_episode(demo_db_path, "odi")
+
+    async def body(pilot):
+        pilot.app.action_survey()
+        for ch in episode:
+            pilot.app.post_message(events.Key(_character_to_key(ch), ch))
+        pilot.app.post_message(events.Key("enter", "\r"))
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, SurveyEntryScreen)
+        assert screen.query_one("#episode").value == episode
+        assert screen.detail is not None and screen.detail.episode["id"] == episode
+        assert screen.focused is screen.query_one(SurveyItems)
+
+    drive(app, body)
+
+
+def test_a_form_opened_without_an_episode_keeps_the_focus_on_the_episode_field(app, drive,
+                                                                               settle):
+    """The lists post Changed while they are set up; that must not move the focus to the grid
+    (where an episode id typed next was queued as answers)."""
+
+    async def body(pilot):
+        await pilot.press("s")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, SurveyEntryScreen)
+        assert screen.focused is screen.query_one("#episode")
+        await pilot.press("E", "0")
+        await settle(pilot)
+        assert screen.query_one("#episode").value == "E0"
+        assert screen.query_one(SurveyItems).queued == []
+
+    drive(app, body)

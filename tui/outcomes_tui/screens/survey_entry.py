@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 from textual.widgets._footer import FooterKey
 
@@ -122,7 +123,9 @@ class SurveyEntryScreen(Screen[None]):
             self.query_one("#items", SurveyItems).focus()
             self.load_episode(self.episode_id)
         else:
-            self.query_one("#episode", Input).focus()
+            # At once, not on the next turn of the loop: the episode id is often typed
+            # straight after the key that opened the form.
+            self.set_focus(self.query_one("#episode", Input))
 
     # --- episode -----------------------------------------------------------------------------
 
@@ -167,7 +170,7 @@ class SurveyEntryScreen(Screen[None]):
 
     def has_unsaved_input(self) -> bool:
         """Answers, a pending 1, keys typed before the episode loaded, or a comment."""
-        if self.saved:
+        if self.saved or not self.is_mounted:
             return False
         items = self.query_one("#items", SurveyItems)
         return (items.pending_one or bool(items.queued)
@@ -193,11 +196,17 @@ class SurveyEntryScreen(Screen[None]):
     def instrument_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
             self._use_instrument(event.value)
-        self.query_one("#items", SurveyItems).focus()
+        self._back_to_grid(event.select)
 
     @on(Select.Changed, "#timepoint")
-    def timepoint_changed(self) -> None:
-        self.query_one("#items", SurveyItems).focus()
+    def timepoint_changed(self, event: Select.Changed) -> None:
+        self._back_to_grid(event.select)
+
+    def _back_to_grid(self, select: Widget) -> None:
+        """After the user picked from a list, the grid has the focus again. Only then: the
+        lists also post Changed when they are set up, and the episode field keeps the focus."""
+        if select.has_focus_within:
+            self.set_focus(self.query_one("#items", SurveyItems))
 
     def action_pick(self, which: str) -> None:
         select = self.query_one(f"#{which}", Select)
@@ -221,7 +230,8 @@ class SurveyEntryScreen(Screen[None]):
 
         def switch(discard: bool | None = True) -> None:
             if discard:
-                select.value = target  # Select.Changed sets the grid up and focuses it
+                select.value = target  # Select.Changed sets the grid up
+                self.query_one("#items", SurveyItems).focus()
 
         if self._answered():
             self.app.push_screen(LeaveScreen(
@@ -231,18 +241,32 @@ class SurveyEntryScreen(Screen[None]):
             switch()
 
     def on_key(self, event: events.Key) -> None:
-        """Digits typed while a picker (not a text field) has the focus go to the grid, so
-        answers typed after leaving the timepoint list are never lost."""
+        """Keys that would otherwise vanish. A text field stops every printable key it sees, so
+        one that reaches the screen was typed before the focus got there (an episode id typed
+        right after `s`): it goes into that field, or into the episode field when nothing has
+        the focus yet. Digits typed while a picker has the focus go to the grid, so answers
+        typed after leaving the timepoint list are never lost."""
         focused = self.focused
-        if (event.character and event.character.isdigit() and event.character.isascii()
-                and not isinstance(focused, Input | SurveyItems)):
+        character = event.character
+        if not character or not event.is_printable:
+            return
+        if focused is None and self.detail is None:
+            focused = self.query_one("#episode", Input)
+            self.set_focus(focused)
+        if isinstance(focused, Input):
+            event.stop()
+            event.prevent_default()
+            focused.insert_text_at_cursor(character)
+            return
+        if (character.isdigit() and character.isascii()
+                and not isinstance(focused, SurveyItems)):
             items = self.query_one("#items", SurveyItems)
             if isinstance(focused, Select) and focused.expanded:
                 return
             event.stop()
             event.prevent_default()
             self.set_focus(items)
-            items.type_key(event.character)
+            items.type_key(character)
 
     # --- live score --------------------------------------------------------------------------
 
@@ -283,6 +307,10 @@ class SurveyEntryScreen(Screen[None]):
         items = self.query_one("#items", SurveyItems)
         items.confirm_pending()
         refusal = self.query_one("#refusal", Static)
+        episode_text = self.query_one("#episode", Input).value.strip()
+        if self.detail is None and episode_text:
+            self.load_episode(episode_text)  # Enter on an id not loaded yet: load it
+            return
         if self.detail is None or items.instrument is None:
             refusal.update("Load an episode first: type its id and press Enter.")
             self.query_one("#episode", Input).focus()
