@@ -65,7 +65,7 @@ class SurveyEntryScreen(Screen[None]):
         Binding("enter", "save", "Save", id="survey.save",
                 tooltip="Save the response (Enter in the episode field loads the episode)"),
         Binding("escape", "back", "Back", id="survey.cancel",
-                tooltip="Leave the form without saving"),
+                tooltip="Leave the form (asks first when answers are typed)"),
         Binding("ctrl+n", "clear", "Clear", id="survey.clear", show=False,
                 tooltip="Clear every answer and start again"),
         Binding("f8,alt+i", "pick('instrument')", "Instrument", id="survey.instrument",
