@@ -161,18 +161,69 @@ class OutcomesApp(App[None]):
         self.notify(escape(plain_error(exc)), title="Could not finish", severity="error",
                     timeout=10)
 
-    def action_go(self, mode: str) -> None:
-        if self.current_mode == mode:
-            # Already there: close pushed screens (a partner, a form) back to the mode's base.
-            while len(self.screen_stack) > 1:
+    # --- leaving: nothing lost on a slip (outcomes_tui.guard) ----------------------------------
+
+    def _leave(self, then: Callable[[], object], question: str) -> None:
+        """Run ``then`` after closing the forms of this mode; ask first when one of them holds
+        unsaved input (No keeps every form as it was, on screen)."""
+        from outcomes_tui.forms.confirm import ConfirmScreen
+        from outcomes_tui.guard import LeaveScreen, transient, unsaved
+
+        if isinstance(self.screen, ConfirmScreen):
+            return  # a question is open: it is answered first
+
+        def close_and_go() -> None:
+            while len(self.screen_stack) > 1 and transient(self.screen):
                 self.pop_screen()
-        else:
-            self.switch_mode(mode)
+            then()
+
+        if not any(unsaved(screen) for screen in self.screen_stack):
+            close_and_go()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                close_and_go()
+
+        self.push_screen(LeaveScreen(question), answered)
+
+    def action_go(self, mode: str) -> None:
+        def go() -> None:
+            if self.current_mode == mode:
+                # Already there: back to the mode's base (from a partner, say).
+                while len(self.screen_stack) > 1:
+                    self.pop_screen()
+            else:
+                self.switch_mode(mode)
+
+        self._leave(go, "What you typed in the open form is not saved.\n\nDiscard it and leave?")
 
     def action_survey(self, episode_id: str | None = None) -> None:
         from outcomes_tui.screens.survey_entry import SurveyEntryScreen
 
-        self.push_screen(SurveyEntryScreen(episode_id))
+        if isinstance(self.screen, SurveyEntryScreen):
+            return  # already entering one; a second form would hide the first
+        self._leave(lambda: self.push_screen(SurveyEntryScreen(episode_id)),
+                    "What you typed in the open form is not saved.\n\n"
+                    "Discard it and open the survey?")
+
+    async def action_quit(self) -> None:
+        """ctrl+q: leave at once when nothing is unsaved, else ask (No keeps everything)."""
+        from outcomes_tui.forms.confirm import ConfirmScreen
+        from outcomes_tui.guard import LeaveScreen, unsaved
+
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        if not any(unsaved(screen) for screen in self.screen_stack):
+            self.exit()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.exit()
+
+        self.push_screen(LeaveScreen("What you typed in the open form is not saved.\n\n"
+                                     "Discard it and quit outcomes?"), answered)
 
     def action_help(self) -> None:
         from outcomes_tui.screens.help import HelpScreen

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -22,11 +22,34 @@ from outcomes_tui.widgets.plot import Plot, Series
 LIMIT = 50
 
 
+class SearchInput(Input):
+    """The search box, with its editing keys (backspace, delete, arrows) run in the order typed.
+
+    Textual runs a widget's own bindings only once the key has bubbled up to the app, while the
+    next printable key goes straight into the Input; typed fast (tmux delivers a burst at once),
+    "E0060", backspace, backspace, "01" became "E0060" instead of "E0001" (Textual issue
+    #6605). Running the Input's own bindings inline, as Textual's proposed fix does, keeps the
+    order."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not event.is_printable:
+            for key in event.aliases:
+                bindings = self._bindings.key_to_bindings.get(key)
+                if bindings:
+                    event.stop()
+                    event.prevent_default()
+                    await self.run_action(bindings[0].action)
+                    return
+        await super()._on_key(event)
+
+
 class EpisodesScreen(Screen[None]):
     CSS_PATH = "episodes.tcss"
     COMMAND_GROUP = "patient"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_search", "Find", id="episodes.find",
+        # priority: runs before the next key is routed, so a name typed right after `/` lands
+        # in the search box, not on the table (where its letters were lost or ran bindings).
+        Binding("slash", "focus_search", "Find", id="episodes.find", priority=True,
                 tooltip="Find by record number, patient name or episode id"),
         Binding("down,escape", "focus_table", "Results", show=False, id="episodes.to_table",
                 tooltip="Move from the search box into the results"),
@@ -54,8 +77,8 @@ class EpisodesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="Find a patient: record number, name or episode id…",
-                    id="search")
+        yield SearchInput(placeholder="Find a patient: record number, name or episode id…",
+                          id="search")
         with Horizontal(id="body"):
             yield DataTable(id="episodes", cursor_type="row", zebra_stripes=True,
                             classes="panel")
@@ -96,6 +119,11 @@ class EpisodesScreen(Screen[None]):
             return
         table = self.query_one("#episodes", DataTable)
         self.ids = [r.id for r in message.rows]
+        # The pane shows the highlighted row of these results, or nothing: never a patient
+        # from an earlier search (whom `l` would then write to).
+        self.detail = None
+        if not message.rows:
+            self._clear_pane("No episode matches this search.")
         with self.app.batch_update():
             table.clear()
             for r in message.rows:
@@ -118,8 +146,20 @@ class EpisodesScreen(Screen[None]):
         self.post_message(EpisodeLoaded(episode_detail(app.reader(), episode_id),
                                         scale_labels()))
 
+    def _clear_pane(self, text: str) -> None:
+        self.query_one("#episode-info", Static).update(text)
+        self.query_one("#responses", DataTable).clear()
+        self.query_one("#trajectory", Plot).set_data([], message="No episode selected")
+
+    def on_screen_resume(self) -> None:
+        """Back from a survey or a form: show what was just saved."""
+        if self.detail is not None:
+            self.load(str(self.detail.episode["id"]))
+
     def on_episode_loaded(self, message: EpisodeLoaded) -> None:
         d: EpisodeDetail = message.detail
+        if d.episode["id"] != self._selected():
+            return  # a slower load for a row no longer highlighted
         self.detail = d
         e = d.episode
         info = Text.assemble(
@@ -162,12 +202,18 @@ class EpisodesScreen(Screen[None]):
 
     def action_survey(self) -> None:
         episode_id = self._selected()
+        if episode_id is None:
+            self.notify("No episode selected: find a patient first (/).", severity="warning")
+            return
         app = app_of(self)
         app.action_survey(episode_id)
 
     def action_letter(self) -> None:
         d = self.detail
-        if d is None or d.episode.get("partner_id") is None:
+        if d is None or d.episode["id"] != self._selected():
+            self.notify("No episode selected: find a patient first (/).", severity="warning")
+            return
+        if d.episode.get("partner_id") is None:
             self.notify("Select an episode that has a referring partner.", severity="warning")
             return
         from outcomes_tui.forms.letter import LetterForm
@@ -197,7 +243,8 @@ class EpisodesScreen(Screen[None]):
         self.app.push_screen(ClinicalNotesForm(episode_id, self.detail.episode), saved)
 
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        # set_focus at once (Widget.focus() waits a turn of the loop, while keys keep coming)
+        self.set_focus(self.query_one("#search", Input))
 
     def action_focus_table(self) -> None:
         self.query_one("#episodes", DataTable).focus()

@@ -1,5 +1,10 @@
 """Survey entry, the core workflow: pick episode, instrument and timepoint, type one digit per
-item, Enter saves. Built from the instrument definitions in ``surveys/``."""
+item, Enter saves. Built from the instrument definitions in ``surveys/``.
+
+Built for entering paper forms: the digit grid keeps the focus; F8, F9 and F10 (or alt+i, alt+t,
+alt+n) reach the instrument, the timepoint and NPS in one key and hand the focus back to the grid;
+digits typed anywhere outside a text field go to the grid. Nothing typed is lost on a slip: Escape
+and the app's mode keys ask before discarding answers (``has_unsaved_input``)."""
 
 from __future__ import annotations
 
@@ -8,12 +13,14 @@ from typing import ClassVar
 
 from rich.markup import escape
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets._footer import FooterKey
 
 from outcomes.dates import parse_date
 from outcomes.errors import OutcomesError
@@ -30,10 +37,25 @@ from outcomes.reports.episodes import (
 from outcomes_tui.context import app_of
 from outcomes_tui.feedback import plain_error
 from outcomes_tui.forms.confirm import ConfirmScreen
-from outcomes_tui.messages import EpisodeLoaded, ResponseSaved, SaveFailed
+from outcomes_tui.guard import LeaveScreen
+from outcomes_tui.messages import EpisodeLoaded, RecordSaved, ResponseSaved, SaveFailed
 from outcomes_tui.widgets.survey_items import SurveyItems
 
 NPS = "nps"
+NOT_YET_SEEN = ("received", "scheduled")
+"""Referral statuses on which a saved intake offers to record the first visit."""
+
+
+class SurveyFooter(Footer):
+    """The form's own keys only: the screen-switching keys still work (and ask first when
+    answers are typed), but they are listed in the help (F1), not here."""
+
+    def compose(self) -> ComposeResult:
+        keys = [widget for widget in super().compose()
+                if not (isinstance(widget, FooterKey)
+                        and widget.action.startswith(("go(", "survey")))]
+        self.styles.grid_size_columns = len(keys)
+        yield from keys
 
 
 class SurveyEntryScreen(Screen[None]):
@@ -43,9 +65,15 @@ class SurveyEntryScreen(Screen[None]):
         Binding("enter", "save", "Save", id="survey.save",
                 tooltip="Save the response (Enter in the episode field loads the episode)"),
         Binding("escape", "back", "Back", id="survey.cancel",
-                tooltip="Leave the form without saving"),
-        Binding("ctrl+n", "clear", "Clear", id="survey.clear",
+                tooltip="Leave the form (asks first when answers are typed)"),
+        Binding("ctrl+n", "clear", "Clear", id="survey.clear", show=False,
                 tooltip="Clear every answer and start again"),
+        Binding("f8,alt+i", "pick('instrument')", "Instrument", id="survey.instrument",
+                tooltip="Choose the instrument from a list (type to search)"),
+        Binding("f9,alt+t", "pick('timepoint')", "Timepoint", id="survey.timepoint",
+                tooltip="Choose the timepoint: intake, progress, discharge, follow-up"),
+        Binding("f10,alt+n", "nps", "NPS", id="survey.nps",
+                tooltip="Switch to the NPS question (again: back to the outcome measure)"),
     ]
 
     def __init__(self, episode_id: str | None = None) -> None:
@@ -54,6 +82,7 @@ class SurveyEntryScreen(Screen[None]):
         self.detail: EpisodeDetail | None = None
         self.instruments: dict[str, Instrument] = catalog.instruments()
         self.saving = False
+        self.saved = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -72,7 +101,7 @@ class SurveyEntryScreen(Screen[None]):
                     )
                 with Vertical(classes="picker"):
                     yield Label("Timepoint", classes="muted")
-                    yield Select([(t, t) for t in TIMEPOINTS], value="intake",
+                    yield Select([(t.replace("_", "-"), t) for t in TIMEPOINTS], value="intake",
                                  allow_blank=False, id="timepoint")
                 with Vertical(classes="picker narrow"):
                     yield Label("Date", classes="muted")
@@ -83,7 +112,7 @@ class SurveyEntryScreen(Screen[None]):
             yield Input(placeholder="comment (optional)", id="comment")
             yield Static("", id="refusal", markup=False)
             yield Static("", id="score", markup=False)
-        yield Footer()
+        yield SurveyFooter()
 
     def _today(self) -> date:
         return app_of(self).today
@@ -94,7 +123,9 @@ class SurveyEntryScreen(Screen[None]):
             self.query_one("#items", SurveyItems).focus()
             self.load_episode(self.episode_id)
         else:
-            self.query_one("#episode", Input).focus()
+            # At once, not on the next turn of the loop: the episode id is often typed
+            # straight after the key that opened the form.
+            self.set_focus(self.query_one("#episode", Input))
 
     # --- episode -----------------------------------------------------------------------------
 
@@ -137,6 +168,18 @@ class SurveyEntryScreen(Screen[None]):
         event.stop()
         self.action_save()
 
+    def has_unsaved_input(self) -> bool:
+        """Answers, a pending 1, keys typed before the episode loaded, or a comment."""
+        if self.saved or not self.is_mounted:
+            return False
+        items = self.query_one("#items", SurveyItems)
+        return (items.pending_one or bool(items.queued)
+                or any(c.state != "empty" for c in items.cells)
+                or bool(self.query_one("#comment", Input).value.strip()))
+
+    def _answered(self) -> int:
+        return sum(c.state != "empty" for c in self.query_one("#items", SurveyItems).cells)
+
     def _use_instrument(self, instrument_id: str) -> None:
         instrument = self.instruments[instrument_id]
         is_nps = instrument_id == NPS
@@ -153,6 +196,77 @@ class SurveyEntryScreen(Screen[None]):
     def instrument_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
             self._use_instrument(event.value)
+        self._back_to_grid(event.select)
+
+    @on(Select.Changed, "#timepoint")
+    def timepoint_changed(self, event: Select.Changed) -> None:
+        self._back_to_grid(event.select)
+
+    def _back_to_grid(self, select: Widget) -> None:
+        """After the user picked from a list, the grid has the focus again. Only then: the
+        lists also post Changed when they are set up, and the episode field keeps the focus."""
+        if select.has_focus_within:
+            self.set_focus(self.query_one("#items", SurveyItems))
+
+    def action_pick(self, which: str) -> None:
+        select = self.query_one(f"#{which}", Select)
+        if select.disabled:
+            self.notify("NPS has no timepoint; F10 goes back to the outcome measure.",
+                        severity="warning")
+            return
+        select.focus()
+        select.expanded = True
+
+    def action_nps(self) -> None:
+        """One key to NPS and back. Typed answers belong to the other instrument: ask first."""
+        select = self.query_one("#instrument", Select)
+        if select.value == NPS:
+            target = (default_instrument(self.detail, REGION_INSTRUMENT)
+                      if self.detail is not None else next(iter(self.instruments)))
+            if target not in self.instruments or target == NPS:
+                target = next(i for i in self.instruments if i != NPS)
+        else:
+            target = NPS
+
+        def switch(discard: bool | None = True) -> None:
+            if discard:
+                select.value = target  # Select.Changed sets the grid up
+                self.query_one("#items", SurveyItems).focus()
+
+        if self._answered():
+            self.app.push_screen(LeaveScreen(
+                f"{self._answered()} answers are typed for {select.value}.\n\n"
+                f"Discard them and switch to {target}?"), switch)
+        else:
+            switch()
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys that would otherwise vanish. A text field stops every printable key it sees, so
+        one that reaches the screen was typed before the focus got there (an episode id typed
+        right after `s`): it goes into that field, or into the episode field when nothing has
+        the focus yet. Digits typed while a picker has the focus go to the grid, so answers
+        typed after leaving the timepoint list are never lost."""
+        focused = self.focused
+        character = event.character
+        if not character or not event.is_printable:
+            return
+        if focused is None and self.detail is None:
+            focused = self.query_one("#episode", Input)
+            self.set_focus(focused)
+        if isinstance(focused, Input):
+            event.stop()
+            event.prevent_default()
+            focused.insert_text_at_cursor(character)
+            return
+        if (character.isdigit() and character.isascii()
+                and not isinstance(focused, SurveyItems)):
+            items = self.query_one("#items", SurveyItems)
+            if isinstance(focused, Select) and focused.expanded:
+                return
+            event.stop()
+            event.prevent_default()
+            self.set_focus(items)
+            items.type_key(character)
 
     # --- live score --------------------------------------------------------------------------
 
@@ -193,6 +307,10 @@ class SurveyEntryScreen(Screen[None]):
         items = self.query_one("#items", SurveyItems)
         items.confirm_pending()
         refusal = self.query_one("#refusal", Static)
+        episode_text = self.query_one("#episode", Input).value.strip()
+        if self.detail is None and episode_text:
+            self.load_episode(episode_text)  # Enter on an id not loaded yet: load it
+            return
         if self.detail is None or items.instrument is None:
             refusal.update("Load an episode first: type its id and press Enter.")
             self.query_one("#episode", Input).focus()
@@ -261,11 +379,68 @@ class SurveyEntryScreen(Screen[None]):
 
     def on_response_saved(self, message: ResponseSaved) -> None:
         self.saving = False
+        self.saved = True
         self.app.notify(escape(message.text), title="Saved", timeout=8)
-        self.app.pop_screen()
+        detail = self.detail
+        timepoint = str(self.query_one("#timepoint", Select).value)
+        if (detail is None or str(self.query_one("#instrument", Select).value) == NPS
+                or timepoint != "intake" or detail.episode["status"] not in NOT_YET_SEEN):
+            self.dismiss_screen()
+            return
+        when = self.query_one("#date", Input).value.strip()
+        status = str(detail.episode["status"])
+
+        def answered(record: bool | None) -> None:
+            if record:
+                self.record_first_visit(message.episode_id, when)
+            else:
+                self.dismiss_screen()
+
+        self.app.push_screen(ConfirmScreen(
+            f"Referral {message.episode_id} is {status}, but an intake was just entered.\n\n"
+            f"Record the first visit (evaluated) on {when}?",
+            yes="record the first visit", no="leave the referral as it is"), answered)
+
+    @work(thread=True, exclusive=True, group="write", exit_on_error=False)
+    def record_first_visit(self, episode_id: str, when: str) -> None:
+        from outcomes.network.referrals import evaluate
+
+        app = app_of(self)
+        try:
+            saved = evaluate(app.db(), episode_id, when, today=app.today)
+        except OutcomesError as exc:
+            self.post_message(RecordSaved("", warning=str(exc)))
+            return
+        except Exception as exc:  # a locked or read-only file: say so
+            self.post_message(RecordSaved("", warning=plain_error(exc)))
+            return
+        self.post_message(RecordSaved(f"{saved.message()} First visit {when}."))
+
+    def on_record_saved(self, message: RecordSaved) -> None:
+        if message.warning:
+            self.app.notify(escape(message.warning), title="First visit not recorded",
+                            severity="warning", timeout=12)
+        else:
+            self.app.notify(escape(message.text), title="Saved")
+        self.dismiss_screen()
+
+    def dismiss_screen(self) -> None:
+        if self.app.screen is self:
+            self.app.pop_screen()
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        """Escape: leave at once when nothing is typed, else ask (Enter keeps the answers)."""
+        if not self.has_unsaved_input():
+            self.app.pop_screen()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss_screen()
+
+        self.app.push_screen(LeaveScreen(
+            f"{self._answered()} answers typed on this form are not saved.\n\n"
+            "Discard them and leave the survey?"), answered)
 
     def action_clear(self) -> None:
         items = self.query_one("#items", SurveyItems)

@@ -44,9 +44,9 @@ class SurveyItems(Widget, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("minus,space", "skip", "Skip item", id="survey.skip",
                 tooltip="Mark the current item as not answered"),
-        Binding("t", "ten", "Enter 10", id="survey.ten",
+        Binding("t", "ten", "Enter 10", id="survey.ten", show=False,
                 tooltip="Answer 10 (items that go up to 10)"),
-        Binding("backspace", "back", "Clear previous", id="survey.back",
+        Binding("backspace", "back", "Clear previous", id="survey.back", show=False,
                 tooltip="Go back one item and clear it"),
         Binding("up", "move(-1)", "Previous item", show=False, id="survey.up",
                 tooltip="Move to the previous item"),
