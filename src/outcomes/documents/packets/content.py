@@ -413,8 +413,9 @@ def build_packet(
         text += f"; clinic: {nps_text(c_nps)}." if nps_clinic_ok else "."
         summary.append(text)
     elif nps_clinic_ok:
-        summary.append("Patient satisfaction (Net Promoter Score, -100 to +100): not shown for "
-                       f"{small}; clinic: {nps_text(c_nps)}.")
+        why = f"for {small}" if m_nps.n < min_n else "(too few answers in one group)"
+        summary.append("Patient satisfaction (Net Promoter Score, -100 to +100): not shown "
+                       f"{why}; clinic: {nps_text(c_nps)}.")
 
     def count_cell(value: int, shown: bool) -> str:
         if shown:
@@ -425,7 +426,9 @@ def build_packet(
         return num(value) if value is not None else small if base else "none"
 
     def nps_cell(block: NpsFigures, shown: bool) -> str:
-        return nps_text(block) if shown else (small if block.n else "no answers")
+        if shown:
+            return nps_text(block)
+        return "no answers" if block.n == 0 else small if block.n < min_n else "not shown"
 
     days, visits = medians["median_days_to_first_visit"], medians["median_visits"]
     key_rows = [
