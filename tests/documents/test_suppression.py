@@ -411,3 +411,46 @@ def test_partners_table_rates_at_min_n(db_path: Path, n: int) -> None:
         assert nps_cell == mcid_cell == f"n<{MIN_N}"
     else:
         assert re.fullmatch(r"[+-]?\d+", nps_cell) and re.fullmatch(r"\d+%", mcid_cell)
+
+
+@pytest.mark.parametrize("n", [
+    # partner_detail.py shows reports.partners.partner_detail's raw Nps (no min_n) in its
+    # header and in the scorecard table's "NPS (12 mo)" row: "+0 (n=4)". Owned elsewhere;
+    # reported, and strict so that it fails once fixed.
+    pytest.param(MIN_N - 1, marks=pytest.mark.xfail(
+        strict=True, reason="the partner screen's NPS ignores min_n")),
+    MIN_N,
+])
+def test_partner_screen_scorecard_table_at_min_n(db_path: Path, n: int) -> None:
+    from textual.widgets import DataTable
+
+    from outcomes_tui.app import make_app
+    from outcomes_tui.screens.partner_detail import PartnerDetailScreen
+
+    db = open_db(db_path)
+    pid = build(db, [Pt(month=3, met=i % 2 == 0, nps=(3, 10)[i % 2]) for i in range(n)])
+    db.close()
+    app = make_app(db_path, today=TODAY)
+    rows: dict[str, list[str]] = {}
+
+    async def main() -> None:
+        async with app.run_test(size=(140, 40)) as pilot:
+            for step in ("", "open"):
+                if step:
+                    app.push_screen(PartnerDetailScreen(pid))
+                for _ in range(5):
+                    await app.workers.wait_for_complete()
+                    await pilot.pause()
+            table = app.screen.query_one("#scorecard", DataTable)
+            for i in range(table.row_count):
+                row = [str(c) for c in table.get_row_at(i)]
+                rows[row[0]] = row
+
+    asyncio.run(main())
+    mcid = next(v for k, v in rows.items() if "reached MCID" in k)[1]
+    nps = rows["NPS (12 mo)"][1]
+    if n < MIN_N:
+        assert mcid.startswith("—") and not re.search(r"\d+%", mcid), mcid
+        assert not re.match(r"[+-]\d", nps), nps
+    else:
+        assert re.match(r"\d+%", mcid) and re.match(r"[+-]\d+ \(n=5\)", nps), (mcid, nps)
