@@ -27,6 +27,10 @@ the pure functions below, so the rule is written once:
 - The clinic's figure beside the partner's is shown only when the rest of the clinic (the clinic
   minus this partner) passes the same test, since subtracting the two would give it.
 Patient comments are never included.
+
+One module because the content and its small-cell rule are read together: every figure is
+built next to the check that decides whether it may be shown, and a reviewer of the rule needs
+both on one screen; the renderers (``pdf``, ``html``, ``markdown``, ``charts``) are apart.
 """
 
 from __future__ import annotations
