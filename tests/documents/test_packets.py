@@ -80,10 +80,11 @@ def test_hand_built_packet_numbers(db: Database, clinic: dict[str, int]) -> None
     summary = " ".join(packet.summary)
     assert ("Of the 8 patients you referred from January 2026 to June 2026, 7 were seen and "
             "7 have completed care.") in summary
-    # ODI: 2 of 3 (67%, Wilson 21-94%); clinic 3 of 4 (75%).
+    # ODI: 2 of 3 (67%, Wilson 21-94%). The clinic's 3 of 4 (75%) is not shown: minus the
+    # partner's 2 of 3 it gives S1's result, 100% of 1 patient (complementary suppression).
     assert ("67% of your 3 patients with intake and discharge scores on the Oswestry Disability "
-            "Index reached a clinically important improvement (95% CI 21-94%); clinic-wide, "
-            "75% did.") in summary
+            "Index reached a clinically important improvement (95% CI 21-94%).") in summary
+    assert "75%" not in summary
     assert "Median time from referral to the first visit: 5 days (clinic: 4.5 days)." in summary
     assert "+0 (±78, 5 answers)" in summary
     assert packet.figures["referrals"] == 8 and packet.figures["nps"] == 0.0
@@ -105,8 +106,9 @@ def test_suppressed_packet_shows_no_partner_numbers(db: Database,
     # Partner A has 8 referrals; at min_n 10 every figure about its patients is suppressed.
     packet = build_packet(db, clinic["a"], START, END, today=TODAY, min_n=10)
     assert packet.summary[0].startswith("You referred fewer than 10 patients from January 2026")
-    assert all(v is None for k, v in packet.figures.items() if k != "outcomes")
-    assert all(v == {"n": None, "mcid_rate": None} for v in packet.figures["outcomes"].values())
+    assert all(v is None for k, v in packet.figures.items() if k not in ("outcomes", "clinic"))
+    assert all(v[k] is None for v in packet.figures["outcomes"].values()
+               for k in ("n", "mcid_rate", "mean_improvement"))
     for row in packet.key_figures.rows:
         assert row[1] == "fewer than 10 patients", row
     for row in packet.outcomes.rows:

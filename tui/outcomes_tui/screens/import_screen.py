@@ -24,9 +24,11 @@ from textual.widgets import (
     Select,
     Static,
 )
+from textual.worker import Worker, WorkerState
 
 from outcomes.errors import OutcomesError
 from outcomes.importing.kinds import KINDS
+from outcomes.text import one_line
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import ImportFinished, ImportPreviewed, ImportProgressed
 
@@ -169,6 +171,17 @@ class ImportScreen(Screen[None]):
             return
         self.post_message(ImportFinished(report))
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every failure of a check or an import ends in a visible error: a worker that raises
+        ends silently (``exit_on_error=False``) and would leave "Checking…" on screen forever
+        (a file with a NUL byte, a folder, an unreadable file, a bug)."""
+        if event.state != WorkerState.ERROR or event.worker.group not in ("import", "write"):
+            return
+        self.checked = None
+        self.query_one(ProgressBar).display = False
+        self._status(failure_message(event.worker.error, event.worker.group == "import"),
+                     "error")
+
     def on_import_progressed(self, message: ImportProgressed) -> None:
         self.query_one(ProgressBar).update(total=message.total, progress=message.done)
 
@@ -181,3 +194,18 @@ class ImportScreen(Screen[None]):
         status = self.query_one("#status", Static)
         status.update(text)
         status.set_classes(f"{kind}-text" if kind else "")
+
+
+def failure_message(error: BaseException | None, checking: bool) -> str:
+    """One line for a failed check or import: the core's message as it is (it names the file
+    and line), anything else with its kind, and what to do next."""
+    what = "checked" if checking else "imported"
+    if isinstance(error, OutcomesError):
+        text = str(error)
+    elif isinstance(error, OSError):
+        text = f"The file could not be read: {error.strerror or error}" + (
+            f" ({error.filename})" if error.filename else "")
+    else:
+        text = f"The file could not be {what} ({type(error).__name__}: {error})"
+    return one_line(f"{text} Nothing was written; fix the file or the path and press Enter "
+                    "to check again.")

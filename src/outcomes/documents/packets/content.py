@@ -1,23 +1,36 @@
 """What an evidence packet says, independent of its format (PDF, HTML, Markdown).
 
-De-identified by construction: the content is built from the scorecard (which never reads the
-``patients`` table) and from per-month referral counts; no comment, name, record number, birth
-date or date of service is ever read. Months and the period ("December 2025 to November 2026")
-are the finest dates shown.
+De-identified by construction: the content is built from the typed scorecard (which never reads
+the ``patients`` table) and from per-month referral counts; no comment, name, record number,
+birth date or date of service is ever read. Months and the period ("December 2025 to November
+2026") are the finest dates shown.
 
-Small numbers (``min_n``, a setting, default 5). The rule, per figure:
-- The partner's counts of patients referred, seen and who completed care are shown only when the
-  partner referred at least ``min_n`` patients in the period; otherwise every figure about the
-  partner's patients reads "fewer than 5 patients" and only the clinic's figures are given.
-- An outcome row (n, MCID rate and interval, mean improvement) is shown only when at least
-  ``min_n`` of the partner's patients have intake and discharge scores on that measure.
-- Medians (days to first visit, visits) need ``min_n`` patients behind them; the NPS needs
-  ``min_n`` answers, and then is shown as a score with its margin and as percentages.
-- The count of patients whose last progress score was carried forward is shown when it is zero
-  or at least ``min_n``.
-- The referrals-per-month chart shows the partner's own referral counts (no outcome), only when
-  the partner referred at least ``min_n`` patients in the period.
-The same rule applies to the clinic's figures. Patient comments are never included.
+Small cells (``min_n``, a setting, default 5). A packet leaves the clinic, so it follows a
+complementary-suppression rule (docs/reports.md, "Small cells in packets"); each check is one of
+the pure functions below, so the rule is written once:
+
+- :func:`count_ok`: no count of 1 to ``min_n - 1`` patients is printed, anywhere.
+- :func:`breakdown_ok`: a count that splits a group (seen, completed care, out of referred) is
+  shown only when it and the rest of the group are each 0 or at least ``min_n``, so that no
+  small count can be had by subtraction either.
+- :func:`rate_ok`: a rate (the MCID rate with its interval and the mean change beside it) needs
+  ``min_n`` patients, and a rate of 0% or 100% needs ``2 x min_n``: "100% of 5 reached the
+  MCID" tells the reader the outcome of every one of those five patients.
+- :func:`shares_ok`: the NPS (score, margin and the shares of detractors, passives and
+  promoters, which the score and margin together give away) is shown only when every share
+  stands for 0 or at least ``min_n`` answers and none is 0% or 100% of fewer than ``2 x min_n``.
+- Medians need ``min_n`` patients behind them.
+- Nothing about a partner's patients is shown when the partner referred fewer than ``min_n``.
+- The referrals chart needs ``2 x min_n`` referrals in the period and is drawn per month only
+  when every month's count is 0 or at least ``min_n``, else per quarter on the same condition,
+  else not at all (:func:`referral_buckets`): no bar is ever left out, so none can be derived.
+- The clinic's figure beside the partner's is shown only when the rest of the clinic (the clinic
+  minus this partner) passes the same test, since subtracting the two would give it.
+Patient comments are never included.
+
+One module because the content and its small-cell rule are read together: every figure is
+built next to the check that decides whether it may be shown, and a reviewer of the rule needs
+both on one screen; the renderers (``pdf``, ``html``, ``markdown``, ``charts``) are apart.
 """
 
 from __future__ import annotations
@@ -30,7 +43,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from outcomes.measures import catalog
-from outcomes.reports.scorecard import check_period, scorecard
+from outcomes.reports.scorecard import NpsFigures, ScaleFigures, check_period, scorecard
 from outcomes.store import settings
 
 
@@ -97,13 +110,13 @@ def num(x: float) -> str:
     return f"{x:.0f}" if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
 
 
-def nps_text(block: dict[str, Any]) -> str:
-    return f"{block['score']:+.0f} (±{block['moe95']:.0f}, {block['n']} answers)"
+def nps_text(block: NpsFigures) -> str:
+    return f"{block.score or 0.0:+.0f} (±{block.moe95 or 0.0:.0f}, {block.n} answers)"
 
 
-def rate_text(block: dict[str, Any]) -> str:
-    lo, hi = block["mcid_rate_ci95"]
-    return f"{pct(block['mcid_rate'])} ({round(100 * lo)}-{round(100 * hi)}%)"
+def rate_text(block: ScaleFigures) -> str:
+    lo, hi = block.mcid_rate_ci95 or (0.0, 0.0)
+    return f"{pct(block.mcid_rate or 0.0)} ({round(100 * lo)}-{round(100 * hi)}%)"
 
 
 _MAX_SENTENCES = 3
@@ -147,6 +160,69 @@ def _scale_names() -> dict[str, tuple[str, str, Any, str]]:
     return names
 
 
+def count_ok(n: int, min_n: int) -> bool:
+    """A count may be printed: none, or at least ``min_n`` patients."""
+    return n == 0 or n >= min_n
+
+
+def breakdown_ok(part: int, whole: int, min_n: int) -> bool:
+    """``part`` of ``whole`` may be printed beside ``whole``: the part and the rest of the
+    group (which a reader gets by subtraction) are each none or at least ``min_n``."""
+    return 0 <= part <= whole and count_ok(part, min_n) and count_ok(whole - part, min_n)
+
+
+def rate_ok(rate: float | None, n: int, min_n: int) -> bool:
+    """A rate over ``n`` patients may be printed: at least ``min_n`` of them, and at least
+    ``2 x min_n`` when it reads 0% or 100% (which states every one of those patients' result)."""
+    if rate is None or n < min_n or n <= 0:
+        return False
+    return round(100 * rate) not in (0, 100) or n >= 2 * min_n
+
+
+def shares_ok(counts: tuple[int, ...], min_n: int) -> bool:
+    """Shares of a whole (the NPS categories) may be printed: each stands for none or at least
+    ``min_n`` answers, and none is 0% or 100% of fewer than ``2 x min_n`` answers."""
+    n = sum(counts)
+    if n <= 0:
+        return False
+    return all(count_ok(c, min_n) and (0 < c < n or n >= 2 * min_n) for c in counts)
+
+
+def referral_buckets(months: list[str], per_month: dict[str, int],
+                     min_n: int) -> tuple[str, list[str], list[str], list[int]] | None:
+    """The referrals chart as (unit, labels, second-line notes, counts), or None.
+
+    Needs ``2 x min_n`` referrals in all; then per month when every month's count is 0 or at
+    least ``min_n``, else per calendar quarter on the same condition, else no chart. A bucket
+    is never left out, so no small count can be derived from the total."""
+    counts = [per_month.get(m, 0) for m in months]
+    if sum(counts) < 2 * min_n:
+        return None
+    if all(count_ok(c, min_n) for c in counts):
+        labels = [date(int(m[:4]), int(m[5:]), 1).strftime("%b") for m in months]
+        notes = [m[:4] if i == 0 or m.endswith("-01") else "" for i, m in enumerate(months)]
+        return "month", labels, notes, counts
+    quarters: dict[tuple[int, int], int] = {}
+    for m, c in zip(months, counts, strict=True):
+        key = (int(m[:4]), (int(m[5:]) - 1) // 3 + 1)
+        quarters[key] = quarters.get(key, 0) + c
+    if all(count_ok(c, min_n) for c in quarters.values()):
+        keys = list(quarters)
+        notes = [str(y) if i == 0 or q == 1 else "" for i, (y, q) in enumerate(keys)]
+        return "quarter", [f"Q{q}" for _y, q in keys], notes, [quarters[k] for k in keys]
+    return None
+
+
+def _counts_shown(referred: int, seen: int, completed: int, min_n: int) -> tuple[bool, ...]:
+    """Which of (referred, seen, completed) a packet may print for one group."""
+    ok_r = referred >= min_n
+    ok_s = ok_r and breakdown_ok(seen, referred, min_n)
+    ok_c = ok_r and breakdown_ok(completed, referred, min_n)
+    if ok_s and ok_c and not count_ok(abs(seen - completed), min_n):
+        ok_c = False  # seen but not (yet) completed would be a small group
+    return ok_r, ok_s, ok_c
+
+
 def build_packet(
     db: Database, partner_id: int, start: date, end: date, *, today: date,
     min_n: int | None = None,
@@ -155,8 +231,11 @@ def build_packet(
     check_period(start, end)
     if min_n is None:
         min_n = int(settings.get(db, "min_n"))
-    card = scorecard(db, start, end, min_n=0, partner_ids=[partner_id]).as_dict()
-    mine, clinic = card["partners"][0], card["clinic"]
+    # Raw figures (min_n 0) for every check below, which must see the true small numbers; the
+    # medians come from the scorecard at min_n, which counts the patients behind each median.
+    card = scorecard(db, start, end, min_n=0, partner_ids=[partner_id])
+    at_min_n = scorecard(db, start, end, min_n=min_n, partner_ids=[partner_id])
+    mine, clinic = card.partner(partner_id), card.clinic
     partner = db.execute("SELECT organization, kind FROM partners WHERE id = ?",
                          [partner_id]).fetchone()
     org, kind = partner if partner else (None, "")
@@ -165,23 +244,35 @@ def build_packet(
     names = _scale_names()
     figures: dict[str, Any] = {}
 
-    def ok(n: int) -> bool:
-        return n >= min_n
-
     def name_of(scale_id: str) -> str:
         return names[scale_id][0] if scale_id in names else scale_id
 
-    referred_ok = ok(mine["referrals"])
-    figures["referrals"] = mine["referrals"] if referred_ok else None
-    figures["evaluated"] = mine["evaluated"] if referred_ok else None
-    figures["discharged"] = mine["discharged"] if referred_ok else None
+    # The rest of the clinic (clinic minus this partner): what subtracting the two columns
+    # gives, so a clinic figure is shown only when the rest passes the same test.
+    rest = (clinic.referrals - mine.referrals, clinic.evaluated - mine.evaluated,
+            clinic.discharged - mine.discharged)
+    referred_ok, seen_ok, done_ok = _counts_shown(mine.referrals, mine.evaluated,
+                                                  mine.discharged, min_n)
+    clinic_ok = tuple(
+        a and (b or r == 0) for a, b, r in zip(
+            _counts_shown(clinic.referrals, clinic.evaluated, clinic.discharged, min_n),
+            _counts_shown(*rest, min_n), rest, strict=True))
+    figures["referrals"] = mine.referrals if referred_ok else None
+    figures["evaluated"] = mine.evaluated if seen_ok else None
+    figures["discharged"] = mine.discharged if done_ok else None
+    figures["clinic"] = {}
+    figures["clinic"]["counts"] = [v if shown else None for v, shown in zip(
+        (clinic.referrals, clinic.evaluated, clinic.discharged), clinic_ok, strict=True)]
 
     summary: list[str] = []
     if referred_ok:
-        summary.append(
-            f"Of the {mine['referrals']} patients you referred from {period}, "
-            f"{mine['evaluated']} were seen and {mine['discharged']} have completed care."
-        )
+        parts = []
+        if seen_ok:
+            parts.append(f"{mine.evaluated} were seen")
+        if done_ok:
+            parts.append(f"{mine.discharged} have completed care")
+        tail = f", {' and '.join(parts)}." if parts else "."
+        summary.append(f"Of the {mine.referrals} patients you referred from {period}" + tail)
     else:
         summary.append(
             f"You referred {small} from {period}. To protect their privacy this report does "
@@ -189,9 +280,28 @@ def build_packet(
             "for reference."
         )
 
+    def outcome_ok(block: ScaleFigures | None, has_mcid: bool) -> bool:
+        if block is None or block.n < min_n:
+            return False
+        return rate_ok(block.mcid_rate, block.n, min_n) if has_mcid else True
+
+    def rest_outcome_ok(co: ScaleFigures, mo: ScaleFigures | None, has_mcid: bool) -> bool:
+        if mo is None or mo.n == 0:
+            return True  # the clinic's figure holds none of this partner's patients
+        rest_n = co.n - mo.n
+        if rest_n == 0:
+            return True  # the clinic's figure is the partner's own
+        if rest_n < min_n:
+            return False
+        if not has_mcid:
+            return True
+        met = round((co.mcid_rate or 0) * co.n) - round((mo.mcid_rate or 0) * mo.n)
+        return rate_ok(met / rest_n, rest_n, min_n)
+
     # Outcomes per measure: every measure the partner's or the clinic's patients completed.
-    scales = sorted(set(mine["outcomes"]) | set(clinic["outcomes"]),
-                    key=lambda s: (-(mine["outcomes"].get(s, {}).get("n") or 0), name_of(s)))
+    scales = sorted(set(mine.outcomes) | set(clinic.outcomes),
+                    key=lambda s: (-(mine.outcomes[s].n if s in mine.outcomes else 0),
+                                   name_of(s)))
     rows: list[list[str]] = []
     chart_cats: list[str] = []
     chart_vals: list[list[float | None]] = []
@@ -200,146 +310,173 @@ def build_packet(
     instrument_sentences: list[str] = []
     figures["outcomes"] = {}
     for scale_id in scales:
-        mo = mine["outcomes"].get(scale_id)
-        co = clinic["outcomes"].get(scale_id)
-        carried_mine += (mo or {}).get("n_carried_forward", 0)
-        m_n = (mo or {}).get("n", 0)
-        c_n = (co or {}).get("n", 0)
-        if m_n == 0 and not ok(c_n):
+        mo = mine.outcomes.get(scale_id)
+        co = clinic.outcomes.get(scale_id)
+        carried_mine += mo.n_carried_forward if mo else 0
+        m_n = mo.n if mo else 0
+        c_n = co.n if co else 0
+        if m_n == 0 and c_n < min_n:
             continue
         used_scales.append(scale_id)
-        has_mcid = (co or mo or {}).get("mcid") is not None
+        has_mcid = any(b is not None and b.mcid is not None for b in (co, mo))
         label = name_of(scale_id)
-        mine_shown = ok(m_n) and referred_ok
+        mine_n_ok = referred_ok and m_n >= min_n
+        mine_ok = referred_ok and outcome_ok(mo, has_mcid)
+        clinic_shown = co is not None and outcome_ok(co, has_mcid) and rest_outcome_ok(
+            co, mo, has_mcid)
         figures["outcomes"][scale_id] = {
-            "n": m_n if mine_shown else None,
-            "mcid_rate": mo["mcid_rate"] if mine_shown and mo else None,
+            "n": m_n if mine_n_ok else None,
+            "mcid_rate": mo.mcid_rate if mine_ok and mo and has_mcid else None,
+            "mean_improvement": mo.mean_improvement if mine_n_ok and mo else None,
+            "clinic_n": c_n if clinic_shown else None,
+            "clinic_mcid_rate": co.mcid_rate if clinic_shown and co and has_mcid else None,
         }
         row = [label + _mcid_short(names, scale_id)]
-        if mine_shown and mo:
-            row += [str(m_n), rate_text(mo) if has_mcid else "no MCID",
-                    num(mo["mean_improvement"])]
+        if mine_n_ok and mo:
+            row += [str(m_n),
+                    (rate_text(mo) if mine_ok else "not shown") if has_mcid else "no MCID",
+                    num(mo.mean_improvement or 0.0)]
         elif m_n:
             row += [small, "not shown", "not shown"]
         else:
             row += ["none", "", ""]
-        if ok(c_n) and co:
+        if clinic_shown and co:
             row += [str(c_n), rate_text(co) if has_mcid else "no MCID",
-                    num(co["mean_improvement"])]
+                    num(co.mean_improvement or 0.0)]
         else:
-            row += [small if c_n else "none", "", ""]
+            row += [small if 0 < c_n < min_n else "not shown" if c_n else "none", "", ""]
         rows.append(row)
-        if has_mcid and (mine_shown or ok(c_n)):
+        if has_mcid and (mine_ok or clinic_shown):
             chart_cats.append(names[scale_id][1] if scale_id in names else scale_id)
             chart_vals.append([
-                100 * mo["mcid_rate"] if mine_shown and mo else None,
-                100 * co["mcid_rate"] if ok(c_n) and co else None,
+                100 * (mo.mcid_rate or 0.0) if mine_ok and mo else None,
+                100 * (co.mcid_rate or 0.0) if clinic_shown and co else None,
             ])
-        if mine_shown and mo and len(instrument_sentences) < _MAX_SENTENCES:
-            if has_mcid:
-                lo, hi = mo["mcid_rate_ci95"]
+        if mine_n_ok and mo and len(instrument_sentences) < _MAX_SENTENCES:
+            if has_mcid and mine_ok and mo.mcid_rate_ci95:
+                lo, hi = mo.mcid_rate_ci95
                 sentence = (
-                    f"{pct(mo['mcid_rate'])} of your {m_n} patients with intake and discharge "
-                    f"scores on the {label} reached a clinically important improvement "
-                    f"(95% CI {round(100 * lo)}-{round(100 * hi)}%)"
+                    f"{pct(mo.mcid_rate or 0.0)} of your {m_n} patients with intake and "
+                    f"discharge scores on the {label} reached a clinically important "
+                    f"improvement (95% CI {round(100 * lo)}-{round(100 * hi)}%)"
                 )
-                if ok(c_n) and co:
-                    sentence += f"; clinic-wide, {pct(co['mcid_rate'])} did."
+                if clinic_shown and co:
+                    sentence += f"; clinic-wide, {pct(co.mcid_rate or 0.0)} did."
                 else:
                     sentence += "."
             else:
                 sentence = (f"On the {label}, your {m_n} patients improved by "
-                            f"{num(mo['mean_improvement'])} points on average.")
+                            f"{num(mo.mean_improvement or 0.0)} points on average.")
             instrument_sentences.append(sentence)
     summary.extend(instrument_sentences)
     if len(instrument_sentences) < sum(1 for r in rows if r[1] not in ("none", small)):
         summary.append("Results on the other measures are in the table below.")
 
-    def median_sentence(key: str, base_mine: int, base_clinic: int, what: str,
-                        unit: str) -> None:
-        m, c = mine[key], clinic[key]
-        shown_m = m is not None and ok(base_mine) and referred_ok
-        shown_c = c is not None and ok(base_clinic)
-        figures[key] = m if shown_m else None
-        clinic_part = f" (clinic: {num(c)} {unit})" if shown_c else ""
-        if shown_m:
+    mine_min_n, clinic_min_n = at_min_n.partner(partner_id), at_min_n.clinic
+
+    def median_of(block: Any, key: str, base: int, shown: bool) -> float | None:
+        value = getattr(block, key)
+        return value if shown and value is not None and base >= min_n else None
+
+    medians = {
+        key: (median_of(mine_min_n, key, base_m, referred_ok),
+              median_of(clinic_min_n, key, base_c, True))
+        for key, base_m, base_c in (
+            ("median_days_to_first_visit", mine.evaluated, clinic.evaluated),
+            ("median_visits", mine.discharged, clinic.discharged))
+    }
+
+    def median_sentence(key: str, what: str, unit: str) -> None:
+        m, c = medians[key]
+        figures[key] = m
+        clinic_part = f" (clinic: {num(c)} {unit})" if c is not None else ""
+        if m is not None:
             summary.append(f"{what} {num(m)} {unit}{clinic_part}.")
-        elif shown_c:
+        elif c is not None:
             summary.append(f"{what} not shown for {small}; clinic: {num(c)} {unit}.")
 
-    median_sentence("median_days_to_first_visit", mine["evaluated"], clinic["evaluated"],
+    median_sentence("median_days_to_first_visit",
                     "Median time from referral to the first visit:", "days")
-    median_sentence("median_visits", mine["discharged"], clinic["discharged"],
+    median_sentence("median_visits",
                     "Median number of visits for patients who completed care:", "visits")
 
-    m_nps, c_nps = mine["nps"], clinic["nps"]
-    nps_mine_ok = ok(m_nps["n"]) and m_nps["n"] > 0 and referred_ok
-    nps_clinic_ok = ok(c_nps["n"]) and c_nps["n"] > 0
-    figures["nps"] = m_nps["score"] if nps_mine_ok else None
-    figures["nps_moe95"] = m_nps["moe95"] if nps_mine_ok else None
+    m_nps, c_nps = mine.nps, clinic.nps
+
+    def triple(block: NpsFigures) -> tuple[int, int, int]:
+        return block.detractors, block.passives, block.promoters
+
+    rest_nps = tuple(c - m for c, m in zip(triple(c_nps), triple(m_nps), strict=True))
+    nps_mine_ok = referred_ok and shares_ok(triple(m_nps), min_n)
+    nps_clinic_ok = shares_ok(triple(c_nps), min_n) and (
+        sum(rest_nps) == 0 or sum(triple(m_nps)) == 0 or shares_ok(rest_nps, min_n))
+    figures["nps"] = m_nps.score if nps_mine_ok else None
+    figures["nps_moe95"] = m_nps.moe95 if nps_mine_ok else None
+    figures["clinic"]["nps"] = c_nps.score if nps_clinic_ok else None
     if nps_mine_ok:
         text = f"Patient satisfaction (Net Promoter Score, -100 to +100): {nps_text(m_nps)}"
         text += f"; clinic: {nps_text(c_nps)}." if nps_clinic_ok else "."
         summary.append(text)
     elif nps_clinic_ok:
-        summary.append("Patient satisfaction (Net Promoter Score, -100 to +100): not shown for "
-                       f"{small}; clinic: {nps_text(c_nps)}.")
+        why = f"for {small}" if m_nps.n < min_n else "(too few answers in one group)"
+        summary.append("Patient satisfaction (Net Promoter Score, -100 to +100): not shown "
+                       f"{why}; clinic: {nps_text(c_nps)}.")
 
-    def cell(value: str, base: int, shown_if: bool = True) -> str:
-        return value if ok(base) and shown_if else small if base else "none"
+    def count_cell(value: int, shown: bool) -> str:
+        if shown:
+            return str(value)
+        return "none" if value == 0 else small if value < min_n else "not shown"
 
-    def count_cell(value: int, is_mine: bool) -> str:
-        if is_mine and not referred_ok:
-            return small if mine["referrals"] else "none"
-        return str(value)
+    def median_cell(value: float | None, base: int) -> str:
+        return num(value) if value is not None else small if base else "none"
 
+    def nps_cell(block: NpsFigures, shown: bool) -> str:
+        if shown:
+            return nps_text(block)
+        return "no answers" if block.n == 0 else small if block.n < min_n else "not shown"
+
+    days, visits = medians["median_days_to_first_visit"], medians["median_visits"]
     key_rows = [
-        ["Patients referred", count_cell(mine["referrals"], True),
-         str(clinic["referrals"])],
-        ["Seen at least once", count_cell(mine["evaluated"], True), str(clinic["evaluated"])],
-        ["Completed care", count_cell(mine["discharged"], True), str(clinic["discharged"])],
+        ["Patients referred", count_cell(mine.referrals, referred_ok),
+         count_cell(clinic.referrals, clinic_ok[0])],
+        ["Seen at least once", count_cell(mine.evaluated, seen_ok),
+         count_cell(clinic.evaluated, clinic_ok[1])],
+        ["Completed care", count_cell(mine.discharged, done_ok),
+         count_cell(clinic.discharged, clinic_ok[2])],
         ["Median days from referral to first visit",
-         cell(num(mine["median_days_to_first_visit"] or 0), mine["evaluated"],
-              referred_ok and mine["median_days_to_first_visit"] is not None),
-         cell(num(clinic["median_days_to_first_visit"] or 0), clinic["evaluated"],
-              clinic["median_days_to_first_visit"] is not None)],
+         median_cell(days[0], mine.evaluated), median_cell(days[1], clinic.evaluated)],
         ["Median visits (completed care)",
-         cell(num(mine["median_visits"] or 0), mine["discharged"],
-              referred_ok and mine["median_visits"] is not None),
-         cell(num(clinic["median_visits"] or 0), clinic["discharged"],
-              clinic["median_visits"] is not None)],
-        ["Net Promoter Score (margin)",
-         nps_text(m_nps) if nps_mine_ok else (small if m_nps["n"] else "no answers"),
-         nps_text(c_nps) if nps_clinic_ok else (small if c_nps["n"] else "no answers")],
+         median_cell(visits[0], mine.discharged), median_cell(visits[1], clinic.discharged)],
+        ["Net Promoter Score (margin)", nps_cell(m_nps, nps_mine_ok),
+         nps_cell(c_nps, nps_clinic_ok)],
     ]
     if not referred_ok:
-        for row in key_rows[3:]:
-            row[1] = small if mine["referrals"] else "none"
+        for row in key_rows:
+            row[1] = small if mine.referrals else "none"
 
     charts: list[Chart] = []
     if referred_ok:
-        months = _months(start, end)
         per_month = dict(db.execute(
             "SELECT substr(referral_date, 1, 7), count(*) FROM episodes WHERE partner_id = ?"
             " AND referral_date BETWEEN ? AND ? GROUP BY 1",
             [partner_id, start.isoformat(), end.isoformat()]).fetchall())
-        labels = [date(int(m[:4]), int(m[5:]), 1).strftime("%b") for m in months]
-        notes = [m[:4] if i == 0 or m.endswith("-01") else "" for i, m in enumerate(months)]
-        charts.append(Chart("Your referrals per month", labels, ["Referrals"],
-                            [[float(per_month.get(m, 0))] for m in months],
-                            category_notes=notes))
+        buckets = referral_buckets(_months(start, end), per_month, min_n)
+        if buckets is not None:
+            unit, labels, notes, counts = buckets
+            figures["referrals_by"] = (unit, counts)
+            charts.append(Chart(f"Your referrals per {unit}", labels, ["Referrals"],
+                                [[float(c)] for c in counts], category_notes=notes))
     if chart_cats:
         charts.append(Chart("Clinically important improvement",
                             chart_cats, ["Your patients", "All clinic patients"], chart_vals,
                             unit="%", note=f"Bars are left out for {small}."))
     if nps_mine_ok or nps_clinic_ok:
-        def dist(block: dict[str, Any], shown: bool) -> list[float | None]:
+        def dist(block: NpsFigures, shown: bool) -> list[float | None]:
             if not shown:
                 return [None, None, None]
-            n = block["n"]
-            return [100 * block[k] / n for k in ("detractors", "passives", "promoters")]
+            return [100 * k / block.n for k in triple(block)]
 
         mine_d, clinic_d = dist(m_nps, nps_mine_ok), dist(c_nps, nps_clinic_ok)
+        figures["nps_shares"] = mine_d
         charts.append(Chart("Would you recommend us? (answers)",
                             ["Detractors (0-6)", "Passives (7-8)", "Promoters (9-10)"],
                             ["Your patients", "All clinic patients"],
@@ -352,7 +489,7 @@ def build_packet(
         partner_id=partner_id,
         clinic_name=str(settings.get(db, "clinic_name")),
         clinic_contact=str(settings.get(db, "clinic_contact")),
-        partner_name=mine["name"],
+        partner_name=mine.name,
         partner_detail=detail,
         period_label=period,
         prepared_label=f"Prepared {today:%B %Y}",
@@ -433,7 +570,8 @@ def _methods(scales: list[str], names: dict[str, tuple[str, str, Any, str]], per
         "1.96 x sqrt(((p + d) - (p - d)^2) / n). Sample sizes are in the tables."
     )
     notes.append(
-        f"Privacy: no figure resting on {fewer(min_n)} is shown. This report holds no patient "
-        "names, record numbers, birth dates, dates of service or comments."
+        f"Privacy: no count of 1 to {min_n - 1} patients is shown or can be worked out from "
+        f"two figures shown; a rate of 0% or 100% needs {2 * min_n} patients. No names, record "
+        "numbers, birth dates, dates of service or comments."
     )
     return notes
