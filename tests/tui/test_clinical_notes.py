@@ -16,7 +16,7 @@ async def _open(pilot, settle):  # type: ignore[no-untyped-def]
     for key in ["E", "0", "0", "0", "0", "1", "enter"]:
         await pilot.press(key)
     await settle(pilot)
-    await pilot.press("n")
+    await pilot.press("ctrl+e")
     await settle(pilot)
     form = pilot.app.screen
     assert isinstance(form, ClinicalNotesForm)

@@ -31,5 +31,11 @@ def test_the_private_pieces_are_there() -> None:
             assert screen._css_update_count == app._css_update_count
             for name in ("has_source", "read", "reparse", "update"):
                 assert callable(getattr(app.stylesheet, name)), name
+            assert internals.footer_key_class().__name__ == "FooterKey"
+            from textual.widgets import Input
+
+            field = Input()
+            assert hasattr(field, "_bindings") and hasattr(field._bindings, "key_to_bindings")
+            assert callable(getattr(Input, "_on_key", None))
 
     asyncio.run(main())

@@ -48,4 +48,28 @@ def read_stylesheets(app: App[Any], paths: list[str]) -> None:
         app.stylesheet.update(app)
 
 
-__all__ = ["current_app", "mark_styled", "read_stylesheets"]
+async def run_own_binding(widget: Any, event: Any) -> bool:
+    """Run ``widget``'s own binding for the key ``event`` at once (``Widget._bindings`` and the
+    ``_on_key`` hook are private): Textual runs a widget's bindings only after the key has
+    bubbled to the app, while the next printable key goes straight into an Input, so a burst
+    typed in tmux came out of order (Textual issue #6605). True when a binding ran."""
+    for key in event.aliases:
+        bindings = widget._bindings.key_to_bindings.get(key)
+        if bindings:
+            event.stop()
+            event.prevent_default()
+            await widget.run_action(bindings[0].action)
+            return True
+    return False
+
+
+def footer_key_class() -> type:
+    """The footer's key widget (``textual.widgets._footer.FooterKey`` is private): the survey's
+    footer leaves out the screen-switching keys, which the help lists."""
+    from textual.widgets._footer import FooterKey
+
+    return FooterKey
+
+
+__all__ = ["current_app", "footer_key_class", "mark_styled", "read_stylesheets",
+           "run_own_binding"]

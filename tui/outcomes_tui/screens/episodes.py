@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from outcomes.reports.episodes import EpisodeDetail, episode_detail, find_episodes
 from outcomes.reports.labels import scale_labels
 from outcomes_tui.context import app_of
+from outcomes_tui.internals import run_own_binding
 from outcomes_tui.messages import EpisodeLoaded, EpisodesFound
 from outcomes_tui.widgets.plot import Plot, Series
 
@@ -31,15 +32,13 @@ class SearchInput(Input):
     #6605). Running the Input's own bindings inline, as Textual's proposed fix does, keeps the
     order."""
 
+    EDITING_KEYS = frozenset({"backspace", "delete", "left", "right", "home", "end"})
+    """Only the editing keys run inline; every other key (down, escape...) travels as usual,
+    so the screen's own bindings (down: into the results) still apply."""
+
     async def _on_key(self, event: events.Key) -> None:
-        if not event.is_printable:
-            for key in event.aliases:
-                bindings = self._bindings.key_to_bindings.get(key)
-                if bindings:
-                    event.stop()
-                    event.prevent_default()
-                    await self.run_action(bindings[0].action)
-                    return
+        if event.key in self.EDITING_KEYS and await run_own_binding(self, event):
+            return
         await super()._on_key(event)
 
 

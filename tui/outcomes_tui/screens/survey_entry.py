@@ -20,7 +20,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Label, Select, Static
-from textual.widgets._footer import FooterKey
 
 from outcomes.dates import parse_date
 from outcomes.errors import OutcomesError
@@ -38,6 +37,7 @@ from outcomes_tui.context import app_of
 from outcomes_tui.feedback import plain_error
 from outcomes_tui.forms.confirm import ConfirmScreen
 from outcomes_tui.guard import LeaveScreen
+from outcomes_tui.internals import footer_key_class
 from outcomes_tui.messages import EpisodeLoaded, RecordSaved, ResponseSaved, SaveFailed
 from outcomes_tui.widgets.survey_items import SurveyItems
 
@@ -52,7 +52,7 @@ class SurveyFooter(Footer):
 
     def compose(self) -> ComposeResult:
         keys = [widget for widget in super().compose()
-                if not (isinstance(widget, FooterKey)
+                if not (isinstance(widget, footer_key_class())
                         and widget.action.startswith(("go(", "survey")))]
         self.styles.grid_size_columns = len(keys)
         yield from keys
