@@ -40,9 +40,9 @@ def touch(pid: int, last: str = "2026-01-01", days_since: int = 100) -> Alert:
 
 
 def owed(eid: str, pid: int = 1, milestone: str = "discharge", days: int = 10) -> Alert:
-    return make("update_owed", pid, sub=milestone, episode_id=eid,
-                milestone=milestone, milestone_date="2026-06-01", days_since=days,
-                last_sent=None)
+    document = {"discharge": "discharge_summary", "progress": "progress_note"}[milestone]
+    return make("document_owed", pid, sub=document, episode_id=eid, document=document,
+                stage="owed", since="2026-06-01", days=days, reasons=[])
 
 
 def spend(pid: int, spent: float, sub: str = "near") -> Alert:
@@ -55,17 +55,17 @@ def spend(pid: int, spent: float, sub: str = "near") -> Alert:
 
 
 def test_groups_by_kind_with_counts_most_urgent_kind_first() -> None:
-    """The issue's queue: 74 updates owed came before the 7 overdue touches and the spend
+    """The issue's queue: 74 letters owed came before the 7 overdue touches and the spend
     alert; grouped, each kind is one line with its count, ranked by its most urgent alert."""
     alerts = sorted([*(owed(f"E{i}") for i in range(74)),
                      *(touch(p) for p in range(10, 17)), spend(2, 600, "over")],
                     key=lambda a: a.urgency)
     q = build_queue(alerts, {}, TODAY)
-    assert q.kinds == ["spend_limit", "update_owed", "touch_overdue"]
+    assert q.kinds == ["spend_limit", "document_owed", "touch_overdue"]
     assert [g.label for g in q.groups] == [
-        "1 spend warning", "74 updates owed", "7 touches overdue"]
+        "1 spend warning", "74 letters owed", "7 touches overdue"]
     assert q.total == 82
-    assert q.summary().startswith("1 spend warning · 74 updates owed")
+    assert q.summary().startswith("1 spend warning · 74 letters owed")
 
 
 def test_a_kind_ranks_by_its_most_urgent_alert_and_keeps_its_own_order_inside() -> None:
@@ -73,9 +73,9 @@ def test_a_kind_ranks_by_its_most_urgent_alert_and_keeps_its_own_order_inside() 
     # whole kind to the top, and inside the kind the input order is kept.
     near, over = spend(1, 450), spend(2, 600, "over")
     progress = owed("E1", milestone="progress")
-    assert build_queue([progress, near], {}, TODAY).kinds == ["update_owed", "spend_limit"]
+    assert build_queue([progress, near], {}, TODAY).kinds == ["document_owed", "spend_limit"]
     q = build_queue([over, progress, near], {}, TODAY)
-    assert q.kinds == ["spend_limit", "update_owed"]
+    assert q.kinds == ["spend_limit", "document_owed"]
     assert [i.alert for i in q.items("spend_limit")] == [over, near]
 
 
@@ -84,7 +84,7 @@ def test_filter_by_kind_and_unknown_kinds_read_in_words() -> None:
     assert [i.alert.partner_id for i in q.items("touch_overdue")] == [1, 2]
     assert q.items("detractor") == []
     assert queue.count_label("some_new_kind", 2) == "2 some new kinds"
-    assert queue.count_label("update_owed", 1) == "1 update owed"
+    assert queue.count_label("document_owed", 1) == "1 letter owed"
 
 
 def test_every_alert_kind_has_a_name_and_an_action() -> None:
@@ -111,8 +111,8 @@ def test_grouping_loses_nothing_and_orders_kinds_by_urgency(subs: list) -> None:
 
 def test_the_key_names_kind_partner_episode_and_subject() -> None:
     assert alert_key(touch(7)) == "touch_overdue|7||"
-    assert alert_key(owed("E9", 3)) == "update_owed|3|E9|discharge"
-    assert alert_key(owed("E9", 3, "progress")) == "update_owed|3|E9|progress"
+    assert alert_key(owed("E9", 3)) == "document_owed|3|E9|discharge_summary"
+    assert alert_key(owed("E9", 3, "progress")) == "document_owed|3|E9|progress_note"
     detractor = make("detractor", None, episode_id="E2", nps_id=41, score=3)
     assert alert_key(detractor) == "detractor||E2|41"
 
@@ -220,8 +220,7 @@ def test_evidence_reads_as_labelled_sentences_never_key_value() -> None:
     assert lines == ["Stage: active, a touch every 30 days.",
                      "Last touch: 2026-03-07 (100 days ago).", "Overdue by: 70 days."]
     lines = evidence_sentences(owed("E1"))
-    assert lines[0] == "Milestone: discharge on 2026-06-01 (10 days ago)."
-    assert lines[1] == "Last update sent for this episode: never."
+    assert lines == ["Owed: discharge summary (owed).", "Since: 2026-06-01 (10 days ago)."]
 
 
 def test_every_kind_of_the_real_alerts_reads_in_words(demo_db: Database) -> None:

@@ -15,7 +15,12 @@ from outcomes_tui.app import make_app
 from outcomes_tui.forms.communication import CommunicationForm
 from outcomes_tui.forms.letter import LetterForm
 from outcomes_tui.forms.touchpoint import TouchpointForm
-from outcomes_tui.screens.dashboard import DashboardScreen, clinic_name_form, kind_label
+from outcomes_tui.screens.dashboard import (
+    MAX_ALERTS,
+    DashboardScreen,
+    clinic_name_form,
+    kind_label,
+)
 from outcomes_tui.screens.partner_detail import PartnerDetailScreen
 from outcomes_tui.widgets.plot import Plot, Series
 from tests.conftest import DEMO_TODAY
@@ -41,26 +46,43 @@ def _states(path: Path) -> list[tuple]:
         return conn.execute("SELECT key, state, until FROM alert_states ORDER BY key").fetchall()
 
 
-def test_the_queue_groups_kinds_with_counts_and_f_cycles_through_them(app, drive, settle):
+def _expected_queue(path: Path):
+    """The queue the core builds for the demo (what the dashboard must show)."""
+    from outcomes.network.alerts import compute_alerts
+    from outcomes.network.queue import build_queue
+
+    db = open_db(path)
+    try:
+        return build_queue(compute_alerts(db, DEMO_TODAY), {}, DEMO_TODAY)
+    finally:
+        db.close()
+
+
+def test_the_queue_groups_kinds_with_counts_and_f_cycles_through_them(app, drive, settle,
+                                                                      demo_db_path):
+    expected = _expected_queue(demo_db_path)
+    owed = next(g for g in expected.groups if g.kind == "document_owed")
+    first_screen = sum(min(5, g.count) for g in expected.groups)
+
     async def body(pilot):
         screen = pilot.app.screen
         table = screen.query_one("#alerts", DataTable)
         kinds_line = _text(screen.query_one("#queue-kinds", Static))
-        assert "74 updates owed" in kinds_line and "6 touches overdue" in kinds_line
+        assert owed.label in kinds_line and "6 touches overdue" in kinds_line
         # Every kind on the first screen: at most 5 of each, the most urgent kind first.
         shown = [row.kind for row in screen.rows]
-        assert shown[0] == "patient_worsening"
-        assert shown.count("update_owed") == 5 and shown.count("touch_overdue") == 5
+        assert shown[0] == expected.kinds[0]
+        assert shown.count("document_owed") == 5 and shown.count("touch_overdue") == 5
         assert "touch_overdue" in shown and "spend_limit" in shown
-        assert table.row_count == len(shown) == 16
-        assert "86 to do" in str(screen.query_one("#queue").border_title)
+        assert table.row_count == len(shown) == first_screen
+        assert f"{expected.total} to do" in str(screen.query_one("#queue").border_title)
         # f: one kind, all of it; again and again, back to every kind.
-        await _show_kind(pilot, settle, "update_owed")
-        assert table.row_count == 74
-        assert {row.kind for row in screen.rows} == {"update_owed"}
-        assert "74 updates owed" in str(screen.query_one("#queue").border_title)
+        await _show_kind(pilot, settle, "document_owed")
+        assert table.row_count == min(owed.count, MAX_ALERTS)  # a page at most
+        assert {row.kind for row in screen.rows} == {"document_owed"}
+        assert owed.label in str(screen.query_one("#queue").border_title)
         await _show_kind(pilot, settle, None)
-        assert table.row_count == 16
+        assert table.row_count == first_screen
 
     drive(app, body)
 
@@ -158,14 +180,17 @@ def test_a_does_each_kinds_action(app, drive, settle):
         assert isinstance(form, TouchpointForm) and form.partner == partner
         await pilot.press("escape")
         await settle(pilot)
-        # Update owed: the letter form, for that episode.
-        screen = await _show_kind(pilot, settle, "update_owed")
+        # A letter owed: the letter form, for that episode and that document.
+        screen = await _show_kind(pilot, settle, "document_owed")
         episode = screen.rows[0].alert.episode_id
+        document = screen.rows[0].alert.evidence["document"]
         await pilot.press("a")
         await settle(pilot)
         form = pilot.app.screen
         assert isinstance(form, LetterForm) and form.episode_id == episode
-        assert form.kind == "discharge"
+        assert form.kind == {"evaluation_summary": "evaluation", "plan_of_care": "evaluation",
+                             "progress_note": "progress",
+                             "discharge_summary": "discharge"}[document]
         await pilot.press("escape")
         await settle(pilot)
         # A spend warning: the partner.
@@ -178,9 +203,9 @@ def test_a_does_each_kinds_action(app, drive, settle):
     drive(app, body)
 
 
-def test_l_t_u_and_enter_on_an_update_owed(app, drive, settle):
+def test_l_t_u_and_enter_on_a_letter_owed(app, drive, settle):
     async def body(pilot):
-        screen = await _show_kind(pilot, settle, "update_owed")
+        screen = await _show_kind(pilot, settle, "document_owed")
         item = screen.rows[0]
         for key, form_type in (("l", LetterForm), ("t", TouchpointForm),
                                ("u", CommunicationForm)):
@@ -198,10 +223,17 @@ def test_l_t_u_and_enter_on_an_update_owed(app, drive, settle):
     drive(app, body)
 
 
-def test_writing_the_owed_letter_from_the_queue_clears_it(app, drive, settle, tmp_path):
+def test_writing_the_owed_letter_records_it_as_made_not_sent(app, drive, settle, tmp_path,
+                                                            demo_db_path):
+    """A letter made is not a letter sent: the alert stays until it is marked sent, and the
+    communication log holds the letter as made."""
+    made: dict[str, str] = {}
+
     async def body(pilot):
-        screen = await _show_kind(pilot, settle, "update_owed")
+        screen = await _show_kind(pilot, settle, "document_owed")
         key = screen.rows[0].key
+        made["episode"] = str(screen.rows[0].alert.episode_id)
+        before = len(screen.rows)
         await pilot.press("a")
         await settle(pilot)
         assert isinstance(pilot.app.screen, LetterForm)
@@ -211,10 +243,13 @@ def test_writing_the_owed_letter_from_the_queue_clears_it(app, drive, settle, tm
         await settle(pilot)
         assert pilot.app.screen is screen
         assert (tmp_path / "letter.md").exists()
-        assert key not in [r.key for r in screen.rows]
-        assert len(screen.rows) == 73
+        assert key in [r.key for r in screen.rows] and len(screen.rows) == before
 
     drive(app, body)
+    with sqlite3.connect(demo_db_path) as conn:
+        statuses = [r[0] for r in conn.execute(
+            "SELECT status FROM communications WHERE episode_id = ?", [made["episode"]])]
+    assert statuses[-1] == "made"
 
 
 # ------------------------------------------------------------------ first run
