@@ -20,14 +20,22 @@ from outcomes.documents.packets.content import (
     Packet,
     Table,
     fewer,
-    nps_text,
     num,
     pct,
     period_label,
-    rate_text,
     short_citation,
 )
 from outcomes.measures import catalog
+
+
+def nps_text(block: dict[str, Any]) -> str:
+    """The group scorecard is JSON-shaped (computed in PostgreSQL): its blocks are dicts."""
+    return f"{block['score']:+.0f} (±{block['moe95']:.0f}, {block['n']} answers)"
+
+
+def rate_text(block: dict[str, Any]) -> str:
+    lo, hi = block["mcid_rate_ci95"]
+    return f"{pct(block['mcid_rate'])} ({round(100 * lo)}-{round(100 * hi)}%)"
 
 
 def _names() -> dict[str, tuple[str, str, Any]]:
