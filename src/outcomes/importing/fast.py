@@ -399,7 +399,7 @@ def _outbound(ctx: RowContext, positions: dict[str, int]) -> Fast:
     dates = Dates(ctx.today)
     partner = _partner(ctx, positions)
     episode_cell, date_cell = _cell(positions, "episode_id"), _cell(positions, "date")
-    reason_cell = _cell(positions, "reason")
+    reason_cell, question_cell = _cell(positions, "reason"), _cell(positions, "question")
     construct = _OUTBOUND
 
     def fast(cells: list[str]) -> Prepared | None:
@@ -410,7 +410,7 @@ def _outbound(ctx: RowContext, positions: dict[str, int]) -> Fast:
             return None
         episode_id = episode_cell(cells) or None
         ref = construct({"partner_id": partner_id, "episode_id": episode_id, "date": when,
-                         "reason": reason})
+                         "reason": reason, "question": question_cell(cells) or None})
         return Prepared((episode_id, partner_id, when), ref)
 
     return fast
