@@ -414,11 +414,7 @@ def test_partners_table_rates_at_min_n(db_path: Path, n: int) -> None:
 
 
 @pytest.mark.parametrize("n", [
-    # partner_detail.py shows reports.partners.partner_detail's raw Nps (no min_n) in its
-    # header and in the scorecard table's "NPS (12 mo)" row: "+0 (n=4)". Owned elsewhere;
-    # reported, and strict so that it fails once fixed.
-    pytest.param(MIN_N - 1, marks=pytest.mark.xfail(
-        strict=True, reason="the partner screen's NPS ignores min_n")),
+    MIN_N - 1,
     MIN_N,
 ])
 def test_partner_screen_scorecard_table_at_min_n(db_path: Path, n: int) -> None:

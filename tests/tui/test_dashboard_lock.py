@@ -49,8 +49,7 @@ def stored(path: Path, episode: str) -> list[tuple[Any, ...]]:
     # The forms save with ctrl+s and feedback.plain_error tells users to retry with ctrl+s, but
     # SurveyEntryScreen binds only Enter: ctrl+s does nothing there (survey_entry.py is owned
     # elsewhere; reported rather than edited). Strict, so it fails once the key is bound.
-    pytest.param("ctrl+s", marks=pytest.mark.xfail(
-        strict=True, reason="SurveyEntryScreen has no ctrl+s binding")),
+    "ctrl+s",
 ])
 def test_a_survey_saved_under_a_held_lock_is_kept_and_retried(
         demo_db_path: Path, drive: Any, settle: Any, monkeypatch: pytest.MonkeyPatch,

@@ -8,6 +8,11 @@ from outcomes.errors import OutcomesError
 def plain_error(exc: BaseException) -> str:
     """One sentence a user can act on: domain errors as they are, anything else named plainly
     (a locked or read-only database, a full disk) with what to do."""
+    from outcomes.store.database import DatabaseBusy
+
+    if isinstance(exc, DatabaseBusy):
+        return ("The database is busy (another program, such as an import, is writing to it). "
+                "Nothing was saved; what you typed is kept. Try again in a moment (ctrl+s).")
     if isinstance(exc, OutcomesError):
         return str(exc)
     text = str(exc)

@@ -23,6 +23,7 @@ from outcomes.reports.rollups import (
     referrals_per_month,
 )
 from outcomes.reports.statistics import Nps
+from outcomes.store import settings
 from outcomes.store.database import like_pattern, row_as_dict
 
 if TYPE_CHECKING:
@@ -196,8 +197,6 @@ def partners_page(
     ordered = valued + [r for r in rows if _sort_value(r, sort) is None]
     total = int(db.execute("SELECT count(*) FROM partners").fetchone()[0])
     start = max(0, offset)
-    from outcomes.store import settings
-
     return PartnerPage(rows=ordered[start:start + max(1, limit)], matched=len(rows),
                        total=total, offset=start, min_n=int(settings.get(db, "min_n")))
 
@@ -222,6 +221,17 @@ class PartnerDetail:
     communications: list[dict[str, Any]]
     referrals_in_total: int
     referrals_out_total: int
+    min_n: int = 5
+    """The clinic's small-group limit: an NPS on fewer answers is not shown as a number."""
+
+    @property
+    def nps_text(self) -> str:
+        """The NPS as the screen shows it: "—", "n<5" under ``min_n`` answers, or "+55 (n=38)"."""
+        if self.nps.n == 0 or self.nps.score is None:
+            return "—"
+        if self.nps.n < self.min_n:
+            return f"n<{self.min_n}"
+        return f"{self.nps.score:+.0f} (n={self.nps.n})"
 
 
 def partner_detail(db: Queryable, partner_id: int, today: date, rows: int = 50) -> PartnerDetail:
@@ -256,6 +266,7 @@ def partner_detail(db: Queryable, partner_id: int, today: date, rows: int = 50) 
             " WHERE partner_id = ? ORDER BY date DESC, id DESC LIMIT ?", [partner_id, rows]),
         referrals_in_total=int(db.execute(
             "SELECT count(*) FROM episodes WHERE partner_id = ?", [partner_id]).fetchone()[0]),
+        min_n=int(settings.get(db, "min_n")),
         referrals_out_total=int(db.execute(
             "SELECT count(*) FROM outbound_referrals WHERE partner_id = ?",
             [partner_id]).fetchone()[0]),

@@ -142,7 +142,8 @@ class FormScreen(ModalScreen[bool]):
         try:
             saved = self.write(app_of(self).db(), job, confirmed)
         except OutcomesError as exc:
-            self.post_message(SaveFailed(str(exc), "yes" if self.needs_confirmation(exc) else ""))
+            self.post_message(SaveFailed(plain_error(exc),
+                                         "yes" if self.needs_confirmation(exc) else ""))
             return
         except Exception as exc:  # a locked or read-only file: say so, keep the input
             self.post_message(SaveFailed(plain_error(exc)))

@@ -144,7 +144,7 @@ class PartnerDetailScreen(Screen[None]):
             (" (your choice)" if p.get("stage_source") == "user" else " (suggested)", "dim"),
             ("  Referrals ", "dim"), f"{d.referrals_in_total} in / {d.referrals_out_total} out",
             ("  NPS ", "dim"),
-            "—" if d.nps.score is None else f"{d.nps.score:+.0f} (n={d.nps.n})",
+            d.nps_text,
             "\n", (contact or "no contact details on file", "dim"),
         )
         if p.get("notes"):
@@ -204,7 +204,7 @@ class PartnerDetailScreen(Screen[None]):
         else:
             rows.append(["Outcomes", "loading…", ""])
         rows.append(["NPS (12 mo)",
-                     "—" if d.nps.score is None else f"{d.nps.score:+.0f} (n={d.nps.n})", ""])
+                     d.nps_text, ""])
         table = self.query_one("#scorecard", DataTable)
         table.clear(columns=True)
         table.add_columns("Last 12 months", "This partner", "Clinic")

@@ -51,9 +51,10 @@ class SurveyFooter(Footer):
     answers are typed), but they are listed in the help (F1), not here."""
 
     def compose(self) -> ComposeResult:
+        key_class = footer_key_class()
         keys = [widget for widget in super().compose()
-                if not (isinstance(widget, footer_key_class())
-                        and widget.action.startswith(("go(", "survey")))]
+                if not (isinstance(widget, key_class)
+                        and str(getattr(widget, "action", "")).startswith(("go(", "survey")))]
         self.styles.grid_size_columns = len(keys)
         yield from keys
 
@@ -62,7 +63,7 @@ class SurveyEntryScreen(Screen[None]):
     CSS_PATH = "survey_entry.tcss"
     COMMAND_GROUP = "survey"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "save", "Save", id="survey.save",
+        Binding("enter,ctrl+s", "save", "Save", id="survey.save",
                 tooltip="Save the response (Enter in the episode field loads the episode)"),
         Binding("escape", "back", "Back", id="survey.cancel",
                 tooltip="Leave the form (asks first when answers are typed)"),
@@ -358,7 +359,7 @@ class SurveyEntryScreen(Screen[None]):
             self.post_message(SaveFailed(str(exc), "replace"))
             return
         except OutcomesError as exc:
-            self.post_message(SaveFailed(str(exc)))
+            self.post_message(SaveFailed(plain_error(exc)))
             return
         except Exception as exc:  # a locked or read-only file: say so, keep the answers
             self.post_message(SaveFailed(plain_error(exc)))
