@@ -31,7 +31,7 @@ def settle() -> Callable[[Pilot[Any]], Awaitable[None]]:
     return _settle
 
 
-async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], rounds: int = 200) -> None:
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], rounds: int = 2000) -> None:
     """Let the app run until ``condition()`` holds (a state, not a time): workers finish and
     messages are handled between checks. Fails the test if it never holds."""
     for _ in range(rounds):

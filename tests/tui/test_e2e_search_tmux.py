@@ -17,7 +17,7 @@ from tests.tui.test_e2e_tmux import OUTCOMES, _tmux, _wait_for
 pytestmark = pytest.mark.slow
 
 
-def _settled_screen(session: str, *texts: str, absent: str = "", timeout: float = 20.0) -> str:
+def _settled_screen(session: str, *texts: str, absent: str = "", timeout: float = 60.0) -> str:
     """The screen once it shows every one of ``texts`` and not ``absent``: a frame caught
     halfway through a redraw is read again."""
     deadline = time.monotonic() + timeout
