@@ -69,6 +69,7 @@ def binding_owners() -> list[type]:
     modules = [importlib.import_module(f"outcomes_tui.screens.{m}") for m in screen_modules()]
     modules += [importlib.import_module(f"outcomes_tui.forms.{m}") for m in FORM_MODULES]
     modules.append(importlib.import_module("outcomes_tui.widgets.survey_items"))
+    modules.append(importlib.import_module("outcomes_tui.guard"))
     owners: list[type] = [OutcomesApp]
     for module in modules:
         for value in vars(module).values():
