@@ -213,3 +213,23 @@ def test_import_commits_in_batches_and_releases_the_write_lock_between_them(
     assert report.added == 8 - kept
     assert db.execute("SELECT count(*) FROM partners").fetchone()[0] == 8
     other.close()
+
+
+@pytest.mark.parametrize(("last", "why"), [("HA\x00LE", "control character"),
+                                           ("HA\ufffdLE", "U+FFFD")])
+def test_damaged_names_are_counted_invalid_not_imported(db: Database, tmp_path: Path,
+                                                        last: str, why: str) -> None:
+    """A NUL byte or a replacement character (the trace of bytes a decoder could not read) in
+    a name is a damaged row: reported as invalid, never stored as a partner's name."""
+    header = nppes_header()
+    npi = make_npi()
+    path = tmp_path / "npidata_pfile_damaged.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL)
+        writer.writerow(header)
+        writer.writerow(provider(header, npi=npi, entity="1", last=last, first="MARGARET",
+                                 taxonomies="207Q00000X", state="OR", zip="97201"))
+    report = import_prospects(db, path, ["OR"], [], [])
+    assert report.skipped_invalid == 1 and report.added == 0
+    assert why in report.invalid[0]
+    assert names(db) == {}

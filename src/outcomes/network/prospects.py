@@ -264,6 +264,13 @@ def _prospect(row: list[str], index: dict[str, int], npi: str, kind: str, code: 
         if credential and name:
             name = f"{name}, {credential}"
     try:
+        # U+FFFD is what a decoder left where it met bytes it could not read: the name is
+        # damaged, not a name (NUL and other controls are refused by the Partner model).
+        damaged = next((f for f, v in (("name", name), ("organization", org)) if "\ufffd" in v),
+                       None)
+        if damaged:
+            raise ValidationError(f"{damaged} has an unreadable character (U+FFFD): the file's "
+                                  "bytes were damaged or in another encoding.", field=damaged)
         partner = validate(Partner, {
             "name": name, "kind": kind, "npi": npi, "organization": org or None,
             "phone": _phone(row[index[COL_PHONE]]), "fax": _phone(row[index[COL_FAX]]),
