@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import Input, Static
 
 from outcomes_tui.screens.import_screen import ImportScreen
+from tests.tui.conftest import wait_until
 
 
 def check(app: Any, drive: Any, settle: Any, path: str) -> tuple[str, set[str]]:
@@ -23,8 +24,11 @@ def check(app: Any, drive: Any, settle: Any, path: str) -> tuple[str, set[str]]:
         screen.query_one("#path", Input).value = path
         screen.query_one("#path", Input).focus()
         await pilot.press("enter")
-        await settle(pilot)
         status = screen.query_one("#status", Static)
+        # The check runs in a worker and its error comes back as a message: wait for the state
+        # (the status no longer says "Checking"), not for a number of rounds.
+        await wait_until(pilot, lambda: "Checking" not in str(status.render())
+                         and not str(status.render()).startswith("Enter a path"))
         seen["text"] = str(status.render())
         seen["classes"] = set(status.classes)
 

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from outcomes.network.referrals import status_label
 from outcomes.reports.episodes import EpisodeDetail, episode_detail, find_episodes
 from outcomes.reports.labels import scale_labels
 from outcomes_tui.context import app_of
@@ -127,7 +128,7 @@ class EpisodesScreen(Screen[None]):
             table.clear()
             for r in message.rows:
                 table.add_row(Text(r.id), Text(r.record_number), Text(r.patient or ""),
-                              Text(r.referral_date), Text(r.status), key=r.id)
+                              Text(r.referral_date), Text(status_label(r.status)), key=r.id)
         more = "+" if len(message.rows) == LIMIT else ""
         table.border_title = f"Episodes ({len(message.rows)}{more}, newest first)"
 
@@ -164,7 +165,7 @@ class EpisodesScreen(Screen[None]):
         info = Text.assemble(
             (d.patient or "(no name)", "bold"), f" · {d.record_number} · episode {e['id']}\n",
             f"Referred {e['referral_date']}", f" by {d.partner}" if d.partner else " (self)",
-            f" · {e['body_region']} {e['diagnosis'] or ''} · {e['status']}",
+            f" · {e['body_region']} {e['diagnosis'] or ''} · {status_label(e['status'])}",
             f" · {e['visits']} visits" if e.get("visits") is not None else "",
         )
         if d.letters:

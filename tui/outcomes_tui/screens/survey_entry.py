@@ -26,6 +26,7 @@ from outcomes.errors import OutcomesError
 from outcomes.measures import catalog, scoring
 from outcomes.measures.instruments import Instrument
 from outcomes.measures.responses import TIMEPOINTS
+from outcomes.network.referrals import status_label
 from outcomes.reports.episodes import (
     REGION_INSTRUMENT,
     EpisodeDetail,
@@ -144,7 +145,7 @@ class SurveyEntryScreen(Screen[None]):
             (f"{detail.patient or '(no name)'}", "bold"), f" · {detail.record_number}",
             f" · {e['body_region']} · referred {e['referral_date']}",
             f" by {detail.partner}" if detail.partner else " (self-referred)",
-            f" · {e['status']}",
+            f" · {status_label(e['status'])}",
             f" · {len(detail.responses)} responses on file",
         ))
         instrument_id = default_instrument(detail, REGION_INSTRUMENT)
