@@ -79,3 +79,10 @@ def test_dashboard_only_recognises_just_the_database_option() -> None:
     assert dashboard_only(["--db=x.db", "--debug"]) == Path("x.db")
     for args in (["init"], ["--db", "x.db", "init"], ["--version"], ["-h"], ["--db"]):
         assert dashboard_only(args) is _NOT_DASHBOARD, args
+
+
+def test_dashboard_first_screen_is_light() -> None:
+    """The dashboard's first screen reads through plain sqlite3 connections: opening it loads
+    neither pydantic nor sqlite-utils (a rule module that pulled in storage did, 0.2 s)."""
+    loaded = loaded_after_import("outcomes_tui.screens.dashboard")
+    assert not loaded & {"typer", "pydantic", "sqlite_utils", "click"}, loaded

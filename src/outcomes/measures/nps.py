@@ -12,15 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlite_utils import Database
+if TYPE_CHECKING:
+    # Storage needs pydantic and sqlite-utils; the category rule does not, and the dashboard's
+    # first screen counts NPS through it (reports.rollups): those imports wait for save_nps.
+    from sqlite_utils import Database
 
-from outcomes.dates import now_iso
-from outcomes.models import NpsResponse, validate
-from outcomes.network.episodes import get_episode
-from outcomes.store import audit
-from outcomes.store.database import transaction
+    from outcomes.models import NpsResponse
 
 PROMOTER_MIN = 9
 """Answers from 9 up are promoters."""
@@ -76,6 +75,12 @@ def save_nps(db: Database, fields: Mapping[str, Any] | NpsResponse, *,
              today: date | None = None) -> NpsSaved:
     """Validate and store one NPS answer. ``fields``: ``score`` (0-10), ``date`` (default
     today), ``episode_id`` (None: counts clinic-wide only), ``comment`` (stored as typed)."""
+    from outcomes.dates import now_iso
+    from outcomes.models import NpsResponse, validate
+    from outcomes.network.episodes import get_episode
+    from outcomes.store import audit
+    from outcomes.store.database import transaction
+
     if isinstance(fields, NpsResponse):
         response = fields
     else:
