@@ -117,6 +117,8 @@ class OutcomesApp(App[None]):
         restyles every live widget; later, with several screens alive, that restyle made the
         first opening of the import screen stall for ~100 ms. Done now, while only the
         dashboard exists, it costs a few milliseconds once."""
+        if not self.screen_stack or not self.is_running:
+            return  # the app is closing (a quick quit before the warm-up timer fired)
         from textual.containers import Container
         from textual.widgets import (
             Checkbox,
