@@ -269,9 +269,16 @@ def build_demo(db: Database, *, seed: int = 7, today: date | None = None) -> dic
             "INSERT OR IGNORE INTO nps_responses (episode_id, date, score, comment, created_at)"
             " VALUES (?, ?, ?, ?, ?)", nps_rows)
         counts["nps answers"] = len(nps_rows)
+        # The plan-of-care dates ride in the same list (the episode row is written first).
+        certs = [c[1:] for c in comms if c[0] == "certified"]
+        comms = [c for c in comms if c[0] != "certified"]
+        db.conn.executemany(
+            "UPDATE episodes SET poc_sent_date = ?2, poc_certified_date = ?3,"
+            " poc_certified_by = ?4 WHERE id = ?1", certs)
         db.conn.executemany(
             "INSERT INTO communications (partner_id, episode_id, date, kind, channel, note,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", comms)
+            " created_at, document, status, sent_date)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?)", comms)
         outcome_summary.refresh(db)
         audit.log(db, "demo", "all", seed=seed, **counts)
     from outcomes.store.database import refresh_statistics
@@ -380,6 +387,8 @@ def _episode(db: Database, rng: random.Random, known: dict[str, Instrument], epi
     if rng.random() < 0.5:
         pain = max(0, min(10, round(severity * 10 + rng.gauss(1, 1))))
         prepared.append(responses.prepare(known["nprs"], episode_id, "intake", first, [pain]))
+    if spec.trend != "new":  # the new partner's first referral is the story of its own alert
+        _letters_sent(rng, comms, fields, partner_id, first, min(discharge, today), today)
     mid = first + timedelta(days=span // 2)
     if mid <= today and visits_planned >= 6:
         prepared.append(responses.prepare(
@@ -413,11 +422,40 @@ def _episode(db: Database, rng: random.Random, known: dict[str, Instrument], epi
             pool = COMMENTS_GOOD if score >= 9 else COMMENTS_MID if score >= 7 else COMMENTS_BAD
             comment = rng.choice(pool)
         nps_rows.append((episode_id, discharge.isoformat(), score, comment, now_iso()))
-    # Most discharges were reported back to the referrer; the last few weeks' are still owed.
-    if (today - discharge).days > 21 or rng.random() < 0.3:
-        comms.append((partner_id, episode_id,
-                      min(discharge + timedelta(days=rng.randint(1, 5)), today).isoformat(),
-                      "discharge_summary", "fax", "Discharge summary", now_iso()))
+    # Most discharges were reported back to the referrer; the last few days' are still owed.
+    if (today - discharge).days > 4 or rng.random() < 0.3:
+        _sent(comms, partner_id, episode_id, "discharge_summary",
+              min(discharge + timedelta(days=rng.randint(1, 5)), today))
+
+
+def _sent(comms: list[tuple[Any, ...]], partner_id: int, episode_id: str, document: str,
+          day: date) -> None:
+    kind = {"evaluation_summary": "letter", "progress_note": "progress_update"}.get(
+        document, document)
+    words = document.replace("_", " ").capitalize()
+    comms.append((partner_id, episode_id, day.isoformat(), kind, "fax", words, now_iso(),
+                  document, day.isoformat()))
+
+
+def _letters_sent(rng: random.Random, comms: list[tuple[Any, ...]], fields: dict[str, Any],
+                  partner_id: int, first: date, last: date, today: date) -> None:
+    """A well-run clinic: the evaluation summary and plan of care go out within days of the
+    first visit and come back signed within weeks, progress notes go out monthly; a few of the
+    most recent are still owed, so the queue shows what a real Monday looks like."""
+    sent = first + timedelta(days=rng.randint(1, 4))
+    if sent > today or rng.random() < 0.04:
+        return
+    _sent(comms, partner_id, str(fields["id"]), "evaluation_summary", sent)
+    certified = sent + timedelta(days=rng.randint(4, 21))
+    if certified <= today and rng.random() < 0.97:
+        comms.append(("certified", str(fields["id"]), sent.isoformat(), certified.isoformat(),
+                      rng.choice(["signed", "signed", "order_on_file"])))
+    else:
+        comms.append(("certified", str(fields["id"]), sent.isoformat(), None, None))
+    note = first + timedelta(days=30 - rng.randint(0, 4))
+    while note <= last and note <= today and rng.random() < 0.97:
+        _sent(comms, partner_id, str(fields["id"]), "progress_note", note)
+        note += timedelta(days=30 - rng.randint(0, 4))
 
 
 def is_demo(db: Database) -> bool:

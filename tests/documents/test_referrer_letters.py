@@ -116,6 +116,8 @@ def test_sha256_is_the_file_and_sent_is_a_separate_step(demo_db: Database,
 
     from outcomes.network.communications import mark_sent
 
+    # This episode's plan has not gone out yet (the demo sends most plans within days).
+    demo_db.execute("UPDATE episodes SET poc_sent_date = NULL WHERE id = ?", [filled["open"]])
     out = tmp_path / "eval.md"
     _, cid = make_letter(demo_db, filled["open"], "evaluation", out, today=DEMO_TODAY)
     digest = demo_db.execute("SELECT sha256 FROM communications WHERE id = ?",

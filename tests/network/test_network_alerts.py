@@ -354,9 +354,10 @@ def test_demo_stories(demo_db: Database) -> None:
     by_name: dict[str, set[str]] = {}
     for a in alerts:
         by_name.setdefault(a.partner or "", set()).add(a.kind)
-    # Hale's decline and overdue touch are one alert that tells both (updates owed on single
-    # episodes stay alerts of their own).
-    assert by_name["Dr. Margaret Hale"] - {"document_owed"} == {"relationship_at_risk"}
+    # Hale's decline and overdue touch are one alert that tells both (what concerns a single
+    # episode, a letter owed or a patient getting worse, stays an alert of its own).
+    per_episode = {"document_owed", "patient_worsening"}
+    assert by_name["Dr. Margaret Hale"] - per_episode == {"relationship_at_risk"}
     hale = next(a for a in alerts if a.partner == "Dr. Margaret Hale")
     assert hale.evidence["reasons"] == ["referrals_declining", "touch_overdue"]
     assert sum(a.kind == "relationship_at_risk" for a in alerts) == 1

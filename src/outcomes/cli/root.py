@@ -58,8 +58,17 @@ def open_dashboard(state: State) -> None:
     place that starts it, looked up by name at run time.
     """
     import importlib
+    import sys
 
     db = state.db()  # open (and check) before the screen takes over the terminal
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Without a terminal the dashboard would wait forever for keys nobody can type (a
+        # script or a pipe): say so and leave.
+        from outcomes.errors import OutcomesError
+
+        raise OutcomesError("The dashboard needs a terminal (stdin and stdout are not one); "
+                            f"open it from a terminal with: outcomes --db "
+                            f"{state.resolved_path()}")
     tui = importlib.import_module("outcomes_tui.app")
     tui.run(db, state.resolved_path())
 
