@@ -4,7 +4,12 @@ Stories built in: a long-standing orthopedic surgeon whose referrals halved over
 months and whom nobody has contacted in four months; a strong, growing sports-medicine partner; a
 brand-new podiatrist with a first referral; patients who self-discharged without a discharge
 score; recent discharges nobody has reported back on; a partner close to the yearly gift/meal
-limit; NPS comments, one of which contains text that looks like markup.
+limit; NPS comments, one of which contains text that looks like markup; letters sent as a
+well-run clinic sends them, a few recent ones still owed.
+
+One module because the stories are woven through one pass over the partners and their months
+(a partner's trend shapes its referrals, letters, touchpoints and outcomes together); split, each
+part would need the whole random stream in the same order to stay deterministic.
 """
 
 from __future__ import annotations

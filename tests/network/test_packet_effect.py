@@ -92,3 +92,21 @@ def test_t_cdf_is_symmetric_and_inverts(df: int, t: float) -> None:
     assert t_cdf(t, df) + t_cdf(-t, df) == pytest.approx(1.0, abs=1e-9)
     if t > 0.01 and t_cdf(t, df) < 1 - 1e-9:
         assert t_quantile(t_cdf(t, df), df) == pytest.approx(t, rel=1e-6)
+
+
+def test_a_packet_counts_from_the_day_it_was_sent_and_not_at_all_if_only_made(
+        db: Database) -> None:
+    from outcomes.network.communications import mark_sent
+
+    pid = add_partner(db, "Dr. Packet")
+    made = TODAY - timedelta(days=200)
+    add_comm(db, pid, made, kind="packet")
+    db.execute("UPDATE communications SET status = 'made', sent_date = NULL")
+    add_referral(db, pid, made + timedelta(days=3))
+    assert packet_effects(db, TODAY) == []
+    [cid] = [r[0] for r in db.execute("SELECT id FROM communications")]
+    mark_sent(db, cid, channel="fax", when=(made + timedelta(days=5)).isoformat(), today=TODAY)
+    [effect] = packet_effects(db, TODAY)
+    # Sent on day 5: the referral of day 3 came before it.
+    assert (effect.sent, effect.before, effect.after) == (
+        (made + timedelta(days=5)).isoformat(), 1, 0)

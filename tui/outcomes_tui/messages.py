@@ -122,6 +122,13 @@ class PartnerChoicesLoaded(Message):
 
 
 @dataclass
+class UnsentLoaded(Message):
+    """Documents made and not yet recorded as sent (``CommunicationListing`` rows)."""
+
+    rows: list[Any]
+
+
+@dataclass
 class PacketsGenerated(Message):
     written: list[Path]
     failed: list[str]

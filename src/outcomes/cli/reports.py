@@ -141,7 +141,9 @@ def packet_cmd(
     period = _period(start, end)
     found = resolve_partner(db, partner)
     made = make_packet(db, found["id"], out, *period, today=today())
-    say(f"Wrote {made.path} for {made.partner_name}; logged as a communication.")
+    say(f"Wrote {made.path} for {made.partner_name}; logged as made (communication "
+        f"{made.communication_id}). Once it has gone out: outcomes communications sent "
+        f"{made.communication_id} --channel fax")
 
 
 def packets_cmd(

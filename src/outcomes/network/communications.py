@@ -193,6 +193,15 @@ def list_communications(db: Database, *, partner_id: int | None = None,
         + " ORDER BY c.date DESC, c.id DESC LIMIT ?", [*params, -1 if limit is None else limit])]
 
 
+def awaiting_sending(db: Database, *, limit: int = 200) -> list[CommunicationListing]:
+    """Documents made here and not yet recorded as sent (oldest first: the first to fax)."""
+    return [CommunicationListing(*r) for r in db.execute(
+        "SELECT c.id, c.date, p.name, c.kind, c.channel, c.episode_id, c.note, c.document,"
+        " c.status, c.sent_date, c.sha256, c.file"
+        " FROM communications c JOIN partners p ON p.id = c.partner_id"
+        " WHERE c.status = 'made' ORDER BY c.date, c.id LIMIT ?", [limit])]
+
+
 def export_csv(db: Database, out: Any, *, partner_id: int | None = None,
                episode_id: str | None = None) -> int:
     """Write the communication log as CSV (owner-only: it names episodes); return the rows.

@@ -68,18 +68,21 @@ class Pooled:
 
 def packet_effects(db: Database, today: date, partner_id: int | None = None,
                    ) -> list[PacketEffect]:
-    """Every packet sent up to ``today`` (optionally to one partner), oldest first."""
+    """Every packet sent up to ``today`` (optionally to one partner), oldest first, dated by
+    the day it was sent (a packet made and never sent cannot have helped)."""
     days = RECENT_DAYS
     rows = db.execute(
-        "SELECT c.id, c.partner_id, p.name, c.date,"
+        "WITH sent AS (SELECT id, partner_id, coalesce(sent_date, date) AS day"
+        "   FROM communications WHERE kind = 'packet' AND status = 'sent')"
+        "SELECT c.id, c.partner_id, p.name, c.day,"
         " (SELECT count(*) FROM episodes e WHERE e.partner_id = c.partner_id"
-        "   AND e.referral_date >= date(c.date, ?) AND e.referral_date < c.date),"
+        "   AND e.referral_date >= date(c.day, ?) AND e.referral_date < c.day),"
         " (SELECT count(*) FROM episodes e WHERE e.partner_id = c.partner_id"
-        "   AND e.referral_date > c.date AND e.referral_date <= date(c.date, ?)"
+        "   AND e.referral_date > c.day AND e.referral_date <= date(c.day, ?)"
         "   AND e.referral_date <= ?)"
-        " FROM communications c JOIN partners p ON p.id = c.partner_id"
-        " WHERE c.kind = 'packet' AND c.date <= ? AND (? IS NULL OR c.partner_id = ?)"
-        " ORDER BY c.date, c.id",
+        " FROM sent c JOIN partners p ON p.id = c.partner_id"
+        " WHERE c.day <= ? AND (? IS NULL OR c.partner_id = ?)"
+        " ORDER BY c.day, c.id",
         [f"-{days} days", f"+{days} days", today.isoformat(), today.isoformat(),
          partner_id, partner_id],
     ).fetchall()

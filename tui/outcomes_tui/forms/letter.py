@@ -76,4 +76,5 @@ class LetterForm(FormScreen):
         kind, path = job
         letter, _ = make_letter(db, self.episode_id, kind, path, today=self.today,
                                 create_folder=True)
-        return RecordSaved(f"{letter.title} for episode {self.episode_id} written to {path}.")
+        return RecordSaved(f"{letter.title} for episode {self.episode_id} written to {path}. "
+                           "Once it has gone out, mark it as sent on the Packets screen (k).")

@@ -1,4 +1,6 @@
-"""Evidence packets: choose partners and a period, generate (in a worker), see the files."""
+"""Evidence packets: choose partners and a period, generate (in a worker), see the files; and
+the documents made but not yet sent (packets and letters), each marked as sent once it went
+out."""
 
 from __future__ import annotations
 
@@ -12,7 +14,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Select, SelectionList, Static
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    SelectionList,
+    Static,
+)
 
 from outcomes.dates import parse_date
 from outcomes.errors import OutcomesError
@@ -20,7 +31,8 @@ from outcomes.paths import display_path, documents_dir
 from outcomes.periods import check_period, default_period
 from outcomes.reports.partners import partner_choices
 from outcomes_tui.context import app_of
-from outcomes_tui.messages import PacketsGenerated, PartnerChoicesLoaded
+from outcomes.text import one_line
+from outcomes_tui.messages import PacketsGenerated, PartnerChoicesLoaded, UnsentLoaded
 
 ACTIVE = ("active", "growing", "mature")
 
@@ -35,6 +47,8 @@ class PacketsScreen(Screen[None]):
                 tooltip="Tick every active, growing or mature partner"),
         Binding("ctrl+u", "select_none", "Untick all", id="packets.select_none",
                 tooltip="Untick every partner"),
+        Binding("f8", "mark_sent", "Mark sent", id="packets.mark_sent",
+                tooltip="Record the highlighted document as sent (channel and date)"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -57,11 +71,61 @@ class PacketsScreen(Screen[None]):
                 yield Label("Folder", classes="muted")
                 yield Input(display_path(documents_dir()), id="folder")
                 yield Static("", id="result", markup=False)
+        unsent: DataTable[str] = DataTable(id="unsent", classes="panel", cursor_type="row",
+                                           zebra_stripes=True)
+        unsent.border_title = "Made, not yet sent (f8 or Enter marks one as sent)"
+        yield unsent
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(SelectionList).focus()
+        table = self.query_one("#unsent", DataTable)
+        for label, width in (("Made", 10), ("Document", 18), ("To", 24), ("Episode", 8),
+                             ("File", None)):
+            table.add_column(label, width=width)
+        self.unsent: dict[str, Any] = {}
         self.load_choices()
+        self.load_unsent()
+
+    def on_screen_resume(self) -> None:
+        self.load_unsent()
+
+    @work(thread=True, exclusive=True, group="packet-unsent", exit_on_error=False)
+    def load_unsent(self) -> None:
+        from outcomes.network.communications import awaiting_sending
+
+        self.post_message(UnsentLoaded(awaiting_sending(app_of(self).reader())))
+
+    def on_unsent_loaded(self, message: UnsentLoaded) -> None:
+        table = self.query_one("#unsent", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        self.unsent = {}
+        for row in message.rows:
+            key = str(row.id)
+            self.unsent[key] = row
+            table.add_row(row.date, (row.document or row.kind).replace("_", " "),
+                          Text(one_line(row.partner)), row.episode_id or "",
+                          Text(display_path(Path(row.file)) if row.file else ""), key=key)
+        if message.rows:
+            table.move_cursor(row=min(keep, len(message.rows) - 1))
+        table.border_subtitle = f"{len(message.rows)} to send" if message.rows else "none"
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "unsent":
+            self.action_mark_sent()
+
+    def action_mark_sent(self) -> None:
+        from outcomes_tui.forms.mark_sent import MarkSentForm
+
+        table = self.query_one("#unsent", DataTable)
+        if not self.unsent or table.cursor_row < 0:
+            self.app.notify("Nothing made here is waiting to be sent.", title="Mark sent")
+            return
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        made = self.unsent.get(str(key))
+        if made is not None:
+            self.app.push_screen(MarkSentForm(made), lambda _saved: self.load_unsent())
 
     @work(thread=True, exclusive=True, group="packet-partners", exit_on_error=False)
     def load_choices(self) -> None:
@@ -132,5 +196,8 @@ class PacketsScreen(Screen[None]):
         if message.failed:
             lines.append(f"{len(message.failed)} could not be made:")
             lines += [f"  {f}" for f in message.failed]
+        if message.written:
+            lines.append("Each is logged as made; mark it as sent (f8) once it has gone out.")
         self.query_one("#result", Static).update("\n".join(lines))
         self.app.notify(escape(lines[0]), title="Packets")
+        self.load_unsent()

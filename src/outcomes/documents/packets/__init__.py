@@ -59,7 +59,10 @@ def make_packet(
     db: Database, partner_id: int, out: Path, start: date, end: date, *, today: date,
     channel: str | None = None,
 ) -> MadePacket:
-    """Build, render and write one packet (file created 0600), then log it as a communication."""
+    """Build, render and write one packet (file created 0600), then log it as a communication
+    made (not yet sent), with the file's SHA-256."""
+    import hashlib
+
     from outcomes.models import Communication
     from outcomes.network.communications import store_communication
     from outcomes.store.files import write_private_bytes
@@ -77,7 +80,9 @@ def make_packet(
         channel=channel or (preferred[0] if preferred and preferred[0] else "fax"),
         note=f"Evidence packet ({fmt}), patients referred {packet.period_label}",
     )
-    comm_id = store_communication(db, comm)
+    # Made, not sent: sending is the explicit next step (``mark_sent``), with its own date.
+    comm_id = store_communication(db, comm, document="packet", status="made",
+                                  sha256=hashlib.sha256(data).hexdigest(), file=str(out))
     return MadePacket(partner_id, packet.partner_name, out, comm_id)
 
 
