@@ -420,7 +420,8 @@ class FirstRun:
     partners: int
     referrals: int
     steps: list[tuple[str, bool]] = field(default_factory=list)
-    """(what to do, done) in the order a new clinic does them."""
+    """(step, done) in the order a new clinic does them: ``clinic_name``, ``partners``,
+    ``referral`` (each face words them with its own keys or commands)."""
 
     @property
     def empty(self) -> bool:
@@ -436,14 +437,7 @@ def first_run(db: Queryable) -> FirstRun:
     partners = int(db.execute("SELECT count(*) FROM partners").fetchone()[0])
     referrals = int(db.execute("SELECT count(*) FROM episodes").fetchone()[0])
     name = str(settings.get(db, "clinic_name"))
-    steps = [
-        (f"Name the clinic (now {name!r}): press n, or run outcomes settings set clinic_name",
-         named),
-        ("Add your referral sources: press i to import a CSV file, or run outcomes partners add",
-         partners > 0),
-        ("Record a referral: run outcomes referrals add, or import a referrals CSV with i",
-         referrals > 0),
-    ]
+    steps = [("clinic_name", named), ("partners", partners > 0), ("referral", referrals > 0)]
     return FirstRun(named, name, partners, referrals, steps)
 
 

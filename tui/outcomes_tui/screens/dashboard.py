@@ -250,10 +250,21 @@ class DashboardScreen(Screen[None]):
         guide.border_title = "Getting started"
         lines: list[Any] = [("Welcome. Three steps set up a new clinic:\n\n", "bold")]
         for number, (step, done) in enumerate(first.steps, 1):
-            lines += [(f" {number}. ", "bold"), ("done: " if done else "", "dim"), step, "\n"]
+            lines += [(f" {number}. ", "bold"), ("done: " if done else "", "dim"),
+                      self._step_words(step), "\n"]
         lines += ["\n", ("The dashboard fills in once the first partner or referral is "
                          "recorded. Press ? for every key, ctrl+p for every command.", "dim")]
         guide.update(Text.assemble(*lines))
+
+    def _step_words(self, step: str) -> str:
+        name = self.first.clinic_name if self.first else ""
+        return {
+            "clinic_name": f"Name the clinic (now {name!r}): press n",
+            "partners": "Add your referral sources: press p for the partners, then n for a new "
+                        "partner (or i to import a CSV file)",
+            "referral": "Record a referral: press e for the patients, then n for a new "
+                        "referral (or i to import a referrals CSV file)",
+        }.get(step, step)
 
     def action_name_clinic(self) -> None:
         named = self.first is not None and self.first.clinic_named
@@ -404,7 +415,7 @@ class DashboardScreen(Screen[None]):
             text = Text("Nothing needs doing right now.", style="dim")
             steps = [] if self.first is None else [s for s, done in self.first.steps if not done]
             if steps:
-                text.append(f"\nNext: {steps[0]}.")
+                text.append(f"\nNext: {self._step_words(steps[0])}.")
             detail.update(text)
             return
         alert = item.alert
