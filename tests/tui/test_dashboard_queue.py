@@ -266,8 +266,8 @@ def test_an_empty_database_opens_on_the_guide_and_n_names_the_clinic(drive, sett
         assert guide.display and not screen.query_one("#queue").display
         assert not screen.query_one("#chart").display
         text = _text(guide)
-        assert "Name the clinic" in text and "then n for a new partner" in text
-        assert "then n for a new referral" in text and "done:" not in text
+        assert "Name the clinic" in text and "then ctrl+n for a new partner" in text
+        assert "then ctrl+n for a new referral" in text and "done:" not in text
         await pilot.press("x")   # the queue's keys do nothing here
         await settle(pilot)
         assert pilot.app.screen is screen

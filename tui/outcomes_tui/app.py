@@ -64,6 +64,12 @@ class OutcomesApp(App[None]):
         *_mode_bindings(),
         Binding("s,f5", "survey", "Survey", id="app.survey",
                 tooltip="Enter a survey (outcome measure or NPS)"),
+        # Priority, so the focus moves when the key arrives: a plain tab travels through the
+        # focused field first, and keys typed right behind it landed in the old field.
+        Binding("tab", "focus_next", "Next field", show=False, priority=True,
+                id="app.next_field", tooltip="Move to the next field"),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True,
+                id="app.previous_field", tooltip="Move to the previous field"),
         Binding("ctrl+t", "toggle_theme", "Light/dark", id="app.theme", show=False,
                 tooltip="Switch between the light and the dark theme"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False, priority=True,

@@ -16,6 +16,7 @@ from textual.message import Message
 if TYPE_CHECKING:  # the dashboard's first paint must not wait for these imports
     from outcomes.importing.importer import ImportReport
     from outcomes.network.alerts import Alert
+    from outcomes.network.communications import CommunicationListing
     from outcomes.reports.dashboard import DashboardSummary
     from outcomes.reports.episodes import EpisodeDetail, EpisodeRow
     from outcomes.reports.partners import PartnerDetail, PartnerPage
@@ -125,7 +126,7 @@ class PartnerChoicesLoaded(Message):
 class UnsentLoaded(Message):
     """Documents made and not yet recorded as sent (``CommunicationListing`` rows)."""
 
-    rows: list[Any]
+    rows: list[CommunicationListing]
 
 
 @dataclass

@@ -20,7 +20,7 @@ from outcomes.models import Communication, validate
 from outcomes.network.episodes import get_episode
 from outcomes.network.partners import get_partner
 from outcomes.store import audit
-from outcomes.store.database import transaction
+from outcomes.store.database import Queryable, transaction
 
 DOCUMENTS = ("evaluation_summary", "progress_note", "discharge_summary", "outbound_note",
              "packet")
@@ -193,7 +193,7 @@ def list_communications(db: Database, *, partner_id: int | None = None,
         + " ORDER BY c.date DESC, c.id DESC LIMIT ?", [*params, -1 if limit is None else limit])]
 
 
-def awaiting_sending(db: Database, *, limit: int = 200) -> list[CommunicationListing]:
+def awaiting_sending(db: Queryable, *, limit: int = 200) -> list[CommunicationListing]:
     """Documents made here and not yet recorded as sent (oldest first: the first to fax)."""
     return [CommunicationListing(*r) for r in db.execute(
         "SELECT c.id, c.date, p.name, c.kind, c.channel, c.episode_id, c.note, c.document,"

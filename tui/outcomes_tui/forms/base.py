@@ -55,22 +55,35 @@ class FormScreen(ModalScreen[bool]):
         super().__init__()
         self.saving = False
         self._initial: dict[str, Any] = {}
+        self.job: Any = None
+        """What the last save sent to the core (``prepare()``'s result): the screen behind
+        reads it after a save, e.g. to select the record just made."""
 
     def compose(self) -> ComposeResult:
         # Scrolls when the form is taller than the terminal (e.g. 100x30).
         with VerticalScroll() as box:
             box.border_title = self.FORM_TITLE
-            yield from self.fields()
+            for widget in self.fields():
+                # What the form opened with, read here rather than at mount: under load the
+                # first keys can be handled before on_mount runs, and would count as "initial".
+                if isinstance(widget, (Input, Select)) and widget.id:
+                    self._initial[widget.id] = widget.value
+                yield widget
             yield Static("", id="form-note", markup=False)
             yield Static("", id="form-error", markup=False)
             yield Static("ctrl+s save · esc cancel · tab next field", id="form-keys")
 
-    def on_mount(self) -> None:
-        self._initial = self._values()
-        self.focus_first()
+    AUTO_FOCUS = "Input, Select"
+    """Where the cursor starts (subclasses name the field filled in first). Textual focuses it
+    when the form opens and only when nothing has the focus yet, so it never pulls the cursor
+    back from a field the user has already tabbed to (a deferred ``focus()`` call could)."""
 
-    def focus_first(self) -> None:
-        """Where the cursor starts; subclasses choose the field the user fills in first."""
+    def on_mount(self) -> None:
+        """Subclasses start their loaders here (and call this first)."""
+        # A Select takes the value it was built with only once mounted.
+        for widget in self.query(Select):
+            if widget.id and self._initial.get(widget.id) is Select.NULL:
+                self._initial[widget.id] = widget.value
 
     def fields(self) -> ComposeResult:
         raise NotImplementedError
@@ -117,6 +130,7 @@ class FormScreen(ModalScreen[bool]):
         except OutcomesError as exc:
             self.show_error(str(exc))
             return
+        self.job = job
         self.saving = True
         self.show_error("Saving…")
         self.save(job, confirmed)

@@ -36,6 +36,7 @@ CERTIFIED_BY = [("signed plan returned", "signed"), ("order on file", "order_on_
 
 class ClinicalNotesForm(FormScreen):
     FORM_TITLE = "Clinical notes"
+    AUTO_FOCUS = "#cn-question"
     COMMAND_GROUP = "patient"
 
     def __init__(self, episode_id: str, current: Mapping[str, Any]) -> None:
@@ -56,8 +57,6 @@ class ClinicalNotesForm(FormScreen):
         yield from field("Goal status changes (GOAL_ID=met, comma-separated)",
                          Input(id="cn-goal-status"))
 
-    def focus_first(self) -> None:
-        self.query_one("#cn-question", Input).focus()
 
     def prepare(self) -> Any:
         from outcomes.network.clinical import parse_goal, parse_goal_status

@@ -20,6 +20,8 @@ class LetterForm(FormScreen):
     written 0600 and logged as a communication, which clears the episode's 'update owed'."""
 
     FORM_TITLE = "Make letter to the referrer"
+
+    AUTO_FOCUS = "#letter-path"
     COMMAND_GROUP = "letter"
 
     def __init__(self, episode_id: str, partner: str, discharged: bool,
@@ -46,8 +48,6 @@ class LetterForm(FormScreen):
         folder = self.folder or documents_dir()
         return folder / f"letter-{self.episode_id}-{kind}-{self.today.isoformat()}{suffix}"
 
-    def focus_first(self) -> None:
-        self.query_one("#letter-path", Input).focus()
 
     @on(Select.Changed, "#letter-format")
     @on(Select.Changed, "#letter-kind")

@@ -19,6 +19,8 @@ class MarkSentForm(FormScreen):
     the same call as ``outcomes communications sent``)."""
 
     FORM_TITLE = "Mark as sent"
+
+    AUTO_FOCUS = "#sent-channel"
     COMMAND_GROUP = "document"
 
     def __init__(self, made: CommunicationListing) -> None:
@@ -36,8 +38,6 @@ class MarkSentForm(FormScreen):
                                            else "fax", allow_blank=False, id="sent-channel"))
         yield from field("Date sent", Input(self.today.isoformat(), id="sent-date"))
 
-    def focus_first(self) -> None:
-        self.query_one("#sent-channel", Select).focus()
 
     def prepare(self) -> Any:
         return self.choice("#sent-channel"), self.value("#sent-date")

@@ -50,6 +50,7 @@ def npi_hint(text: str) -> tuple[str, bool]:
 
 class NewPartnerForm(FormScreen):
     FORM_TITLE = "New partner"
+    AUTO_FOCUS = "#np-name"
     COMMAND_GROUP = "partner"
     CONFIRM_QUESTION = "Add the new partner anyway?"
     DEFAULT_CSS = """
@@ -72,8 +73,6 @@ class NewPartnerForm(FormScreen):
                                          + [(s, s) for s in vocab.STAGES.values],
                                          value=SUGGEST, allow_blank=False, id="np-stage"))
 
-    def focus_first(self) -> None:
-        self.query_one("#np-name", Input).focus()
 
     @on(Input.Changed, "#np-npi")
     def npi_changed(self, event: Input.Changed) -> None:

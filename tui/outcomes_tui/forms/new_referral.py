@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.suggester import SuggestFromList
 from textual.widgets import Input, Select
 
 from outcomes import vocab
@@ -22,6 +21,7 @@ from outcomes.errors import ValidationError
 from outcomes_tui.context import app_of
 from outcomes_tui.forms.base import FormScreen, field
 from outcomes_tui.messages import PartnerChoicesLoaded, RecordSaved
+from outcomes_tui.widgets.name_suggester import PartOfName, accepted
 
 
 @dataclass
@@ -43,6 +43,7 @@ def choice_labels(choices: list[tuple[int, str, str]]) -> dict[str, int]:
 
 class NewReferralForm(FormScreen):
     FORM_TITLE = "New referral"
+    AUTO_FOCUS = "#nr-name"
     COMMAND_GROUP = "referral"
 
     def __init__(self, partner: tuple[int, str] | None = None) -> None:
@@ -68,8 +69,6 @@ class NewReferralForm(FormScreen):
         super().on_mount()
         self.load_choices()
 
-    def focus_first(self) -> None:
-        self.query_one("#nr-name", Input).focus()
 
     @work(thread=True, exclusive=True, group="referral-form", exit_on_error=False)
     def load_choices(self) -> None:
@@ -83,8 +82,14 @@ class NewReferralForm(FormScreen):
     def on_partner_choices_loaded(self, message: PartnerChoicesLoaded) -> None:
         message.stop()
         self.labels = choice_labels(message.choices)
-        self.query_one("#nr-partner", Input).suggester = SuggestFromList(
-            list(self.labels), case_sensitive=False)
+        self.query_one("#nr-partner", Input).suggester = PartOfName(list(self.labels))
+
+    @on(Input.Changed, "#nr-partner")
+    def partner_typed(self, event: Input.Changed) -> None:
+        name = accepted(event.value)
+        if name is not None:
+            event.input.value = name
+            event.input.cursor_position = len(name)
 
     def on_episode_id_suggested(self, message: EpisodeIdSuggested) -> None:
         message.stop()

@@ -13,6 +13,7 @@ from outcomes_tui.messages import RecordSaved
 
 class OutboundForm(FormScreen):
     FORM_TITLE = "Log outbound referral"
+    AUTO_FOCUS = "#out-episode"
     COMMAND_GROUP = "outbound"
 
     def __init__(self, partner_id: int, partner: str) -> None:
@@ -26,8 +27,6 @@ class OutboundForm(FormScreen):
         yield from field("Episode id (optional)", Input(id="out-episode"))
         yield from field("Clinical rationale (required)", Input(id="out-reason"))
 
-    def focus_first(self) -> None:
-        self.query_one("#out-episode", Input).focus()
 
     def prepare(self) -> Any:
         return {"date": self.value("#out-date"), "episode_id": self.value("#out-episode"),

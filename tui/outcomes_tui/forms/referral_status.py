@@ -34,6 +34,7 @@ def reason_label(reason: str) -> str:
 
 class ReferralStatusForm(FormScreen):
     FORM_TITLE = "Change referral status"
+    AUTO_FOCUS = "#rs-move"
     COMMAND_GROUP = "referral"
 
     def __init__(self, episode: dict[str, Any], patient: str | None = None) -> None:
@@ -65,8 +66,6 @@ class ReferralStatusForm(FormScreen):
         super().on_mount()
         self.show_fields(self.choice("#rs-move"))
 
-    def focus_first(self) -> None:
-        self.query_one("#rs-move", Select).focus()
 
     @on(Select.Changed, "#rs-move")
     def move_changed(self, event: Select.Changed) -> None:

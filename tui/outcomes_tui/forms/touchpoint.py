@@ -18,6 +18,7 @@ from outcomes_tui.messages import RecordSaved, SpendChecked
 
 class TouchpointForm(FormScreen):
     FORM_TITLE = "Log touchpoint"
+    AUTO_FOCUS = "#tp-summary"
     COMMAND_GROUP = "touchpoint"
     CONFIRM_QUESTION = "Record it anyway (over the yearly limit)?"
 
@@ -37,8 +38,6 @@ class TouchpointForm(FormScreen):
                                                                    type="number"))
         yield from field("Next follow-up (optional)", Input(id="tp-next"))
 
-    def focus_first(self) -> None:
-        self.query_one("#tp-summary", Input).focus()
 
     @on(Input.Changed, "#tp-amount")
     def amount_changed(self, event: Input.Changed) -> None:

@@ -105,6 +105,7 @@ def clinic_name_form() -> type[Screen[bool]]:
 
     class ClinicNameForm(FormScreen):
         FORM_TITLE = "Name the clinic"
+        AUTO_FOCUS = "#clinic-name"
         COMMAND_GROUP = "clinic"
 
         def __init__(self, current: str = "") -> None:
@@ -114,9 +115,6 @@ def clinic_name_form() -> type[Screen[bool]]:
         def fields(self) -> ComposeResult:
             yield from field("Clinic name (on letters and packets)",
                              Input(self.current, id="clinic-name"))
-
-        def focus_first(self) -> None:
-            self.query_one("#clinic-name", Input).focus()
 
         def prepare(self) -> Any:
             from outcomes.network.queue import validate_clinic_name
@@ -260,9 +258,9 @@ class DashboardScreen(Screen[None]):
         name = self.first.clinic_name if self.first else ""
         return {
             "clinic_name": f"Name the clinic (now {name!r}): press n",
-            "partners": "Add your referral sources: press p for the partners, then n for a new "
-                        "partner (or i to import a CSV file)",
-            "referral": "Record a referral: press e for the patients, then n for a new "
+            "partners": "Add your referral sources: press p for the partners, then ctrl+n for "
+                        "a new partner (or i to import a CSV file)",
+            "referral": "Record a referral: press e for the patients, then ctrl+n for a new "
                         "referral (or i to import a referrals CSV file)",
         }.get(step, step)
 

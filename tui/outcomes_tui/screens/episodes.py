@@ -259,11 +259,20 @@ class EpisodesScreen(Screen[None]):
     def action_new_referral(self) -> None:
         from outcomes_tui.forms.new_referral import NewReferralForm
 
-        def recorded(saved: bool | None) -> None:
-            if saved:
-                self._refresh_after_form(None)
+        form = NewReferralForm()
 
-        self.app.push_screen(NewReferralForm(), recorded)
+        def recorded(saved: bool | None) -> None:
+            if not saved:
+                return
+            new_id = str(form.job["id"]) if isinstance(form.job, dict) else ""
+            if new_id:
+                # Show the new referral, selected, with the table focused: the next key (c, s,
+                # ctrl+e) acts on it instead of typing into the search box.
+                self.query_one("#search", Input).value = new_id
+                self.call_later(self.action_focus_table)
+            self._refresh_after_form(new_id or None)
+
+        self.app.push_screen(form, recorded)
 
     def action_change_status(self) -> None:
         d = self.detail

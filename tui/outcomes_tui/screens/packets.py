@@ -13,6 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import (
     DataTable,
@@ -30,8 +31,8 @@ from outcomes.errors import OutcomesError
 from outcomes.paths import display_path, documents_dir
 from outcomes.periods import check_period, default_period
 from outcomes.reports.partners import partner_choices
-from outcomes_tui.context import app_of
 from outcomes.text import one_line
+from outcomes_tui.context import app_of
 from outcomes_tui.messages import PacketsGenerated, PartnerChoicesLoaded, UnsentLoaded
 
 ACTIVE = ("active", "growing", "mature")
@@ -122,10 +123,13 @@ class PacketsScreen(Screen[None]):
         if not self.unsent or table.cursor_row < 0:
             self.app.notify("Nothing made here is waiting to be sent.", title="Mark sent")
             return
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
         made = self.unsent.get(str(key))
         if made is not None:
-            self.app.push_screen(MarkSentForm(made), lambda _saved: self.load_unsent())
+            def sent(_saved: bool | None) -> None:
+                self.load_unsent()
+
+            self.app.push_screen(MarkSentForm(made), sent)
 
     @work(thread=True, exclusive=True, group="packet-partners", exit_on_error=False)
     def load_choices(self) -> None:
@@ -143,7 +147,10 @@ class PacketsScreen(Screen[None]):
         """Add the partners in batches: hundreds of options at once would freeze the
         interface for a tenth of a second."""
         batch, self._pending = self._pending[:50], self._pending[50:]
-        self.query_one(SelectionList).add_options(batch)
+        selection: SelectionList[int] = self.query_one(SelectionList)
+        selection.add_options(batch)
+        if selection.highlighted is None and selection.option_count:
+            selection.highlighted = 0  # space ticks the first partner without a move first
         if self._pending:
             self.call_later(self._add_choices)
 

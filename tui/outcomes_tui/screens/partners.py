@@ -173,6 +173,9 @@ class PartnersScreen(Screen[None]):
             if saved:
                 self.stats = None  # the new partner joins the table and its numbers
                 self.reload()
+                # Back on the table, not in the filter: the next letter key is a command
+                # (e, s, ...), not a filter character.
+                self.call_later(self.action_focus_table)
 
         self.app.push_screen(NewPartnerForm(), added)
 
