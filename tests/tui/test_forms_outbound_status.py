@@ -262,3 +262,26 @@ def test_ledger_and_communication_log_show_as_plain_text(app, drive, settle, dem
         assert mine[7] == "[b]seen[/b]\\x07"
 
     drive(app, body)
+
+
+def test_s_without_outbound_referrals_says_how_to_log_one(drive, settle, tmp_path: Path,
+                                                          capsys) -> None:
+    path = tmp_path / "empty.db"
+    assert run_cli(capsys, "--db", str(path), "partners", "add", "Dr. Ada Quill", "--kind",
+                   "PCP").code == 0
+    said: list[str] = []
+
+    async def body(pilot):
+        pilot.app.notify = lambda message, **kw: said.append(str(message))  # type: ignore
+        screen = PartnerDetailScreen(1)
+        await pilot.app.push_screen(screen)
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert pilot.app.screen is screen
+        assert screen.query_one("#tabs", TabbedContent).active == "tab-out"
+        assert "Reciprocity: no referrals either way yet." in str(
+            screen.query_one("#ledger", Static).render())
+
+    drive(make_app(path, today=DEMO_TODAY), body)
+    assert any("No outbound referrals to this partner yet" in s for s in said)
