@@ -6,6 +6,9 @@ parses and closures, and gives up (returns None) on anything it is not sure of: 
 runs the kind's own ``prepare`` on that row, which stores the same thing or words the error.
 So the bulk path can be faster than the reference but never different from it; a differential
 property test (tests/importing/test_bulk_differential.py) holds them together.
+
+One module because the compiled validators share the caches (dates, words, codes), the light
+records and the guard on cell lengths, and each mirrors one kind's ``prepare`` beside the others.
 """
 
 from __future__ import annotations

@@ -256,7 +256,7 @@ CERTIFIED_WITHOUT_HOW = ("say how the plan of care was certified: signed (the si
                          "back) or order on file.")
 
 
-def _clinical(data: dict[str, Any], ctx: RowContext) -> dict[str, Any]:
+def _clinical(data: dict[str, Any]) -> dict[str, Any]:
     """Take the clinical cells the Episode record does not carry out of ``data`` (blanks
     already None): the Episode record refuses fields it does not know."""
     return {k: data.pop(k) for k in CLINICAL_EXTRAS if data.get(k) is not None}
@@ -367,7 +367,7 @@ class ReferralsKind(ImportKind):
             data["visits"] = int(visits)
         for col in ("patient_id", "patient_name", "birth_date", "sex", "partner_npi", "partner"):
             data.pop(col, None)
-        extras = _clinical(data, ctx)
+        extras = _clinical(data)
         data["id"] = data.pop("episode_id", None)
         data["patient_record_number"] = patient.record_number
         data["partner_id"] = partner_id
