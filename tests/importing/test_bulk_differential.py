@@ -70,7 +70,25 @@ def _values(demo: dict[str, list[str]]) -> dict[str, st.SearchStrategy[str]]:
         "comment": pick(TEXT),
         "summary": pick(TEXT), "who": pick(TEXT), "clinician": pick(TEXT),
         "clinic": pick(TEXT), "chief_complaint": pick(TEXT), "patient_name": pick(TEXT),
+        **CLINICAL_VALUES,
     }
+
+
+# The clinical content columns of referrals, good and bad: over each length cap, control
+# characters in the one-line fields, dates out of each field's range, how a plan was certified
+# in words the rule knows and not.
+LONG = ["y" * 2000, "y" * 2001, "z" * 5000, "z" * 5001]
+CLINICAL_VALUES = {
+    **{name: st.sampled_from(TEXT + LONG) for name in (
+        "history", "findings", "treatment", "plan", "plan_interventions", "referral_question",
+        "precautions")},
+    **{name: st.sampled_from(["", "2x/week", "6 weeks", " 3 visits ", "a\tb", "w" * 200,
+                              "w" * 201, "=1+1"]) for name in ("plan_frequency", "plan_duration")},
+    "physician_follow_up": st.sampled_from([*DATES, "2031-11-20", "2031-12-31"]),
+    "poc_sent_date": st.sampled_from(DATES), "poc_certified_date": st.sampled_from(DATES),
+    "poc_certified_by": st.sampled_from(["", "signed", "Order on file", "order_on_file", "faxed",
+                                         "SIGNED ", "order"]),
+}
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +208,72 @@ def test_fast_paths_are_taken_on_a_clean_file(demo_template: Path, tmp_path: Pat
     report = run_import(db, "responses", path, today=DEMO_TODAY)
     db.close()
     assert report.written and report.rows == 2 and calls == []
+
+
+@DIFF
+@given(data=st.data(), skip=st.booleans(), chunk=st.sampled_from([1, 3, 5_000]))
+def test_bulk_and_rows_agree_on_clinical_content(demo_template: Path,
+                                                 demo_facts: dict[str, list[str]],
+                                                 data: st.DataObject, skip: bool,
+                                                 chunk: int) -> None:
+    """The general test draws every referral column at once, so a row with every clinical cell
+    valid is rare there: here the referral itself is valid and only the clinical cells vary."""
+    from outcomes.network.clinical import CLINICAL_COLUMNS
+
+    clinical = [c for c in CLINICAL_COLUMNS if c not in ("onset_date", "diagnosis",
+                                                           "chief_complaint")]
+    header = ["episode_id", "patient_id", "referral_date", "body_region", *data.draw(
+        st.lists(st.sampled_from(clinical), min_size=1, unique=True), label="columns")]
+    good = {"history": "Two prior episodes", "findings": "SLR negative", "treatment": "Manual",
+            "plan": "Restore sitting", "plan_interventions": "exercise", "plan_frequency": "2x/week",
+            "plan_duration": "6 weeks", "referral_question": "Imaging?", "precautions": "none",
+            "physician_follow_up": "2027-01-15", "poc_sent_date": "2026-01-09",
+            "poc_certified_date": "2026-01-20", "poc_certified_by": "signed"}
+    episodes = demo_facts["episodes"] + ["E-NEW-1", "E-NEW-2"]
+    row = st.tuples(st.sampled_from(episodes), st.just("MRN-A"), st.just("2026-01-05"),
+                    st.just("knee"), *[st.one_of(st.just(good[c]), CLINICAL_VALUES[c])
+                                       for c in header[4:]]).map(list)
+    rows = data.draw(st.lists(row, max_size=6, unique_by=lambda r: r[0]), label="rows")
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *rows])
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        source = folder / "file.csv"
+        source.write_text(out.getvalue(), encoding="utf-8")
+        results = {}
+        for engine in ("rows", "bulk"):
+            target = folder / f"{engine}.db"
+            shutil.copy(demo_template, target)
+            old = bulk.CHUNK
+            bulk.CHUNK = chunk
+            try:
+                results[engine] = (outcome(target, "referrals", source, engine, skip),
+                                   stored(target))
+            finally:
+                bulk.CHUNK = old
+        assert results["bulk"][0] == results["rows"][0]
+        assert results["bulk"][1] == results["rows"][1]
+
+
+def test_fast_path_is_taken_for_clean_clinical_content(demo_template: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Agreement alone would hold if every row with clinical content fell back."""
+    from outcomes.importing.kinds import ReferralsKind
+
+    path = tmp_path / "r.csv"
+    path.write_text("episode_id,patient_id,referral_date,body_region,history,plan_frequency,"
+                    "physician_follow_up,poc_sent_date,poc_certified_date,poc_certified_by\n"
+                    "E-F1,MRN-F,2026-01-05,knee,Two prior,2x/week,2027-01-15,2026-01-09,"
+                    "01/20/2026,Order on file\n")
+    calls = []
+    monkeypatch.setattr(ReferralsKind, "prepare",
+                        lambda self, values, ctx: calls.append(values))
+    target = tmp_path / "d.db"
+    shutil.copy(demo_template, target)
+    db = open_db(target)
+    report = run_import(db, "referrals", path, today=DEMO_TODAY, engine="bulk")
+    row = db.execute("SELECT history, poc_certified_date, poc_certified_by FROM episodes"
+                     " WHERE id = 'E-F1'").fetchone()
+    db.close()
+    assert report.written and calls == []
+    assert row == ("Two prior", "2026-01-20", "order_on_file")

@@ -101,6 +101,11 @@ def test_letter_made_then_sent_and_exported(cli, episode: str,  # type: ignore[n
         ("evaluation_summary", "sent", sent_on, "fax")]
     assert len(rows[0]["sha256"]) == 64
     assert export.stat().st_mode & 0o777 == 0o600
+    as_json = tmp_path / "comms.json"
+    assert cli("communications", "export", "--out", str(as_json), "--json").code == 0
+    records = json.loads(as_json.read_text(encoding="utf-8"))
+    assert [{k: str(v) if v is not None else "" for k, v in r.items()} for r in records] == rows
+    assert as_json.stat().st_mode & 0o777 == 0o600
     shown = json.loads(cli("referrals", "show", episode, "--json").out)
     assert shown["poc_sent_date"] == sent_on
 

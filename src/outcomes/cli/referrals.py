@@ -417,20 +417,22 @@ def communications_sent(
 @communications_app.command("export")
 def communications_export(
     ctx: typer.Context,
-    out: Path = typer.Option(..., "--out", help="CSV file to write (owner-only)."),
+    out: Path = typer.Option(..., "--out", help="CSV (or JSON) file to write (owner-only)."),
     partner: str | None = typer.Option(None, "--partner", help=PARTNER_HELP),
     episode: str | None = typer.Option(None, "--episode"),
+    json_out: bool = typer.Option(False, "--json", help="Write JSON instead of CSV."),
 ) -> None:
     """Export the communication log (kind, document, channel, made and sent dates, SHA-256 of
-    each file) as CSV.
+    each file) as CSV, or JSON with --json.
 
     Example: outcomes communications export --out communications.csv
     """
-    from outcomes.network.communications import export_csv
+    from outcomes.network.communications import export_csv, export_json
 
     db = open_database(ctx)
-    n = export_csv(db, out, partner_id=find_partner(db, partner)["id"] if partner else None,
-                   episode_id=episode)
+    export = export_json if json_out else export_csv
+    n = export(db, out, partner_id=find_partner(db, partner)["id"] if partner else None,
+               episode_id=episode)
     say(f"Wrote {n} communications to {out}.")
 
 

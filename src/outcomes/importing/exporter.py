@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from typing import Any
 
 from sqlite_utils import Database
 
-from outcomes.importing.csvfile import write_csv
+from outcomes.importing.csvfile import neutralise, write_csv
 from outcomes.importing.kinds import KINDS
 
 # One query per kind, whose column names are the import columns, so an export re-imports as is.
@@ -25,7 +26,10 @@ QUERIES: dict[str, str] = {
                e.referral_date, e.body_region, e.diagnosis, e.first_visit_date,
                e.discharge_date, e.visits, e.discharge_reason, e.clinician,
                pt.name AS patient_name, pt.birth_date, pt.sex, e.status, e.status_reason,
-               e.scheduled_date, e.clinic, e.onset_date, e.chief_complaint, e.instrument
+               e.scheduled_date, e.clinic, e.onset_date, e.chief_complaint, e.instrument,
+               e.history, e.findings, e.treatment, e.plan, e.plan_frequency, e.plan_duration,
+               e.plan_interventions, e.referral_question, e.precautions, e.physician_follow_up,
+               e.poc_sent_date, e.poc_certified_date, e.poc_certified_by
         FROM episodes e JOIN patients pt ON pt.id = e.patient_id
         LEFT JOIN partners p ON p.id = e.partner_id ORDER BY e.referral_date, e.id""",
     "touchpoints": """
@@ -78,8 +82,22 @@ def export_text(db: Database, kind: str, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     out = io.StringIO()
-    write_csv(out, columns, rows)
+    _write_rows(out, columns, rows)
     return out.getvalue()
+
+
+def _write_rows(out: io.StringIO, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """As csvfile.write_csv, and a cell with a carriage return is quoted too: Python's csv
+    writer quotes only the characters of its line terminator ("\n" here), and a bare "\r"
+    ends a row for every CSV reader, so free text typed with one did not import back. Each row
+    is written with "\r\n" (which quotes both) and ends with "\n" like the rest."""
+    row_out = io.StringIO()
+    writer = csv.writer(row_out, lineterminator="\r\n")
+    for cells in ([*columns], *([neutralise(row.get(c)) for c in columns] for row in rows)):
+        row_out.seek(0)
+        row_out.truncate()
+        writer.writerow(cells)
+        out.write(row_out.getvalue()[:-2] + "\n")
 
 
 def template(kind: str) -> str:

@@ -6,6 +6,9 @@ parses and closures, and gives up (returns None) on anything it is not sure of: 
 runs the kind's own ``prepare`` on that row, which stores the same thing or words the error.
 So the bulk path can be faster than the reference but never different from it; a differential
 property test (tests/importing/test_bulk_differential.py) holds them together.
+
+One module because the compiled validators share the caches (dates, words, codes), the light
+records and the guard on cell lengths, and each mirrors one kind's ``prepare`` beside the others.
 """
 
 from __future__ import annotations
@@ -17,17 +20,19 @@ from typing import Any
 
 from outcomes.dates import EARLIEST_CARE_DATE, FUTURE_LIMIT, parse_date, today
 from outcomes.errors import ValidationError
-from outcomes.importing.kinds import ImportKind, Prepared, RowContext
+from outcomes.importing.kinds import CLINICAL_EXTRAS, ImportKind, Prepared, RowContext
 from outcomes.measures import catalog, responses
 from outcomes.models import (
     ICD10_RE,
     REASON_MAX,
     SHORT_MAX,
+    ClinicalContent,
     Episode,
     NpsResponse,
     OutboundReferral,
     Patient,
     Touchpoint,
+    validate,
 )
 from outcomes.text import find_control
 from outcomes.vocab import (
@@ -187,7 +192,8 @@ def compile_kind(kind: ImportKind, ctx: RowContext, positions: dict[str, int]) -
 # the common case. A row outside those bounds is left to the models, which know each field's
 # exact rule and word the error.
 _FREE_TEXT = frozenset({"comment", "summary", "reason", "notes", "note", "chief_complaint",
-                        "status_reason"})
+                        "status_reason", "findings", "treatment", "plan", "history",
+                        "plan_interventions", "referral_question", "precautions"})
 
 
 def _guarded(fast: Fast, positions: dict[str, int]) -> Fast:
@@ -243,9 +249,11 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         ("status", status_of), ("discharge_reason", reason_of), ("visits", _visits),
         ("status_reason", str), ("clinician", str), ("clinic", str),
         ("chief_complaint", str), ("instrument", lambda text: text if text in known else None),
+        ("findings", str), ("treatment", str), ("plan", str),
     ):
         if name in positions:
             optional.append((name, positions[name], convert))
+    clinical = _clinical_columns(dates, positions)
     i_name, i_birth, i_sex = at("patient_name"), at("birth_date"), at("sex")
     if i_episode is None or i_patient is None or i_referral is None or i_region is None:
         return lambda cells: None  # map_header has refused such a file already
@@ -292,9 +300,63 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         if fields.get("status") in ("not_scheduled", "cancelled") and \
                 "status_reason" not in fields:
             return None
-        return Prepared(episode_id, (patient, make_episode(fields)))
+        extras: dict[str, Any] = {}
+        for name, place, convert in clinical:
+            text = cells[place].strip()
+            if text:
+                value = convert(text)
+                if value is None:
+                    return None
+                extras[name] = value
+        # How and when the plan of care was certified come together; else the general path
+        # says which is missing.
+        if ("poc_certified_date" in extras) != ("poc_certified_by" in extras):
+            return None
+        return Prepared(episode_id, (patient, make_episode(fields), extras))
 
     return fast
+
+
+def _clinical_columns(dates: Dates, positions: dict[str, int]
+                      ) -> list[tuple[str, int, Callable[[str], Any]]]:
+    """The clinical columns the Episode record does not carry (kinds.CLINICAL_EXTRAS), present
+    in this file, each with how its cell becomes the stored value (None: the general path
+    decides). Free text is stored as typed: _guarded sends a cell over REASON_MAX there."""
+    def iso(parse: Callable[[str], date | None]) -> Callable[[str], str | None]:
+        def convert(text: str) -> str | None:
+            found = parse(text)
+            return None if found is None else found.isoformat()
+        return convert
+
+    certification = _certification({})
+    converts: dict[str, Callable[[str], Any]] = {
+        "history": str, "plan_frequency": str, "plan_duration": str,
+        "plan_interventions": str, "referral_question": str, "precautions": str,
+        "physician_follow_up": iso(dates.any), "poc_sent_date": iso(dates.past),
+        "poc_certified_date": iso(dates.past), "poc_certified_by": certification,
+    }
+    assert set(converts) == set(CLINICAL_EXTRAS), "a clinical column without a fast rule"
+    return [(name, positions[name], converts[name]) for name in CLINICAL_EXTRAS
+            if name in positions]
+
+
+def _certification(cache: dict[str, str]) -> Callable[[str], str | None]:
+    """How a plan of care was certified, by the model's own rule (ClinicalContent), once per
+    spelling."""
+    def convert(text: str) -> str | None:
+        found = cache.get(text)
+        if found is None:
+            try:
+                found = validate(ClinicalContent, {"poc_certified_by": text}).poc_certified_by
+            except ValidationError:
+                return None
+            if found is None:
+                return None
+            if len(cache) < _CACHE_LIMIT:
+                cache[text] = found
+        return found
+
+    return convert
 
 
 def _visits(text: str) -> int | None:

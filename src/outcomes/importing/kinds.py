@@ -23,6 +23,7 @@ from outcomes.measures import catalog, nps, responses
 from outcomes.measures import summary as outcome_summary
 from outcomes.measures.instruments import get_instrument
 from outcomes.models import (
+    ClinicalContent,
     Episode,
     NpsResponse,
     OutboundReferral,
@@ -227,6 +228,92 @@ class PartnersKind(ImportKind):
         return counts["added"], counts["updated"], counts["unchanged"]
 
 
+# --------------------------------------------------------------------------- clinical content
+# The clinical content of an episode (issue 12), imported with its referral. Kept in one block
+# so that other episode columns can be added above without touching it. Every cell goes through
+# models.ClinicalContent, the model network.clinical.update_clinical validates with: one rule
+# set for the dashboard, the command line and both import engines.
+
+CLINICAL_IMPORT_COLUMNS = (
+    Column("history", ("relevant_history", "past_history")),
+    Column("findings", ("objective_findings", "objective", "exam_findings")),
+    Column("treatment", ("treatment_given",)),
+    Column("plan", ("plan_of_care", "poc")),
+    Column("plan_frequency", ("frequency",)),
+    Column("plan_duration", ("duration",)),
+    Column("plan_interventions", ("interventions",)),
+    Column("referral_question",),
+    Column("precautions", ("contraindications",)),
+    Column("physician_follow_up", ("physician_follow_up_date", "md_follow_up")),
+    Column("poc_sent_date", ("plan_of_care_sent", "poc_sent")),
+    Column("poc_certified_date", ("plan_of_care_certified", "poc_certified")),
+    Column("poc_certified_by", ("certified_by", "certification")),
+)
+CLINICAL_EXTRAS = tuple(k for k in ClinicalContent.model_fields if k not in Episode.model_fields)
+"""The clinical columns the Episode record does not carry: written by save_clinical_columns."""
+CERTIFIED_WITHOUT_DATE = "give the date the plan of care was certified."
+CERTIFIED_WITHOUT_HOW = ("say how the plan of care was certified: signed (the signed plan came "
+                         "back) or order on file.")
+
+
+def _clinical(data: dict[str, Any]) -> dict[str, Any]:
+    """Take the clinical cells the Episode record does not carry out of ``data`` (blanks
+    already None): the Episode record refuses fields it does not know."""
+    return {k: data.pop(k) for k in CLINICAL_EXTRAS if data.get(k) is not None}
+
+
+def _clinical_values(extras: dict[str, Any], ctx: RowContext
+                     ) -> dict[str, Any]:
+    """Validate the row's clinical cells as update_clinical does, after the Episode (so a row
+    wrong in both ways is reported as before these columns existed); return them as column ->
+    stored value. The clinical fields the Episode carries (onset_date, chief_complaint,
+    diagnosis, findings, treatment, plan) were checked by the Episode with the same validators
+    (models.Note, Icd10 and the onset date's range are shared by both models)."""
+    if not extras:
+        return {}
+    # A file row is a whole record: how and when the plan was certified come together, with
+    # update_clinical's words (which also takes either from what is on file).
+    if extras.get("poc_certified_date") and not extras.get("poc_certified_by"):
+        raise ValidationError(CERTIFIED_WITHOUT_HOW, field="poc_certified_by")
+    content = validate(ClinicalContent, extras, today=ctx.today)
+    if content.poc_certified_by and not content.poc_certified_date:
+        raise ValidationError(CERTIFIED_WITHOUT_DATE, field="poc_certified_date")
+    out: dict[str, Any] = {}
+    for key in CLINICAL_EXTRAS:
+        value = getattr(content, key)
+        if value is not None:
+            out[key] = value.isoformat() if isinstance(value, date) else value
+    return out
+
+
+def save_clinical_columns(db: Database, items: Sequence[tuple[str, dict[str, Any]]]
+                          ) -> set[str]:
+    """Write the clinical columns the Episode record does not carry, for episodes already saved
+    in this transaction: each given value that differs from the stored one (a blank cell leaves
+    the stored value, as for every referral column). Return the ids of the episodes changed."""
+    if not items:
+        return set()
+    stored: dict[str, tuple[Any, ...]] = {}
+    ids = list(dict.fromkeys(episode_id for episode_id, _ in items))
+    columns = ", ".join(CLINICAL_EXTRAS)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        for row in db.execute(f"SELECT id, {columns} FROM episodes"
+                              f" WHERE id IN ({', '.join('?' for _ in chunk)})", chunk):
+            stored[row[0]] = row[1:]
+    at = {k: n for n, k in enumerate(CLINICAL_EXTRAS)}
+    now = now_iso()
+    changed: set[str] = set()
+    for episode_id, values in items:
+        old = stored[episode_id]
+        changes = {k: v for k, v in values.items() if old[at[k]] != v}
+        if changes:
+            db.execute(f"UPDATE episodes SET {', '.join(f'{k} = ?' for k in changes)},"
+                       " updated_at = ? WHERE id = ?", [*changes.values(), now, episode_id])
+            changed.add(episode_id)
+    return changed
+
+
 class ReferralsKind(ImportKind):
     name = "referrals"
     table = "episodes"
@@ -253,6 +340,7 @@ class ReferralsKind(ImportKind):
         Column("onset_date", ("onset",)),
         Column("chief_complaint", ("complaint",)),
         Column("instrument",),
+        *CLINICAL_IMPORT_COLUMNS,
     )
     required = (("episode_id",), ("patient_id",), ("referral_date",), ("body_region",))
     key_description = "episode_id"
@@ -279,6 +367,7 @@ class ReferralsKind(ImportKind):
             data["visits"] = int(visits)
         for col in ("patient_id", "patient_name", "birth_date", "sex", "partner_npi", "partner"):
             data.pop(col, None)
+        extras = _clinical(data)
         data["id"] = data.pop("episode_id", None)
         data["patient_record_number"] = patient.record_number
         data["partner_id"] = partner_id
@@ -289,7 +378,7 @@ class ReferralsKind(ImportKind):
                 raise ValidationError(str(exc), field="instrument") from None
         episode = validate(Episode, {k: v for k, v in data.items() if v is not None},
                            today=ctx.today)
-        return Prepared(episode.id, (patient, episode))
+        return Prepared(episode.id, (patient, episode, _clinical_values(extras, ctx)))
 
     def bulk_writer(self, db: Database) -> ChunkWriter:
         seen: set[str] = set()  # record numbers written, across the chunks of one file
@@ -299,11 +388,12 @@ class ReferralsKind(ImportKind):
             # would fill in nothing carries a blank identity (which fills in nothing either).
             items = []
             for item in chunk:
-                patient, episode = item.payload
+                patient = item.payload[0]
                 if patient.record_number in seen and not (patient.name or patient.birth_date):
                     blank = Patient.model_construct(record_number=patient.record_number,
                                                     name=None, birth_date=None, sex=None)
-                    item = Prepared(item.key, (blank, episode), item.line, item.cells)
+                    item = Prepared(item.key, (blank, *item.payload[1:]), item.line,
+                                    item.cells)
                 seen.add(patient.record_number)
                 items.append(item)
             return self.write(db, items)
@@ -325,15 +415,19 @@ class ReferralsKind(ImportKind):
                 seen.add(patient.record_number)
         patient_ids = save_patients(db, patients)
         results = save_episodes(db, [(episode, patient_ids[patient.record_number])
-                                     for patient, episode in (p.payload for p in prepared)])
+                                     for patient, episode, _ in (p.payload for p in prepared)])
+        clinical_changed = save_clinical_columns(
+            db, [(p.payload[1].id, p.payload[2]) for p in prepared if p.payload[2]])
         for result in results:
-            counts[result.outcome] += 1
-            if result.outcome == "updated":
+            outcome = result.outcome
+            if outcome == "unchanged" and result.id in clinical_changed:
+                outcome = "updated"
+            counts[outcome] += 1
+            if outcome == "updated":
                 changed.add(result.id)
         if changed:
             outcome_summary.refresh(db, changed)
         return counts["added"], counts["updated"], counts["unchanged"]
-
 
 class _InsertOnlyKind(ImportKind):
     """Kinds whose rows are only ever added (a repeated row is left as it is)."""

@@ -202,6 +202,22 @@ def awaiting_sending(db: Queryable, *, limit: int = 200) -> list[CommunicationLi
         " WHERE c.status = 'made' ORDER BY c.date, c.id LIMIT ?", [limit])]
 
 
+def export_json(db: Database, out: Any, *, partner_id: int | None = None,
+                episode_id: str | None = None) -> int:
+    """Write the communication log as a JSON list of objects with the CSV's columns (owner-only,
+    text as stored: JSON is not run as formulas); return the rows."""
+    import json
+    from pathlib import Path
+
+    from outcomes.store.files import write_private_bytes
+
+    rows = list_communications(db, partner_id=partner_id, episode_id=episode_id, limit=None)
+    records = [{c: getattr(r, c) for c in EXPORT_COLUMNS} for r in rows]
+    write_private_bytes(Path(out), (json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+                        .encode("utf-8"))
+    return len(rows)
+
+
 def export_csv(db: Database, out: Any, *, partner_id: int | None = None,
                episode_id: str | None = None) -> int:
     """Write the communication log as CSV (owner-only: it names episodes); return the rows.

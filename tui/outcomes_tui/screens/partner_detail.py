@@ -1,7 +1,9 @@
-"""One partner: contact, stage, scorecard, charts, touchpoints, referrals in and out, updates."""
+"""One partner: contact, stage, scorecard, charts, touchpoints, referrals in and out (with the
+outbound loop and the reciprocity ledger), and the communication log."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from rich.markup import escape
@@ -9,7 +11,8 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
@@ -17,6 +20,7 @@ from outcomes.network.packet_effect import Pooled
 from outcomes.reports.labels import scale_labels
 from outcomes.reports.partners import PartnerDetail, partner_detail
 from outcomes.reports.scorecard import ScaleFigures, Scorecard
+from outcomes.text import one_line
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import PartnerLoaded, RecordSaved, ScorecardLoaded
 from outcomes_tui.widgets.plot import Plot, Series
@@ -32,6 +36,32 @@ def _pct(value: float | None) -> str:
 
 def _table(columns: list[str], rows: list[list[Any]]) -> list[Any]:
     return [columns, rows]
+
+
+TEXT_WIDTH = 60
+"""Stored free text (a rationale, findings, a note) is cut to this many cells in a table."""
+
+
+@dataclass
+class LoopLoaded(Message):
+    """The referrer loop with one partner, read by the core: outbound referrals
+    (``outbound.list_outbound``), the reciprocity ledger (``outbound.reciprocity``; None when
+    nothing either way) and the communication log (``communications.list_communications``)."""
+
+    outbound: list[Any] = field(default_factory=list)
+    ledger: Any = None
+    communications: list[Any] = field(default_factory=list)
+
+
+def ledger_text(ledger: Any) -> str:
+    """The reciprocity ledger in one line: both directions, how many and when last."""
+    if ledger is None:
+        return "Reciprocity: no referrals either way yet."
+    received = (f"{ledger.received} received from them"
+                + (f" (last {ledger.last_received})" if ledger.last_received else ""))
+    sent = (f"{ledger.sent} sent to them"
+            + (f" (last {ledger.last_sent})" if ledger.last_sent else ""))
+    return f"Reciprocity: {received} · {sent}."
 
 
 class PartnerDetailScreen(Screen[None]):
@@ -51,6 +81,9 @@ class PartnerDetailScreen(Screen[None]):
                 tooltip="Generate this partner's evidence packet (last 12 months)"),
         Binding("n", "new_referral", "New referral", id="partner.new_referral",
                 tooltip="Record a new referral from this partner"),
+        Binding("s", "outbound_status", "Follow outbound", id="partner.outbound_status",
+                tooltip="Move the outbound referral under the cursor along: scheduled, seen, "
+                        "findings received, closed"),
     ]
 
     def __init__(self, partner_id: int) -> None:
@@ -61,6 +94,8 @@ class PartnerDetailScreen(Screen[None]):
         self.labels: dict[str, str] = {}
         self.scorecard: Scorecard | None = None
         """The partner's scorecard for the default period, once loaded (what the screen shows)."""
+        self.outbound: list[Any] = []
+        """The outbound referrals to this partner as listed (``OutboundListing``), newest first."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -76,9 +111,10 @@ class PartnerDetailScreen(Screen[None]):
                 yield DataTable(id="touchpoints", cursor_type="row", zebra_stripes=True)
             with TabPane("Referrals in", id="tab-in"):
                 yield DataTable(id="referrals-in", cursor_type="row", zebra_stripes=True)
-            with TabPane("Referrals out", id="tab-out"):
+            with TabPane("Referrals out", id="tab-out"), Vertical():
+                yield Static("", id="ledger", markup=False)
                 yield DataTable(id="referrals-out", cursor_type="row", zebra_stripes=True)
-            with TabPane("Updates sent", id="tab-comms"):
+            with TabPane("Communications", id="tab-comms"):
                 yield DataTable(id="communications", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -93,6 +129,15 @@ class PartnerDetailScreen(Screen[None]):
         # The contact, charts and tables show at once; the full scorecard (with confidence
         # intervals, ~0.2 s on a big clinic) follows.
         self.post_message(PartnerLoaded(detail, labels))
+        from outcomes.network.communications import list_communications
+        from outcomes.network.outbound import list_outbound, reciprocity
+
+        db = app.db()
+        ledger = reciprocity(db, partner_id=self.partner_id)
+        self.post_message(LoopLoaded(
+            list_outbound(db, partner_id=self.partner_id, limit=None),
+            ledger[0] if ledger else None,
+            list_communications(db, partner_id=self.partner_id, limit=500)))
         from outcomes.periods import default_period
         from outcomes.reports.scorecard import scorecard
 
@@ -163,18 +208,31 @@ class PartnerDetailScreen(Screen[None]):
                                      "Discharged"],
                    [[r["id"], r["referral_date"], r["body_region"], r["diagnosis"] or "",
                      r["status"], r["discharge_date"] or ""] for r in d.referrals_in])
-        self._fill("#referrals-out", ["Date", "Episode", "Rationale"],
-                   [[r["date"], r["episode_id"] or "", r["reason"]] for r in d.referrals_out])
-        self._fill("#communications", ["Date", "What", "Channel", "Episode", "Note"],
-                   [[c["date"], c["kind"], c["channel"], c["episode_id"] or "", c["note"] or ""]
-                    for c in d.communications])
 
-    def _fill(self, selector: str, columns: list[str], rows: list[list[Any]]) -> None:
+    def on_loop_loaded(self, message: LoopLoaded) -> None:
+        self.outbound = message.outbound
+        self.query_one("#ledger", Static).update(one_line(ledger_text(message.ledger)))
+        self._fill("#referrals-out", ["Id", "Sent", "Episode", "Status", "Scheduled", "Seen",
+                                      "Findings back", "Closed", "Rationale", "Findings"],
+                   [[r.id, r.date, r.episode_id or "", r.status.replace("_", " "),
+                     r.scheduled_date or "", r.seen_date or "", r.findings_date or "",
+                     r.closed_date or "", r.reason, r.findings or ""] for r in message.outbound],
+                   keys=[str(r.id) for r in message.outbound])
+        self._fill("#communications", ["Made", "What", "Channel", "Status", "Sent", "Episode",
+                                       "SHA-256", "Note"],
+                   [[c.date, (c.document or c.kind).replace("_", " "), c.channel, c.status,
+                     c.sent_date or "", c.episode_id or "", (c.sha256 or "")[:12], c.note or ""]
+                    for c in message.communications])
+
+    def _fill(self, selector: str, columns: list[str], rows: list[list[Any]],
+              keys: list[str] | None = None) -> None:
         table = self.query_one(selector, DataTable)
         table.clear(columns=True)
         table.add_columns(*columns)
-        for row in rows:
-            table.add_row(*[Text(str(v)) for v in row])
+        for n, row in enumerate(rows):
+            # Stored text as plain text on one line: never markup, control characters escaped.
+            table.add_row(*[Text(one_line(str(v), TEXT_WIDTH)) for v in row],
+                          key=keys[n] if keys else None)
         if not rows:
             table.add_row(*([Text("none yet", style="dim")] + [Text("")] * (len(columns) - 1)))
 
@@ -253,6 +311,29 @@ class PartnerDetailScreen(Screen[None]):
         from outcomes_tui.forms.communication import CommunicationForm
 
         self.app.push_screen(CommunicationForm(self.partner_id, self._partner_name()), self._after)
+
+    def action_outbound_status(self) -> None:
+        tabs = self.query_one("#tabs", TabbedContent)
+        table = self.query_one("#referrals-out", DataTable)
+        if not self.outbound:
+            tabs.active = "tab-out"
+            self.notify("No outbound referrals to this partner yet (o logs one).",
+                        title="Follow outbound")
+            return
+        if tabs.active != "tab-out":
+            # Show the list first: the form acts on the row under the cursor, which the user
+            # must have seen.
+            tabs.active = "tab-out"
+            table.focus()
+            self.notify("Pick the outbound referral, then press s.", title="Follow outbound")
+            return
+        row = self.outbound[min(table.cursor_row, len(self.outbound) - 1)]
+        if row.status == "closed":
+            self.notify(f"Outbound referral {row.id} is closed.", title="Follow outbound")
+            return
+        from outcomes_tui.forms.outbound_status import OutboundStatusForm
+
+        self.app.push_screen(OutboundStatusForm(row), self._after)
 
     def action_edit(self) -> None:
         if self.partner is None:
