@@ -377,6 +377,21 @@ def group_scorecard(
     }
 
 
+def referrals_by_month(conn: psycopg.Connection[Any], partner_id: int, start: date,
+                       end: date) -> dict[str, int]:
+    """The group partner's referrals to every clinic per month ('YYYY-MM' -> count), counted
+    in PostgreSQL, for the group packet's referrals chart (months without any are absent)."""
+    check_period(start, end)
+    with conn.transaction():
+        rows = conn.execute(
+            "SELECT to_char(e.referral_date, 'YYYY-MM'), count(*) FROM episodes e"
+            " JOIN clinic_partners cp"
+            "   ON cp.clinic_id = e.clinic_id AND cp.local_id = e.partner_local_id"
+            " WHERE cp.partner_id = %s AND e.referral_date BETWEEN %s AND %s GROUP BY 1",
+            [partner_id, start, end]).fetchall()
+    return {month: int(n) for month, n in rows}
+
+
 def resolve_partner(conn: psycopg.Connection[Any], ref: str) -> int:
     """A group partner id from an NPI, a group id or an unambiguous part of the name."""
     ref = ref.strip()
@@ -399,4 +414,4 @@ def resolve_partner(conn: psycopg.Connection[Any], ref: str) -> int:
     raise ValidationError(f"{ref!r} matches {len(rows)} partners ({names}); give the NPI.")
 
 
-__all__ = ["group_scorecard", "pooled_from_sums", "resolve_partner"]
+__all__ = ["group_scorecard", "pooled_from_sums", "referrals_by_month", "resolve_partner"]
