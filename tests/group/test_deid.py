@@ -10,10 +10,13 @@ from hypothesis import strategies as st
 
 from outcomes.errors import ValidationError
 from outcomes.group.deid import (
+    NOT_SCHEDULED_REASONS,
+    OTHER_REASON,
     age_band,
     age_on,
     check_secret,
     keyed_hash,
+    reason_code,
     secret_fingerprint,
     sex_code,
 )
@@ -125,3 +128,30 @@ def test_the_cli_does_not_load_the_postgresql_driver_until_it_is_used() -> None:
 ])
 def test_sex_leaves_only_as_a_code(typed: str | None, code: str | None) -> None:
     assert sex_code(typed) == code
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("Could not reach patient", "Could not reach patient"),  # a listed phrase, as listed
+        ("  could NOT reach patient. ", "Could not reach patient"),  # case and punctuation
+        ("unable to reach", "Could not reach patient"),  # a spelling taken for it
+        ("out-of-network", "Insurance not accepted"),
+        ("Mrs Ruiz in hospital with a stroke", OTHER_REASON),  # free text never leaves
+        ("could not reach Mrs Ruiz", OTHER_REASON),  # a listed phrase plus a name is free text
+        ("", None),  # blank: the report says "no reason given"
+        ("   ", None),
+        (None, None),
+    ],
+)
+def test_a_not_scheduled_reason_leaves_only_as_a_listed_phrase(typed: str | None,
+                                                                sent: str | None) -> None:
+    assert reason_code(typed) == sent
+
+
+@given(st.text(max_size=60))
+def test_no_typed_text_but_the_listed_phrases_leaves(typed: str) -> None:
+    sent = reason_code(typed)
+    assert sent is None or sent == OTHER_REASON or sent in NOT_SCHEDULED_REASONS.values
+    if sent is None:
+        assert not typed.strip()

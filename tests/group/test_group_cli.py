@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from outcomes.group.reports import group_scorecard
-from outcomes.store.database import open_db
+from outcomes.store.database import open_db, transaction
 from tests.cli_helpers import run_cli
 from tests.conftest import DEMO_TODAY
 from tests.group.clinics import SECRET, build_clinics
@@ -154,6 +154,9 @@ def test_identified_mode_sends_identity(
 
     db = open_db(_copy(two_clinics["north"], tmp_path))
     settings.set_value(db, "group_identified", True)
+    with transaction(db):
+        db.execute("UPDATE episodes SET status_reason = 'Mrs Zyborska moved to Ohio' WHERE id ="
+                   " (SELECT min(id) FROM episodes WHERE status = 'not_scheduled')")
     sync(db, env, secret=SECRET)
     mrn, name, birth = db.execute(
         "SELECT record_number, name, birth_date FROM patients ORDER BY id LIMIT 1").fetchone()
@@ -161,3 +164,6 @@ def test_identified_mode_sends_identity(
         row = conn.execute("SELECT patient_name, birth_date::text FROM episodes"
                            " WHERE record_number = %s LIMIT 1", [mrn]).fetchone()
     assert row == (name, birth)
+    with psycopg.connect(env) as conn:  # and free text: the reason as typed
+        assert conn.execute("SELECT count(*) FROM episodes WHERE not_scheduled_reason ="
+                            " 'Mrs Zyborska moved to Ohio'").fetchone() == (1,)

@@ -85,3 +85,47 @@ def test_the_pdf_renders() -> None:
                                 today=date(2026, 11, 22))
     data = render(packet, "pdf")
     assert data.startswith(b"%PDF")
+
+
+MONTHS = ["2025-11", "2025-12", *[f"2026-{m:02d}" for m in range(1, 12)]]
+
+
+def _charts(card: dict[str, Any], per_month: dict[str, int] | None) -> dict[str, Any]:
+    packet = build_group_packet(card, group_name="Riverside Group", contact="",
+                                today=date(2026, 11, 22), per_month=per_month)
+    return {c.title: c for c in packet.charts} | {"figures": packet.figures}
+
+
+@pytest.mark.parametrize(("per_month", "unit"), [
+    # Every month 0 or at least min_n: per month, a bar for each of the 13 months.
+    ({m: (5 if i % 2 else 0) for i, m in enumerate(MONTHS)}, "month"),
+    # One month of 4 (below min_n): per quarter, where each quarter has at least min_n.
+    ({m: (4 if m == "2026-01" else 6) for m in MONTHS}, "quarter"),
+    # A quarter of 4 too: no chart at all (never a bar left out).
+    ({"2025-11": 4, "2026-05": 30}, None),
+    # 9 referrals in all, under 2 x min_n: no chart, though each month is 0 or min_n or more.
+    ({"2026-02": 9}, None),
+    # 10 = 2 x min_n: the chart.
+    ({"2026-02": 10}, "month"),
+])
+def test_the_referrals_chart_follows_the_clinic_packets_rule(per_month: dict[str, int],
+                                                             unit: str | None) -> None:
+    card = _card([sum(per_month.values()), 0, 0])
+    charts = _charts(card, per_month)
+    titles = [t for t in charts if t.startswith("Your referrals per")]
+    if unit is None:
+        assert titles == [] and "referrals_by" not in charts["figures"]
+        return
+    assert titles == [f"Your referrals per {unit}, all our clinics"]
+    chart = charts[titles[0]]
+    shown_unit, counts = charts["figures"]["referrals_by"]
+    assert shown_unit == unit and sum(counts) == sum(per_month.values())
+    assert [v[0] for v in chart.values] == [float(c) for c in counts]
+    assert len(counts) == (13 if unit == "month" else 5)  # Q4 2025 to Q4 2026
+    assert all(c == 0 or c >= MIN_N for c in counts)
+
+
+def test_no_referrals_chart_for_a_partner_under_min_n_or_without_monthly_counts() -> None:
+    assert not any(t.startswith("Your referrals") for t in _charts(_card([2, 2, 0]),
+                                                                   {"2026-02": 4}))
+    assert not any(t.startswith("Your referrals") for t in _charts(_card([10, 7, 3]), None))

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from outcomes.group.deid import NOT_SCHEDULED_REASONS, OTHER_REASON
 from outcomes.group.reports import group_scorecard
 from outcomes.group.sync import sync
 from outcomes.reports.scorecard import scorecard
@@ -142,6 +143,13 @@ def test_group_scorecard_equals_the_union_after_a_killed_sync(
     shared = [p for p in card["partners"] if p["n_clinics"] == 3]
     assert len(shared) >= 5, "partners with one NPI at three clinics are one group partner"
     assert "your" not in str(card)  # (the scorecard carries figures, not sentences)
+    # The funnel and packet effect are compared below: make sure they hold something to compare
+    # (reasons, pooled packets with intervals, packets of one partner from several clinics).
+    assert card["clinic"]["funnel"]["not_scheduled"]
+    assert card["clinic"]["packet_effect"]["packets"] >= 10
+    assert card["clinic"]["packet_effect"]["ci95"] is not None
+    assert any(p["packet_effect"]["packets"] > sum(c["packet_effect"]["packets"] for c in
+               p["clinics"][:1]) for p in shared)
     _check_equal(clinics, pg_url, tmp_path, "first")
 
     # Then each clinic works on: deletes, edits, a partner's new NPI; the next sync is
@@ -166,6 +174,15 @@ def test_group_scorecard_equals_the_union_after_a_killed_sync(
                        " AND referral_date > '2026-06-01' ORDER BY id LIMIT 4)")
             db.execute("UPDATE nps_responses SET score = 3 WHERE id IN"
                        " (SELECT id FROM nps_responses ORDER BY id DESC LIMIT 5)")
+            # A packet withdrawn, another moved a month back; a referral not scheduled after
+            # all (a reason added to the funnel).
+            db.execute("DELETE FROM communications WHERE id = (SELECT min(id) FROM"
+                       " communications WHERE kind = 'packet')")
+            db.execute("UPDATE communications SET date = date(date, '-30 days') WHERE id ="
+                       " (SELECT max(id) FROM communications WHERE kind = 'packet')")
+            db.execute("UPDATE episodes SET status = 'not_scheduled', status_reason ="
+                       " 'Insurance not accepted' WHERE id = (SELECT max(id) FROM episodes"
+                       " WHERE status = 'received')")
             if clinic_id == "east":  # a shared partner loses its shared NPI at one clinic
                 db.execute("UPDATE partners SET npi = '1999999991' WHERE name = 'Dr. Kevin Walsh'")
         before = _last_seq(pg_url, clinic_id)
@@ -180,7 +197,7 @@ def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
     import psycopg
 
     tables = ("clinics", "partners", "clinic_partners", "episodes", "episode_outcomes",
-              "nps_responses")
+              "nps_responses", "packets")
     with psycopg.connect(url) as conn:
         return {t: sorted(conn.execute(
             f"SELECT * FROM {t}" if t != "clinics" else
@@ -214,6 +231,8 @@ def _sensitive(path: Path) -> tuple[set[str], set[str]]:
     for row in db.execute("SELECT chief_complaint, findings, treatment, plan, status_reason,"
                           " diagnosis FROM episodes"):
         texts |= {v for v in row if v}
+    # The listed not-scheduled reasons are not free text: they are the phrases allowed out.
+    texts -= set(NOT_SCHEDULED_REASONS.values)
     texts |= {c for (c,) in db.execute("SELECT comment FROM nps_responses WHERE comment <> ''")}
     texts |= {n for (n,) in db.execute("SELECT notes FROM partners WHERE notes <> ''")}
     texts |= {e for (e,) in db.execute("SELECT id FROM episodes")}  # ids embed record numbers
@@ -224,9 +243,21 @@ def _sensitive(path: Path) -> tuple[set[str], set[str]]:
     return texts, exact
 
 
+PLANTED_REASONS = ["Mrs Zyborska admitted with a stroke", "could not reach, son Tomaszewski"
+                   " says she moved to Ohio"]
+
+
 def test_no_identity_or_free_text_reaches_the_group_database(
     clinics: dict[str, Path], pg_url: str
 ) -> None:
+    for path in clinics.values():  # typed reasons that name patients and conditions
+        db = open_db(path)
+        with transaction(db):
+            for reason in PLANTED_REASONS:
+                db.execute("UPDATE episodes SET status_reason = ? WHERE id = (SELECT min(id)"
+                           " FROM episodes WHERE status = 'not_scheduled' AND status_reason"
+                           " NOT IN (?, ?))", [reason, *PLANTED_REASONS])
+        db.close()
     _sync_all(clinics, pg_url)
     texts: set[str] = set()
     exact: set[str] = set()
@@ -255,6 +286,11 @@ def test_no_identity_or_free_text_reaches_the_group_database(
     leaked = sorted(t for t in texts if (len(t) >= 7 and t in blob))
     assert leaked == []
     assert sorted(set(cells) & (exact | texts)) == []
+    for reason in PLANTED_REASONS:
+        assert reason in texts
+    assert "Zyborska" not in blob and "Tomaszewski" not in blob
+    # They reached the group as "other reason"; the listed phrases as themselves.
+    assert OTHER_REASON in cells and "Could not reach patient" in cells
 
 
 def test_a_restored_older_backup_is_refused_until_a_full_sync(
@@ -286,3 +322,31 @@ def test_a_restored_older_backup_is_refused_until_a_full_sync(
         scorecard(db, start, end, min_n=5).as_dict()["clinic"]), "restored")
     assert got["nps"]["detractors"] < got["nps"]["n"]  # the backup's answers, not the zeros
     db.close()
+
+
+def test_a_version_1_group_database_is_upgraded_and_resent(
+    clinics: dict[str, Path], pg_url: str
+) -> None:
+    import psycopg
+
+    north = open_db(clinics["north"])
+    sync(north, pg_url, secret=SECRET)
+    # Back to version 1: no funnel fields, no packets.
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("ALTER TABLE episodes DROP COLUMN scheduled, DROP COLUMN self_discharged,"
+                     " DROP COLUMN not_scheduled_reason")
+        conn.execute("DROP TABLE packets")
+        conn.execute("ALTER TABLE clinics DROP COLUMN packets_digest")
+        conn.execute("UPDATE group_meta SET value = '1' WHERE key = 'schema_version'")
+    result = sync(north, pg_url, secret=SECRET)
+    local_max = north.execute("SELECT max(seq) FROM change_log").fetchone()[0]
+    assert result.last_seq == local_max and result.records > 1000  # everything sent again
+    start, end = date(2025, 11, 23), DEMO_TODAY
+    got = _group_card(pg_url, start, end, 5)["clinic"]
+    assert_same_figures(got, scorecard(north, start, end, min_n=5).as_dict()["clinic"],
+                        "upgraded")
+    assert got["packet_effect"]["packets"] > 0 and got["funnel"]["not_scheduled"]
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT value FROM group_meta WHERE key = 'schema_version'"
+                            ).fetchone() == ("2",)
+    north.close()

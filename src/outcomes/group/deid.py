@@ -8,7 +8,10 @@ because clinics often build them from the record number. Ages are given in bands
 over as one band (the HIPAA Safe Harbor rule for ages). Names, birth dates and free text are
 never sent (nor the clinician, nor sex other than as a code); dates of referral, visits and
 answers are, since the scorecard counts by day (see docs/group.md: the group database is a
-limited data set, not Safe Harbor de-identified data).
+limited data set, not Safe Harbor de-identified data). A scheduled appointment goes as a yes/no,
+never as its date. Why a referral was not scheduled is free text in the clinic database: it
+leaves only as one of a fixed list of reasons (:func:`reason_code`), anything else as
+"other reason".
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import hmac
 from datetime import date
 
 from outcomes.errors import ValidationError
+from outcomes.vocab import Vocabulary
 
 # Secrets shorter than this are refused: the secret is all that protects the record numbers.
 MIN_SECRET_BYTES = 16
@@ -35,6 +39,51 @@ def sex_code(value: str | None) -> str | None:
     if value is None:
         return None
     return _SEX_CODES.get(value.strip().casefold())
+
+
+OTHER_REASON = "other reason"
+"""What a not-scheduled reason outside :data:`NOT_SCHEDULED_REASONS` is sent as."""
+
+# The reasons a front desk gives most, each with the spellings taken for it (matched ignoring
+# case and punctuation). Only these phrases leave the clinic: a typed reason may name the
+# patient or a diagnosis ("Mrs Ruiz in hospital with a stroke").
+NOT_SCHEDULED_REASONS = Vocabulary(
+    "not-scheduled reason",
+    {
+        "Could not reach patient": ("could not reach", "unable to reach",
+                                    "unable to reach patient", "could not contact",
+                                    "could not contact patient", "unable to contact",
+                                    "no answer", "no response", "no call back"),
+        "Insurance not accepted": ("insurance", "out of network", "not in network",
+                                   "insurance denied", "authorization denied",
+                                   "no authorization"),
+        "Chose another clinic": ("chose another provider", "went elsewhere",
+                                 "went to another clinic", "another clinic"),
+        "Patient declined": ("declined", "refused", "patient refused", "not interested"),
+        "Cost": ("too expensive", "cost concerns", "high deductible", "copay", "financial"),
+        "Scheduling conflict": ("no availability", "no suitable time", "schedule conflict"),
+        "Transportation": ("no transportation", "too far", "distance"),
+        "Condition resolved": ("resolved", "symptoms resolved", "feeling better",
+                               "no longer needed"),
+        "Referred elsewhere": ("referred to another provider", "redirected"),
+        "Not appropriate for therapy": ("not appropriate", "inappropriate referral",
+                                        "not a candidate"),
+        "Duplicate referral": ("duplicate",),
+        "Incomplete referral": ("incomplete", "missing information", "missing order",
+                                "no prescription"),
+    },
+)
+
+
+def reason_code(reason: str | None) -> str | None:
+    """The not-scheduled reason as it may leave the clinic: the listed phrase it spells, else
+    :data:`OTHER_REASON`; None when blank (the report says "no reason given")."""
+    if reason is None or not reason.strip():
+        return None
+    try:
+        return NOT_SCHEDULED_REASONS.normalize(reason)
+    except ValidationError:
+        return OTHER_REASON
 
 
 def check_secret(secret: bytes) -> bytes:
@@ -76,5 +125,5 @@ def age_band(birth: date | None, on: date) -> str | None:
     return "90+"
 
 
-__all__ = ["AGE_BANDS", "age_band", "age_on", "check_secret", "keyed_hash", "secret_fingerprint",
-           "sex_code"]
+__all__ = ["AGE_BANDS", "NOT_SCHEDULED_REASONS", "OTHER_REASON", "age_band", "age_on",
+           "check_secret", "keyed_hash", "reason_code", "secret_fingerprint", "sex_code"]

@@ -5,13 +5,16 @@ clinic packet's renderers (PDF, HTML, Markdown).
 The same small-number rule as the clinic packet (docs/reports.md): no figure resting on fewer
 than ``min_n`` patients, and none at all about the partner's patients when it referred fewer
 than ``min_n``; each clinic's count in the "where your patients were seen" sentence follows it
-too. Differences from the clinic packet: no referrals-per-month chart (the group scorecard has
-no monthly series), a shorter methods note, and nothing is logged as a communication (the
-group database has no communications; log it at the clinic that sends the packet).
+too. The referrals chart is the clinic packet's (``content.referral_buckets``: per month, else
+per quarter, else none, never a bar left out), over the partner's referrals to every clinic,
+counted per month in PostgreSQL (``outcomes.group.reports.referrals_by_month``). Differences
+from the clinic packet: a shorter methods note, and nothing is logged as a communication (log
+it at the clinic that sends the packet).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -19,10 +22,12 @@ from outcomes.documents.packets.content import (
     Chart,
     Packet,
     Table,
+    _months,
     fewer,
     num,
     pct,
     period_label,
+    referral_buckets,
     short_citation,
 )
 from outcomes.measures import catalog
@@ -50,9 +55,11 @@ def _names() -> dict[str, tuple[str, str, Any]]:
 
 
 def build_group_packet(card: dict[str, Any], *, group_name: str, contact: str,
-                       today: date) -> Packet:
+                       today: date, per_month: Mapping[str, int] | None = None) -> Packet:
     """The packet of the one partner in ``card`` (a group scorecard computed with min_n=0 for
-    that partner, and the min_n to apply in ``card['packet_min_n']``)."""
+    that partner, and the min_n to apply in ``card['packet_min_n']``). ``per_month``: the
+    partner's referrals per 'YYYY-MM' across the group, for the referrals chart (none
+    without it)."""
     min_n = int(card["packet_min_n"])
     mine, group = card["partners"][0], card["clinic"]
     start, end = date.fromisoformat(card["from"]), date.fromisoformat(card["to"])
@@ -154,6 +161,16 @@ def build_group_packet(card: dict[str, Any], *, group_name: str, contact: str,
          nps_text(g_nps) if nps_group else (small if g_nps["n"] else "no answers")],
     ]
     charts: list[Chart] = []
+    figures: dict[str, Any] = {"referrals": mine["referrals"] if referred_ok else None,
+                               "n_clinics": n_clinics}
+    if referred_ok and per_month is not None:
+        buckets = referral_buckets(_months(start, end), dict(per_month), min_n)
+        if buckets is not None:
+            unit, labels, notes, counts = buckets
+            figures["referrals_by"] = (unit, counts)
+            charts.append(Chart(f"Your referrals per {unit}, all our clinics", labels,
+                                ["Referrals"], [[float(c)] for c in counts],
+                                category_notes=notes))
     if cats:
         charts.append(Chart("Clinically important improvement", cats,
                             ["Your patients", "All our clinics"], vals, unit="%",
@@ -198,8 +215,7 @@ def build_group_packet(card: dict[str, Any], *, group_name: str, contact: str,
         charts=charts,
         methods=methods,
         min_n=min_n,
-        figures={"referrals": mine["referrals"] if referred_ok else None,
-                 "n_clinics": n_clinics},
+        figures=figures,
     )
 
 

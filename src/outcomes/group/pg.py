@@ -15,6 +15,13 @@ Schema (one database for the whole group; every row carries its clinic):
   (``clinics.partners_digest``) changed.
 - ``episodes``, ``episode_outcomes``, ``nps_responses``: the clinic's records as the scorecard
   reads them, with patients de-identified (outcomes.group.deid).
+- ``packets``: the evidence packets each clinic logged (partner and day only), for the
+  scorecard's packet effect. Few, like partners: sent all again when their digest
+  (``clinics.packets_digest``) changed.
+
+Version 2 added the funnel's fields to ``episodes`` (``scheduled``, ``self_discharged``,
+``not_scheduled_reason``) and ``packets``; a version 1 database is upgraded in place and every
+clinic's position reset, so that each clinic's next sync sends its records again with them.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ if TYPE_CHECKING:
     import psycopg
 
 # The version of the schema below; a database made by a newer outcomes is refused.
-GROUP_SCHEMA_VERSION = 1
+GROUP_SCHEMA_VERSION = 2
 
 # Serialises schema creation when several clinics sync into a new database at once.
 _SCHEMA_LOCK = 0x4F555443
@@ -46,6 +53,7 @@ CREATE TABLE IF NOT EXISTS clinics (
     partners_digest text,
     synced_at timestamptz
 );
+ALTER TABLE clinics ADD COLUMN IF NOT EXISTS packets_digest text;
 CREATE TABLE IF NOT EXISTS partners (
     id bigserial PRIMARY KEY,
     match_key text NOT NULL UNIQUE,
@@ -79,7 +87,15 @@ CREATE TABLE IF NOT EXISTS episodes (
     birth_date date,
     PRIMARY KEY (clinic_id, episode_key)
 );
+-- The funnel (version 2): whether an appointment date was set (not the date), whether a
+-- discharge was a self-discharge, and why a referral was not scheduled (deid.reason_code).
+ALTER TABLE episodes ADD COLUMN IF NOT EXISTS scheduled boolean NOT NULL DEFAULT false;
+ALTER TABLE episodes ADD COLUMN IF NOT EXISTS self_discharged boolean NOT NULL DEFAULT false;
+ALTER TABLE episodes ADD COLUMN IF NOT EXISTS not_scheduled_reason text;
 CREATE INDEX IF NOT EXISTS episodes_referral_date ON episodes (referral_date);
+-- The packet effect counts a partner's referrals in the 90 days around each packet.
+CREATE INDEX IF NOT EXISTS episodes_partner_date
+    ON episodes (clinic_id, partner_local_id, referral_date);
 CREATE TABLE IF NOT EXISTS episode_outcomes (
     clinic_id text NOT NULL,
     episode_key text NOT NULL,
@@ -104,6 +120,13 @@ CREATE TABLE IF NOT EXISTS nps_responses (
     PRIMARY KEY (clinic_id, local_id)
 );
 CREATE INDEX IF NOT EXISTS nps_responses_date ON nps_responses (date);
+CREATE TABLE IF NOT EXISTS packets (
+    clinic_id text NOT NULL REFERENCES clinics,
+    local_id bigint NOT NULL,
+    partner_local_id bigint NOT NULL,
+    date date NOT NULL,
+    PRIMARY KEY (clinic_id, local_id)
+);
 """
 
 
@@ -177,7 +200,14 @@ def ensure_schema(conn: psycopg.Connection[Any]) -> None:
                      " ON CONFLICT (key) DO NOTHING", [str(GROUP_SCHEMA_VERSION)])
         row = conn.execute("SELECT value FROM group_meta WHERE key = 'schema_version'"
                            ).fetchone()
-    version = int(row[0]) if row else 0
+        version = int(row[0]) if row else 0
+        if version < GROUP_SCHEMA_VERSION:
+            # Rows synced before hold no funnel fields: every clinic sends all again.
+            conn.execute("UPDATE clinics SET last_seq = 0, partners_digest = NULL,"
+                         " packets_digest = NULL")
+            conn.execute("UPDATE group_meta SET value = %s WHERE key = 'schema_version'",
+                         [str(GROUP_SCHEMA_VERSION)])
+            version = GROUP_SCHEMA_VERSION
     if version > GROUP_SCHEMA_VERSION:
         raise OutcomesError(
             f"the group database has schema version {version}; this outcomes knows version "

@@ -12,10 +12,18 @@ and its margin, and small-group suppression (``min_n``). The result has the JSON
   the clinics it referred to in the period, and ``n_clinics``, how many those are.
 
 Partners are the group's (matched across clinics by NPI; ``partner_id`` is the group id).
+
+The funnel and the packet effect are aggregated in PostgreSQL too: the funnel's stages with the
+episode counts, the not-scheduled reasons in a grouped count, and the packet effect as, per
+level, the number of complete packets, the sums of their before and after counts and the
+standard deviation of their changes; :func:`pooled_from_sums` turns those into the clinic
+scorecard's ``Pooled``. A packet counts the partner's referrals to every clinic of the group
+in the group and partner figures, and to the sending clinic only in that clinic's figures.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -23,6 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 from outcomes.errors import InstrumentError, OutcomesError, ValidationError
 from outcomes.measures import catalog
+from outcomes.network.frontdesk import NO_REASON, Funnel
+from outcomes.network.packet_effect import CAUTION, Pooled, t_quantile
+from outcomes.periods import RECENT_DAYS
 from outcomes.reports.scorecard import check_period
 from outcomes.reports.statistics import Nps, wilson
 
@@ -40,7 +51,8 @@ _SETS = "GROUPING SETS (({extra}), (pid{sep}{extra}), (clinic_id{sep}{extra}), "
 _EPISODES = """
 WITH e AS (
     SELECT e.clinic_id, cp.partner_id AS pid, e.status, e.visits,
-           e.first_visit_date - e.referral_date AS days, e.first_visit_date
+           e.first_visit_date - e.referral_date AS days, e.first_visit_date, e.scheduled,
+           e.self_discharged
     FROM episodes e
     LEFT JOIN clinic_partners cp
         ON cp.clinic_id = e.clinic_id AND cp.local_id = e.partner_local_id
@@ -50,8 +62,65 @@ SELECT GROUPING(pid, clinic_id), pid, clinic_id,
        count(*), count(first_visit_date), count(*) FILTER (WHERE status = 'discharged'),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY days),
        count(visits) FILTER (WHERE status = 'discharged'),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY visits) FILTER (WHERE status = 'discharged')
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY visits) FILTER (WHERE status = 'discharged'),
+       -- The funnel (outcomes.network.frontdesk.funnel): each stage counts the referrals that
+       -- reached it or went further.
+       count(*) FILTER (WHERE status IN ('scheduled', 'evaluated', 'in_care', 'discharged')
+                        OR scheduled OR first_visit_date IS NOT NULL),
+       count(*) FILTER (WHERE status IN ('evaluated', 'in_care', 'discharged')
+                        OR first_visit_date IS NOT NULL),
+       count(*) FILTER (WHERE status = 'discharged' AND self_discharged),
+       count(*) FILTER (WHERE status = 'received'),
+       count(*) FILTER (WHERE status = 'cancelled')
 FROM e
+GROUP BY {sets}
+"""
+
+_REASONS = """
+WITH r AS (
+    SELECT e.clinic_id, cp.partner_id AS pid,
+           coalesce(nullif(btrim(e.not_scheduled_reason), ''), %(no_reason)s) AS reason
+    FROM episodes e
+    LEFT JOIN clinic_partners cp
+        ON cp.clinic_id = e.clinic_id AND cp.local_id = e.partner_local_id
+    WHERE e.status = 'not_scheduled' AND e.referral_date BETWEEN %(start)s AND %(end)s
+)
+SELECT GROUPING(pid, clinic_id), pid, clinic_id, reason, count(*)
+FROM r
+GROUP BY {sets}
+"""
+
+# The packet effect (outcomes.network.packet_effect): for each packet whose after-window has
+# ended by the period's end, the partner's referrals in the 90 days before its day and the 90
+# days after. Counted twice: to every clinic of the group (the group and partner figures: a
+# packet from one clinic may bring referrals to another) and to the sending clinic only (its
+# clinic and clinic-partner figures, so each clinic's block is its own scorecard's). Only
+# per-level sums and the standard deviation of the changes come back.
+_PACKETS = """
+WITH k AS (
+    SELECT k.clinic_id, k.local_id, cp.partner_id AS pid, k.date
+    FROM packets k
+    JOIN clinic_partners cp ON cp.clinic_id = k.clinic_id AND cp.local_id = k.partner_local_id
+    WHERE k.date + %(days)s <= %(end)s
+), per_packet AS (
+    SELECT k.clinic_id, k.pid,
+           count(*) FILTER (WHERE e.referral_date < k.date) AS before_all,
+           count(*) FILTER (WHERE e.referral_date > k.date) AS after_all,
+           count(*) FILTER (WHERE e.referral_date < k.date AND e.clinic_id = k.clinic_id)
+               AS before_here,
+           count(*) FILTER (WHERE e.referral_date > k.date AND e.clinic_id = k.clinic_id)
+               AS after_here
+    FROM k
+    LEFT JOIN clinic_partners cpe ON cpe.partner_id = k.pid
+    LEFT JOIN episodes e
+        ON e.clinic_id = cpe.clinic_id AND e.partner_local_id = cpe.local_id
+       AND e.referral_date BETWEEN k.date - %(days)s AND k.date + %(days)s
+    GROUP BY k.clinic_id, k.local_id, k.pid
+)
+SELECT GROUPING(pid, clinic_id), pid, clinic_id, count(*),
+       sum(before_all), sum(after_all), stddev_samp(after_all - before_all),
+       sum(before_here), sum(after_here), stddev_samp(after_here - before_here)
+FROM per_packet
 GROUP BY {sets}
 """
 
@@ -173,6 +242,32 @@ def _nps_block(counts: tuple[int, int, int] | None, min_n: int) -> dict[str, Any
     return summary
 
 
+def pooled_from_sums(n: int, sum_before: float, sum_after: float,
+                     sd_change: float | None) -> Pooled:
+    """``outcomes.network.packet_effect.pooled`` from aggregates: ``n`` complete packets, the
+    sums of their before and after counts and the sample standard deviation of their changes
+    (None under two packets). A property test holds it equal to ``pooled``."""
+    if n == 0:
+        return Pooled(0, None, None, None, None, RECENT_DAYS, CAUTION)
+    mean = (sum_after - sum_before) / n
+    ci = None
+    if n >= 2:
+        half = t_quantile(0.975, n - 1) * float(sd_change or 0.0) / math.sqrt(n)
+        ci = (mean - half, mean + half)
+    return Pooled(n, sum_before / n, sum_after / n, mean, ci, RECENT_DAYS, CAUTION)
+
+
+def _funnel(counts: tuple[Any, ...] | None, reasons: dict[str, int] | None) -> Funnel:
+    """The clinic scorecard's funnel of one key, from the aggregates of _EPISODES and
+    _REASONS; reasons most frequent first, then by name (as the clinic's)."""
+    if counts is None:
+        return Funnel()
+    n, _evaluated, discharged, _days, _nv, _mv, scheduled, seen, self_dc, waiting, cancelled = (
+        counts)
+    ordered = dict(sorted((reasons or {}).items(), key=lambda kv: (-kv[1], kv[0])))
+    return Funnel(n, scheduled, seen, discharged, self_dc, waiting, cancelled, ordered)
+
+
 def group_scorecard(
     conn: psycopg.Connection[Any],
     start: date,
@@ -187,7 +282,9 @@ def group_scorecard(
     if min_n < 0:
         raise ValidationError("min_n must be 0 or more.")
     params = {"start": start, "end": end}
-    counts: dict[tuple[Any, ...], tuple[int, int, int, float | None, int, float | None]] = {}
+    counts: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    reasons: dict[tuple[Any, ...], dict[str, int]] = defaultdict(dict)
+    packets: dict[tuple[Any, ...], Pooled] = {}
     cells: dict[tuple[Any, ...], dict[tuple[str, int], _Acc]] = defaultdict(dict)
     nps: dict[tuple[Any, ...], tuple[int, int, int]] = {}
     try:
@@ -197,11 +294,22 @@ def group_scorecard(
             # The grouping-set sorts of a large group spill to disk at the default 4 MB
             # (measured: 1.72 s -> 1.46 s over four 250k-episode clinics at 64 MB).
             conn.execute("SET LOCAL work_mem = '64MB'")
-            for g, pid, cid, n, evaluated, discharged, med_days, n_visits, med_visits in (
-                conn.execute(_EPISODES.format(sets=_sets()), params)
+            for g, pid, cid, *figures in conn.execute(_EPISODES.format(sets=_sets()), params):
+                counts[_key(g, pid, cid)] = tuple(figures)
+            for g, pid, cid, reason, n in conn.execute(
+                _REASONS.format(sets=_sets("reason")), {**params, "no_reason": NO_REASON}
             ):
-                counts[_key(g, pid, cid)] = (n, evaluated, discharged, med_days, n_visits,
-                                             med_visits)
+                reasons[_key(g, pid, cid)][reason] = n
+            for g, pid, cid, n, s_before, s_after, sd, h_before, h_after, h_sd in (
+                conn.execute(_PACKETS.format(sets=_sets()), {**params, "days": RECENT_DAYS})
+            ):
+                key = _key(g, pid, cid)
+                # The group and each partner count referrals to every clinic; a clinic's own
+                # figures (and its share of a partner) count referrals to that clinic.
+                whole = key[0] in ("group", "partner")
+                packets[key] = pooled_from_sums(
+                    n, float(s_before if whole else h_before), float(s_after if whole else h_after),
+                    None if (sd if whole else h_sd) is None else float(sd if whole else h_sd))
             for g, pid, cid, scale, carried, n, s_in, s_out, s_imp, met, judged in (
                 conn.execute(_OUTCOMES.format(sets=_sets("scale, carried_forward")),
                              params)
@@ -231,7 +339,7 @@ def group_scorecard(
         raise ValidationError(f"No partner with id {missing[0]} in the group database.")
 
     def block(key: tuple[Any, ...]) -> dict[str, Any]:
-        n, evaluated, discharged, med_days, n_visits, med_visits = counts.get(
+        n, evaluated, discharged, med_days, n_visits, med_visits, *_funnel_counts = counts.get(
             key, (0, 0, 0, None, 0, None))
         return {
             "referrals": n,
@@ -244,6 +352,8 @@ def group_scorecard(
                               and med_visits is not None else None),
             "outcomes": _outcomes(cells.get(key, {}), min_n),
             "nps": _nps_block(nps.get(key), min_n),
+            "funnel": _funnel(counts.get(key), reasons.get(key)).as_dict(),
+            "packet_effect": packets.get(key, pooled_from_sums(0, 0, 0, None)).as_dict(),
         }
 
     clinic_ids = sorted({k[1] for k in keys if k[0] == "clinic"})
@@ -265,6 +375,21 @@ def group_scorecard(
                      **block(("clinic", cid))} for cid in clinic_ids],
         "partners": partners,
     }
+
+
+def referrals_by_month(conn: psycopg.Connection[Any], partner_id: int, start: date,
+                       end: date) -> dict[str, int]:
+    """The group partner's referrals to every clinic per month ('YYYY-MM' -> count), counted
+    in PostgreSQL, for the group packet's referrals chart (months without any are absent)."""
+    check_period(start, end)
+    with conn.transaction():
+        rows = conn.execute(
+            "SELECT to_char(e.referral_date, 'YYYY-MM'), count(*) FROM episodes e"
+            " JOIN clinic_partners cp"
+            "   ON cp.clinic_id = e.clinic_id AND cp.local_id = e.partner_local_id"
+            " WHERE cp.partner_id = %s AND e.referral_date BETWEEN %s AND %s GROUP BY 1",
+            [partner_id, start, end]).fetchall()
+    return {month: int(n) for month, n in rows}
 
 
 def resolve_partner(conn: psycopg.Connection[Any], ref: str) -> int:
@@ -289,4 +414,4 @@ def resolve_partner(conn: psycopg.Connection[Any], ref: str) -> int:
     raise ValidationError(f"{ref!r} matches {len(rows)} partners ({names}); give the NPI.")
 
 
-__all__ = ["group_scorecard", "resolve_partner"]
+__all__ = ["group_scorecard", "pooled_from_sums", "referrals_by_month", "resolve_partner"]

@@ -10,7 +10,8 @@ deleted there) and moves ``last_seq`` to the batch's highest seq.
 Partners are not in the change log (a clinic has hundreds, not hundreds of thousands): each sync
 first compares a digest of all of them with the one the group database holds for the clinic,
 and when it differs sends them all in one transaction. The partners a batch's records point to
-also travel with the batch.
+also travel with the batch. Evidence packets (communications of kind packet: id, partner and
+day only, for the scorecard's packet effect) are few too and travel the same way.
 
 One module because the sync is one protocol: the cursor, the batch reader, the PostgreSQL
 writer and the checks that refuse an unsafe sync share the same invariants (the cursor moves
@@ -139,6 +140,7 @@ def sync(
         _check_group(conn, secret, identified)
         cursor = _claim_clinic(conn, clinic_id, clinic_name)
         partners_sent = _sync_partners(conn, db, clinic_id)
+        partners_sent += _sync_packets(conn, db, clinic_id)
         local_max = db.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
         if cursor > local_max:
             raise OutcomesError(
@@ -205,15 +207,15 @@ def forget_clinic(db: Database, url: str, *, secret: bytes) -> int:
         _check_group(conn, secret, bool(settings.get(db, "group_identified")))
         deleted = 0
         with conn.transaction():
-            for table in ("episode_outcomes", "nps_responses", "episodes"):
+            for table in ("episode_outcomes", "nps_responses", "episodes", "packets"):
                 deleted += conn.execute(f"DELETE FROM {table} WHERE clinic_id = %s",
                                         [clinic_id]).rowcount
             mapped = [r[0] for r in conn.execute(
                 "DELETE FROM clinic_partners WHERE clinic_id = %s RETURNING partner_id",
                 [clinic_id])]
             _drop_orphan_partners(conn, mapped)
-            conn.execute("UPDATE clinics SET last_seq = 0, partners_digest = NULL"
-                         " WHERE clinic_id = %s", [clinic_id])
+            conn.execute("UPDATE clinics SET last_seq = 0, partners_digest = NULL,"
+                         " packets_digest = NULL WHERE clinic_id = %s", [clinic_id])
     except psycopg.Error as exc:
         raise OutcomesError(f"cannot reset {redact(url)}: {scrub(str(exc), url)}") from None
     finally:
@@ -306,9 +308,14 @@ def _snapshot(db: Database) -> Iterator[None]:
 def _read_records(db: Database, episode_ids: Sequence[str], outcome_ids: Sequence[str],
                   nps_ids: Sequence[int]) -> dict[str, Any]:
     """The current state of these records (absent ones are gone: deleted)."""
+    # The funnel's fields: whether an appointment was set (not its date), a self-discharge,
+    # and the reason of a referral not scheduled (only of those: other reasons stay).
     episodes = _select(db, "SELECT e.id, e.partner_id, e.referral_date, e.body_region,"
                        " e.status, e.first_visit_date, e.discharge_date, e.visits,"
-                       " p.record_number, p.name, p.birth_date, p.sex"
+                       " p.record_number, p.name, p.birth_date, p.sex,"
+                       " e.scheduled_date IS NOT NULL,"
+                       " coalesce(e.discharge_reason = 'self_discharged', 0),"
+                       " CASE WHEN e.status = 'not_scheduled' THEN e.status_reason END"
                        " FROM episodes e JOIN patients p ON p.id = e.patient_id"
                        " WHERE e.id IN ({})", episode_ids)
     outcomes = _select(db, "SELECT episode_id, scale, instrument, partner_id, referral_date,"
@@ -411,7 +418,7 @@ def _apply(conn: psycopg.Connection[Any], clinic_id: str, secret: bytes, identif
 
         episodes = []
         for (eid, pid, referral, region, status, first, discharge, visits, mrn, name, birth,
-             sex) in rows["episodes"]:
+             sex, scheduled, self_discharged, reason) in rows["episodes"]:
             referral_day = _day(referral)
             birth_day = _day(birth)
             assert referral_day is not None
@@ -420,13 +427,15 @@ def _apply(conn: psycopg.Connection[Any], clinic_id: str, secret: bytes, identif
                 _day(discharge), visits, deid.keyed_hash(secret, "patient", mrn),
                 deid.age_band(birth_day, referral_day), deid.sex_code(sex),
                 mrn if identified else None, name if identified else None,
-                birth_day if identified else None,
+                birth_day if identified else None, bool(scheduled), bool(self_discharged),
+                reason if identified else deid.reason_code(reason),
             ))
         cur.executemany(
             "INSERT INTO episodes (clinic_id, episode_key, partner_local_id, referral_date,"
             " body_region, status, first_visit_date, discharge_date, visits,"
-            " patient_key, age_band, sex, record_number, patient_name, birth_date)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " patient_key, age_band, sex, record_number, patient_name, birth_date,"
+            " scheduled, self_discharged, not_scheduled_reason)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (clinic_id, episode_key) DO UPDATE SET"
             " partner_local_id = excluded.partner_local_id,"
             " referral_date = excluded.referral_date, body_region = excluded.body_region,"
@@ -435,7 +444,9 @@ def _apply(conn: psycopg.Connection[Any], clinic_id: str, secret: bytes, identif
             " patient_key = excluded.patient_key,"
             " age_band = excluded.age_band, sex = excluded.sex,"
             " record_number = excluded.record_number, patient_name = excluded.patient_name,"
-            " birth_date = excluded.birth_date", episodes)
+            " birth_date = excluded.birth_date, scheduled = excluded.scheduled,"
+            " self_discharged = excluded.self_discharged,"
+            " not_scheduled_reason = excluded.not_scheduled_reason", episodes)
         _delete_missing(cur, "episodes", "episode_key", clinic_id,
                         [ekey(e) for e in set(batch.episodes) - {r[0] for r in rows["episodes"]}])
 
@@ -508,6 +519,29 @@ def _sync_partners(conn: psycopg.Connection[Any], db: Database, clinic_id: str) 
             if gone:
                 _drop_orphan_partners(conn, gone)
             cur.execute("UPDATE clinics SET partners_digest = %s WHERE clinic_id = %s",
+                        [digest, clinic_id])
+    return len(rows)
+
+
+def _sync_packets(conn: psycopg.Connection[Any], db: Database, clinic_id: str) -> int:
+    """Send all of the clinic's evidence packets (id, partner, day: nothing else of the
+    communication) when they changed since the last sync (by digest), replacing the group's
+    copy in one transaction; return how many were sent. Run after the partners, which they
+    point to."""
+    rows = [(cid, pid, _day(day)) for cid, pid, day in db.execute(
+        "SELECT id, partner_id, date FROM communications WHERE kind = 'packet' ORDER BY id")]
+    digest = hashlib.sha256(json.dumps([(c, p, str(d)) for c, p, d in rows]).encode()
+                            ).hexdigest()
+    with conn.transaction():
+        held = conn.execute("SELECT packets_digest FROM clinics WHERE clinic_id = %s"
+                            " FOR UPDATE", [clinic_id]).fetchone()
+        if held is not None and held[0] == digest:
+            return 0
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM packets WHERE clinic_id = %s", [clinic_id])
+            cur.executemany("INSERT INTO packets (clinic_id, local_id, partner_local_id, date)"
+                            " VALUES (%s, %s, %s, %s)", [(clinic_id, *r) for r in rows])
+            cur.execute("UPDATE clinics SET packets_digest = %s WHERE clinic_id = %s",
                         [digest, clinic_id])
     return len(rows)
 
