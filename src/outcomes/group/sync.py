@@ -524,12 +524,14 @@ def _sync_partners(conn: psycopg.Connection[Any], db: Database, clinic_id: str) 
 
 
 def _sync_packets(conn: psycopg.Connection[Any], db: Database, clinic_id: str) -> int:
-    """Send all of the clinic's evidence packets (id, partner, day: nothing else of the
-    communication) when they changed since the last sync (by digest), replacing the group's
-    copy in one transaction; return how many were sent. Run after the partners, which they
-    point to."""
+    """Send all of the clinic's evidence packets sent to partners (id, partner, the day it was
+    sent: nothing else of the communication; a packet only made has not reached anyone, as in
+    ``network.packet_effect``) when they changed since the last sync (by digest), replacing the
+    group's copy in one transaction; return how many were sent. Run after the partners, which
+    they point to."""
     rows = [(cid, pid, _day(day)) for cid, pid, day in db.execute(
-        "SELECT id, partner_id, date FROM communications WHERE kind = 'packet' ORDER BY id")]
+        "SELECT id, partner_id, coalesce(sent_date, date) FROM communications"
+        " WHERE kind = 'packet' AND status = 'sent' ORDER BY id")]
     digest = hashlib.sha256(json.dumps([(c, p, str(d)) for c, p, d in rows]).encode()
                             ).hexdigest()
     with conn.transaction():
