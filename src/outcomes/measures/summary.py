@@ -3,6 +3,9 @@
 For each episode and scale: the intake score (first intake response), the final score (last
 discharge response; for a discharged episode without one, the last progress score, flagged as
 carried forward), the improvement signed so positive is better, and whether the MCID was reached.
+Each row also carries the episode's condition group, procedure and surgical status, and
+``is_primary`` marks the one row per episode on its primary measure
+(``outcomes.measures.conditions``), so a pooled rate counts each episode once.
 Scorecards read this table only, so they never re-derive pairs from all raw responses.
 """
 
@@ -16,6 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from outcomes.measures import catalog, scoring
+from outcomes.measures.conditions import conditions, surgical_status
 
 _CHUNK = 500
 
@@ -39,7 +43,8 @@ def refresh(db: Database, episode_ids: Iterable[str] | None = None) -> int:
         episodes = {
             row[0]: row
             for row in db.execute(
-                "SELECT id, partner_id, referral_date, clinician, status, discharge_date"
+                "SELECT id, partner_id, referral_date, clinician, status, discharge_date,"
+                " body_region, diagnosis, procedure, surgical, instrument"
                 f" FROM episodes WHERE id IN ({placeholders})",
                 chunk,
             )
@@ -58,7 +63,8 @@ def refresh(db: Database, episode_ids: Iterable[str] | None = None) -> int:
             db.conn.executemany(
                 "INSERT INTO episode_outcomes (episode_id, scale, instrument, partner_id,"
                 " referral_date, clinician, intake_score, intake_date, final_score, final_date,"
-                " carried_forward, improvement, mcid_met) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " carried_forward, improvement, mcid_met, condition_group, procedure, surgical,"
+                " is_primary) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
         written += len(rows)
@@ -82,7 +88,11 @@ def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int
     one refresh."""
     if scales is None:
         scales = {}
-    episode_id, partner_id, referral_date, clinician, status, discharge_date = episode
+    (episode_id, partner_id, referral_date, clinician, status, discharge_date, region,
+     diagnosis, procedure, surgical, chosen) = episode
+    tables = conditions()
+    group = tables.group(diagnosis, region)
+    operated = surgical_status(surgical, procedure)
     discharged = status == "discharged" or discharge_date is not None
     by_scale: dict[tuple[str, str], list[_Scored]] = {}
     for instrument, timepoint, when, response_id, scores_json in responses:
@@ -92,6 +102,10 @@ def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int
                     _Scored(timepoint, when, response_id, float(value))
                 )
     known = catalog.instruments()
+    answered = {instrument for (instrument, _scale), scored in by_scale.items()
+                if any(s.timepoint == "intake" for s in scored)}
+    main = tables.primary_instrument(region, chosen, answered)
+    main_scale = next(iter(known[main].scales), None) if main in known else None
     rows = []
     for (instrument, scale_id), scored in sorted(by_scale.items()):
         intake = next((s for s in scored if s.timepoint == "intake"), None)
@@ -113,6 +127,8 @@ def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int
             episode_id, scale_id, instrument, partner_id, referral_date, clinician,
             intake.score if intake else None, intake.date if intake else None,
             final.score if final else None, final.date if final else None,
-            int(carried), improvement, mcid,
+            int(carried), improvement, mcid, group, procedure,
+            None if operated is None else int(operated),
+            int(instrument == main and scale_id == main_scale),
         ))
     return rows
