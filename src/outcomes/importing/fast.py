@@ -19,6 +19,7 @@ from outcomes.dates import EARLIEST_CARE_DATE, FUTURE_LIMIT, parse_date, today
 from outcomes.errors import ValidationError
 from outcomes.importing.kinds import ImportKind, Prepared, RowContext
 from outcomes.measures import catalog, responses
+from outcomes.measures.conditions import conditions
 from outcomes.models import (
     ICD10_RE,
     REASON_MAX,
@@ -242,7 +243,11 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         ("onset_date", dates.past), ("scheduled_date", dates.any), ("diagnosis", diagnosis),
         ("status", status_of), ("discharge_reason", reason_of), ("visits", _visits),
         ("status_reason", str), ("clinician", str), ("clinic", str),
-        ("chief_complaint", str), ("instrument", lambda text: text if text in known else None),
+        ("chief_complaint", str),
+        ("instrument", lambda text: text if text in known and text != "nps" else None),
+        # Condition columns: an unknown procedure or surgical flag goes to the general path.
+        ("procedure", conditions().find_procedure),
+        ("surgical", lambda text: _SURGICAL.get(text.lower())),
     ):
         if name in positions:
             optional.append((name, positions[name], convert))
@@ -292,9 +297,18 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         if fields.get("status") in ("not_scheduled", "cancelled") and \
                 "status_reason" not in fields:
             return None
+        if fields.get("procedure") and fields.get("surgical") is False:
+            return None
         return Prepared(episode_id, (patient, make_episode(fields)))
 
     return fast
+
+
+# What pydantic reads as a boolean (the general path), lower-cased; anything else is refused
+# there with its message.
+_SURGICAL = {word: value for value, words in (
+    (True, ("1", "on", "t", "true", "y", "yes")), (False, ("0", "f", "false", "n", "no", "off")))
+    for word in words}
 
 
 def _visits(text: str) -> int | None:
