@@ -83,3 +83,22 @@ def test_record_referral_refuses_a_contradiction(db: Database) -> None:
                              "referral_date": "2026-09-01", "body_region": "knee",
                              "procedure": "TKA", "surgical": False})
     assert db.execute("SELECT count(*) FROM episodes").fetchone()[0] == 0
+
+
+def test_episode_conditions_agrees_with_the_summary(demo_db: Database) -> None:
+    from outcomes.measures.summary import episode_conditions
+
+    found = episode_conditions(demo_db)
+    assert len(found) == demo_db.execute("SELECT count(*) FROM episodes").fetchone()[0]
+    rows = demo_db.execute(
+        "SELECT episode_id, scale, condition_group, procedure, surgical FROM episode_outcomes"
+        " WHERE is_primary = 1").fetchall()
+    assert rows
+    for eid, scale, group, procedure, surgical in rows:
+        one = found[eid]
+        assert (one.primary_scale, one.condition_group, one.procedure) == (scale, group,
+                                                                           procedure)
+        assert one.surgical == (None if surgical is None else bool(surgical))
+    surgical_ones = [c for c in found.values() if c.procedure]
+    assert surgical_ones and all(c.surgical for c in surgical_ones)
+    assert {c.primary_instrument for c in found.values()} >= {"odi", "ndi", "koos_jr"}

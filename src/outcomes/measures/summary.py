@@ -132,3 +132,48 @@ def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int
             int(instrument == main and scale_id == main_scale),
         ))
     return rows
+
+
+@dataclass(frozen=True)
+class EpisodeCondition:
+    """What one episode is about (``episode_conditions``)."""
+
+    episode_id: str
+    partner_id: int | None
+    referral_date: str
+    body_region: str
+    condition_group: str
+    procedure: str | None
+    surgical: bool | None
+    """As recorded; yes when a procedure is named; None when unknown."""
+    primary_instrument: str
+    primary_scale: str | None
+    """The scale outcomes are counted on (None for an instrument no longer installed)."""
+
+
+def episode_conditions(db: Database, episode_ids: Iterable[str] | None = None
+                       ) -> dict[str, EpisodeCondition]:
+    """Per episode (all when ``episode_ids`` is None): its condition group, procedure,
+    surgical status and primary measure, by the rules of ``outcomes.measures.conditions``.
+
+    Every episode is listed, with or without responses: the primary measure of one without an
+    intake response is its own choice or the first of its region's list."""
+    tables = conditions()
+    known = catalog.instruments()
+    out: dict[str, EpisodeCondition] = {}
+    for chunk in _episode_chunks(db, episode_ids):
+        marks = ", ".join("?" for _ in chunk)
+        answered: dict[str, set[str]] = {}
+        for eid, instrument in db.execute(
+                "SELECT DISTINCT episode_id, instrument FROM responses WHERE timepoint = 'intake'"
+                f" AND episode_id IN ({marks})", chunk):
+            answered.setdefault(eid, set()).add(instrument)
+        for eid, pid, when, region, diagnosis, procedure, surgical, chosen in db.execute(
+                "SELECT id, partner_id, referral_date, body_region, diagnosis, procedure,"
+                f" surgical, instrument FROM episodes WHERE id IN ({marks})", chunk):
+            main = tables.primary_instrument(region, chosen, answered.get(eid, set()))
+            scale = next(iter(known[main].scales), None) if main in known else None
+            out[eid] = EpisodeCondition(eid, pid, when, region, tables.group(diagnosis, region),
+                                        procedure, surgical_status(surgical, procedure), main,
+                                        scale)
+    return out
