@@ -142,3 +142,31 @@ def test_demo_figures_match_a_count_from_the_raw_tables(demo_db: Database) -> No
         assert [figures.primary.n, figures.primary.reached or 0] == want, figures.name
         for group in figures.by_condition:
             assert [group.n, group.reached] == expected[(figures.partner_id, group.name)]
+
+
+def test_partner_screen_block_and_headline(demo_db: Database) -> None:
+    from outcomes.reports.partners import headline, partner_conditions
+
+    pid = demo_db.execute("SELECT id FROM partners WHERE name = 'Dr. Chloe Dubois'"
+                          ).fetchone()[0]
+    block = partner_conditions(demo_db, pid, DEMO_TODAY)
+    card = scorecard(demo_db, block.start, block.end, partner_ids=[pid])
+    mine = card.partner(pid)
+    assert block.mine.primary == mine.primary
+    assert block.mine.by_condition == mine.by_condition
+    assert block.clinic.primary == card.clinic.primary
+    rows = block.rows
+    assert [r.name for r in rows if r.kind == "condition"] == [
+        c.name for c in mine.by_condition]
+    assert all(r.clinic is not None and r.clinic.n >= r.mine.n for r in rows)
+    p = mine.primary
+    assert p.mcid_rate is not None and p.mcid_rate_ci95 is not None
+    assert block.headline == (
+        f"{p.reached} of {p.judged} of your patients reached a clinically important "
+        f"improvement on their primary measure ({round(100 * p.mcid_rate)}%, 95% CI "
+        f"{round(100 * p.mcid_rate_ci95[0])}-{round(100 * p.mcid_rate_ci95[1])}%); clinic "
+        f"{round(100 * (card.clinic.primary.mcid_rate or 0))}%.")
+    small = type(p)(n=3, judged=3, reached=None, mcid_rate=None, mcid_rate_ci95=None,
+                    suppressed=True)
+    assert headline(small, None, 5) == ("Results on the primary measure are not shown for "
+                                        "fewer than 5 patients.")

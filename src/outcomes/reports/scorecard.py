@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
@@ -44,6 +44,9 @@ from outcomes.network.packet_effect import Pooled
 from outcomes.reports import rollups as rollup_readers
 from outcomes.reports.statistics import Nps, wilson
 from outcomes.store import settings
+
+if TYPE_CHECKING:
+    from outcomes.store.database import Queryable
 
 
 @dataclass(frozen=True)
@@ -311,9 +314,38 @@ PRIMARY_SQL = (
     " AND referral_date BETWEEN ? AND ? GROUP BY 1, 2, 3")
 
 
-def primary_cells(db: Database, start: date, end: date) -> list[tuple[Any, ...]]:
+def primary_cells(db: Queryable, start: date, end: date) -> list[tuple[Any, ...]]:
     """(partner id or 0, condition group, procedure, n, reached, judged, surgical) per cell."""
     return db.execute(PRIMARY_SQL, [start.isoformat(), end.isoformat()]).fetchall()
+
+
+@dataclass(frozen=True)
+class ConditionFigures:
+    """The primary-measure figures of one group of patients (a partner's or the clinic's)."""
+
+    primary: PooledFigures
+    by_condition: list[PooledFigures]
+    by_procedure: list[PooledFigures]
+
+
+def condition_figures(db: Queryable, start: date, end: date, *, min_n: int,
+                      partner_id: int | None = None) -> ConditionFigures:
+    """:attr:`Figures.primary`, ``by_condition`` and ``by_procedure`` of one partner (the
+    whole clinic when ``partner_id`` is None) without the rest of the scorecard."""
+    periods.check_period(start, end)
+    pooled = _Cond()
+    by_condition: dict[str, _Cond] = defaultdict(_Cond)
+    by_procedure: dict[str, _Cond] = defaultdict(_Cond)
+    for key, condition, procedure, n, met, judged, operated in primary_cells(db, start, end):
+        if partner_id is not None and key != partner_id:
+            continue
+        amounts = (int(n), int(met), int(judged), int(operated))
+        pooled.add(*amounts)
+        by_condition[condition or "Other condition"].add(*amounts)
+        if procedure:
+            by_procedure[procedure].add(*amounts)
+    return ConditionFigures(_pooled(pooled, min_n), _ranked(by_condition, min_n),
+                            _ranked(by_procedure, min_n))
 
 
 def _outcome_block(acc: _Acc, min_n: int, has_mcid: bool) -> OutcomeFigures:
@@ -519,6 +551,6 @@ def _partners(db: Database, ids: list[int]) -> dict[int, tuple[str, str | None, 
     return found
 
 
-__all__ = ["Figures", "NpsFigures", "OutcomeFigures", "PartnerFigures", "PooledFigures",
-           "ScaleFigures",
-           "Scorecard", "check_period", "default_period", "median_from_counts", "scorecard"]
+__all__ = ["ConditionFigures", "Figures", "NpsFigures", "OutcomeFigures", "PartnerFigures",
+           "PooledFigures", "ScaleFigures", "Scorecard", "check_period", "condition_figures",
+           "default_period", "median_from_counts", "primary_cells", "scorecard"]
