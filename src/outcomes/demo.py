@@ -4,7 +4,11 @@ Stories built in: a long-standing orthopedic surgeon whose referrals halved over
 months and whom nobody has contacted in four months; a strong, growing sports-medicine partner; a
 brand-new podiatrist with a first referral; patients who self-discharged without a discharge
 score; recent discharges nobody has reported back on; a partner close to the yearly gift/meal
-limit; NPS comments, one of which contains text that looks like markup.
+limit; NPS comments, one of which contains text that looks like markup; surgeons who send
+post-operative cases (a joint-replacement surgeon among them).
+
+One module because the demo is one deterministic sequence of random draws: split across
+modules, the order of the draws, and so every story above, would hang on the call order.
 """
 
 from __future__ import annotations

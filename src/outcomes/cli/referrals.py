@@ -2,6 +2,9 @@
 the clinic sends out, and what was sent to partners about them.
 
 PARTNER arguments accept an NPI, a partner id, or an unambiguous (part of a) name.
+
+One module because the referral, outbound and communication commands share their option
+names (``REFERRAL_OPTIONS``, used to word errors) and are registered together.
 """
 
 from __future__ import annotations

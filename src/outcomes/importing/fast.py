@@ -6,6 +6,9 @@ parses and closures, and gives up (returns None) on anything it is not sure of: 
 runs the kind's own ``prepare`` on that row, which stores the same thing or words the error.
 So the bulk path can be faster than the reference but never different from it; a differential
 property test (tests/importing/test_bulk_differential.py) holds them together.
+
+One module because each compiled validator mirrors one kind's ``prepare`` and they share the
+cached parsers (dates, vocabularies, conditions): a reviewer compares them side by side.
 """
 
 from __future__ import annotations

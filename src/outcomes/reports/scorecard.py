@@ -22,6 +22,10 @@ rates and intervals, medians, NPS score and margin) is null when it rests on few
 patients, with ``"suppressed": true``. Counts stay: the scorecard is the clinic's own report.
 Evidence packets, which leave the clinic, suppress more (see
 ``outcomes.documents.packets.content``).
+
+One module because every block (per scale, pooled, by condition, NPS) is built from the same
+grouped reads with the same accumulators and the same ``min_n`` rule, and the JSON of
+docs/reports.md is the shape of these dataclasses.
 """
 
 from __future__ import annotations
