@@ -146,9 +146,9 @@ def _partners() -> list[DemoPartner]:
         p("Dr. Zachary Moss", "chiropractor", "Moss Family Chiropractic", 0.7),
         p("Dr. Alicia Grey", "primary care", "Westgate Clinic", 1.3, last_touch_days=61),
         p("Dr. Brian Foster", "sports medicine", "Westgate Clinic", 0.9),
-        # A joint-replacement surgeon: most of her patients come after a new knee or hip.
+        # A joint-replacement surgeon: her patients come after a new knee or hip.
         p("Dr. Chloe Dubois", "orthopedic surgeon", "Bridgeview Orthopedics", 1.5,
-          regions=("knee", "knee", "knee", "hip", "hip", "shoulder"), post_op=0.85,
+          regions=("knee", "knee", "knee", "hip", "hip"), post_op=1.0,
           replacements_only=True),
         p("Dr. Daniel Ortiz", "primary care", "Southside Community Health", 1.5),
         p("Dr. Eva Lindqvist", "neurologist", "Lindqvist Neurology", 0.5),
