@@ -72,6 +72,16 @@ class Conditions:
         except ValidationError as exc:
             raise ValidationError(str(exc), field="procedure") from None
 
+    def procedure_words(self) -> list[str]:
+        """Every procedure name and synonym, for type-ahead (the core maps each to its
+        name)."""
+        return [word for p in self.procedures for word in (p.name, *p.synonyms)]
+
+    def primary_choices(self) -> list[str]:
+        """The instruments the primary table names, for a picker (the core accepts any
+        outcome instrument)."""
+        return list(dict.fromkeys(i for listed in self.primary.values() for i in listed))
+
     def find_procedure(self, text: str) -> str | None:
         """:meth:`procedure`, or None for an unknown one (the fast import path)."""
         try:

@@ -191,9 +191,10 @@ def condition_section(db: Database, partner_id: int, start: date, end: date, *,
 
     def rate_cell(c: Cell, sep: str = " (") -> str:
         """"82% (66-91%)", or with ``sep=", 95% CI "`` "82%, 95% CI 66-91%"."""
-        if not c.judged or c.rate is None:
+        interval = wilson(c.met, c.judged)
+        if interval is None or c.rate is None:
             return "no MCID"
-        lo, hi = wilson(c.met, c.judged)
+        lo, hi = interval
         tail = ")" if sep == " (" else ""
         return f"{pct(c.rate)}{sep}{round(100 * lo)}-{round(100 * hi)}%{tail}"
 
