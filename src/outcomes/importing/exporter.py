@@ -25,7 +25,8 @@ QUERIES: dict[str, str] = {
                e.referral_date, e.body_region, e.diagnosis, e.first_visit_date,
                e.discharge_date, e.visits, e.discharge_reason, e.clinician,
                pt.name AS patient_name, pt.birth_date, pt.sex, e.status, e.status_reason,
-               e.scheduled_date, e.clinic, e.onset_date, e.chief_complaint, e.instrument
+               e.scheduled_date, e.clinic, e.onset_date, e.chief_complaint, e.instrument,
+               e.procedure, CASE e.surgical WHEN 1 THEN 'yes' WHEN 0 THEN 'no' END AS surgical
         FROM episodes e JOIN patients pt ON pt.id = e.patient_id
         LEFT JOIN partners p ON p.id = e.partner_id ORDER BY e.referral_date, e.id""",
     "touchpoints": """
