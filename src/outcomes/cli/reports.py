@@ -55,6 +55,8 @@ def _print_scorecard(card: dict[str, Any]) -> None:
             f"{_num(block['median_visits'], '{:g}'):>7}{_num(nps['score'], '{:+.0f}'):>6}"
             f"{_num(nps['moe95']):>4}{nps['n']:>5}  {outcomes}"
         )
+    if "primary" not in card["clinic"]:
+        return  # the group scorecard carries no conditions yet (docs/group.md)
     say("")
     say("By condition: reached the MCID on the primary measure, each patient once "
         "(n, rate, 95% CI; blank under the limit)")

@@ -23,6 +23,10 @@ from outcomes.measures.conditions import conditions, surgical_status
 
 _CHUNK = 500
 
+EPISODE_FIELDS = ("id, partner_id, referral_date, clinician, status, discharge_date,"
+                  " body_region, diagnosis, procedure, surgical, instrument")
+"""The columns of ``episodes`` that :func:`summarise` reads, in its order."""
+
 
 @dataclass(frozen=True)
 class _Scored:
@@ -43,9 +47,7 @@ def refresh(db: Database, episode_ids: Iterable[str] | None = None) -> int:
         episodes = {
             row[0]: row
             for row in db.execute(
-                "SELECT id, partner_id, referral_date, clinician, status, discharge_date,"
-                " body_region, diagnosis, procedure, surgical, instrument"
-                f" FROM episodes WHERE id IN ({placeholders})",
+                f"SELECT {EPISODE_FIELDS} FROM episodes WHERE id IN ({placeholders})",
                 chunk,
             )
         }
