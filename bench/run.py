@@ -233,7 +233,7 @@ class Bench:
         db.close()
         fig.ours, fig.floor = Stat(ours), Stat(floor)
         fig.met = fig.ratio is not None and fig.ratio <= 0.5
-        fig.note = (f"{len(result.get('partners', []))} partners, period {start} to {end}")
+        fig.note = (f"{len(result.partners)} partners, period {start} to {end}")
         return fig
 
     def drilldown_figure(self) -> Figure:

@@ -5,11 +5,11 @@ months and whom nobody has contacted in four months; a strong, growing sports-me
 brand-new podiatrist with a first referral; patients who self-discharged without a discharge
 score; recent discharges nobody has reported back on; a partner close to the yearly gift/meal
 limit; NPS comments, one of which contains text that looks like markup; letters sent as a
-well-run clinic sends them, a few recent ones still owed.
+well-run clinic sends them, a few recent ones still owed; surgeons who send post-operative cases
+(a joint-replacement surgeon among them).
 
-One module because the stories are woven through one pass over the partners and their months
-(a partner's trend shapes its referrals, letters, touchpoints and outcomes together); split, each
-part would need the whole random stream in the same order to stay deterministic.
+One module because the demo is one deterministic sequence of random draws: split across
+modules, the order of the draws, and so every story above, would hang on the call order.
 """
 
 from __future__ import annotations
@@ -60,6 +60,24 @@ KIND_REGIONS = {
 }
 ALL_REGIONS = list(REGION_INSTRUMENT)
 
+# After surgery: (procedure, the post-operative ICD-10 code the referral carries), weighted by
+# repetition. Post-operative shares by kind of partner in POST_OP.
+POST_OP_CASES = {
+    "knee": [("Total knee arthroplasty", "Z96.651")] * 5
+    + [("ACL reconstruction", "S83.511A"), ("Meniscectomy or meniscus repair", "S83.241A")],
+    "hip": [("Total hip arthroplasty", "Z96.641")] * 4 + [("Hip arthroscopy", "M25.551")],
+    "shoulder": [("Rotator cuff repair", "M75.121")] * 3
+    + [("Shoulder arthroplasty", "Z96.611"), ("Shoulder stabilization", "S43.431A")],
+    "low back": [("Lumbar discectomy or laminectomy", "M51.16"), ("Spinal fusion", "Z98.1")],
+    "neck": [("Spinal fusion", "Z98.1")],
+    "ankle/foot": [("Ankle fracture ORIF", "S82.851A"), ("Achilles tendon repair", "S86.011A")],
+    "wrist/hand": [("Carpal tunnel release", "G56.01"),
+                   ("Distal radius fracture ORIF", "S52.501A")],
+}
+IMPLANT_PROCEDURE = {"Z96.651": "Total knee arthroplasty", "Z96.641": "Total hip arthroplasty"}
+POST_OP = {"orthopedic surgeon": 0.75, "spine surgeon": 0.5, "sports medicine": 0.3,
+           "podiatrist": 0.2}
+
 FIRST = ["Ana", "Ben", "Carla", "David", "Elena", "Frank", "Grace", "Hector", "Irene", "James",
          "Kara", "Luis", "Maya", "Nate", "Olivia", "Paul", "Quinn", "Rosa", "Sam", "Tara",
          "Umar", "Vera", "Will", "Xena", "Yusuf", "Zoe", "Marta", "Joon", "Aisha", "Pedro"]
@@ -88,6 +106,12 @@ class DemoPartner:
     npi: bool = True
     stage: str = "active"
     last_touch_days: int = 25
+    regions: tuple[str, ...] = ()
+    """The regions this partner sends (weighted by repetition); default: by kind."""
+    post_op: float | None = None
+    """Share of referrals after surgery; default: by kind (POST_OP)."""
+    replacements_only: bool = False
+    """After surgery, always a joint replacement (a joint-replacement surgeon)."""
 
 
 def _partners() -> list[DemoPartner]:
@@ -123,7 +147,10 @@ def _partners() -> list[DemoPartner]:
         p("Dr. Zachary Moss", "chiropractor", "Moss Family Chiropractic", 0.7),
         p("Dr. Alicia Grey", "primary care", "Westgate Clinic", 1.3, last_touch_days=61),
         p("Dr. Brian Foster", "sports medicine", "Westgate Clinic", 0.9),
-        p("Dr. Chloe Dubois", "orthopedic surgeon", "Bridgeview Orthopedics", 1.2),
+        # A joint-replacement surgeon: her patients come after a new knee or hip.
+        p("Dr. Chloe Dubois", "orthopedic surgeon", "Bridgeview Orthopedics", 1.5,
+          regions=("knee", "knee", "knee", "hip", "hip"), post_op=1.0,
+          replacements_only=True),
         p("Dr. Daniel Ortiz", "primary care", "Southside Community Health", 1.5),
         p("Dr. Eva Lindqvist", "neurologist", "Lindqvist Neurology", 0.5),
         p("Dr. Felix Wagner", "primary care", "Southside Community Health", 1.0),
@@ -341,8 +368,10 @@ def _episode(db: Database, rng: random.Random, known: dict[str, Instrument], epi
              partner_id: int, spec: DemoPartner, referred: date, today: date,
              prepared: list[responses.PreparedResponse], nps_rows: list[tuple[Any, ...]],
              comms: list[tuple[Any, ...]]) -> None:
-    regions = KIND_REGIONS.get(spec.kind, ALL_REGIONS)
+    regions = list(spec.regions) or KIND_REGIONS.get(spec.kind, ALL_REGIONS)
     region = rng.choice(regions)
+    # The condition from its own generator, so that it never shifts the rest of the clinic.
+    crng = random.Random(f"{episode_id}-condition")
     patient = Patient(
         record_number=f"MRN{rng.randint(100000, 999999)}",
         name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
@@ -355,12 +384,24 @@ def _episode(db: Database, rng: random.Random, known: dict[str, Instrument], epi
         "id": episode_id, "patient_record_number": patient.record_number,
         "partner_id": partner_id, "referral_date": referred, "body_region": region,
         "diagnosis": rng.choice(REGION_DIAGNOSES[region]),
+        "surgical": False,
         "clinician": rng.choice(CLINICIANS),
         "clinic": rng.choice(["Riverside", "Riverside", "Eastside"]),
         "instrument": REGION_INSTRUMENT[region],
         "onset_date": referred - timedelta(days=rng.randint(7, 120)),
         "chief_complaint": f"{region.capitalize()} pain limiting daily activities",
     }
+    if fields["diagnosis"] in IMPLANT_PROCEDURE:  # a joint replacement is surgery
+        fields.update(procedure=IMPLANT_PROCEDURE[fields["diagnosis"]], surgical=True)
+    post_op = spec.post_op if spec.post_op is not None else POST_OP.get(spec.kind, 0.03)
+    if region in POST_OP_CASES and crng.random() < post_op:
+        cases = POST_OP_CASES[region]
+        if spec.replacements_only:
+            cases = [c for c in cases if c[1].startswith("Z96")] or cases
+        procedure, code = crng.choice(cases)
+        fields.update(procedure=procedure, diagnosis=code, surgical=True,
+                      chief_complaint=f"Rehabilitation after {procedure[0].lower()}"
+                      f"{procedure[1:]}" if not procedure.isupper() else procedure)
     if roll < 0.08 and spec.trend != "new":
         fields.update(status="not_scheduled", status_reason=rng.choice(
             ["Could not reach patient", "Insurance not accepted", "Chose another clinic"]))

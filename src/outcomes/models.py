@@ -318,9 +318,16 @@ class Episode(Record):
     treatment: Note = None
     plan: Note = None
     instrument: Code = None
+    # Condition (issue 18): the procedure's name from outcomes.measures.conditions (the callers
+    # normalise what was typed, as this layer may not read that table); surgical: None unknown.
+    procedure: Code = None
+    surgical: bool | None = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Episode:
+        if self.procedure and self.surgical is False:
+            raise ValidationError(f"procedure {self.procedure!r} is surgery, but surgical is "
+                                  "no; leave out one of the two.")
         if self.first_visit_date and self.first_visit_date < self.referral_date:
             raise ValidationError(
                 f"first_visit_date {self.first_visit_date} is before referral_date "

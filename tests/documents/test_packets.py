@@ -106,7 +106,10 @@ def test_suppressed_packet_shows_no_partner_numbers(db: Database,
     # Partner A has 8 referrals; at min_n 10 every figure about its patients is suppressed.
     packet = build_packet(db, clinic["a"], START, END, today=TODAY, min_n=10)
     assert packet.summary[0].startswith("You referred fewer than 10 patients from January 2026")
-    assert all(v is None for k, v in packet.figures.items() if k not in ("outcomes", "clinic"))
+    assert all(v is None for k, v in packet.figures.items()
+               if k not in ("outcomes", "clinic", "conditions"))
+    assert packet.figures["conditions"]["primary"] is None
+    assert packet.figures["conditions"]["groups"] == {}
     assert all(v[k] is None for v in packet.figures["outcomes"].values()
                for k in ("n", "mcid_rate", "mean_improvement"))
     for row in packet.key_figures.rows:

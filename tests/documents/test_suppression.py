@@ -297,6 +297,12 @@ def assert_no_small_cell(packet: Packet) -> None:
     for m, c in zip(mine, clinic, strict=True):
         if m.isdigit() and c.isdigit():
             assert count_ok(int(c) - int(m), min_n), packet.key_figures.rows
+    for row in packet.conditions.rows:  # by condition: each patient once
+        for n_cell, rate_cell in ((row[1], row[2]), (row[3], row[4])):
+            if n_cell.isdigit():
+                assert int(n_cell) >= min_n, row
+                if re.match(r"(0|100)% ", rate_cell):
+                    assert int(n_cell) >= 2 * min_n, row
     for row in packet.outcomes.rows:
         for n_cell, rate_cell in ((row[1], row[2]), (row[4], row[5])):
             if n_cell.isdigit():

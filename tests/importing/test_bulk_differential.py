@@ -59,7 +59,11 @@ def _values(demo: dict[str, list[str]]) -> dict[str, st.SearchStrategy[str]]:
         "discharge_reason": pick(["", "goals met", "plateau", "bored"]),
         "status": pick(["", "discharged", "cancelled", "in care", "nonsense"]),
         "status_reason": pick(["", "moved away"]),
-        "instrument": pick(["odi", "ODI", "nprs", "lefs", "nosuch", "", "psfs"]),
+        "instrument": pick(["odi", "ODI", "nprs", "lefs", "nosuch", "", "psfs", "nps"]),
+        # Condition columns: names, synonyms in any case, unknown words, a contradiction.
+        "procedure": pick(["", "TKA", "total knee arthroplasty", "acl", "Spinal fusion",
+                           "knee thing", " tha "]),
+        "surgical": pick(["", "yes", "No", "TRUE", "0", "maybe", " y "]),
         "timepoint": pick(["intake", "Initial", "dc", "progress", "later", ""]),
         "answers": pick(answers),
         "score": pick(["", "42", "42.5", "101", "-3", "nan", "abc", "9" * 400]),

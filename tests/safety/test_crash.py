@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from outcomes.measures.summary import summarise
+from outcomes.measures.summary import EPISODE_FIELDS, summarise
 from outcomes.store.database import open_db
 
 KILLS = int(os.environ.get("OUTCOMES_CRASH_KILLS", "8"))
@@ -118,9 +118,8 @@ def test_survey_saves_killed_at_random_points_stay_consistent(demo_db_path: Path
     db = open_db(demo_db_path)
     # Every stored response is whole, and the summary matches the responses exactly.
     for episode_id in episodes:
-        episode = db.execute(
-            "SELECT id, partner_id, referral_date, clinician, status, discharge_date"
-            " FROM episodes WHERE id = ?", [episode_id]).fetchone()
+        episode = db.execute(f"SELECT {EPISODE_FIELDS} FROM episodes WHERE id = ?",
+                             [episode_id]).fetchone()
         responses = list(db.execute(
             "SELECT instrument, timepoint, date, id, scores FROM responses WHERE episode_id = ?"
             " ORDER BY date, id", [episode_id]))

@@ -198,3 +198,41 @@ def test_the_forms_are_in_the_command_palette_of_their_screens(app, drive, settl
         assert "partner: new referral" in titles(pilot)
 
     drive(app, body)
+
+
+def test_the_condition_fields_are_stored(app, drive, settle, demo_db_path):
+    """Procedure typed as a synonym (→ completes), after surgery, a primary measure chosen."""
+    async def body(pilot):
+        form = await open_form(pilot, settle)
+        await fill(pilot, form)
+        form.query_one("#nr-surgical", Select).value = "yes"
+        await type_into(pilot, "#nr-procedure", "total kn")
+        await pilot.press("right")  # accept the completion
+        assert form.query_one("#nr-procedure", Input).value == "Total knee arthroplasty"
+        form.query_one("#nr-measure", Select).value = "lefs"
+        episode = form.query_one("#nr-episode", Input).value
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, EpisodesScreen)
+        pilot.app.saved_episode = episode
+
+    drive(app, body)
+    with sqlite3.connect(demo_db_path) as conn:
+        row = conn.execute("SELECT procedure, surgical, instrument FROM episodes"
+                           " WHERE id = ?", [app.saved_episode]).fetchone()
+    assert row == ("Total knee arthroplasty", 1, "lefs")
+
+
+def test_an_unknown_procedure_is_named_and_kept(app, drive, settle, demo_db_path):
+    async def body(pilot):
+        form = await open_form(pilot, settle)
+        await fill(pilot, form)
+        await type_into(pilot, "#nr-procedure", "knee thing")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert pilot.app.screen is form
+        assert "'knee thing' is not a known procedure" in str(
+            form.query_one("#form-error", Static).render())
+        assert form.query_one("#nr-procedure", Input).value == "knee thing"
+
+    drive(app, body)

@@ -2,6 +2,9 @@
 the clinic sends out, and what was sent to partners about them.
 
 PARTNER arguments accept an NPI, a partner id, or an unambiguous (part of a) name.
+
+One module because the referral, outbound and communication commands share their option
+names (``REFERRAL_OPTIONS``, used to word errors) and are registered together.
 """
 
 from __future__ import annotations
@@ -43,7 +46,15 @@ REFERRAL_OPTIONS = {
     "poc_sent_date": "--poc-sent", "poc_certified_date": "--poc-certified",
     "poc_certified_by": "--certified-by", "goal": "--goal", "goal_status": "--goal-status",
     "target_date": "--goal", "status": "--status",
+    "procedure": "--procedure", "surgical": "--surgical", "instrument": "--measure",
 }
+
+PROCEDURE_HELP = ("Surgical procedure: total knee arthroplasty (TKA), total hip arthroplasty "
+                  "(THA), ACL reconstruction, rotator cuff repair, spinal fusion... "
+                  "(docs/reports.md, 'By condition').")
+SURGICAL_HELP = "yes or no: the episode follows surgery (a --procedure implies yes)."
+MEASURE_HELP = ("The episode's primary outcome measure (odi, ndi, koos_jr, lefs, quickdash...); "
+                "default: by body region.")
 
 
 
@@ -68,11 +79,14 @@ def referrals_add(
     complaint: str | None = typer.Option(None, "--complaint", help="Chief complaint."),
     patient_name: str | None = typer.Option(None, "--patient-name", help="Patient's name."),
     birth_date: str | None = typer.Option(None, "--birth-date", help="Date of birth."),
+    procedure: str | None = typer.Option(None, "--procedure", help=PROCEDURE_HELP),
+    surgical: str | None = typer.Option(None, "--surgical", help=SURGICAL_HELP),
+    measure: str | None = typer.Option(None, "--measure", help=MEASURE_HELP),
 ) -> None:
     """Record an inbound referral (a new episode of care).
 
     Example: outcomes referrals add E1001 --patient MRN123 --partner Hale --date 2026-03-02
-    --region knee --dx M17.11
+    --region knee --dx Z96.651 --procedure TKA
     """
     from outcomes.network.referrals import record_referral
 
@@ -84,7 +98,8 @@ def referrals_add(
             "partner_id": find_partner(db, partner)["id"] if partner else None,
             "referral_date": referral_date, "body_region": region, "diagnosis": diagnosis,
             "clinician": clinician, "clinic": clinic, "scheduled_date": scheduled,
-            "first_visit_date": first_visit, "chief_complaint": complaint})
+            "first_visit_date": first_visit, "chief_complaint": complaint,
+            "procedure": procedure, "surgical": surgical, "instrument": measure})
     say(saved.message())
 
 
@@ -135,6 +150,9 @@ def referrals_update(
     goal_status: list[str] = typer.Option(
         [], "--goal-status", help="Change a goal's status: GOAL_ID=met (open, met, partly met, "
         "not met); ids in `referrals show`."),
+    procedure: str | None = typer.Option(None, "--procedure", help=PROCEDURE_HELP),
+    surgical: str | None = typer.Option(None, "--surgical", help=SURGICAL_HELP),
+    measure: str | None = typer.Option(None, "--measure", help=MEASURE_HELP),
 ) -> None:
     """Move a referral along (with its dates), end it with a reason, or record its clinical
     content (what letters to the referrer are made from). Text is stored as typed.
@@ -160,7 +178,8 @@ def referrals_update(
             "status": status, "status_reason": reason, "scheduled_date": scheduled,
             "first_visit_date": first_visit, "discharge_date": discharge_date, "visits": visits,
             "discharge_reason": discharge_reason, "diagnosis": diagnosis, "body_region": region,
-            "clinician": clinician,
+            "clinician": clinician, "procedure": procedure, "surgical": surgical,
+            "instrument": measure,
             "partner_id": find_partner(db, partner)["id"] if partner else None}, {
             "onset_date": onset, "chief_complaint": complaint, "history": history,
             "findings": findings, "treatment": treatment, "plan": plan,

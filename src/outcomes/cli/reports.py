@@ -55,6 +55,26 @@ def _print_scorecard(card: dict[str, Any]) -> None:
             f"{_num(block['median_visits'], '{:g}'):>7}{_num(nps['score'], '{:+.0f}'):>6}"
             f"{_num(nps['moe95']):>4}{nps['n']:>5}  {outcomes}"
         )
+    if "primary" not in card["clinic"]:
+        return  # the group scorecard carries no conditions yet (docs/group.md)
+    say("")
+    say("By condition: reached the MCID on the primary measure, each patient once "
+        "(n, rate, 95% CI; blank under the limit)")
+    for label, block in [("(whole clinic)", card["clinic"]),
+                         *[(p["name"], p) for p in card["partners"]]]:
+        if not block["primary"]["n"]:
+            continue
+        say(f"{label[:31]:<32}all conditions {_pooled(block['primary'])}")
+        for title, rows in (("condition", block["by_condition"]),
+                            ("procedure", block["by_procedure"])):
+            for row in rows:
+                say(f"{'':<32}{title}: {row['name']} {_pooled(row)}")
+
+
+def _pooled(row: dict[str, Any]) -> str:
+    ci = row["mcid_rate_ci95"]
+    rate = f" {_pct(row['mcid_rate'])}" if row["mcid_rate"] is not None else ""
+    return f"n {row['n']}{rate}" + (f" ({_pct(ci[0])}-{_pct(ci[1])})" if ci else "")
 
 
 def scorecard_cmd(

@@ -10,8 +10,8 @@ deleted there) and moves ``last_seq`` to the batch's highest seq.
 Partners are not in the change log (a clinic has hundreds, not hundreds of thousands): each sync
 first compares a digest of all of them with the one the group database holds for the clinic,
 and when it differs sends them all in one transaction. The partners a batch's records point to
-also travel with the batch. Evidence packets (communications of kind packet: id, partner and
-day only, for the scorecard's packet effect) are few too and travel the same way.
+also travel with the batch. Evidence packets sent (communications of kind packet: id, partner and
+sent day only, for the scorecard's packet effect) are few too and travel the same way.
 
 One module because the sync is one protocol: the cursor, the batch reader, the PostgreSQL
 writer and the checks that refuse an unsafe sync share the same invariants (the cursor moves

@@ -29,7 +29,8 @@ QUERIES: dict[str, str] = {
                e.scheduled_date, e.clinic, e.onset_date, e.chief_complaint, e.instrument,
                e.history, e.findings, e.treatment, e.plan, e.plan_frequency, e.plan_duration,
                e.plan_interventions, e.referral_question, e.precautions, e.physician_follow_up,
-               e.poc_sent_date, e.poc_certified_date, e.poc_certified_by
+               e.poc_sent_date, e.poc_certified_date, e.poc_certified_by,
+               e.procedure, CASE e.surgical WHEN 1 THEN 'yes' WHEN 0 THEN 'no' END AS surgical
         FROM episodes e JOIN patients pt ON pt.id = e.patient_id
         LEFT JOIN partners p ON p.id = e.partner_id ORDER BY e.referral_date, e.id""",
     "touchpoints": """

@@ -7,8 +7,8 @@ runs the kind's own ``prepare`` on that row, which stores the same thing or word
 So the bulk path can be faster than the reference but never different from it; a differential
 property test (tests/importing/test_bulk_differential.py) holds them together.
 
-One module because the compiled validators share the caches (dates, words, codes), the light
-records and the guard on cell lengths, and each mirrors one kind's ``prepare`` beside the others.
+One module because each compiled validator mirrors one kind's ``prepare`` and they share the
+cached parsers (dates, vocabularies, conditions): a reviewer compares them side by side.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from outcomes.dates import EARLIEST_CARE_DATE, FUTURE_LIMIT, parse_date, today
 from outcomes.errors import ValidationError
 from outcomes.importing.kinds import CLINICAL_EXTRAS, ImportKind, Prepared, RowContext
 from outcomes.measures import catalog, responses
+from outcomes.measures.conditions import conditions
 from outcomes.models import (
     ICD10_RE,
     REASON_MAX,
@@ -248,8 +249,12 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         ("onset_date", dates.past), ("scheduled_date", dates.any), ("diagnosis", diagnosis),
         ("status", status_of), ("discharge_reason", reason_of), ("visits", _visits),
         ("status_reason", str), ("clinician", str), ("clinic", str),
-        ("chief_complaint", str), ("instrument", lambda text: text if text in known else None),
+        ("chief_complaint", str),
+        ("instrument", lambda text: text if text in known and text != "nps" else None),
         ("findings", str), ("treatment", str), ("plan", str),
+        # Condition columns: an unknown procedure or surgical flag goes to the general path.
+        ("procedure", conditions().find_procedure),
+        ("surgical", lambda text: _SURGICAL.get(text.lower())),
     ):
         if name in positions:
             optional.append((name, positions[name], convert))
@@ -312,6 +317,8 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         # says which is missing.
         if ("poc_certified_date" in extras) != ("poc_certified_by" in extras):
             return None
+        if fields.get("procedure") and fields.get("surgical") is False:
+            return None
         return Prepared(episode_id, (patient, make_episode(fields), extras))
 
     return fast
@@ -357,6 +364,11 @@ def _certification(cache: dict[str, str]) -> Callable[[str], str | None]:
         return found
 
     return convert
+# What pydantic reads as a boolean (the general path), lower-cased; anything else is refused
+# there with its message.
+_SURGICAL = {word: value for value, words in (
+    (True, ("1", "on", "t", "true", "y", "yes")), (False, ("0", "f", "false", "n", "no", "off")))
+    for word in words}
 
 
 def _visits(text: str) -> int | None:

@@ -21,6 +21,7 @@ from outcomes.errors import InstrumentError, ValidationError
 from outcomes.importing.csvfile import fold
 from outcomes.measures import catalog, nps, responses
 from outcomes.measures import summary as outcome_summary
+from outcomes.measures.conditions import normalize_fields as normalize_conditions
 from outcomes.measures.instruments import get_instrument
 from outcomes.models import (
     ClinicalContent,
@@ -339,8 +340,15 @@ class ReferralsKind(ImportKind):
         Column("clinic", ("location", "site")),
         Column("onset_date", ("onset",)),
         Column("chief_complaint", ("complaint",)),
-        Column("instrument",),
+        # ---- Condition columns (issue 18): outcomes.measures.conditions checks them.
+        Column("instrument", ("primary_measure", "primary_instrument"),
+               "The episode's primary outcome measure, overriding its region's."),
         *CLINICAL_IMPORT_COLUMNS,
+        Column("procedure", ("surgical_procedure", "operation", "surgery"),
+               "A procedure from the vocabulary or one of its synonyms (TKA, THA, ACLR...)."),
+        Column("surgical", ("post_op", "postop", "post_operative"),
+               "yes or no; a named procedure implies yes."),
+        # ---- End of the condition columns.
     )
     required = (("episode_id",), ("patient_id",), ("referral_date",), ("body_region",))
     key_description = "episode_id"
@@ -371,6 +379,7 @@ class ReferralsKind(ImportKind):
         data["id"] = data.pop("episode_id", None)
         data["patient_record_number"] = patient.record_number
         data["partner_id"] = partner_id
+        normalize_conditions(data)  # procedure synonyms, the primary measure
         if data.get("instrument"):
             try:
                 get_instrument(data["instrument"], catalog.instruments())

@@ -3,6 +3,9 @@
 For each episode and scale: the intake score (first intake response), the final score (last
 discharge response; for a discharged episode without one, the last progress score, flagged as
 carried forward), the improvement signed so positive is better, and whether the MCID was reached.
+Each row also carries the episode's condition group, procedure and surgical status, and
+``is_primary`` marks the one row per episode on its primary measure
+(``outcomes.measures.conditions``), so a pooled rate counts each episode once.
 Scorecards read this table only, so they never re-derive pairs from all raw responses.
 """
 
@@ -16,8 +19,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from outcomes.measures import catalog, scoring
+from outcomes.measures.conditions import conditions, surgical_status
 
 _CHUNK = 500
+
+EPISODE_FIELDS = ("id, partner_id, referral_date, clinician, status, discharge_date,"
+                  " body_region, diagnosis, procedure, surgical, instrument")
+"""The columns of ``episodes`` that :func:`summarise` reads, in its order."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +47,7 @@ def refresh(db: Database, episode_ids: Iterable[str] | None = None) -> int:
         episodes = {
             row[0]: row
             for row in db.execute(
-                "SELECT id, partner_id, referral_date, clinician, status, discharge_date"
-                f" FROM episodes WHERE id IN ({placeholders})",
+                f"SELECT {EPISODE_FIELDS} FROM episodes WHERE id IN ({placeholders})",
                 chunk,
             )
         }
@@ -58,7 +65,8 @@ def refresh(db: Database, episode_ids: Iterable[str] | None = None) -> int:
             db.conn.executemany(
                 "INSERT INTO episode_outcomes (episode_id, scale, instrument, partner_id,"
                 " referral_date, clinician, intake_score, intake_date, final_score, final_date,"
-                " carried_forward, improvement, mcid_met) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " carried_forward, improvement, mcid_met, condition_group, procedure, surgical,"
+                " is_primary) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
         written += len(rows)
@@ -82,7 +90,11 @@ def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int
     one refresh."""
     if scales is None:
         scales = {}
-    episode_id, partner_id, referral_date, clinician, status, discharge_date = episode
+    (episode_id, partner_id, referral_date, clinician, status, discharge_date, region,
+     diagnosis, procedure, surgical, chosen) = episode
+    tables = conditions()
+    group = tables.group(diagnosis, region)
+    operated = surgical_status(surgical, procedure)
     discharged = status == "discharged" or discharge_date is not None
     by_scale: dict[tuple[str, str], list[_Scored]] = {}
     for instrument, timepoint, when, response_id, scores_json in responses:
@@ -92,6 +104,10 @@ def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int
                     _Scored(timepoint, when, response_id, float(value))
                 )
     known = catalog.instruments()
+    answered = {instrument for (instrument, _scale), scored in by_scale.items()
+                if any(s.timepoint == "intake" for s in scored)}
+    main = tables.primary_instrument(region, chosen, answered)
+    main_scale = next(iter(known[main].scales), None) if main in known else None
     rows = []
     for (instrument, scale_id), scored in sorted(by_scale.items()):
         intake = next((s for s in scored if s.timepoint == "intake"), None)
@@ -113,6 +129,53 @@ def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int
             episode_id, scale_id, instrument, partner_id, referral_date, clinician,
             intake.score if intake else None, intake.date if intake else None,
             final.score if final else None, final.date if final else None,
-            int(carried), improvement, mcid,
+            int(carried), improvement, mcid, group, procedure,
+            None if operated is None else int(operated),
+            int(instrument == main and scale_id == main_scale),
         ))
     return rows
+
+
+@dataclass(frozen=True)
+class EpisodeCondition:
+    """What one episode is about (``episode_conditions``)."""
+
+    episode_id: str
+    partner_id: int | None
+    referral_date: str
+    body_region: str
+    condition_group: str
+    procedure: str | None
+    surgical: bool | None
+    """As recorded; yes when a procedure is named; None when unknown."""
+    primary_instrument: str
+    primary_scale: str | None
+    """The scale outcomes are counted on (None for an instrument no longer installed)."""
+
+
+def episode_conditions(db: Database, episode_ids: Iterable[str] | None = None
+                       ) -> dict[str, EpisodeCondition]:
+    """Per episode (all when ``episode_ids`` is None): its condition group, procedure,
+    surgical status and primary measure, by the rules of ``outcomes.measures.conditions``.
+
+    Every episode is listed, with or without responses: the primary measure of one without an
+    intake response is its own choice or the first of its region's list."""
+    tables = conditions()
+    known = catalog.instruments()
+    out: dict[str, EpisodeCondition] = {}
+    for chunk in _episode_chunks(db, episode_ids):
+        marks = ", ".join("?" for _ in chunk)
+        answered: dict[str, set[str]] = {}
+        for eid, instrument in db.execute(
+                "SELECT DISTINCT episode_id, instrument FROM responses WHERE timepoint = 'intake'"
+                f" AND episode_id IN ({marks})", chunk):
+            answered.setdefault(eid, set()).add(instrument)
+        for eid, pid, when, region, diagnosis, procedure, surgical, chosen in db.execute(
+                "SELECT id, partner_id, referral_date, body_region, diagnosis, procedure,"
+                f" surgical, instrument FROM episodes WHERE id IN ({marks})", chunk):
+            main = tables.primary_instrument(region, chosen, answered.get(eid, set()))
+            scale = next(iter(known[main].scales), None) if main in known else None
+            out[eid] = EpisodeCondition(eid, pid, when, region, tables.group(diagnosis, region),
+                                        procedure, surgical_status(surgical, procedure), main,
+                                        scale)
+    return out

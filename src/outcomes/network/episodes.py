@@ -17,7 +17,7 @@ EPISODE_COLUMNS = (
     "partner_id", "referral_date", "body_region", "diagnosis", "status_reason",
     "scheduled_date", "first_visit_date", "discharge_date", "visits", "discharge_reason",
     "clinician", "clinic", "onset_date", "chief_complaint", "findings", "treatment", "plan",
-    "instrument",
+    "instrument", "procedure", "surgical",
 )
 
 

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from outcomes.errors import ValidationError
 from outcomes.measures import summary
+from outcomes.measures.conditions import normalize_fields
 from outcomes.models import Episode, Patient, validate
 from outcomes.network.episodes import EPISODE_COLUMNS, get_episode, save_episode, save_patient
 from outcomes.store import audit
@@ -144,8 +145,11 @@ def record_referral(db: Database, fields: Mapping[str, Any], *,
     ``fields``: ``id`` (the clinic's episode id), ``patient_record_number``, optionally
     ``patient_name``, ``birth_date``, ``sex``, ``partner_id`` (None: self-referred),
     ``referral_date``, ``body_region``, ``diagnosis``, ``clinician``, ``clinic``,
-    ``scheduled_date``, ``first_visit_date``, ``chief_complaint``... (the Episode columns)."""
+    ``scheduled_date``, ``first_visit_date``, ``chief_complaint``... (the Episode columns);
+    ``procedure`` as typed (a synonym such as "TKA" is stored as its name), ``surgical`` and
+    ``instrument`` (the primary measure, overriding the region's)."""
     data = _given(fields)
+    normalize_fields(data)
     patient = validate(Patient, _given({
         "record_number": data.pop("patient_record_number", None),
         "name": data.pop("patient_name", None), "birth_date": data.pop("birth_date", None),
@@ -182,6 +186,7 @@ def update_referral(db: Database, episode_id: str, changes: Mapping[str, Any], *
     data.update({"id": old["id"], "patient_record_number": record})
     wanted = _given(changes)
     status_text = wanted.pop("status", None)
+    normalize_fields(wanted)
     data.update(wanted)
     if status_text:
         new_status = EPISODE_STATUSES.normalize(str(status_text))

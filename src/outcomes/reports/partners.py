@@ -27,6 +27,7 @@ from outcomes.store import settings
 from outcomes.store.database import like_pattern, row_as_dict
 
 if TYPE_CHECKING:
+    from outcomes.reports.scorecard import ConditionFigures, PooledFigures
     from outcomes.store.database import Queryable
 
 PARTNER_SORTS: dict[str, str] = {
@@ -271,3 +272,72 @@ def partner_detail(db: Queryable, partner_id: int, today: date, rows: int = 50) 
             "SELECT count(*) FROM outbound_referrals WHERE partner_id = ?",
             [partner_id]).fetchone()[0]),
     )
+
+
+@dataclass(frozen=True)
+class ConditionRow:
+    """One row of the partner screen's "By condition" table."""
+
+    kind: str
+    """"condition" or "procedure"."""
+    name: str
+    mine: PooledFigures
+    clinic: PooledFigures | None
+
+
+@dataclass(frozen=True)
+class PartnerConditions:
+    """The partner screen's outcomes by condition (the default period: the last 12 months):
+    the pooled headline and the partner's condition groups and procedures beside the clinic's.
+    Rates rest on at least ``min_n`` patients (None below); counts are the clinic's own."""
+
+    start: date
+    end: date
+    min_n: int
+    mine: ConditionFigures
+    clinic: ConditionFigures
+
+    @property
+    def rows(self) -> list[ConditionRow]:
+        """The partner's groups, then procedures, largest first, each beside the clinic's."""
+        out = []
+        for kind, mine, clinic in (
+                ("condition", self.mine.by_condition, self.clinic.by_condition),
+                ("procedure", self.mine.by_procedure, self.clinic.by_procedure)):
+            theirs = {c.name: c for c in clinic}
+            out += [ConditionRow(kind, m.name, m, theirs.get(m.name)) for m in mine]
+        return out
+
+    @property
+    def headline(self) -> str:
+        """"31 of 38 of your patients reached a clinically important improvement on their
+        primary measure (82%, 95% CI 66-91%); clinic 76%." """
+        return headline(self.mine.primary, self.clinic.primary, self.min_n)
+
+
+def headline(mine: PooledFigures, clinic: PooledFigures | None, min_n: int) -> str:
+    """The pooled headline sentence from figures already checked against ``min_n``."""
+    if mine.n == 0:
+        return "None of your patients has intake and discharge scores on a primary measure yet."
+    clinic_part = (f"; clinic {round(100 * clinic.mcid_rate)}%"
+                   if clinic is not None and clinic.mcid_rate is not None else "")
+    if mine.mcid_rate is None or mine.mcid_rate_ci95 is None or mine.reached is None:
+        return (f"Results on the primary measure are not shown for fewer than {min_n} "
+                f"patients{clinic_part}.")
+    lo, hi = mine.mcid_rate_ci95
+    return (f"{mine.reached} of {mine.judged} of your patients reached a clinically important "
+            f"improvement on their primary measure ({round(100 * mine.mcid_rate)}%, 95% CI "
+            f"{round(100 * lo)}-{round(100 * hi)}%){clinic_part}.")
+
+
+def partner_conditions(db: Queryable, partner_id: int, today: date) -> PartnerConditions:
+    """The partner screen's "By condition" block over the last 12 months (one grouped read
+    of the primary-measure pairs per call)."""
+    from outcomes.reports.scorecard import condition_figures
+
+    year = default_period(today)
+    min_n = int(settings.get(db, "min_n"))
+    return PartnerConditions(
+        year.start, year.end, min_n,
+        condition_figures(db, year.start, year.end, min_n=min_n, partner_id=partner_id),
+        condition_figures(db, year.start, year.end, min_n=min_n))

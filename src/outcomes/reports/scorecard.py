@@ -10,20 +10,31 @@ attending before a discharge score) are never mixed into the main figures: ``n``
 and rates count intake/discharge pairs only; ``n_carried_forward`` and the ``carried_forward``
 block describe the carried-forward pairs on their own.
 
+By condition: each episode counts once, on its primary measure (``is_primary`` rows of
+``episode_outcomes``, see ``outcomes.measures.conditions``): ``primary`` is the pooled rate of
+reaching the MCID over all of a group's episodes, ``by_condition`` and ``by_procedure`` split it
+by condition group and by surgical procedure. They are read with one grouped query over the
+partial covering index ``episode_outcomes_primary``; carried-forward pairs are left out, as in
+the per-scale figures.
+
 Suppression (``min_n``): a figure that describes patients' outcomes or experience (means, MCID
 rates and intervals, medians, NPS score and margin) is null when it rests on fewer than ``min_n``
 patients, with ``"suppressed": true``. Counts stay: the scorecard is the clinic's own report.
 Evidence packets, which leave the clinic, suppress more (see
 ``outcomes.documents.packets.content``).
+
+One module because every block (per scale, pooled, by condition, NPS) is built from the same
+grouped reads with the same accumulators and the same ``min_n`` rule, and the JSON of
+docs/reports.md is the shape of these dataclasses.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
@@ -37,6 +48,9 @@ from outcomes.network.packet_effect import Pooled
 from outcomes.reports import rollups as rollup_readers
 from outcomes.reports.statistics import Nps, wilson
 from outcomes.store import settings
+
+if TYPE_CHECKING:
+    from outcomes.store.database import Queryable
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,37 @@ class ScaleFigures(OutcomeFigures):
 
 
 @dataclass(frozen=True)
+class PooledFigures:
+    """MCID reached on the primary measure, each episode once. ``n``: episodes with an intake
+    and a discharge score on their primary measure; ``judged``: those whose measure has an
+    MCID. Rate, interval, ``reached`` and the mean change are None under ``min_n``."""
+
+    n: int
+    judged: int
+    reached: int | None
+    mcid_rate: float | None
+    mcid_rate_ci95: tuple[float, float] | None
+    suppressed: bool = False
+    name: str = ""
+    """The condition group or procedure ("" for the pooled headline)."""
+    surgical: int = 0
+    """Of the ``n`` episodes, how many follow surgery (a count, kept as the scorecard keeps
+    counts)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "n": self.n, "n_with_mcid": self.judged, "reached_mcid": self.reached,
+            "mcid_rate": self.mcid_rate,
+            "mcid_rate_ci95": list(self.mcid_rate_ci95) if self.mcid_rate_ci95 else None,
+            "n_surgical": self.surgical}
+        if self.name:
+            data = {"name": self.name, **data}
+        if self.suppressed:
+            data["suppressed"] = True
+        return data
+
+
+@dataclass(frozen=True)
 class NpsFigures:
     """NPS answers dated in the period; score and margin None under ``min_n`` answers."""
 
@@ -117,6 +162,12 @@ class Figures:
     packet_effect: Pooled
     """Referrals in the 90 days after each packet sent up to the period's end against the 90
     days before, pooled: an association, not a cause (``caution``)."""
+    primary: PooledFigures = field(default_factory=lambda: _pooled(_Cond(), 0))
+    """The pooled headline: MCID on each episode's primary measure, each episode once."""
+    by_condition: list[PooledFigures] = field(default_factory=list)
+    """The same by condition group, largest first."""
+    by_procedure: list[PooledFigures] = field(default_factory=list)
+    """The same by surgical procedure (episodes with one), largest first."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -128,6 +179,9 @@ class Figures:
             "nps": self.nps.as_dict(),
             "funnel": self.funnel.as_dict(),
             "packet_effect": self.packet_effect.as_dict(),
+            "primary": self.primary.as_dict(),
+            "by_condition": [c.as_dict() for c in self.by_condition],
+            "by_procedure": [c.as_dict() for c in self.by_procedure],
         }
 
 
@@ -221,6 +275,81 @@ class _Acc:
         self.improvement += improvement
         self.met += met
         self.judged += judged
+
+
+class _Cond:
+    """Running sums for one (group, condition or procedure) cell of primary-measure pairs."""
+
+    __slots__ = ("judged", "met", "n", "surgical")
+
+    def __init__(self) -> None:
+        self.n = self.met = self.judged = self.surgical = 0
+
+    def add(self, n: int, met: int, judged: int, surgical: int) -> None:
+        self.n += n
+        self.met += met
+        self.judged += judged
+        self.surgical += surgical
+
+
+def _pooled(acc: _Cond, min_n: int, name: str = "") -> PooledFigures:
+    suppressed = acc.n < min_n or acc.n == 0
+    shown = not suppressed and acc.judged > 0
+    ci = wilson(acc.met, acc.judged) if shown else None
+    return PooledFigures(
+        n=acc.n, judged=acc.judged, reached=acc.met if shown else None,
+        mcid_rate=acc.met / acc.judged if shown else None,
+        mcid_rate_ci95=(ci[0], ci[1]) if ci else None,
+        suppressed=bool(acc.n) and acc.n < min_n, name=name, surgical=acc.surgical)
+
+
+def _ranked(cells: Mapping[str, _Cond], min_n: int) -> list[PooledFigures]:
+    return [_pooled(acc, min_n, name) for name, acc in
+            sorted(cells.items(), key=lambda kv: (-kv[1].n, kv[0].casefold()))]
+
+
+# One grouped read of the primary-measure pairs of a period; the WHERE repeats the partial
+# index's condition so that SQLite uses it (and never reads the table itself).
+PRIMARY_SQL = (
+    "SELECT coalesce(partner_id, 0), condition_group, procedure, count(*),"
+    " total(mcid_met), count(mcid_met), total(surgical = 1)"
+    " FROM episode_outcomes INDEXED BY episode_outcomes_primary"
+    " WHERE is_primary = 1 AND carried_forward = 0 AND improvement IS NOT NULL"
+    " AND referral_date BETWEEN ? AND ? GROUP BY 1, 2, 3")
+
+
+def primary_cells(db: Queryable, start: date, end: date) -> list[tuple[Any, ...]]:
+    """(partner id or 0, condition group, procedure, n, reached, judged, surgical) per cell."""
+    return db.execute(PRIMARY_SQL, [start.isoformat(), end.isoformat()]).fetchall()
+
+
+@dataclass(frozen=True)
+class ConditionFigures:
+    """The primary-measure figures of one group of patients (a partner's or the clinic's)."""
+
+    primary: PooledFigures
+    by_condition: list[PooledFigures]
+    by_procedure: list[PooledFigures]
+
+
+def condition_figures(db: Queryable, start: date, end: date, *, min_n: int,
+                      partner_id: int | None = None) -> ConditionFigures:
+    """:attr:`Figures.primary`, ``by_condition`` and ``by_procedure`` of one partner (the
+    whole clinic when ``partner_id`` is None) without the rest of the scorecard."""
+    periods.check_period(start, end)
+    pooled = _Cond()
+    by_condition: dict[str, _Cond] = defaultdict(_Cond)
+    by_procedure: dict[str, _Cond] = defaultdict(_Cond)
+    for key, condition, procedure, n, met, judged, operated in primary_cells(db, start, end):
+        if partner_id is not None and key != partner_id:
+            continue
+        amounts = (int(n), int(met), int(judged), int(operated))
+        pooled.add(*amounts)
+        by_condition[condition or "Other condition"].add(*amounts)
+        if procedure:
+            by_procedure[procedure].add(*amounts)
+    return ConditionFigures(_pooled(pooled, min_n), _ranked(by_condition, min_n),
+                            _ranked(by_procedure, min_n))
 
 
 def _outcome_block(acc: _Acc, min_n: int, has_mcid: bool) -> OutcomeFigures:
@@ -347,6 +476,17 @@ def scorecard(
     info = {scale: _scale_info(scale, known)
             for group in cells.values() for scale, _carried in group}
 
+    pooled: dict[Any, _Cond] = defaultdict(_Cond)
+    by_condition: dict[Any, dict[str, _Cond]] = defaultdict(lambda: defaultdict(_Cond))
+    by_procedure: dict[Any, dict[str, _Cond]] = defaultdict(lambda: defaultdict(_Cond))
+    for key, condition, procedure, n, met, judged, operated in primary_cells(db, start, end):
+        amounts = (int(n), int(met), int(judged), int(operated))
+        for group in (partner(key), _CLINIC):
+            pooled[group].add(*amounts)
+            by_condition[group][condition or "Other condition"].add(*amounts)
+            if procedure:
+                by_procedure[group][procedure].add(*amounts)
+
     funnels = frontdesk.funnel(db, periods.Period(start, end))
     clinic_funnel = frontdesk.Funnel()
     for one in funnels.values():
@@ -369,6 +509,9 @@ def scorecard(
             "funnel": clinic_funnel if key == _CLINIC else funnels.get(key, frontdesk.Funnel()),
             "packet_effect": packet_effect.pooled(
                 effects if key == _CLINIC else [e for e in effects if e.partner_id == key]),
+            "primary": _pooled(pooled.get(key) or _Cond(), min_n),
+            "by_condition": _ranked(by_condition.get(key, {}), min_n),
+            "by_procedure": _ranked(by_procedure.get(key, {}), min_n),
         }
 
     if partner_ids is None:
@@ -412,5 +555,6 @@ def _partners(db: Database, ids: list[int]) -> dict[int, tuple[str, str | None, 
     return found
 
 
-__all__ = ["Figures", "NpsFigures", "OutcomeFigures", "PartnerFigures", "ScaleFigures",
-           "Scorecard", "check_period", "default_period", "median_from_counts", "scorecard"]
+__all__ = ["ConditionFigures", "Figures", "NpsFigures", "OutcomeFigures", "PartnerFigures",
+           "PooledFigures", "ScaleFigures", "Scorecard", "check_period", "condition_figures",
+           "default_period", "median_from_counts", "primary_cells", "scorecard"]

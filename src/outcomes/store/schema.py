@@ -592,6 +592,75 @@ def m0007_referrer_loop(db: Database) -> None:
         db.execute(statement)
 
 
+# Conditions (issue 18): the procedure and surgical status of each episode, and on each
+# outcome summary row the episode's condition group, procedure, surgical status and whether the
+# row is the episode's primary measure (one per episode, so a pooled rate counts an episode
+# once). The summary columns are derived (outcomes.measures.conditions, summary.refresh keeps
+# them current); the partial covering index serves the scorecard's by-condition figures (every
+# column the query reads is in it: without `surgical` it read the table and took 3x longer).
+_V8 = """
+ALTER TABLE episodes ADD COLUMN procedure TEXT;
+ALTER TABLE episodes ADD COLUMN surgical INTEGER CHECK (surgical IS NULL OR surgical IN (0, 1));
+ALTER TABLE episode_outcomes ADD COLUMN condition_group TEXT;
+ALTER TABLE episode_outcomes ADD COLUMN procedure TEXT;
+ALTER TABLE episode_outcomes ADD COLUMN surgical INTEGER;
+ALTER TABLE episode_outcomes ADD COLUMN is_primary INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX episode_outcomes_primary ON episode_outcomes(referral_date, partner_id,
+    condition_group, procedure, mcid_met, surgical)
+    WHERE is_primary = 1 AND carried_forward = 0 AND improvement IS NOT NULL;
+"""
+
+
+@MIGRATIONS(name="0008_conditions")
+def m0008_conditions(db: Database) -> None:
+    for statement in _split_sql(_V8):
+        db.execute(statement)
+    _classify_v8(db)
+
+
+def _classify_v8(db: Database) -> None:
+    """Fill the new summary columns of the rows already there, by the rules of
+    ``outcomes.measures.conditions`` (which this layer may not import) applied to the shipped
+    ``data/conditions.toml``: the longest ICD-10 prefix names the group, else "Other <region>";
+    the primary measure is the episode's own instrument, else the first of its region's list
+    answered at intake, else the first of the list. No episode has a procedure yet."""
+    import tomllib
+    from importlib import resources
+
+    tables = tomllib.loads(resources.files("outcomes").joinpath("data/conditions.toml")
+                           .read_text("utf-8"))
+    prefixes = sorted(((p, g["name"]) for g in tables["group"] for p in g["prefixes"]),
+                      key=lambda pg: -len(pg[0]))
+    primary: dict[str, list[str]] = tables["primary"]
+    # The first scale of each instrument is its primary scale; only PROMIS-10 has two scales
+    # whose id differs from the instrument's (surveys/promis10.toml lists gph first).
+    first_scale = {"promis10": "gph"}
+    scales: dict[str, list[tuple[str, str, bool]]] = {}
+    for episode_id, scale, instrument, intake in db.execute(
+            "SELECT episode_id, scale, instrument, intake_score IS NOT NULL"
+            " FROM episode_outcomes"):
+        scales.setdefault(episode_id, []).append((scale, instrument, bool(intake)))
+    updates = []
+    for episode_id, region, diagnosis, chosen in db.execute(
+            "SELECT id, body_region, diagnosis, instrument FROM episodes"):
+        if episode_id not in scales:
+            continue
+        code = (diagnosis or "").upper()
+        group = next((name for prefix, name in prefixes if code and code.startswith(prefix)),
+                     None)
+        if group is None:
+            group = "Other condition" if region in (None, "other") else f"Other {region}"
+        answered = {i for _s, i, intake in scales[episode_id] if intake}
+        listed = primary.get(region or "other", primary["other"])
+        main = chosen or next((i for i in listed if i in answered), listed[0])
+        main_scale = first_scale.get(main, main)
+        for scale, instrument, _intake in scales[episode_id]:
+            updates.append((group, int(instrument == main and scale == main_scale),
+                            episode_id, scale))
+    db.conn.executemany("UPDATE episode_outcomes SET condition_group = ?, is_primary = ?"
+                        " WHERE episode_id = ? AND scale = ?", updates)
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a schema script into statements (executescript would COMMIT our transaction)."""
     import sqlite3

@@ -1,7 +1,9 @@
 """Record a new inbound referral: the patient (name, date of birth, record number), who referred
 them (a partner picked by typing part of the name, or nobody), the referral date, body region and
-diagnosis (ICD-10, checked by the core). The episode id follows the clinic's numbering and can be
-changed.
+diagnosis (ICD-10, checked by the core), and the condition: after surgery or not, the procedure
+(typed, → completes from the vocabulary and its synonyms; the core stores the procedure's name)
+and the primary measure when it is not the region's. The episode id follows the clinic's
+numbering and can be changed.
 
 The referrer's question has no field: the Episode record holds the patient's chief complaint,
 which is not the same thing, so it is not stored there."""
@@ -14,6 +16,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
+from textual.suggester import SuggestFromList
 from textual.widgets import Input, Select
 
 from outcomes import vocab
@@ -63,6 +66,17 @@ class NewReferralForm(FormScreen):
                                                prompt="choose a region", type_to_search=True,
                                                id="nr-region"))
         yield from field("Diagnosis (ICD-10, optional)", Input(id="nr-diagnosis"))
+        from outcomes.measures.conditions import conditions
+
+        tables = conditions()
+        yield from field("After surgery", Select(
+            [("yes", "yes"), ("no", "no")], prompt="not recorded", id="nr-surgical"))
+        yield from field("Procedure (optional; type, → completes: TKA, total hip, ACL...)",
+                         Input(id="nr-procedure", suggester=SuggestFromList(
+                             tables.procedure_words(), case_sensitive=False)))
+        yield from field("Primary measure (blank: the region's)", Select(
+            [(i.upper().replace("_", " "), i) for i in tables.primary_choices()],
+            prompt="by region", type_to_search=True, id="nr-measure"))
         yield from field("Episode id", Input(id="nr-episode"))
 
     def on_mount(self) -> None:
@@ -117,6 +131,8 @@ class NewReferralForm(FormScreen):
 
     def prepare(self) -> Any:
         region = self.query_one("#nr-region", Select).value
+        surgical = self.query_one("#nr-surgical", Select).value
+        measure = self.query_one("#nr-measure", Select).value
         return {
             "id": self.value("#nr-episode"),
             "patient_name": self.value("#nr-name"),
@@ -126,6 +142,9 @@ class NewReferralForm(FormScreen):
             "referral_date": self.value("#nr-date"),
             "body_region": None if region is Select.NULL else str(region),
             "diagnosis": self.value("#nr-diagnosis"),
+            "procedure": self.value("#nr-procedure"),
+            "surgical": None if surgical is Select.NULL else surgical == "yes",
+            "instrument": None if measure is Select.NULL else str(measure),
         }
 
     def write(self, db: Any, job: Any, confirmed: bool) -> RecordSaved:

@@ -85,6 +85,9 @@ class Packet:
     min_n: int
     figures: dict[str, Any] = field(default_factory=dict)
     """The numbers shown, for tests and callers (None where suppressed)."""
+    conditions: Table = field(default_factory=lambda: Table([], []))
+    """Outcomes on the primary measure, each patient once: pooled, by condition group and by
+    procedure (``bycondition``)."""
 
     @property
     def title(self) -> str:
@@ -119,7 +122,7 @@ def rate_text(block: ScaleFigures) -> str:
     return f"{pct(block.mcid_rate or 0.0)} ({round(100 * lo)}-{round(100 * hi)}%)"
 
 
-_MAX_SENTENCES = 3
+_MAX_SENTENCES = 1
 """Summary sentences about single measures (the largest samples first); the table has all."""
 
 
@@ -264,7 +267,13 @@ def build_packet(
     figures["clinic"]["counts"] = [v if shown else None for v, shown in zip(
         (clinic.referrals, clinic.evaluated, clinic.discharged), clinic_ok, strict=True)]
 
-    summary: list[str] = []
+    from outcomes.documents.packets.bycondition import condition_section
+
+    section = condition_section(db, partner_id, start, end, min_n=min_n,
+                                referred_ok=referred_ok)
+    figures["conditions"] = section.figures
+    # The packet leads with the pooled headline and the partner's largest condition groups.
+    summary: list[str] = list(section.lead)
     if referred_ok:
         parts = []
         if seen_ok:
@@ -315,7 +324,9 @@ def build_packet(
         carried_mine += mo.n_carried_forward if mo else 0
         m_n = mo.n if mo else 0
         c_n = co.n if co else 0
-        if m_n == 0 and c_n < min_n:
+        if m_n == 0:
+            # A measure none of this partner's patients completed compares nothing; its
+            # clinic figure is left out so the packet keeps to two pages.
             continue
         used_scales.append(scale_id)
         has_mcid = any(b is not None and b.mcid is not None for b in (co, mo))
@@ -369,8 +380,6 @@ def build_packet(
                             f"{num(mo.mean_improvement or 0.0)} points on average.")
             instrument_sentences.append(sentence)
     summary.extend(instrument_sentences)
-    if len(instrument_sentences) < sum(1 for r in rows if r[1] not in ("none", small)):
-        summary.append("Results on the other measures are in the table below.")
 
     mine_min_n, clinic_min_n = at_min_n.partner(partner_id), at_min_n.clinic
 
@@ -484,6 +493,7 @@ def build_packet(
                             note=f"Bars are left out for {small}."))
 
     methods = _methods(used_scales, names, period, min_n, carried_mine, referred_ok)
+    methods.insert(2, _CONDITIONS_NOTE)
     detail = ", ".join(x for x in (org, kind) if x)
     return Packet(
         partner_id=partner_id,
@@ -502,8 +512,15 @@ def build_packet(
         methods=methods,
         min_n=min_n,
         figures=figures,
+        conditions=section.table,
     )
 
+
+_CONDITIONS_NOTE = (
+    "By condition: each patient counts once, on a primary measure set by body region (ODI, "
+    "NDI, QuickDASH, HOOS JR, KOOS JR, LEFS) unless the clinician chose another; groups follow "
+    "the ICD-10-CM diagnosis, and small ones are in 'All other conditions'."
+)
 
 _VANCOUVER = re.compile(r"\.\s+([A-Z][^.;]{1,60}?)\.\s+((?:19|20)\d\d)\s*;")
 

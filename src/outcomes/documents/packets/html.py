@@ -48,6 +48,8 @@ def render_html(packet: Packet) -> str:
         "</ul><h2>Key figures</h2>",
         _table(packet.key_figures),
     ]
+    if packet.conditions.rows:
+        parts += ["<h2>Outcomes by condition</h2>", _table(packet.conditions)]
     if packet.outcomes.rows:
         parts += ["<h2>Outcomes by measure</h2>", _table(packet.outcomes)]
     if packet.charts:

@@ -52,6 +52,8 @@ def render_markdown(packet: Packet) -> str:
         "### Key figures", "",
         *_table(packet.key_figures),
     ]
+    if packet.conditions.rows:
+        lines += ["### Outcomes by condition", "", *_table(packet.conditions)]
     if packet.outcomes.rows:
         lines += ["### Outcomes by measure", "", *_table(packet.outcomes)]
     if packet.charts:

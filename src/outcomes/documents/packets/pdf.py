@@ -91,7 +91,7 @@ def para(pdf: Any, text: str, size: float = 10.5, *, bold: bool = False, gap: fl
 
 
 def heading(pdf: Any, text: str, size: float = 12.5) -> None:
-    if pdf.get_y() > pdf.h - 120:
+    if pdf.get_y() > pdf.h - 95:  # room for the heading, a table head and a row
         pdf.add_page()
     pdf.ln(4)
     para(pdf, text, size, bold=True, gap=3)
@@ -145,8 +145,8 @@ def _place(pdf: Any, height: float) -> None:
         pdf.add_page()
 
 
-WIDE_CHART_H = 130.0
-HALF_CHART_H = 140.0
+WIDE_CHART_H = 105.0
+HALF_CHART_H = 115.0
 
 
 def letterhead(pdf: Any, clinic_name: str, clinic_contact: str | None) -> None:
@@ -184,9 +184,13 @@ def render_pdf(packet: Packet) -> bytes:
     heading(pdf, "Key figures")
     table(pdf, packet.key_figures, (2.6, 1.4, 1.4), size=9.5)
 
+    if packet.conditions.rows:
+        heading(pdf, "Outcomes by condition")
+        table(pdf, packet.conditions, (2.9, 0.9, 1.5, 0.9, 1.5), size=8.5)
+
     if packet.outcomes.rows:
         heading(pdf, "Outcomes by measure")
-        table(pdf, packet.outcomes, (2.3, 0.9, 1.5, 0.9, 0.9, 1.5, 0.9), size=8.5)
+        table(pdf, packet.outcomes, (2.1, 1.3, 1.5, 0.8, 0.8, 1.5, 0.8), size=8.5)
 
     # Charts with many bars get the full width; small two-series charts go side by side.
     half = (CONTENT_W - 20) / 2
