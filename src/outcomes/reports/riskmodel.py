@@ -1,0 +1,536 @@
+"""The risk-adjustment model, pure: an ordinary least-squares model of each measure's
+improvement on what the patient brought to the first visit, its validation, and the observed
+minus expected improvement of a group of patients.
+
+No I/O: the reader that builds the rows from the database, and stores and loads fitted
+models, is ``outcomes.reports.adjusted``.
+
+Why numpy and not statsmodels (docs/benchmarks.md has the figures): statsmodels brings pandas,
+and sqlite-utils imports pandas at start-up whenever it is installed, which would cost every
+command about a third of a second. numpy is already loaded (matplotlib depends on it and
+sqlite-utils imports it), so the fit is ``numpy.linalg.lstsq`` and the standard errors are the
+textbook ``s^2 (X'X)^-1``, checked in the tests against the normal equations solved by hand and
+against a published regression.
+
+The model (docs/reports.md, "Risk-adjusted outcomes"):
+
+    improvement = b0 + b1 intake + b2 log(1 + days from onset to first visit)
+                  + b3 [onset unknown] + age band + condition group + b4 surgical
+                  + b5 [surgical unknown] + error
+
+Categorical predictors are dummy-coded against their most common level; a level seen in fewer
+than ``MIN_LEVEL`` episodes is counted with that reference level (a handful of patients cannot
+carry a coefficient of their own), and so is a level the fit never saw, at prediction time.
+A column with no variation is dropped, and so is a column the others already explain (the
+design keeps full rank), so the fit never fails on a clinic's odd mix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MIN_LEVEL = 10
+"""A categorical level needs this many episodes to get its own coefficient."""
+
+MIN_EPISODES = 50
+"""A model validates only on at least this many episodes (and 10 per coefficient)."""
+
+PER_COEFFICIENT = 10
+
+FOLDS = 5
+DECILES = 10
+CONF = 0.95
+
+UNKNOWN = "unknown"
+
+
+# --- Student's t ---------------------------------------------------------------------------
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 400):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """The regularized incomplete beta function I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_cdf(t: float, df: float) -> float:
+    """P(T <= t) for Student's t with ``df`` degrees of freedom."""
+    if df <= 0:
+        raise ValueError(f"degrees of freedom must be positive; got {df}.")
+    tail = 0.5 * _betainc(df / 2.0, 0.5, df / (df + t * t))
+    return 1.0 - tail if t > 0 else tail
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The ``p`` quantile of Student's t (bisection on :func:`t_cdf`, to 1e-12)."""
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"p must be between 0 and 1; got {p}.")
+    if p < 0.5:
+        return -t_quantile(1.0 - p, df)
+    if df > 1e7:
+        return NormalDist().inv_cdf(p)
+    lo, hi = 0.0, 1.0
+    while t_cdf(hi, df) < p:
+        hi *= 2.0
+    for _ in range(200):
+        mid = (lo + hi) / 2.0
+        if t_cdf(mid, df) < p:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-12 * max(1.0, hi):
+            break
+    return (lo + hi) / 2.0
+
+
+def mean_ci(values: Sequence[float], conf: float = CONF) -> tuple[float, tuple[float, float]
+                                                                   | None]:
+    """Mean and its t-based interval (None below two values)."""
+    n = len(values)
+    if n == 0:
+        raise ValueError("no values.")
+    mean = math.fsum(values) / n
+    if n < 2:
+        return mean, None
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
+    half = t_quantile(0.5 + conf / 2, n - 1) * sd / math.sqrt(n)
+    return mean, (mean - half, mean + half)
+
+
+# --- rows and the design ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Covariates:
+    """What the patient brought to the first visit, for one episode."""
+
+    intake: float
+    age_band: str | None = None
+    onset_days: float | None = None
+    """Days from onset to the first visit; None when the onset date is unknown."""
+    group: str = UNKNOWN
+    """Condition group (or the body region until conditions are recorded)."""
+    surgical: bool | None = None
+
+
+@dataclass(frozen=True)
+class Design:
+    """How covariates become columns: fixed at fit time, reused for every prediction."""
+
+    terms: tuple[str, ...]
+    age_levels: tuple[str, ...] = ()
+    age_reference: str = UNKNOWN
+    group_levels: tuple[str, ...] = ()
+    group_reference: str = UNKNOWN
+
+    def row(self, c: Covariates) -> list[float]:
+        age = c.age_band or UNKNOWN
+        age = age if age in self.age_levels else self.age_reference
+        group = c.group if c.group in self.group_levels else self.group_reference
+        onset = None if c.onset_days is None else min(max(c.onset_days, 0.0), 3650.0)
+        values = {
+            "intercept": 1.0,
+            "intake": c.intake,
+            "log_onset_days": 0.0 if onset is None else math.log1p(onset),
+            "onset_unknown": 1.0 if onset is None else 0.0,
+            "surgical": 1.0 if c.surgical else 0.0,
+            "surgical_unknown": 1.0 if c.surgical is None else 0.0,
+        }
+        for level in self.age_levels:
+            values[f"age:{level}"] = 1.0 if age == level else 0.0
+        for level in self.group_levels:
+            values[f"group:{level}"] = 1.0 if group == level else 0.0
+        return [values[t] for t in self.terms]
+
+
+def _levels(values: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """(reference, levels with their own column): the reference is the most common level."""
+    counts = Counter(values)
+    reference = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    own = tuple(sorted(v for v, n in counts.items() if n >= MIN_LEVEL and v != reference))
+    return reference, own
+
+
+def make_design(rows: Sequence[Covariates]) -> Design:
+    """The candidate columns for these rows (before dropping constant or aliased ones)."""
+    if not rows:
+        raise ValueError("no rows to fit.")
+    return _Arrays.of(rows).design()
+
+
+def _full_rank(design: Design, x: np.ndarray) -> tuple[Design, np.ndarray]:
+    """Drop constant columns, then every column the ones before it already span."""
+    import numpy as np
+
+    gram = x.T @ x
+    scale = max(1.0, float(np.abs(gram).max()))
+    keep: list[int] = []
+    for j, term in enumerate(design.terms):
+        if term != "intercept" and np.ptp(x[:, j]) == 0.0:
+            continue
+        trial = [*keep, j]
+        if np.linalg.matrix_rank(gram[np.ix_(trial, trial)], tol=1e-9 * scale) == len(trial):
+            keep.append(j)
+    terms = tuple(design.terms[j] for j in keep)
+    return (Design(terms=terms, age_levels=design.age_levels, age_reference=design.age_reference,
+                   group_levels=design.group_levels, group_reference=design.group_reference),
+            x[:, keep])
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """The covariates of many rows as columns, so a design matrix is built with array
+    operations (a Python loop per row would cost seconds on a large clinic)."""
+
+    intake: np.ndarray
+    age: np.ndarray
+    onset: np.ndarray
+    group: np.ndarray
+    surgical: np.ndarray
+
+    @classmethod
+    def of(cls, rows: Sequence[Covariates]) -> _Arrays:
+        import numpy as np
+
+        return cls(
+            intake=np.asarray([r.intake for r in rows], dtype=float),
+            age=np.asarray([r.age_band or UNKNOWN for r in rows], dtype=object),
+            onset=np.asarray([math.nan if r.onset_days is None else r.onset_days
+                              for r in rows], dtype=float),
+            group=np.asarray([r.group for r in rows], dtype=object),
+            surgical=np.asarray([math.nan if r.surgical is None else float(r.surgical)
+                                 for r in rows], dtype=float))
+
+    def take(self, index: np.ndarray) -> _Arrays:
+        return _Arrays(self.intake[index], self.age[index], self.onset[index],
+                       self.group[index], self.surgical[index])
+
+    def design(self) -> Design:
+        import numpy as np
+
+        age_ref, age_levels = _levels(list(self.age))
+        group_ref, group_levels = _levels(list(self.group))
+        terms = ["intercept", "intake", "log_onset_days", "onset_unknown"]
+        terms += [f"age:{a}" for a in age_levels] + [f"group:{g}" for g in group_levels]
+        if self.surgical.size and not bool(np.isnan(self.surgical).all()):
+            terms += ["surgical", "surgical_unknown"]
+        return Design(terms=tuple(terms), age_levels=age_levels, age_reference=age_ref,
+                      group_levels=group_levels, group_reference=group_ref)
+
+    def matrix(self, design: Design) -> np.ndarray:
+        import numpy as np
+
+        n = self.intake.shape[0]
+        age = np.where(np.isin(self.age, list(design.age_levels)), self.age,
+                       design.age_reference)
+        group = np.where(np.isin(self.group, list(design.group_levels)), self.group,
+                         design.group_reference)
+        unknown = np.isnan(self.onset)
+        onset = np.clip(np.where(unknown, 0.0, self.onset), 0.0, 3650.0)
+        columns = {
+            "intercept": lambda: np.ones(n),
+            "intake": lambda: self.intake,
+            "log_onset_days": lambda: np.where(unknown, 0.0, np.log1p(onset)),
+            "onset_unknown": lambda: unknown.astype(float),
+            "surgical": lambda: (self.surgical == 1.0).astype(float),
+            "surgical_unknown": lambda: np.isnan(self.surgical).astype(float),
+        }
+        out = np.empty((n, len(design.terms)))
+        for j, term in enumerate(design.terms):
+            if term.startswith("age:"):
+                out[:, j] = (age == term[4:]).astype(float)
+            elif term.startswith("group:"):
+                out[:, j] = (group == term[6:]).astype(float)
+            else:
+                out[:, j] = columns[term]()
+        return out
+
+
+# --- the fit ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ols:
+    """An OLS fit: coefficients, their standard errors, R-squared and the residual SD."""
+
+    coefficients: tuple[float, ...]
+    std_errors: tuple[float, ...]
+    r2: float
+    residual_sd: float
+    n: int
+
+
+def ols(x: np.ndarray, y: np.ndarray) -> Ols:
+    """Least squares of ``y`` on the columns of ``x`` (which must have full column rank and
+    more rows than columns)."""
+    import numpy as np
+
+    n, p = x.shape
+    if n <= p:
+        raise ValueError(f"{n} observations cannot fit {p} coefficients.")
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    residuals = y - x @ beta
+    sse = float(residuals @ residuals)
+    sigma2 = sse / (n - p)
+    cov = sigma2 * np.linalg.inv(x.T @ x)
+    sst = float(((y - y.mean()) ** 2).sum())
+    r2 = 1.0 - sse / sst if sst > 0 else 0.0
+    return Ols(coefficients=tuple(float(b) for b in beta),
+               std_errors=tuple(float(s) for s in np.sqrt(np.clip(np.diag(cov), 0, None))),
+               r2=r2, residual_sd=math.sqrt(sigma2), n=n)
+
+
+@dataclass(frozen=True)
+class Decile:
+    """Calibration in one tenth of the episodes, ordered by predicted improvement."""
+
+    n: int
+    mean_predicted: float
+    mean_observed: float
+    half_width: float | None
+    """Half-width of the decile's interval for observed minus predicted (Bonferroni-adjusted
+    over the ten deciles, so the ten together hold at 95%)."""
+    ok: bool
+
+
+def calibration(predicted: Sequence[float], observed: Sequence[float], *,
+                tolerance: float = 0.0, groups: int = DECILES) -> list[Decile]:
+    """Mean predicted against mean observed per decile of predicted. A decile is calibrated
+    when observed minus predicted is within its Bonferroni-adjusted 95% interval, or within
+    ``tolerance`` points (a difference too small to matter clinically)."""
+    order = sorted(range(len(predicted)), key=lambda i: (predicted[i], i))
+    n = len(order)
+    out = []
+    for g in range(groups):
+        idx = order[g * n // groups:(g + 1) * n // groups]
+        if not idx:
+            continue
+        pred = math.fsum(predicted[i] for i in idx) / len(idx)
+        obs = math.fsum(observed[i] for i in idx) / len(idx)
+        diffs = [observed[i] - predicted[i] for i in idx]
+        half = None
+        if len(diffs) >= 2:
+            mean = math.fsum(diffs) / len(diffs)
+            sd = math.sqrt(math.fsum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1))
+            half = t_quantile(1 - (1 - CONF) / (2 * groups), len(diffs) - 1) * sd \
+                / math.sqrt(len(diffs))
+        gap = abs(obs - pred)
+        out.append(Decile(n=len(idx), mean_predicted=pred, mean_observed=obs, half_width=half,
+                          ok=gap <= tolerance or (half is not None and gap <= half)))
+    return out
+
+
+@dataclass(frozen=True)
+class RiskModel:
+    """A fitted, validated model for one scale; :meth:`as_dict` is what is stored."""
+
+    scale: str
+    design: Design
+    coefficients: tuple[float, ...]
+    std_errors: tuple[float, ...]
+    n: int
+    r2: float
+    residual_sd: float
+    cv_rmse: float | None
+    cv_r2: float | None
+    calibration: tuple[Decile, ...]
+    tolerance: float
+    validates: bool
+    reasons: tuple[str, ...] = ()
+    """Why the model does not validate (empty when it does)."""
+    fitted_at: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def predict(self, c: Covariates) -> float:
+        return math.fsum(b * v for b, v in zip(self.coefficients, self.design.row(c),
+                                                strict=True))
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["design"] = asdict(self.design)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RiskModel:
+        d = dict(data)
+        design = d.pop("design")
+        d["design"] = Design(
+            terms=tuple(design["terms"]), age_levels=tuple(design["age_levels"]),
+            age_reference=str(design["age_reference"]),
+            group_levels=tuple(design["group_levels"]),
+            group_reference=str(design["group_reference"]))
+        d["calibration"] = tuple(Decile(**c) for c in d["calibration"])
+        for key in ("coefficients", "std_errors", "reasons"):
+            d[key] = tuple(d[key])
+        return cls(**d)
+
+
+def _fold_of(n: int, folds: int) -> list[int]:
+    # Rows come sorted by episode id: every fifth row to a fold is deterministic (the same
+    # data give the same figures) without a random seed to store.
+    return [i % folds for i in range(n)]
+
+
+def _design_and_matrix(data: _Arrays) -> tuple[Design, np.ndarray]:
+    design = data.design()
+    return _full_rank(design, data.matrix(design))
+
+
+def cross_validate(rows: Sequence[Covariates] | _Arrays, y: Sequence[float],
+                   folds: int = FOLDS) -> tuple[float, float] | None:
+    """(RMSE, R-squared) of out-of-fold predictions; the design (levels, dropped columns) is
+    rebuilt inside each fold, so nothing of the held-out fold leaks into its prediction.
+    None with fewer than two rows per fold."""
+    import numpy as np
+
+    data = rows if isinstance(rows, _Arrays) else _Arrays.of(rows)
+    yy = np.asarray(y, dtype=float)
+    n = yy.shape[0]
+    if n < 2 * folds:
+        return None
+    fold = np.asarray(_fold_of(n, folds))
+    predicted = np.empty(n)
+    for k in range(folds):
+        train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        design, x = _design_and_matrix(data.take(train))
+        if x.shape[0] <= x.shape[1]:
+            return None
+        result = ols(x, yy[train])
+        predicted[test] = data.take(test).matrix(design) @ np.asarray(result.coefficients)
+    sse = float(((yy - predicted) ** 2).sum())
+    sst = float(((yy - yy.mean()) ** 2).sum())
+    return math.sqrt(sse / n), (1.0 - sse / sst) if sst > 0 else 0.0
+
+
+def fit(scale: str, rows: Sequence[Covariates], y: Sequence[float], *,
+        tolerance: float = 0.0, fitted_at: str = "") -> RiskModel:
+    """Fit, cross-validate and validate the model of one scale.
+
+    It validates when (1) it rests on at least ``MIN_EPISODES`` episodes and ten per
+    coefficient, (2) its cross-validated R-squared is above zero (it predicts a new patient
+    better than the clinic's mean does) and (3) every decile of predicted improvement is
+    calibrated (:func:`calibration`)."""
+    import numpy as np
+
+    if len(rows) != len(y):
+        raise ValueError("rows and outcomes differ in length.")
+    if len(rows) < 3:
+        raise ValueError(f"{len(rows)} episodes are too few to fit a model.")
+    data = _Arrays.of(rows)
+    design, x = _design_and_matrix(data)
+    yy = np.asarray(y, dtype=float)
+    if x.shape[0] <= x.shape[1]:
+        raise ValueError(f"{len(rows)} episodes are too few to fit {x.shape[1]} coefficients.")
+    result = ols(x, yy)
+    model_pred = x @ np.asarray(result.coefficients)
+    cv = cross_validate(data, y)
+    deciles = calibration(model_pred.tolist(), yy.tolist(), tolerance=tolerance)
+    reasons = []
+    p = len(design.terms)
+    needed = max(MIN_EPISODES, PER_COEFFICIENT * p)
+    if len(rows) < needed:
+        reasons.append(f"it rests on {len(rows)} episodes and needs at least {needed} "
+                       f"({MIN_EPISODES}, and {PER_COEFFICIENT} per coefficient).")
+    if cv is None or cv[1] <= 0:
+        reasons.append("its cross-validated R-squared is not above zero: it predicts new "
+                       "patients no better than the clinic's mean improvement.")
+    bad = [i + 1 for i, d in enumerate(deciles) if not d.ok]
+    if bad:
+        reasons.append(f"decile{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad))} of "
+                       "predicted improvement "
+                       f"{'are' if len(bad) > 1 else 'is'} off calibration.")
+    return RiskModel(
+        scale=scale, design=design, coefficients=result.coefficients,
+        std_errors=result.std_errors, n=result.n, r2=result.r2,
+        residual_sd=result.residual_sd, cv_rmse=cv[0] if cv else None,
+        cv_r2=cv[1] if cv else None, calibration=tuple(deciles), tolerance=tolerance,
+        validates=not reasons, reasons=tuple(reasons), fitted_at=fitted_at)
+
+
+# --- observed minus expected -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    """Mean observed minus expected improvement of a group of episodes, with its 95% interval
+    (t-based). ``mean`` and ``ci95`` are None when the figure may not be shown: the model does
+    not validate, or it rests on fewer than ``min_n`` episodes (``why`` says which)."""
+
+    scale: str
+    n: int
+    mean_observed: float | None
+    mean_expected: float | None
+    mean: float | None
+    ci95: tuple[float, float] | None
+    why: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scale": self.scale, "n": self.n, "mean_observed": self.mean_observed,
+                "mean_expected": self.mean_expected, "observed_minus_expected": self.mean,
+                "ci95": list(self.ci95) if self.ci95 else None, "why": self.why}
+
+
+def observed_minus_expected(model: RiskModel, rows: Sequence[Covariates],
+                            observed: Sequence[float], *, min_n: int) -> Adjusted:
+    """The group's mean of (observed - expected) improvement under ``model``."""
+    n = len(rows)
+    if n != len(observed):
+        raise ValueError("rows and outcomes differ in length.")
+    why = None
+    if not model.validates:
+        why = "the model does not validate: " + " ".join(model.reasons)
+    elif n < max(min_n, 2):
+        why = f"fewer than {max(min_n, 2)} episodes"
+    if why is not None:
+        return Adjusted(model.scale, n, None, None, None, None, why)
+    expected = [model.predict(r) for r in rows]
+    diffs = [o - e for o, e in zip(observed, expected, strict=True)]
+    mean, ci = mean_ci(diffs)
+    return Adjusted(model.scale, n, math.fsum(observed) / n, math.fsum(expected) / n, mean, ci)
+
+
+__all__ = ["MIN_EPISODES", "MIN_LEVEL", "Adjusted", "Covariates", "Decile", "Design", "Ols",
+           "RiskModel", "calibration", "cross_validate", "fit", "make_design", "mean_ci",
+           "observed_minus_expected", "ols", "t_cdf", "t_quantile"]
