@@ -252,6 +252,65 @@ def adjusted_by_partner(db: Queryable, scale: str, period: periods.Period, *,
     return result
 
 
+def _partner_names(db: Queryable, ids: list[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        names.update(db.execute(
+            f"SELECT id, name FROM partners WHERE id IN ({', '.join('?' * len(chunk))})",
+            chunk).fetchall())
+    return names
+
+
+def model_report(db: Queryable, period: periods.Period, *, scales: list[str] | None = None,
+                 partner_id: int | None = None, groups: Mapping[str, str] | None = None,
+                 surgical: Mapping[str, bool] | None = None,
+                 min_n: int | None = None) -> dict[str, Any]:
+    """What ``outcomes model report`` prints (its ``--json``): per stored model, the fit
+    (coefficients with standard errors, R-squared, cross-validated error, calibration by
+    decile, the verdict and its reasons) and each partner's observed minus expected for
+    episodes referred in ``period`` (one partner's with ``partner_id``)."""
+    limit = int(settings.get(db, "min_n")) if min_n is None else min_n
+    models = load_models(db)
+    wanted = scales if scales is not None else sorted(models)
+    missing = [s for s in wanted if s not in models]
+    if missing:
+        raise ValidationError(
+            f"No model is fitted for {missing[0]!r} (outcomes model fit); fitted: "
+            f"{', '.join(sorted(models)) or 'none yet'}.")
+    out: list[dict[str, Any]] = []
+    for scale in wanted:
+        model = models[scale]
+        if partner_id is None:
+            adjusted = adjusted_by_partner(db, scale, period, groups=groups, surgical=surgical,
+                                           min_n=limit)
+        else:
+            adjusted = {partner_id: observed_minus_expected(
+                db, partner_id, scale, period, groups=groups, surgical=surgical, min_n=limit)}
+        names = _partner_names(db, [k for k in adjusted if k is not None])
+        partners = [{"partner_id": pid, "name": names.get(pid, "(self-referred)")
+                     if pid is not None else "(self-referred)", **a.as_dict()}
+                    for pid, a in adjusted.items()]
+        partners.sort(key=lambda r: (-r["n"], str(r["name"]).casefold()))
+        out.append({
+            "scale": scale, "fitted_at": model.fitted_at, "n": model.n,
+            "validates": model.validates, "reasons": list(model.reasons),
+            "r2": model.r2, "residual_sd": model.residual_sd, "cv_rmse": model.cv_rmse,
+            "cv_r2": model.cv_r2, "tolerance": model.tolerance,
+            "coefficients": [{"term": t, "estimate": b, "std_error": se}
+                             for t, b, se in zip(model.design.terms, model.coefficients,
+                                                 model.std_errors, strict=True)],
+            "references": {"age_band": model.design.age_reference,
+                           "group": model.design.group_reference},
+            "calibration": [{"decile": i + 1, "n": d.n, "mean_predicted": d.mean_predicted,
+                             "mean_observed": d.mean_observed, "half_width": d.half_width,
+                             "ok": d.ok} for i, d in enumerate(model.calibration)],
+            "partners": partners,
+        })
+    start, end = period.iso()
+    return {"from": start, "to": end, "min_n": limit, "models": out}
+
+
 __all__ = ["MIN_TO_FIT", "FitResult", "ModelRows", "adjusted_by_partner", "age_band",
-           "fit_models", "load_model", "load_models", "measured_scales", "model_rows",
-           "observed_minus_expected", "tolerance"]
+           "fit_models", "load_model", "load_models", "measured_scales", "model_report",
+           "model_rows", "observed_minus_expected", "tolerance"]
