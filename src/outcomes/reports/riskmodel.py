@@ -5,6 +5,10 @@ minus expected improvement of a group of patients.
 No I/O: the reader that builds the rows from the database, and stores and loads fitted
 models, is ``outcomes.reports.adjusted``.
 
+One module because the fit, the cross-validation, the calibration and the validation rule all
+rest on one design (how covariates become columns, which columns are dropped) and one t
+distribution: split apart, a change to the design could reach the fit and not its validation.
+
 Why numpy and not statsmodels (docs/benchmarks.md has the figures): statsmodels brings pandas,
 and sqlite-utils imports pandas at start-up whenever it is installed, which would cost every
 command about a third of a second. numpy is already loaded (matplotlib depends on it and
