@@ -121,3 +121,22 @@ def test_period_and_partner_filters(demo_db: Database) -> None:
     pid = next(p for p in recent.partner_ids if p is not None)
     mine = model_rows(demo_db, "odi", period=period, partner_id=pid)
     assert set(mine.partner_ids) == {pid}
+
+
+def test_age_at_the_first_visit_is_read_as_the_rule_says(db: Database,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # SQLite computes the age; it must agree with age_band() at a birthday's edge.
+    from tests import clinic_fixture
+
+    first = date(2026, 2, 1)
+    births = {"B1": date(1976, 2, 1), "B2": date(1976, 2, 2), "B3": date(2008, 2, 1),
+              "B4": date(1936, 2, 2), "B5": date(2026, 3, 1)}
+    for eid, birth in births.items():
+        monkeypatch.setitem(clinic_fixture.PATIENTS, eid, (f"Patient {eid}", birth))
+        add_episode(db, eid, None, first - timedelta(days=2), 2, 6, True)
+        score(db, eid, "odi", "intake", 40, first)
+        score(db, eid, "odi", "discharge", 20, first + timedelta(days=30))
+    rows = model_rows(db, "odi")
+    got = {e: c.age_band for e, c in zip(rows.episode_ids, rows.covariates, strict=True)}
+    assert got == {eid: age_band(birth, first) for eid, birth in births.items()}
+    assert got == {"B1": "50-59", "B2": "40-49", "B3": "18-29", "B4": "80-89", "B5": None}

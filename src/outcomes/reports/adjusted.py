@@ -70,13 +70,68 @@ class ModelRows:
     intake: list[float]
 
 
-def _date(value: str | None) -> date | None:
-    if not value:
+_BANDS_BY_AGE: dict[int, str] = {}
+
+
+def _band_of_age(age: int | None) -> str | None:
+    if age is None or age < 0:
         return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    band = _BANDS_BY_AGE.get(age)
+    if band is None:
+        band = _BANDS_BY_AGE[age] = next(
+            (f"{low}-{high}" for low, high in _AGE_BANDS if low <= age <= high), "90+")
+    return band
+
+
+# Ages and days are computed by SQLite, once per row, instead of parsing three dates per row in
+# Python (a large clinic has a few hundred thousand pairs). julianday() is NULL for a missing or
+# malformed date, so those become unknown.
+_ROWS_SQL = """
+SELECT o.scale, o.episode_id, o.partner_id, o.intake_score, o.improvement,
+    CAST(julianday(e.first_visit_date) - julianday(e.onset_date) AS INTEGER),
+    e.body_region,
+    CASE WHEN julianday(p.birth_date) IS NULL OR p.birth_date > e.first_visit_date THEN NULL
+        ELSE CAST(strftime('%Y', e.first_visit_date) AS INTEGER)
+            - CAST(strftime('%Y', p.birth_date) AS INTEGER)
+            - (strftime('%m-%d', e.first_visit_date) < strftime('%m-%d', p.birth_date)) END
+FROM episode_outcomes o JOIN episodes e ON e.id = o.episode_id
+LEFT JOIN patients p ON p.id = e.patient_id
+WHERE o.carried_forward = 0 AND o.improvement IS NOT NULL AND o.intake_score IS NOT NULL
+    AND julianday(e.first_visit_date) IS NOT NULL
+"""
+
+
+def _read_rows(db: Queryable, scales: list[str] | None, *, period: periods.Period | None,
+               partner_id: int | None, groups: Mapping[str, str] | None,
+               surgical: Mapping[str, bool] | None) -> dict[str, ModelRows]:
+    sql = _ROWS_SQL
+    params: list[Any] = []
+    if scales is not None:
+        sql += f" AND o.scale IN ({', '.join('?' * len(scales))})"
+        params += scales
+    if period is not None:
+        sql += " AND o.referral_date BETWEEN ? AND ?"
+        params += list(period.iso())
+    if partner_id is not None:
+        sql += " AND o.partner_id = ?"
+        params.append(partner_id)
+    sql += " ORDER BY o.scale, o.episode_id"
+    out: dict[str, ModelRows] = {s: ModelRows(s, [], [], [], [], []) for s in scales or []}
+    group_of = groups or {}
+    surgical_of = surgical or {}
+    for scale, eid, pid, intake, improvement, days, region, age in db.execute(sql, params):
+        rows = out.get(scale)
+        if rows is None:
+            rows = out[scale] = ModelRows(scale, [], [], [], [], [])
+        rows.episode_ids.append(eid)
+        rows.partner_ids.append(pid)
+        rows.covariates.append(Covariates(
+            intake=float(intake), age_band=_band_of_age(age),
+            onset_days=None if days is None or days < 0 else float(days),
+            group=group_of.get(eid) or region, surgical=surgical_of.get(eid)))
+        rows.improvement.append(float(improvement))
+        rows.intake.append(float(intake))
+    return out
 
 
 def model_rows(db: Queryable, scale: str, *, period: periods.Period | None = None,
@@ -84,38 +139,8 @@ def model_rows(db: Queryable, scale: str, *, period: periods.Period | None = Non
                surgical: Mapping[str, bool] | None = None) -> ModelRows:
     """The episodes of one scale with an intake/discharge pair (referred in ``period`` and sent
     by ``partner_id`` when given)."""
-    sql = ("SELECT o.episode_id, o.partner_id, o.intake_score, o.improvement,"
-           " e.first_visit_date, e.onset_date, e.body_region, p.birth_date"
-           " FROM episode_outcomes o JOIN episodes e ON e.id = o.episode_id"
-           " LEFT JOIN patients p ON p.id = e.patient_id"
-           " WHERE o.scale = ? AND o.carried_forward = 0 AND o.improvement IS NOT NULL"
-           " AND o.intake_score IS NOT NULL AND e.first_visit_date IS NOT NULL")
-    params: list[Any] = [scale]
-    if period is not None:
-        sql += " AND o.referral_date BETWEEN ? AND ?"
-        params += list(period.iso())
-    if partner_id is not None:
-        sql += " AND o.partner_id = ?"
-        params.append(partner_id)
-    sql += " ORDER BY o.episode_id"
-    rows = ModelRows(scale, [], [], [], [], [])
-    for eid, pid, intake, improvement, first, onset, region, birth in db.execute(sql, params):
-        first_day = _date(first)
-        if first_day is None:
-            continue
-        onset_day = _date(onset)
-        days = None if onset_day is None or onset_day > first_day else (first_day
-                                                                         - onset_day).days
-        rows.episode_ids.append(eid)
-        rows.partner_ids.append(pid)
-        rows.covariates.append(Covariates(
-            intake=float(intake), age_band=age_band(_date(birth), first_day),
-            onset_days=None if days is None else float(days),
-            group=(groups or {}).get(eid) or region,
-            surgical=(surgical or {}).get(eid)))
-        rows.improvement.append(float(improvement))
-        rows.intake.append(float(intake))
-    return rows
+    return _read_rows(db, [scale], period=period, partner_id=partner_id, groups=groups,
+                      surgical=surgical)[scale]
 
 
 def tolerance(scale_id: str, intakes: list[float]) -> float:
@@ -171,8 +196,10 @@ def fit_models(db: Database, *, scales: list[str] | None = None,
     fitted_at = now_iso()
     models: list[RiskModel] = []
     skipped: dict[str, int] = {}
+    every = _read_rows(db, wanted, period=None, partner_id=None, groups=groups,
+                       surgical=surgical)
     for scale in wanted:
-        rows = model_rows(db, scale, groups=groups, surgical=surgical)
+        rows = every[scale]
         if len(rows.covariates) < MIN_TO_FIT:
             skipped[scale] = len(rows.covariates)
             continue
