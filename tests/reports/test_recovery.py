@@ -150,3 +150,14 @@ def test_on_the_demo_every_group_is_large_enough_or_suppressed(demo_db: Database
             lo, hi = curve.median_ci_days
             assert lo is None or lo <= curve.median_days
             assert hi is None or curve.median_days <= hi
+
+
+def test_the_sql_path_and_the_general_path_agree(demo_db: Database) -> None:
+    # Without a primary mapping SQLite extracts the scores; with one (even empty) Python does.
+    from outcomes.periods import default_period
+    from tests.conftest import DEMO_TODAY
+
+    period = default_period(DEMO_TODAY)
+    fast = recovery.observations(demo_db, period)
+    general = recovery.observations(demo_db, period, primary={})
+    assert len(fast) > 100 and fast == general

@@ -24,7 +24,6 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from outcomes import periods, vocab
@@ -109,34 +108,53 @@ def primary_scale(instrument: Instrument) -> Scale | None:
     return next((s for s in instrument.scales.values() if s.mcid is not None), None)
 
 
+def _scales() -> tuple[dict[str, tuple[str, Scale]], dict[str, str]]:
+    """Every scale by id (with its instrument), and each instrument's default scale."""
+    known = catalog.instruments()
+    scales: dict[str, tuple[str, Scale]] = {}
+    default: dict[str, str] = {}
+    for instrument in known.values():
+        for scale_id, scale in instrument.scales.items():
+            scales[scale_id] = (instrument.id, scale)
+        found = primary_scale(instrument)
+        if found is not None:
+            default[instrument.id] = next(k for k, v in instrument.scales.items() if v is found)
+    return scales, default
+
+
 def observations(db: Queryable, period: periods.Period, *, partner_id: int | None = None,
                  primary: Mapping[str, str] | None = None,
                  groups: Mapping[str, str] | None = None) -> list[Observation]:
     """Each evaluated episode referred in ``period`` (one partner's with ``partner_id``) with
     its follow-up on its measure, in episode id order."""
-    known = catalog.instruments()
-    scales: dict[str, tuple[str, Scale]] = {}
-    for instrument in known.values():
-        for scale_id, scale in instrument.scales.items():
-            scales[scale_id] = (instrument.id, scale)
-    default_scale: dict[str, str | None] = {}
-
-    def scale_of(episode_instrument: str | None, region: str) -> str | None:
-        inst = episode_instrument or vocab.DEFAULT_INSTRUMENT_BY_REGION.get(region)
-        if inst is None or inst not in known:
-            return None
-        if inst not in default_scale:
-            found = primary_scale(known[inst])
-            default_scale[inst] = None if found is None else next(
-                k for k, v in known[inst].scales.items() if v is found)
-        return default_scale[inst]
-
+    scales, default = _scales()
     start, end = period.iso()
-    sql = ("SELECT e.id, e.partner_id, e.first_visit_date, e.body_region, e.instrument,"
-           " r.instrument, r.timepoint, r.date, r.scores"
-           " FROM episodes e JOIN responses r ON r.episode_id = e.id"
-           " WHERE e.referral_date BETWEEN ? AND ? AND e.first_visit_date IS NOT NULL")
-    params: list[Any] = [start, end]
+    params: list[Any] = []
+    if primary is None:
+        # Each episode's measure is known from its instrument (or region), so SQLite picks
+        # the responses on it and extracts the one score: no JSON is decoded in Python.
+        inst = [(i, s) for i, s in sorted(default.items())]
+        regions = sorted(vocab.DEFAULT_INSTRUMENT_BY_REGION.items())
+        sql = (
+            "WITH inst(instrument, scale) AS (VALUES "
+            + ", ".join("(?, ?)" for _ in inst) + "),"
+            " reg(region, instrument) AS (VALUES " + ", ".join("(?, ?)" for _ in regions) + ")"
+            " SELECT e.id, e.partner_id, e.body_region, s.scale, r.timepoint,"
+            " CAST(julianday(r.date) - julianday(e.first_visit_date) AS INTEGER),"
+            " json_extract(r.scores, '$.\"' || s.scale || '\"')"
+            " FROM episodes e JOIN inst s ON s.instrument = coalesce(e.instrument,"
+            " (SELECT instrument FROM reg WHERE reg.region = e.body_region))"
+            " JOIN responses r ON r.episode_id = e.id AND r.instrument = s.instrument")
+        params += [v for pair in inst for v in pair] + [v for pair in regions for v in pair]
+    else:
+        sql = ("SELECT e.id, e.partner_id, e.body_region,"
+               " e.instrument, r.timepoint,"
+               " CAST(julianday(r.date) - julianday(e.first_visit_date) AS INTEGER),"
+               " r.scores, r.instrument"
+               " FROM episodes e JOIN responses r ON r.episode_id = e.id")
+    sql += (" WHERE e.referral_date BETWEEN ? AND ?"
+            " AND julianday(e.first_visit_date) IS NOT NULL")
+    params += [start, end]
     if partner_id is not None:
         sql += " AND e.partner_id = ?"
         params.append(partner_id)
@@ -144,52 +162,65 @@ def observations(db: Queryable, period: periods.Period, *, partner_id: int | Non
 
     out: list[Observation] = []
     current: str | None = None
-    rows: list[tuple[Any, ...]] = []
+    follow: list[tuple[str, int, float]] = []
+    head: tuple[Any, ...] = ()
+    group_of = groups or {}
+
+    def flush() -> None:
+        episode_id, pid, region, scale_id = head
+        if scale_id is None or scale_id not in scales or scales[scale_id][1].mcid is None:
+            return
+        found = _follow(scales[scale_id][1], follow)
+        if found is not None:
+            out.append(Observation(episode_id, pid, scale_id,
+                                   group_of.get(episode_id) or region, *found))
+
     for row in db.execute(sql, params):
         if row[0] != current:
-            if rows:
-                _one(rows, out, scales, scale_of, primary, groups)
-            current, rows = row[0], []
-        rows.append(row)
-    if rows:
-        _one(rows, out, scales, scale_of, primary, groups)
+            if current is not None:
+                flush()
+            current, follow = row[0], []
+            if primary is None:
+                head = row[:4]
+            else:
+                chosen = primary.get(row[0])
+                if chosen is None:
+                    inst_id = row[3] or vocab.DEFAULT_INSTRUMENT_BY_REGION.get(row[2])
+                    chosen = default.get(inst_id) if inst_id else None
+                head = (row[0], row[1], row[2], chosen)
+        if primary is None:
+            value = row[6]
+        else:
+            scale_id = head[3]
+            if scale_id is None or scale_id not in scales or row[7] != scales[scale_id][0]:
+                continue
+            value = json.loads(row[6]).get(scale_id)
+        if value is not None:
+            follow.append((row[4], max(0, int(row[5] or 0)), float(value)))
+    if current is not None:
+        flush()
     return out
 
 
-def _one(rows: list[tuple[Any, ...]], out: list[Observation],
-         scales: Mapping[str, tuple[str, Scale]], scale_of: Any,
-         primary: Mapping[str, str] | None, groups: Mapping[str, str] | None) -> None:
-    episode_id, partner_id, first_visit, region, episode_instrument = rows[0][:5]
-    scale_id = (primary or {}).get(episode_id) or scale_of(episode_instrument, region)
-    if scale_id is None or scale_id not in scales:
-        return
-    instrument_id, scale = scales[scale_id]
-    if scale.mcid is None:
-        return
-    start = date.fromisoformat(first_visit)
+def _follow(scale: Scale, follow: Sequence[tuple[str, int, float]]) -> tuple[int, bool] | None:
+    """(day, recovered) from one episode's scores on its measure in date order: the day of
+    the first later score that reaches the MCID over the first intake score, else the day of
+    the last score (censored); None without an intake or without a score after it."""
     intake: float | None = None
     last_day: int | None = None
-    for *_, instrument, timepoint, when, scores_json in rows:
-        if instrument != instrument_id:
-            continue
-        value = json.loads(scores_json).get(scale_id)
-        if value is None:
-            continue
+    for timepoint, day, value in follow:
         if intake is None:
             if timepoint == "intake":
-                intake = float(value)
+                intake = value
             continue
         if timepoint == "intake":
             continue
-        day = max(0, (date.fromisoformat(when) - start).days)
-        if scoring.mcid_reached(scale, intake, float(value)):
-            out.append(Observation(episode_id, partner_id, scale_id,
-                                   (groups or {}).get(episode_id) or region, day, True))
-            return
+        if scoring.mcid_reached(scale, intake, value):
+            return day, True
         last_day = day
-    if intake is not None and last_day is not None:
-        out.append(Observation(episode_id, partner_id, scale_id,
-                               (groups or {}).get(episode_id) or region, last_day, False))
+    if intake is None or last_day is None:
+        return None
+    return last_day, False
 
 
 def _min_n(db: Queryable, min_n: int | None) -> int:
