@@ -142,9 +142,12 @@ def observations(db: Queryable, period: periods.Period, *, partner_id: int | Non
             " SELECT e.id, e.partner_id, e.body_region, s.scale, r.timepoint,"
             " CAST(julianday(r.date) - julianday(e.first_visit_date) AS INTEGER),"
             " json_extract(r.scores, '$.\"' || s.scale || '\"')"
-            " FROM episodes e JOIN inst s ON s.instrument = coalesce(e.instrument,"
-            " (SELECT instrument FROM reg WHERE reg.region = e.body_region))"
-            " JOIN responses r ON r.episode_id = e.id AND r.instrument = s.instrument")
+            # CROSS JOIN keeps this order: the period's episodes first (by the referral date
+            # index), then their measure and responses; SQLite would otherwise scan the
+            # episodes once per instrument.
+            " FROM episodes e LEFT JOIN reg ON reg.region = e.body_region"
+            " CROSS JOIN inst s ON s.instrument = coalesce(e.instrument, reg.instrument)"
+            " CROSS JOIN responses r ON r.episode_id = e.id AND r.instrument = s.instrument")
         params += [v for pair in inst for v in pair] + [v for pair in regions for v in pair]
     else:
         sql = ("SELECT e.id, e.partner_id, e.body_region,"
