@@ -18,6 +18,7 @@ Prints one line per figure for docs/benchmarks.md; the lead folds it into ``benc
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -31,19 +32,24 @@ from bench.generate import BENCH_TODAY, FULL, SMOKE, build_database, generate
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, float, Any]:
+def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, float, float, Any]:
+    """(median, min, max wall-clock seconds, median CPU seconds of this process, result).
+    The CPU time is printed too: on a shared machine it shows the work apart from the wait
+    for a core."""
     times = []
+    cpu = []
     result = None
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - started)
-    return statistics.median(times), min(times), max(times), result
+        cpu.append(time.process_time() - started_cpu)
+    return statistics.median(times), min(times), max(times), statistics.median(cpu), result
 
 
-def show(label: str, figure: tuple[float, float, float, Any], note: str = "") -> None:
-    median, lo, hi, _ = figure
-    print(f"{label}: {median:.2f} s ({lo:.2f}-{hi:.2f}){note}", flush=True)
+def show(label: str, figure: tuple[float, float, float, float, Any], note: str = "") -> None:
+    median, lo, hi, cpu, _ = figure
+    print(f"{label}: {median:.2f} s ({lo:.2f}-{hi:.2f}), CPU {cpu:.2f} s{note}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     work = (args.data_dir or ROOT / "bench" / "out") / f"work-models-{scale.name}"
     work.mkdir(parents=True, exist_ok=True)
     big = build_database(dataset, work / "big.db")
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
 
     from outcomes import periods
     from outcomes.reports import adjusted, recovery
@@ -71,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         episodes = db.execute("SELECT count(*) FROM episodes").fetchone()[0]
         pairs = adjusted.measured_scales(db)
         fit = timed(lambda: adjusted.fit_models(db), args.runs)
-        models = fit[3].models
+        models = fit[4].models
         show("model fit, every measure", fit,
              f"; {episodes:,} episodes, pairs per measure "
              + ", ".join(f"{s} {n:,}" for s, n in pairs)
@@ -80,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         period = periods.default_period(BENCH_TODAY)
         recovery.recovery_by_partner(db, period)
         km = timed(lambda: recovery.recovery_by_partner(db, period), args.runs)
-        clinic = km[3][recovery.CLINIC]
+        clinic = km[4][recovery.CLINIC]
         show("time to recovery, every partner and the clinic (warm)", km,
              f"; clinic n {clinic.n:,}, median {clinic.median_days} days")
         scorecard(db, period.start, period.end)
