@@ -12,9 +12,9 @@ distribution: split apart, a change to the design could reach the fit and not it
 Why numpy and not statsmodels (docs/benchmarks.md has the figures): statsmodels brings pandas,
 and sqlite-utils imports pandas at start-up whenever it is installed, which would cost every
 command about a third of a second. numpy is already loaded (matplotlib depends on it and
-sqlite-utils imports it), so the fit is ``numpy.linalg.lstsq`` and the standard errors are the
-textbook ``s^2 (X'X)^-1``, checked in the tests against the normal equations solved by hand and
-against a published regression.
+sqlite-utils imports it), so the fit is numpy's Cholesky factor of the (equilibrated, refined)
+normal equations and the standard errors are the textbook ``s^2 (X'X)^-1``, checked in the
+tests against the normal equations solved exactly and against NIST's certified Longley fit.
 
 The model (docs/reports.md, "Risk-adjusted outcomes"):
 
