@@ -330,3 +330,14 @@ def test_the_clinic_as_a_whole_is_exactly_as_expected(
     expected = [model.predict(r) for r in rows]
     assert math.fsum(o - e for o, e in zip(y, expected, strict=True)) / len(y) == \
         pytest.approx(0.0, abs=1e-6 * (1 + max(abs(v) for v in y)))
+
+
+def test_columns_built_from_lists_fit_as_the_rows_do() -> None:
+    rows, y = clinic_rows(150, seed=8)
+    columns = riskmodel.Columns.build([r.intake for r in rows], [r.age_band for r in rows],
+                                      [r.onset_days for r in rows], [r.group for r in rows],
+                                      [r.surgical for r in rows])
+    assert len(columns) == 150
+    assert fit("odi", columns, y) == fit("odi", rows, y)
+    with pytest.raises(ValueError, match="differ in length"):
+        riskmodel.Columns.build([1.0], [], [], [], [])

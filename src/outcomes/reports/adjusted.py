@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -28,7 +28,7 @@ from outcomes import periods
 from outcomes.dates import now_iso
 from outcomes.errors import InstrumentError, ValidationError
 from outcomes.measures import catalog, scoring
-from outcomes.reports.riskmodel import Adjusted, Covariates, RiskModel, fit
+from outcomes.reports.riskmodel import Adjusted, Columns, Covariates, RiskModel, fit
 from outcomes.reports.riskmodel import observed_minus_expected as _omx
 from outcomes.store import audit, settings
 from outcomes.store.database import Queryable, transaction
@@ -60,14 +60,28 @@ def age_band(birth: date | None, on: date) -> str | None:
 
 @dataclass(frozen=True)
 class ModelRows:
-    """One measure's episodes, in episode id order."""
+    """One measure's episodes, in episode id order, one list per field (a list of objects
+    would cost seconds to build on a large clinic)."""
 
     scale: str
-    episode_ids: list[str]
-    partner_ids: list[int | None]
-    covariates: list[Covariates]
-    improvement: list[float]
-    intake: list[float]
+    episode_ids: list[str] = field(default_factory=list)
+    partner_ids: list[int | None] = field(default_factory=list)
+    intake: list[float] = field(default_factory=list)
+    age_bands: list[str | None] = field(default_factory=list)
+    onset_days: list[float | None] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    surgical: list[bool | None] = field(default_factory=list)
+    improvement: list[float] = field(default_factory=list)
+
+    @property
+    def covariates(self) -> list[Covariates]:
+        return [Covariates(intake=i, age_band=a, onset_days=d, group=g, surgical=s)
+                for i, a, d, g, s in zip(self.intake, self.age_bands, self.onset_days,
+                                         self.groups, self.surgical, strict=True)]
+
+    def columns(self) -> Columns:
+        return Columns.build(self.intake, self.age_bands, self.onset_days, self.groups,
+                             self.surgical)
 
 
 _BANDS_BY_AGE: dict[int, str] = {}
@@ -116,21 +130,21 @@ def _read_rows(db: Queryable, scales: list[str] | None, *, period: periods.Perio
         sql += " AND o.partner_id = ?"
         params.append(partner_id)
     sql += " ORDER BY o.scale, o.episode_id"
-    out: dict[str, ModelRows] = {s: ModelRows(s, [], [], [], [], []) for s in scales or []}
+    out: dict[str, ModelRows] = {s: ModelRows(s) for s in scales or []}
     group_of = groups or {}
     surgical_of = surgical or {}
     for scale, eid, pid, intake, improvement, days, region, age in db.execute(sql, params):
         rows = out.get(scale)
         if rows is None:
-            rows = out[scale] = ModelRows(scale, [], [], [], [], [])
+            rows = out[scale] = ModelRows(scale)
         rows.episode_ids.append(eid)
         rows.partner_ids.append(pid)
-        rows.covariates.append(Covariates(
-            intake=float(intake), age_band=_band_of_age(age),
-            onset_days=None if days is None or days < 0 else float(days),
-            group=group_of.get(eid) or region, surgical=surgical_of.get(eid)))
-        rows.improvement.append(float(improvement))
         rows.intake.append(float(intake))
+        rows.age_bands.append(_band_of_age(age))
+        rows.onset_days.append(None if days is None or days < 0 else float(days))
+        rows.groups.append(group_of.get(eid) or region)
+        rows.surgical.append(surgical_of.get(eid))
+        rows.improvement.append(float(improvement))
     return out
 
 
@@ -200,14 +214,14 @@ def fit_models(db: Database, *, scales: list[str] | None = None,
                        surgical=surgical)
     for scale in wanted:
         rows = every[scale]
-        if len(rows.covariates) < MIN_TO_FIT:
-            skipped[scale] = len(rows.covariates)
+        if len(rows.intake) < MIN_TO_FIT:
+            skipped[scale] = len(rows.intake)
             continue
         try:
-            model = fit(scale, rows.covariates, rows.improvement,
+            model = fit(scale, rows.columns(), rows.improvement,
                         tolerance=tolerance(scale, rows.intake), fitted_at=fitted_at)
         except ValueError:
-            skipped[scale] = len(rows.covariates)
+            skipped[scale] = len(rows.intake)
             continue
         models.append(model)
     with transaction(db):
@@ -253,7 +267,7 @@ def observed_minus_expected(db: Queryable, partner_id: int | None, scale: str,
                       surgical=surgical)
     model = load_model(db, scale)
     if model is None:
-        return _not_fitted(scale, len(rows.covariates))
+        return _not_fitted(scale, len(rows.intake))
     return _omx(model, rows.covariates, rows.improvement, min_n=limit)
 
 
@@ -269,12 +283,13 @@ def adjusted_by_partner(db: Queryable, scale: str, period: periods.Period, *,
     by: dict[int | None, list[int]] = defaultdict(list)
     for i, pid in enumerate(rows.partner_ids):
         by[pid].append(i)
+    covariates = rows.covariates if model is not None else []
     result = {}
     for pid, idx in by.items():
         if model is None:
             result[pid] = _not_fitted(scale, len(idx))
         else:
-            result[pid] = _omx(model, [rows.covariates[i] for i in idx],
+            result[pid] = _omx(model, [covariates[i] for i in idx],
                                [rows.improvement[i] for i in idx], min_n=limit)
     return result
 

@@ -213,7 +213,7 @@ def make_design(rows: Sequence[Covariates]) -> Design:
     """The candidate columns for these rows (before dropping constant or aliased ones)."""
     if not rows:
         raise ValueError("no rows to fit.")
-    return _Arrays.of(rows).design()
+    return Columns.of(rows).design()
 
 
 def _full_rank(design: Design, x: np.ndarray) -> tuple[Design, np.ndarray]:
@@ -236,10 +236,12 @@ def _full_rank(design: Design, x: np.ndarray) -> tuple[Design, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class _Arrays:
+class Columns:
     """The covariates of many rows as columns (categories as integer codes), so a design
     matrix is built with array operations: a Python loop per row, or comparisons of string
-    arrays, would cost seconds on a large clinic."""
+    arrays, would cost seconds on a large clinic. Build with :meth:`of` (from
+    :class:`Covariates`) or :meth:`build` (from one list per predictor, what a reader of many
+    rows holds)."""
 
     intake: np.ndarray
     onset: np.ndarray
@@ -250,7 +252,7 @@ class _Arrays:
     group_names: tuple[str, ...]
 
     @classmethod
-    def of(cls, rows: Sequence[Covariates]) -> _Arrays:
+    def of(cls, rows: Sequence[Covariates]) -> Columns:
         import numpy as np
 
         n = len(rows)
@@ -264,8 +266,30 @@ class _Arrays:
                                   for r in rows), dtype=float, count=n),
             age=age, age_names=age_names, group=group, group_names=group_names)
 
-    def take(self, index: np.ndarray) -> _Arrays:
-        return _Arrays(self.intake[index], self.onset[index], self.surgical[index],
+    @classmethod
+    def build(cls, intake: Sequence[float], age_bands: Sequence[str | None],
+              onset_days: Sequence[float | None], groups: Sequence[str],
+              surgical: Sequence[bool | None]) -> Columns:
+        import numpy as np
+
+        n = len(intake)
+        if not len(age_bands) == len(onset_days) == len(groups) == len(surgical) == n:
+            raise ValueError("the predictor lists differ in length.")
+        age_names, age = _codes([a or UNKNOWN for a in age_bands])
+        group_names, group = _codes(list(groups))
+        return cls(
+            intake=np.asarray(intake, dtype=float).reshape(n),
+            onset=np.fromiter((math.nan if d is None else d for d in onset_days), dtype=float,
+                              count=n),
+            surgical=np.fromiter((math.nan if v is None else float(v) for v in surgical),
+                                 dtype=float, count=n),
+            age=age, age_names=age_names, group=group, group_names=group_names)
+
+    def __len__(self) -> int:
+        return int(self.intake.shape[0])
+
+    def take(self, index: np.ndarray) -> Columns:
+        return Columns(self.intake[index], self.onset[index], self.surgical[index],
                        self.age[index], self.age_names, self.group[index], self.group_names)
 
     def design(self) -> Design:
@@ -456,19 +480,19 @@ def _fold_of(n: int, folds: int) -> list[int]:
     return [i % folds for i in range(n)]
 
 
-def _design_and_matrix(data: _Arrays) -> tuple[Design, np.ndarray]:
+def _design_and_matrix(data: Columns) -> tuple[Design, np.ndarray]:
     design = data.design()
     return _full_rank(design, data.matrix(design))
 
 
-def cross_validate(rows: Sequence[Covariates] | _Arrays, y: Sequence[float],
+def cross_validate(rows: Sequence[Covariates] | Columns, y: Sequence[float],
                    folds: int = FOLDS) -> tuple[float, float] | None:
     """(RMSE, R-squared) of out-of-fold predictions; the design (levels, dropped columns) is
     rebuilt inside each fold, so nothing of the held-out fold leaks into its prediction.
     None with fewer than two rows per fold."""
     import numpy as np
 
-    data = rows if isinstance(rows, _Arrays) else _Arrays.of(rows)
+    data = rows if isinstance(rows, Columns) else Columns.of(rows)
     yy = np.asarray(y, dtype=float)
     n = yy.shape[0]
     if n < 2 * folds:
@@ -487,7 +511,7 @@ def cross_validate(rows: Sequence[Covariates] | _Arrays, y: Sequence[float],
     return math.sqrt(sse / n), (1.0 - sse / sst) if sst > 0 else 0.0
 
 
-def fit(scale: str, rows: Sequence[Covariates], y: Sequence[float], *,
+def fit(scale: str, rows: Sequence[Covariates] | Columns, y: Sequence[float], *,
         tolerance: float = 0.0, fitted_at: str = "") -> RiskModel:
     """Fit, cross-validate and validate the model of one scale.
 
@@ -501,7 +525,7 @@ def fit(scale: str, rows: Sequence[Covariates], y: Sequence[float], *,
         raise ValueError("rows and outcomes differ in length.")
     if len(rows) < 3:
         raise ValueError(f"{len(rows)} episodes are too few to fit a model.")
-    data = _Arrays.of(rows)
+    data = rows if isinstance(rows, Columns) else Columns.of(rows)
     design, x = _design_and_matrix(data)
     yy = np.asarray(y, dtype=float)
     if x.shape[0] <= x.shape[1]:
@@ -574,6 +598,7 @@ def observed_minus_expected(model: RiskModel, rows: Sequence[Covariates],
     return Adjusted(model.scale, n, math.fsum(observed) / n, math.fsum(expected) / n, mean, ci)
 
 
-__all__ = ["MIN_EPISODES", "MIN_LEVEL", "Adjusted", "Covariates", "Decile", "Design", "Ols",
+__all__ = ["MIN_EPISODES", "MIN_LEVEL", "Adjusted", "Columns", "Covariates", "Decile", "Design",
+           "Ols",
            "RiskModel", "calibration", "cross_validate", "fit", "make_design", "mean_ci",
            "observed_minus_expected", "ols", "t_cdf", "t_quantile"]
