@@ -341,3 +341,10 @@ def test_columns_built_from_lists_fit_as_the_rows_do() -> None:
     assert fit("odi", columns, y) == fit("odi", rows, y)
     with pytest.raises(ValueError, match="differ in length"):
         riskmodel.Columns.build([1.0], [], [], [], [])
+
+
+@pytest.mark.parametrize("df", [999, 1000, 1001, 20_000])
+def test_t_quantile_is_the_inverse_of_the_cdf_either_side_of_the_expansion(df: int) -> None:
+    # From 1000 degrees of freedom the quantile comes from a series, below from bisection.
+    for p in (0.9, 0.975, 0.9975):
+        assert riskmodel.t_cdf(t_quantile(p, df), df) == pytest.approx(p, abs=1e-12)
