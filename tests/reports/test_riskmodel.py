@@ -348,3 +348,30 @@ def test_t_quantile_is_the_inverse_of_the_cdf_either_side_of_the_expansion(df: i
     # From 1000 degrees of freedom the quantile comes from a series, below from bisection.
     for p in (0.9, 0.975, 0.9975):
         assert riskmodel.t_cdf(t_quantile(p, df), df) == pytest.approx(p, abs=1e-10)
+
+
+def test_downdated_folds_predict_as_refitting_each_fold() -> None:
+    # Every level keeps its column in every fold here, so taking each fold's rows out of the
+    # normal equations must give the refit's predictions.
+    rows, y = clinic_rows(200, seed=6)
+    data = riskmodel.Columns.of(rows)
+    yy = np.asarray(y)
+    fold = np.arange(200) % 5
+    _design, x = riskmodel._design_and_matrix(data)
+    fast = riskmodel._cv_downdated(x, yy, fold, 5)
+    slow = riskmodel._cv_refit(data, yy, fold, 5)
+    assert fast is not None and slow is not None
+    assert fast == pytest.approx(slow, rel=1e-9, abs=1e-9)
+
+
+def test_a_fold_without_support_for_a_column_falls_back_to_refitting() -> None:
+    # Ten "hip" rows, every fifth row: all in fold 0, so without fold 0 the column is empty.
+    rows = [Covariates(intake=float(i % 37), onset_days=float(i % 11 + 1),
+                       group="hip" if i % 5 == 0 and i < 50 else "knee") for i in range(120)]
+    y = [0.5 * r.intake + (3.0 if r.group == "hip" else 0.0) + (i % 7) * 0.1
+         for i, r in enumerate(rows)]
+    data = riskmodel.Columns.of(rows)
+    _design, x = riskmodel._design_and_matrix(data)
+    assert "group:hip" in _design.terms
+    assert riskmodel._cv_downdated(x, np.asarray(y), np.arange(120) % 5, 5) is None
+    assert riskmodel.cross_validate(rows, y) is not None

@@ -493,11 +493,38 @@ def _design_and_matrix(data: Columns) -> tuple[Design, np.ndarray]:
     return _full_rank(design, data.matrix(design))
 
 
+def _cv_downdated(x: np.ndarray, y: np.ndarray, fold: np.ndarray,
+                  folds: int) -> np.ndarray | None:
+    """Out-of-fold predictions from one design: each fold's normal equations are the whole
+    sample's minus the fold's own rows (X'X - Xk'Xk, X'y - Xk'yk), so a fold costs a pass over
+    its own rows, not a refit over all the others. None when a fold's training rows leave a
+    column without support (the caller then refits fold by fold)."""
+    import numpy as np
+
+    scale = np.sqrt((x * x).sum(axis=0))
+    z = x / scale
+    gram, zy = z.T @ z, z.T @ y
+    predicted = np.empty(y.shape[0])
+    for k in range(folds):
+        test = fold == k
+        zk = z[test]
+        if int((~test).sum()) <= x.shape[1]:
+            return None
+        try:
+            chol = np.linalg.cholesky(gram - zk.T @ zk)
+        except np.linalg.LinAlgError:
+            return None
+        coef = np.linalg.solve(chol.T, np.linalg.solve(chol, zy - zk.T @ y[test]))
+        predicted[test] = zk @ coef
+    return predicted
+
+
 def cross_validate(rows: Sequence[Covariates] | Columns, y: Sequence[float],
                    folds: int = FOLDS) -> tuple[float, float] | None:
-    """(RMSE, R-squared) of out-of-fold predictions; the design (levels, dropped columns) is
-    rebuilt inside each fold, so nothing of the held-out fold leaks into its prediction.
-    None with fewer than two rows per fold."""
+    """(RMSE, R-squared) of out-of-fold predictions: the coefficients are refitted without
+    each fold in turn. The columns (which levels have their own, which are dropped) come from
+    the predictors of all the episodes, never from their outcomes, so no outcome of the
+    held-out fold reaches its prediction. None with fewer than two rows per fold."""
     import numpy as np
 
     data = rows if isinstance(rows, Columns) else Columns.of(rows)
@@ -506,17 +533,31 @@ def cross_validate(rows: Sequence[Covariates] | Columns, y: Sequence[float],
     if n < 2 * folds:
         return None
     fold = np.asarray(_fold_of(n, folds))
-    predicted = np.empty(n)
+    _design, x = _design_and_matrix(data)
+    predicted = _cv_downdated(x, yy, fold, folds)
+    if predicted is None:
+        predicted = _cv_refit(data, yy, fold, folds)
+        if predicted is None:
+            return None
+    sse = float(((yy - predicted) ** 2).sum())
+    sst = float(((yy - yy.mean()) ** 2).sum())
+    return math.sqrt(sse / n), (1.0 - sse / sst) if sst > 0 else 0.0
+
+
+def _cv_refit(data: Columns, y: np.ndarray, fold: np.ndarray, folds: int) -> np.ndarray | None:
+    """Out-of-fold predictions with the columns rebuilt inside each fold (a level or column
+    may have no support once a fold is held out)."""
+    import numpy as np
+
+    predicted = np.empty(y.shape[0])
     for k in range(folds):
         train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         design, x = _design_and_matrix(data.take(train))
         if x.shape[0] <= x.shape[1]:
             return None
-        result = ols(x, yy[train])
+        result = ols(x, y[train])
         predicted[test] = data.take(test).matrix(design) @ np.asarray(result.coefficients)
-    sse = float(((yy - predicted) ** 2).sum())
-    sst = float(((yy - yy.mean()) ** 2).sum())
-    return math.sqrt(sse / n), (1.0 - sse / sst) if sst > 0 else 0.0
+    return predicted
 
 
 def fit(scale: str, rows: Sequence[Covariates] | Columns, y: Sequence[float], *,
