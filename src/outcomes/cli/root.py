@@ -78,10 +78,11 @@ from outcomes.cli import (  # noqa: E402  (register subcommands)
     data,
     group,
     measures,
+    models,
     referrals,
     relationships,
     reports,
 )
 
-for module in (data, measures, relationships, referrals, reports, audit, group):
+for module in (data, measures, relationships, referrals, reports, audit, group, models):
     module.register(app)

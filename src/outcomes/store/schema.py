@@ -661,6 +661,29 @@ def _classify_v8(db: Database) -> None:
                         " WHERE episode_id = ? AND scale = ?", updates)
 
 
+# Risk-adjusted outcomes (issue 18): each `outcomes model fit` adds one row per measure (scale)
+# with the fitted model as JSON (design, coefficients and standard errors, fit figures,
+# calibration by decile, whether it validates and why not); the latest row of a scale is the
+# model in use, earlier ones stay as the history of what the clinic's figures rested on.
+_V9 = """
+CREATE TABLE outcome_models (
+    id INTEGER PRIMARY KEY,
+    scale TEXT NOT NULL,
+    fitted_at TEXT NOT NULL,
+    n INTEGER NOT NULL CHECK (n >= 0),
+    validates INTEGER NOT NULL CHECK (validates IN (0, 1)),
+    model TEXT NOT NULL            -- JSON: outcomes.reports.riskmodel.RiskModel.as_dict()
+);
+CREATE INDEX outcome_models_scale ON outcome_models(scale, id);
+"""
+
+
+@MIGRATIONS(name="0009_outcome_models")
+def m0009_outcome_models(db: Database) -> None:
+    for statement in _split_sql(_V9):
+        db.execute(statement)
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a schema script into statements (executescript would COMMIT our transaction)."""
     import sqlite3

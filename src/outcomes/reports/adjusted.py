@@ -1,0 +1,358 @@
+"""Risk-adjusted outcomes from the database: the rows the model is fitted on, fitting and
+storing a model per measure (``outcomes model fit``), loading the latest, and each partner's
+mean observed minus expected improvement. The statistics are in
+``outcomes.reports.riskmodel`` (pure).
+
+An episode enters a measure's model with an intake/discharge pair on that scale (pairs whose
+final score was carried forward from a progress score are left out, as in every main figure)
+and a first visit date. Its predictors: the intake score; the age band at the first visit (the
+only field read from ``patients``: the birth date, never a name or record number); the days
+from onset to the first visit (unknown without an onset date, or with one after the first
+visit); the condition group (``groups``: episode id -> group; the body region until conditions
+are recorded); whether the episode was surgical (``surgical``: episode id -> bool; the term is
+left out while nothing is recorded).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlite_utils import Database
+
+from outcomes import periods
+from outcomes.dates import now_iso
+from outcomes.errors import InstrumentError, ValidationError
+from outcomes.measures import catalog, scoring
+from outcomes.reports.riskmodel import Adjusted, Columns, Covariates, RiskModel, fit
+from outcomes.reports.riskmodel import observed_minus_expected as _omx
+from outcomes.store import audit, settings
+from outcomes.store.database import Queryable, transaction
+
+# The bands of outcomes.group.deid.AGE_BANDS (the group layer sits above reports, so it cannot
+# be imported here; one shared definition belongs in a module both layers may import).
+_AGE_BANDS = ((0, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 89))
+
+MIN_TO_FIT = 12
+"""Below this many episodes a measure is not fitted at all (nothing to validate)."""
+
+TOLERANCE_OF_MCID = 0.25
+"""A decile within a quarter of the MCID of its prediction is calibrated whatever its
+interval: a gap that small changes no reading of a referrer's figure."""
+
+# Instruments that are not outcome measures.
+_NOT_OUTCOMES = frozenset({"nps"})
+
+
+def age_band(birth: date | None, on: date) -> str | None:
+    if birth is None or birth > on:
+        return None
+    age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    for low, high in _AGE_BANDS:
+        if low <= age <= high:
+            return f"{low}-{high}"
+    return "90+"
+
+
+@dataclass(frozen=True)
+class ModelRows:
+    """One measure's episodes, in episode id order, one list per field (a list of objects
+    would cost seconds to build on a large clinic)."""
+
+    scale: str
+    episode_ids: list[str] = field(default_factory=list)
+    partner_ids: list[int | None] = field(default_factory=list)
+    intake: list[float] = field(default_factory=list)
+    age_bands: list[str | None] = field(default_factory=list)
+    onset_days: list[float | None] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    surgical: list[bool | None] = field(default_factory=list)
+    improvement: list[float] = field(default_factory=list)
+
+    @property
+    def covariates(self) -> list[Covariates]:
+        return [Covariates(intake=i, age_band=a, onset_days=d, group=g, surgical=s)
+                for i, a, d, g, s in zip(self.intake, self.age_bands, self.onset_days,
+                                         self.groups, self.surgical, strict=True)]
+
+    def columns(self) -> Columns:
+        return Columns.build(self.intake, self.age_bands, self.onset_days, self.groups,
+                             self.surgical)
+
+
+_BANDS_BY_AGE: dict[int, str] = {}
+
+
+def _band_of_age(age: int | None) -> str | None:
+    if age is None or age < 0:
+        return None
+    band = _BANDS_BY_AGE.get(age)
+    if band is None:
+        band = _BANDS_BY_AGE[age] = next(
+            (f"{low}-{high}" for low, high in _AGE_BANDS if low <= age <= high), "90+")
+    return band
+
+
+# Ages and days are computed by SQLite, once per row, instead of parsing three dates per row in
+# Python (a large clinic has a few hundred thousand pairs). julianday() is NULL for a missing or
+# malformed date, so those become unknown.
+_ROWS_SQL = """
+SELECT o.scale, o.episode_id, o.partner_id, o.intake_score, o.improvement,
+    CAST(julianday(e.first_visit_date) - julianday(e.onset_date) AS INTEGER),
+    e.body_region,
+    CASE WHEN julianday(p.birth_date) IS NULL OR p.birth_date > e.first_visit_date THEN NULL
+        ELSE CAST(strftime('%Y', e.first_visit_date) AS INTEGER)
+            - CAST(strftime('%Y', p.birth_date) AS INTEGER)
+            - (strftime('%m-%d', e.first_visit_date) < strftime('%m-%d', p.birth_date)) END
+FROM episode_outcomes o JOIN episodes e ON e.id = o.episode_id
+LEFT JOIN patients p ON p.id = e.patient_id
+WHERE o.carried_forward = 0 AND o.improvement IS NOT NULL AND o.intake_score IS NOT NULL
+    AND julianday(e.first_visit_date) IS NOT NULL
+"""
+
+
+def _read_rows(db: Queryable, scales: list[str] | None, *, period: periods.Period | None,
+               partner_id: int | None, groups: Mapping[str, str] | None,
+               surgical: Mapping[str, bool] | None) -> dict[str, ModelRows]:
+    sql = _ROWS_SQL
+    params: list[Any] = []
+    if scales is not None:
+        sql += f" AND o.scale IN ({', '.join('?' * len(scales))})"
+        params += scales
+    if period is not None:
+        sql += " AND o.referral_date BETWEEN ? AND ?"
+        params += list(period.iso())
+    if partner_id is not None:
+        sql += " AND o.partner_id = ?"
+        params.append(partner_id)
+    sql += " ORDER BY o.scale, o.episode_id"
+    out: dict[str, ModelRows] = {s: ModelRows(s) for s in scales or []}
+    group_of = groups or {}
+    surgical_of = surgical or {}
+    for scale, eid, pid, intake, improvement, days, region, age in db.execute(sql, params):
+        rows = out.get(scale)
+        if rows is None:
+            rows = out[scale] = ModelRows(scale)
+        rows.episode_ids.append(eid)
+        rows.partner_ids.append(pid)
+        rows.intake.append(float(intake))
+        rows.age_bands.append(_band_of_age(age))
+        rows.onset_days.append(None if days is None or days < 0 else float(days))
+        rows.groups.append(group_of.get(eid) or region)
+        rows.surgical.append(surgical_of.get(eid))
+        rows.improvement.append(float(improvement))
+    return out
+
+
+def model_rows(db: Queryable, scale: str, *, period: periods.Period | None = None,
+               partner_id: int | None = None, groups: Mapping[str, str] | None = None,
+               surgical: Mapping[str, bool] | None = None) -> ModelRows:
+    """The episodes of one scale with an intake/discharge pair (referred in ``period`` and sent
+    by ``partner_id`` when given)."""
+    return _read_rows(db, [scale], period=period, partner_id=partner_id, groups=groups,
+                      surgical=surgical)[scale]
+
+
+def tolerance(scale_id: str, intakes: list[float]) -> float:
+    """A quarter of the scale's MCID in points (a percent MCID taken of the mean intake);
+    0 for a scale without one."""
+    try:
+        _, scale = scoring.scale_by_id(scale_id, catalog.instruments())
+    except InstrumentError:  # a scale no longer defined has no clinical tolerance
+        return 0.0
+    if scale.mcid is None:
+        return 0.0
+    if scale.mcid.unit == "points":
+        return TOLERANCE_OF_MCID * scale.mcid.value
+    mean_intake = sum(abs(v) for v in intakes) / len(intakes) if intakes else 0.0
+    return TOLERANCE_OF_MCID * scale.mcid.value / 100.0 * mean_intake
+
+
+def measured_scales(db: Queryable) -> list[tuple[str, int]]:
+    """Every outcome scale with intake/discharge pairs, and how many."""
+    return [(scale, n) for scale, instrument, n in db.execute(
+        "SELECT scale, min(instrument), count(*) FROM episode_outcomes"
+        " WHERE carried_forward = 0 AND improvement IS NOT NULL GROUP BY scale ORDER BY scale")
+        if instrument not in _NOT_OUTCOMES]
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """What ``outcomes model fit`` did: the models stored, and the measures left unfitted."""
+
+    models: list[RiskModel]
+    skipped: dict[str, int]
+    """Scale -> episodes, for measures with fewer than ``MIN_TO_FIT``."""
+
+    def message(self) -> str:
+        parts = [f"{m.scale}: n={m.n}, {'validates' if m.validates else 'does not validate'}"
+                 for m in self.models]
+        parts += [f"{s}: {n} episodes, not fitted" for s, n in self.skipped.items()]
+        return f"Fitted {len(self.models)} model(s). " + "; ".join(parts)
+
+
+def fit_models(db: Database, *, scales: list[str] | None = None,
+               groups: Mapping[str, str] | None = None,
+               surgical: Mapping[str, bool] | None = None) -> FitResult:
+    """Fit one model per measure on all the clinic's episodes and store them (one
+    transaction, with an audit row)."""
+    available = dict(measured_scales(db))
+    wanted = scales if scales is not None else sorted(available)
+    unknown = [s for s in wanted if s not in available]
+    if unknown:
+        raise ValidationError(
+            f"No intake/discharge pairs on {unknown[0]!r}; measures with pairs: "
+            f"{', '.join(sorted(available)) or 'none yet'}.")
+    fitted_at = now_iso()
+    models: list[RiskModel] = []
+    skipped: dict[str, int] = {}
+    every = _read_rows(db, wanted, period=None, partner_id=None, groups=groups,
+                       surgical=surgical)
+    for scale in wanted:
+        rows = every[scale]
+        if len(rows.intake) < MIN_TO_FIT:
+            skipped[scale] = len(rows.intake)
+            continue
+        try:
+            model = fit(scale, rows.columns(), rows.improvement,
+                        tolerance=tolerance(scale, rows.intake), fitted_at=fitted_at)
+        except ValueError:
+            skipped[scale] = len(rows.intake)
+            continue
+        models.append(model)
+    with transaction(db):
+        db.conn.executemany(
+            "INSERT INTO outcome_models (scale, fitted_at, n, validates, model)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(m.scale, m.fitted_at, m.n, int(m.validates), json.dumps(m.as_dict()))
+             for m in models])
+        audit.log(db, "fit", "outcome_models",
+                  models={m.scale: {"n": m.n, "validates": m.validates} for m in models},
+                  skipped=skipped)
+    return FitResult(models, skipped)
+
+
+def load_model(db: Queryable, scale: str) -> RiskModel | None:
+    """The latest fitted model of a scale, or None when none was fitted."""
+    row = db.execute("SELECT model FROM outcome_models WHERE scale = ? ORDER BY id DESC"
+                     " LIMIT 1", [scale]).fetchone()
+    return None if row is None else RiskModel.from_dict(json.loads(row[0]))
+
+
+def load_models(db: Queryable) -> dict[str, RiskModel]:
+    """The latest model of every fitted scale."""
+    return {scale: RiskModel.from_dict(json.loads(model)) for scale, model in db.execute(
+        "SELECT scale, model FROM outcome_models WHERE id IN"
+        " (SELECT max(id) FROM outcome_models GROUP BY scale) ORDER BY scale")}
+
+
+def _not_fitted(scale: str, n: int) -> Adjusted:
+    return Adjusted(scale, n, None, None, None, None,
+                    "no model is fitted for this measure (outcomes model fit)")
+
+
+def observed_minus_expected(db: Queryable, partner_id: int | None, scale: str,
+                            period: periods.Period, *, groups: Mapping[str, str] | None = None,
+                            surgical: Mapping[str, bool] | None = None,
+                            min_n: int | None = None) -> Adjusted:
+    """One partner's mean observed minus expected improvement on ``scale`` for episodes
+    referred in ``period`` (the whole clinic's with None), under the latest stored model.
+    Shown (``mean`` not None) only when the model validates and n >= min_n."""
+    limit = int(settings.get(db, "min_n")) if min_n is None else min_n
+    rows = model_rows(db, scale, period=period, partner_id=partner_id, groups=groups,
+                      surgical=surgical)
+    model = load_model(db, scale)
+    if model is None:
+        return _not_fitted(scale, len(rows.intake))
+    return _omx(model, rows.covariates, rows.improvement, min_n=limit)
+
+
+def adjusted_by_partner(db: Queryable, scale: str, period: periods.Period, *,
+                        groups: Mapping[str, str] | None = None,
+                        surgical: Mapping[str, bool] | None = None,
+                        min_n: int | None = None) -> dict[int | None, Adjusted]:
+    """Every partner's observed minus expected on ``scale`` (None: self-referred), from one
+    read: what a scorecard needs."""
+    limit = int(settings.get(db, "min_n")) if min_n is None else min_n
+    rows = model_rows(db, scale, period=period, groups=groups, surgical=surgical)
+    model = load_model(db, scale)
+    by: dict[int | None, list[int]] = defaultdict(list)
+    for i, pid in enumerate(rows.partner_ids):
+        by[pid].append(i)
+    covariates = rows.covariates if model is not None else []
+    result = {}
+    for pid, idx in by.items():
+        if model is None:
+            result[pid] = _not_fitted(scale, len(idx))
+        else:
+            result[pid] = _omx(model, [covariates[i] for i in idx],
+                               [rows.improvement[i] for i in idx], min_n=limit)
+    return result
+
+
+def _partner_names(db: Queryable, ids: list[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        names.update(db.execute(
+            f"SELECT id, name FROM partners WHERE id IN ({', '.join('?' * len(chunk))})",
+            chunk).fetchall())
+    return names
+
+
+def model_report(db: Queryable, period: periods.Period, *, scales: list[str] | None = None,
+                 partner_id: int | None = None, groups: Mapping[str, str] | None = None,
+                 surgical: Mapping[str, bool] | None = None,
+                 min_n: int | None = None) -> dict[str, Any]:
+    """What ``outcomes model report`` prints (its ``--json``): per stored model, the fit
+    (coefficients with standard errors, R-squared, cross-validated error, calibration by
+    decile, the verdict and its reasons) and each partner's observed minus expected for
+    episodes referred in ``period`` (one partner's with ``partner_id``)."""
+    limit = int(settings.get(db, "min_n")) if min_n is None else min_n
+    models = load_models(db)
+    wanted = scales if scales is not None else sorted(models)
+    missing = [s for s in wanted if s not in models]
+    if missing:
+        raise ValidationError(
+            f"No model is fitted for {missing[0]!r} (outcomes model fit); fitted: "
+            f"{', '.join(sorted(models)) or 'none yet'}.")
+    out: list[dict[str, Any]] = []
+    for scale in wanted:
+        model = models[scale]
+        if partner_id is None:
+            adjusted = adjusted_by_partner(db, scale, period, groups=groups, surgical=surgical,
+                                           min_n=limit)
+        else:
+            adjusted = {partner_id: observed_minus_expected(
+                db, partner_id, scale, period, groups=groups, surgical=surgical, min_n=limit)}
+        names = _partner_names(db, [k for k in adjusted if k is not None])
+        partners = [{"partner_id": pid, "name": names.get(pid, "(self-referred)")
+                     if pid is not None else "(self-referred)", **a.as_dict()}
+                    for pid, a in adjusted.items()]
+        partners.sort(key=lambda r: (-r["n"], str(r["name"]).casefold()))
+        out.append({
+            "scale": scale, "fitted_at": model.fitted_at, "n": model.n,
+            "validates": model.validates, "reasons": list(model.reasons),
+            "r2": model.r2, "residual_sd": model.residual_sd, "cv_rmse": model.cv_rmse,
+            "cv_r2": model.cv_r2, "tolerance": model.tolerance,
+            "coefficients": [{"term": t, "estimate": b, "std_error": se}
+                             for t, b, se in zip(model.design.terms, model.coefficients,
+                                                 model.std_errors, strict=True)],
+            "references": {"age_band": model.design.age_reference,
+                           "group": model.design.group_reference},
+            "calibration": [{"decile": i + 1, "n": d.n, "mean_predicted": d.mean_predicted,
+                             "mean_observed": d.mean_observed, "half_width": d.half_width,
+                             "ok": d.ok} for i, d in enumerate(model.calibration)],
+            "partners": partners,
+        })
+    start, end = period.iso()
+    return {"from": start, "to": end, "min_n": limit, "models": out}
+
+
+__all__ = ["MIN_TO_FIT", "FitResult", "ModelRows", "adjusted_by_partner", "age_band",
+           "fit_models", "load_model", "load_models", "measured_scales", "model_report",
+           "model_rows", "observed_minus_expected", "tolerance"]
