@@ -161,3 +161,24 @@ def test_the_sql_path_and_the_general_path_agree(demo_db: Database) -> None:
     fast = recovery.observations(demo_db, period)
     general = recovery.observations(demo_db, period, primary={})
     assert len(fast) > 100 and fast == general
+
+
+def test_the_recovery_sentence_gives_median_interval_counts_and_the_clinic() -> None:
+    from outcomes.reports.recovery import RecoveryCurve, recovery_sentence
+
+    mine = RecoveryCurve(n=38, recovered=29, censored=9, median_days=30.0,
+                         median_ci_days=(21.0, None), steps=None)
+    clinic = RecoveryCurve(n=400, recovered=300, censored=100, median_days=35.0,
+                           median_ci_days=(33.0, 38.0), steps=None)
+    assert recovery_sentence(mine, clinic) == (
+        "Median time to a clinically important improvement: 4.3 weeks (95% CI 3.0-not reached;"
+        " 38 patients, 9 not recovered yet or lost); clinic 5.0 weeks.")
+    few = RecoveryCurve(n=3, recovered=2, censored=1, median_days=None, median_ci_days=None,
+                        steps=None, suppressed=True)
+    assert recovery_sentence(few, clinic) == (
+        "Time to recovery: not shown for fewer than the minimum number of patients (3);"
+        " clinic 5.0 weeks.")
+    none = RecoveryCurve(n=0, recovered=0, censored=0, median_days=None, median_ci_days=None,
+                         steps=None)
+    assert recovery_sentence(none, None) == (
+        "Time to recovery: no patient with a follow-up score yet.")

@@ -275,3 +275,28 @@ def recovery_by_group(db: Queryable, period: periods.Period, *, partner_id: int 
 
 __all__ = ["CLINIC", "Observation", "RecoveryCurve", "curve", "observations", "primary_scale",
            "recovery_by_group", "recovery_by_partner", "recovery_curve"]
+
+
+def _weeks(days: float | None) -> str:
+    return "not reached" if days is None else f"{days / 7:.1f}"
+
+
+def recovery_sentence(mine: RecoveryCurve, clinic: RecoveryCurve | None) -> str:
+    """Time to recovery in one plain sentence, the partner's beside the clinic's: "Median time
+    to a clinically important improvement: 4.3 weeks (95% CI 3.1-6.0; 38 patients, 9 not
+    recovered yet or lost); clinic 5.0 weeks." Below ``min_n`` it says so."""
+    clinic_part = (f"; clinic {_weeks(clinic.median_days)} weeks"
+                   if clinic is not None and clinic.median_days is not None else "")
+    if mine.n == 0:
+        return "Time to recovery: no patient with a follow-up score yet" + clinic_part + "."
+    if mine.suppressed:
+        return (f"Time to recovery: not shown for fewer than the minimum number of patients "
+                f"({mine.n}){clinic_part}.")
+    ci = ""
+    if mine.median_ci_days is not None:
+        lo, hi = mine.median_ci_days
+        ci = f"95% CI {_weeks(lo)}-{_weeks(hi)}; "
+    median = ("not reached" if mine.median_days is None
+              else f"{_weeks(mine.median_days)} weeks")
+    return (f"Median time to a clinically important improvement: {median} ({ci}{mine.n} "
+            f"patients, {mine.censored} not recovered yet or lost){clinic_part}.")

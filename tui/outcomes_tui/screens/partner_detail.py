@@ -19,10 +19,16 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 from outcomes.network.packet_effect import Pooled
 from outcomes.reports.labels import scale_labels
 from outcomes.reports.partners import PartnerDetail, partner_detail
+from outcomes.reports.recovery import recovery_sentence
 from outcomes.reports.scorecard import ScaleFigures, Scorecard
 from outcomes.text import one_line
 from outcomes_tui.context import app_of
-from outcomes_tui.messages import PartnerLoaded, RecordSaved, ScorecardLoaded
+from outcomes_tui.messages import (
+    ConditionsLoaded,
+    PartnerLoaded,
+    RecordSaved,
+    ScorecardLoaded,
+)
 from outcomes_tui.widgets.plot import Plot, Series
 
 
@@ -107,6 +113,9 @@ class PartnerDetailScreen(Screen[None]):
                 with Horizontal(id="charts"):
                     yield Plot("Referrals per month", id="chart-referrals")
                     yield Plot("Improvement: partner | clinic", id="chart-outcomes")
+            with TabPane("By condition", id="tab-conditions"), Vertical():
+                yield Static("", id="conditions-headline", markup=False)
+                yield DataTable(id="conditions", cursor_type="row", zebra_stripes=True)
             with TabPane("Touchpoints", id="tab-touchpoints"):
                 yield DataTable(id="touchpoints", cursor_type="row", zebra_stripes=True)
             with TabPane("Referrals in", id="tab-in"):
@@ -144,6 +153,34 @@ class PartnerDetailScreen(Screen[None]):
         period = default_period(app.today)
         card = scorecard(app.db(), period.start, period.end, partner_ids=[self.partner_id])
         self.post_message(ScorecardLoaded(card))
+        from outcomes.reports.partners import partner_conditions
+        from outcomes.reports.recovery import recovery_curve
+
+        reader = app.reader()
+        self.post_message(ConditionsLoaded(
+            partner_conditions(reader, self.partner_id, app.today),
+            recovery_curve(reader, self.partner_id, period),
+            recovery_curve(reader, None, period)))
+
+    def on_conditions_loaded(self, message: ConditionsLoaded) -> None:
+        """The pooled headline, time to recovery beside the clinic's, and the condition groups
+        and procedures (suppressed below min_n, as everywhere)."""
+        figures = message.conditions
+        self.query_one("#conditions-headline", Static).update(
+            f"{figures.headline}\n{recovery_sentence(message.mine, message.clinic)}")
+        table = self.query_one("#conditions", DataTable)
+        table.clear(columns=True)
+        table.add_columns("", "Condition or procedure", "Patients", "Reached MCID",
+                          "95% CI", "Clinic")
+        for row in figures.rows:
+            rate = row.mine.mcid_rate
+            ci = row.mine.mcid_rate_ci95
+            clinic = row.clinic.mcid_rate if row.clinic is not None else None
+            table.add_row(
+                row.kind, Text(one_line(row.name)), str(row.mine.n),
+                "fewer than min_n" if rate is None else f"{rate:.0%}",
+                "" if ci is None else f"{ci[0]:.0%}–{ci[1]:.0%}",
+                "—" if clinic is None else f"{clinic:.0%}")
 
     def on_scorecard_loaded(self, message: ScorecardLoaded) -> None:
         if self.detail is None or message.scorecard is None:
