@@ -434,7 +434,9 @@ def _episode(db: Database, rng: random.Random, known: dict[str, Instrument], epi
         pain = max(0, min(10, round(severity * 10 + rng.gauss(1, 1))))
         prepared.append(responses.prepare(known["nprs"], episode_id, "intake", first, [pain]))
     if spec.trend != "new":  # the new partner's first referral is the story of its own alert
-        _letters_sent(rng, comms, fields, partner_id, first, min(discharge, today), today)
+        # Its own random stream: the letters must not shift the draws of the stories below.
+        _letters_sent(random.Random(f"letters-{episode_id}"), comms, fields, partner_id, first,
+                      min(discharge, today), today)
     mid = first + timedelta(days=span // 2)
     if mid <= today and visits_planned >= 6:
         prepared.append(responses.prepare(
@@ -469,9 +471,18 @@ def _episode(db: Database, rng: random.Random, known: dict[str, Instrument], epi
             comment = rng.choice(pool)
         nps_rows.append((episode_id, discharge.isoformat(), score, comment, now_iso()))
     # Most discharges were reported back to the referrer; the last few days' are still owed.
-    if (today - discharge).days > 4 or rng.random() < 0.3:
-        _sent(comms, partner_id, episode_id, "discharge_summary",
-              min(discharge + timedelta(days=rng.randint(1, 5)), today))
+    # (The draw is made for the last three weeks' discharges, as it always was, so the stories'
+    # random stream stays as it is.)
+    days = (today - discharge).days
+    roll = rng.random() if days <= 21 else 1.0
+    if days > 21 or roll < 0.3:
+        offset = rng.randint(1, 5)
+    elif days > 4:
+        offset = random.Random(f"discharge-{episode_id}").randint(1, 5)
+    else:
+        return
+    _sent(comms, partner_id, episode_id, "discharge_summary",
+          min(discharge + timedelta(days=offset), today))
 
 
 def _sent(comms: list[tuple[Any, ...]], partner_id: int, episode_id: str, document: str,

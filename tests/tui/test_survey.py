@@ -278,8 +278,8 @@ def test_a_second_intake_asks_before_replacing_and_the_audit_keeps_the_old_value
         for key in [*keys, "enter"]:
             await pilot.press(key)
         await settle(pilot)
-        assert type(pilot.app.screen).__name__ == "ConfirmScreen"  # asks, nothing written
-        assert "already has" in str(pilot.app.screen.query_one("#confirm-question").render())
+        assert type(pilot.app.screen).__name__ == "ReplaceOrAmendScreen"  # asks, nothing written
+        assert "already has" in str(pilot.app.screen.query_one("#choice-question").render())
         assert next(r for r in _responses(demo_db_path, episode)
                     if r[:2] == (instrument, "intake"))[3] == old_answers
         await pilot.press("n")  # keep the stored one: the form stays with its answers
@@ -396,3 +396,55 @@ def test_a_form_opened_without_an_episode_keeps_the_focus_on_the_episode_field(a
         assert screen.query_one(SurveyItems).queued == []
 
     drive(app, body)
+
+
+def test_amending_a_stored_intake_asks_the_reason_and_marks_the_response(
+        app, drive, settle, demo_db_path):
+    episode, instrument = _episode_where(demo_db_path, (
+        "SELECT e.id, e.instrument FROM episodes e JOIN responses r ON r.episode_id = e.id"
+        " AND r.instrument = e.instrument AND r.timepoint = 'intake'"
+        " WHERE e.status = 'in_care' ORDER BY e.id LIMIT 1 OFFSET 1"))
+    [(_i, _t, old_date, old_answers, old_scores, _s)] = [
+        r for r in _responses(demo_db_path, episode) if r[:2] == (instrument, "intake")]
+    reason = "Patient corrected item 2 on review [sic]"
+
+    async def body(pilot):
+        from outcomes_tui.forms.amend import AmendForm
+
+        pilot.app.action_survey(episode)
+        await settle(pilot)
+        screen = pilot.app.screen
+        screen.query_one("#timepoint").value = "intake"
+        await settle(pilot)
+        for key in [*_lowest_answers(screen), "enter"]:
+            await pilot.press(key)
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ReplaceOrAmendScreen"
+        await pilot.press("a")
+        await settle(pilot)
+        form = pilot.app.screen
+        assert isinstance(form, AmendForm)
+        await pilot.press("ctrl+s")  # no reason: refused, nothing written
+        await settle(pilot)
+        assert pilot.app.screen is form and "say why" in str(
+            form.query_one("#form-error").render())
+        for ch in reason:
+            await pilot.press({" ": "space", "[": "left_square_bracket",
+                               "]": "right_square_bracket"}.get(ch, ch))
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, (AmendForm, SurveyEntryScreen))
+
+    drive(app, body)
+    with sqlite3.connect(demo_db_path) as conn:
+        answers, amended_at, why = conn.execute(
+            "SELECT answers, amended_at, amendment_reason FROM responses WHERE episode_id = ?"
+            " AND instrument = ? AND timepoint = 'intake'", [episode, instrument]).fetchone()
+        action, detail = conn.execute(
+            "SELECT action, detail FROM audit_log WHERE entity = 'responses'"
+            " ORDER BY id DESC LIMIT 1").fetchone()
+    assert why == reason and amended_at and answers != old_answers
+    detail = json.loads(detail)
+    assert action == "amend" and detail["reason"] == reason
+    assert detail["old"] == [{"date": old_date, "answers": json.loads(old_answers),
+                              "scores": json.loads(old_scores)}]

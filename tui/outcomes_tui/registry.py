@@ -44,7 +44,7 @@ PUSHED: tuple[tuple[str, str], ...] = (
 FORM_MODULES: tuple[str, ...] = (
     "base", "confirm", "touchpoint", "outbound", "communication", "partner_edit", "letter",
     "new_partner", "new_referral", "referral_status",
-    "clinical_notes", "mark_sent", "outbound_status",
+    "clinical_notes", "mark_sent", "outbound_status", "amend",
 )
 """Modules under ``outcomes_tui.forms``, one modal form each (``base`` and ``confirm`` are
 shared)."""

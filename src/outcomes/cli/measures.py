@@ -6,7 +6,14 @@ from typing import Any
 
 import typer
 
-from outcomes.cli.common import date_option, echo_err, open_database, print_json, say
+from outcomes.cli.common import (
+    date_option,
+    echo_err,
+    open_database,
+    options_named,
+    print_json,
+    say,
+)
 
 
 def instruments(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -71,9 +78,15 @@ def responses_add(
         False, "--replace",
         help="Replace the response already stored at this timepoint (its values stay in the "
              "audit log)."),
+    amend: str | None = typer.Option(
+        None, "--amend", metavar="REASON",
+        help="Amend the response already stored at this timepoint, saying why: the response "
+             "is marked amended with the date and reason, the old values stay in the audit "
+             "log."),
 ) -> None:
     """Store a response; prints its score. A timepoint that already has a response (an intake
-    or a discharge, or a progress score on the same date) is refused unless --replace.
+    or a discharge, or a progress score on the same date) is refused unless --replace (a slip
+    caught at once) or --amend REASON (a correction on the record, with its reason).
 
     Example: outcomes responses add E00042 odi intake 3 2 2 1 3 2 - 1 2 2 --date 2026-11-02
     """
@@ -82,16 +95,19 @@ def responses_add(
 
     db = open_database(ctx)
     try:
-        saved = save_response(db, episode, instrument.lower(), timepoint, parse_answers(answers),
-                              date_option(when, "--date") or today(), replace=replace)
+        with options_named({"amend": "--amend"}):
+            saved = save_response(db, episode, instrument.lower(), timepoint,
+                                  parse_answers(answers), date_option(when, "--date") or today(),
+                                  replace=replace, amend=amend)
     except ResponseExists:
-        echo_err("To store the new answers instead, run the same command with --replace.")
+        echo_err("To store the new answers instead, run the same command with --replace, or "
+                 "with --amend REASON to keep a visible record of the correction.")
         raise
     stored = saved.response
     print_json({"episode_id": stored.episode_id, "instrument": stored.instrument,
                 "timepoint": stored.timepoint, "date": stored.date.isoformat(),
                 "scores": stored.scores, "scorable": stored.scorable, "reason": stored.reason,
-                "replaced": saved.replaced})
+                "replaced": saved.replaced, "amended": saved.amended})
 
 
 @responses_app.command("rescore")

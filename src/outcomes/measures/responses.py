@@ -247,7 +247,8 @@ class ResponseExists(OutcomesError):
     """The timepoint already has a stored response; nothing was changed.
 
     Storing the new one needs ``replace=True`` (``--replace`` on the command line, a
-    confirmation in the dashboard); the replaced values are kept in the audit log."""
+    confirmation in the dashboard) or an amendment with its reason (``amend=``, ``--amend``);
+    the replaced values are kept in the audit log."""
 
     def __init__(self, existing: list[dict[str, Any]], instrument: str, timepoint: str) -> None:
         self.existing = existing
@@ -256,8 +257,9 @@ class ResponseExists(OutcomesError):
                            if v is not None) or "not scorable"
         super().__init__(
             f"Episode {first['episode_id']} already has a {instrument} {timepoint} response "
-            f"dated {first['date']} ({scores}). Nothing was changed; replace it to store the "
-            "new answers (the old ones stay in the audit log).")
+            f"dated {first['date']} ({scores}). Nothing was changed; replace it (a slip caught "
+            "at once) or amend it with the reason, to store the new answers (the old ones stay "
+            "in the audit log).")
 
 
 @dataclass(frozen=True)
@@ -265,12 +267,14 @@ class ResponseSaved:
     response: PreparedResponse
     replaced: int
     """How many stored responses the new one replaced (0 or 1, rarely more)."""
+    amended: bool = False
+    """The replacement is an amendment: the row carries when and why."""
 
     def message(self) -> str:
         r = self.response
         shown = ", ".join(f"{k} {v:.1f}" if v is not None else f"{k} not scorable"
                           for k, v in r.scores.items())
-        verb = "Replaced" if self.replaced else "Saved"
+        verb = "Amended" if self.amended else "Replaced" if self.replaced else "Saved"
         return f"{verb} {r.instrument} {r.timepoint} for {r.episode_id}: {shown}."
 
 
@@ -298,6 +302,7 @@ def save_response(
     *,
     total: float | None = None,
     replace: bool = False,
+    amend: str | None = None,
 ) -> ResponseSaved:
     """Validate, score and store one response in its own transaction.
 
@@ -312,20 +317,48 @@ def save_response(
     timepoint = TIMEPOINT_WORDS.normalize(timepoint)
     get_episode(db, episode_id)
     prepared = prepare(instrument, episode_id, timepoint, when, answers, total)
+    reason = None if amend is None else amendment_reason(amend)
     with transaction(db):
         old = existing_responses(db, episode_id, instrument.id, timepoint, when)
-        if old and not replace:
+        if old and not replace and reason is None:
             raise ResponseExists(old, instrument.id, timepoint)
+        if reason is not None and not old:
+            from outcomes.errors import ValidationError
+
+            raise ValidationError(f"Episode {episode_id} has no {instrument.id} {timepoint} "
+                                  "response to amend; save it as a new one.", field="amend")
         if old:
             db.conn.executemany("DELETE FROM responses WHERE id = ?", [(r["id"],) for r in old])
         write(db, [prepared])
-        audit.log(db, "replace" if old else "add", "responses", episode_id=episode_id,
+        if reason is not None:
+            db.execute("UPDATE responses SET amended_at = ?, amendment_reason = ?"
+                       " WHERE episode_id = ? AND instrument = ? AND timepoint = ? AND date = ?",
+                       [now_iso(), reason, episode_id, instrument.id, timepoint,
+                        when.isoformat()])
+        action = "amend" if reason is not None else "replace" if old else "add"
+        audit.log(db, action, "responses", episode_id=episode_id, reason=reason,
                   instrument=instrument.id, timepoint=timepoint, date=when.isoformat(),
                   answers=list(prepared.answers) if prepared.answers is not None else None,
                   scores=prepared.scores,
                   old=[{"date": r["date"], "answers": json.loads(r["answers"] or "null"),
                         "scores": json.loads(r["scores"])} for r in old] or None)
-    return ResponseSaved(prepared, len(old))
+    return ResponseSaved(prepared, len(old), amended=reason is not None)
+
+
+def amendment_reason(text: str) -> str:
+    """The reason an amendment needs: one line of plain text, up to ``REASON_MAX``."""
+    from outcomes.errors import ValidationError
+    from outcomes.models import REASON_MAX
+    from outcomes.text import find_control
+
+    reason = " ".join(str(text).split())
+    if not reason:
+        raise ValidationError("say why the response is amended (e.g. 'patient corrected item "
+                              "4 on review').", field="amend")
+    if len(reason) > REASON_MAX or find_control(reason) is not None:
+        raise ValidationError(f"the reason for an amendment is one line of plain text, up to "
+                              f"{REASON_MAX} characters.", field="amend")
+    return reason
 
 
 def add_response(

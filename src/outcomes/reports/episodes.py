@@ -87,6 +87,8 @@ class ResponseRow:
     scorable: bool
     reason: str | None
     answers: list[int | None] | None
+    amended: str | None = None
+    """When amended: "on DATE: reason" (the old answers are in the audit log)."""
 
 
 @dataclass(frozen=True)
@@ -130,9 +132,11 @@ def episode_detail(db: Queryable, episode_id: str) -> EpisodeDetail:
         ResponseRow(
             id=r[0], instrument=r[1], timepoint=r[2], date=r[3], scores=json.loads(r[4]),
             scorable=bool(r[5]), reason=r[6], answers=json.loads(r[7]) if r[7] else None,
+            amended=f"on {r[8][:10]}: {r[9]}" if r[8] else None,
         )
         for r in db.execute(
-            "SELECT id, instrument, timepoint, date, scores, scorable, reason, answers"
+            "SELECT id, instrument, timepoint, date, scores, scorable, reason, answers,"
+            " amended_at, amendment_reason"
             " FROM responses WHERE episode_id = ? ORDER BY date, id", [episode_id])
     ]
     nps = [

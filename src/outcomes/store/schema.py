@@ -684,6 +684,21 @@ def m0009_outcome_models(db: Database) -> None:
         db.execute(statement)
 
 
+# Amended responses (issue 17): a stored response whose answers were corrected with a stated
+# reason keeps the mark of it on the row (when, why); the old answers and scores are in the
+# audit log. A plain replace (a typing slip caught at once) leaves no mark on the row.
+_V10 = """
+ALTER TABLE responses ADD COLUMN amended_at TEXT;
+ALTER TABLE responses ADD COLUMN amendment_reason TEXT;
+"""
+
+
+@MIGRATIONS(name="0010_response_amendments")
+def m0010_response_amendments(db: Database) -> None:
+    for statement in _split_sql(_V10):
+        db.execute(statement)
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a schema script into statements (executescript would COMMIT our transaction)."""
     import sqlite3

@@ -43,3 +43,41 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class ReplaceOrAmendScreen(ModalScreen[str]):
+    """A timepoint already has a response: replace it (a slip caught at once), amend it (a
+    correction on the record, with its reason) or keep it. Answers "replace", "amend" or
+    "keep"; keeping leaves the form and its answers as they are."""
+
+    DEFAULT_CSS = """
+    ReplaceOrAmendScreen { align: center middle; }
+    ReplaceOrAmendScreen > Vertical {
+        width: 76; max-width: 95%; height: auto; border: thick $warning;
+        background: $surface; padding: 1 2;
+    }
+    ReplaceOrAmendScreen #choice-keys { color: $text-muted; margin-top: 1; }
+    """
+    COMMAND_GROUP = "confirm"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer('replace')", "Replace", id="response.replace", priority=True,
+                tooltip="Replace the stored response (the old values stay in the audit log)"),
+        Binding("a", "answer('amend')", "Amend", id="response.amend", priority=True,
+                tooltip="Amend the stored response, with the reason (shown on the response)"),
+        Binding("escape,n", "answer('keep')", "Keep", id="response.keep", priority=True,
+                tooltip="Keep the stored response; the form keeps your answers"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "A response is already stored"
+            yield Static(self.question, id="choice-question", markup=False)
+            yield Static("y: replace it (a slip caught at once) · a: amend it, with the reason"
+                         " · Escape or n: keep the stored one", id="choice-keys", markup=False)
+
+    def action_answer(self, answer: str) -> None:
+        self.dismiss(answer)

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from outcomes.network.referrals import status_label
 from outcomes.reports.episodes import EpisodeDetail, episode_detail, find_episodes
 from outcomes.reports.labels import scale_labels
+from outcomes.text import one_line
 from outcomes_tui.context import app_of
 from outcomes_tui.internals import run_own_binding
 from outcomes_tui.messages import EpisodeLoaded, EpisodesFound
@@ -181,9 +182,11 @@ class EpisodesScreen(Screen[None]):
         table.clear()
         for r in d.responses:
             score = ", ".join(f"{v:.1f}" for v in r.scores.values() if v is not None)
+            shown = score or (r.reason or "not scorable")
+            if r.amended:
+                shown += f" (amended {r.amended})"
             table.add_row(Text(r.date), Text(labels.get(r.instrument, r.instrument)),
-                          Text(r.timepoint),
-                          Text(score or (r.reason or "not scorable")))
+                          Text(r.timepoint), Text(one_line(shown)))
         scales = d.scales()
         plot = self.query_one("#trajectory", Plot)
         if scales:

@@ -36,7 +36,7 @@ from outcomes.reports.episodes import (
 )
 from outcomes_tui.context import app_of
 from outcomes_tui.feedback import plain_error
-from outcomes_tui.forms.confirm import ConfirmScreen
+from outcomes_tui.forms.confirm import ConfirmScreen, ReplaceOrAmendScreen
 from outcomes_tui.guard import LeaveScreen
 from outcomes_tui.internals import footer_key_class
 from outcomes_tui.messages import EpisodeLoaded, RecordSaved, ResponseSaved, SaveFailed
@@ -371,13 +371,38 @@ class SurveyEntryScreen(Screen[None]):
         self.saving = False
         self.query_one("#refusal", Static).update(message.text)
         if message.needs_confirmation == "replace":
-            def answered(yes: bool | None) -> None:
-                if yes:
+            def answered(choice: str | None) -> None:
+                if choice == "replace":
                     self.action_save(replace=True)
+                elif choice == "amend":
+                    self.amend()
 
-            self.app.push_screen(ConfirmScreen(
-                f"{message.text}\n\nReplace the stored response with these answers?",
-                yes="replace it", no="keep the stored one"), answered)
+            self.app.push_screen(ReplaceOrAmendScreen(
+                f"{message.text}\n\nReplace the stored response with these answers, or amend "
+                "it with the reason?"), answered)
+
+    def amend(self) -> None:
+        """The reason first (a form); the amendment is then saved through the core."""
+        from outcomes_tui.forms.amend import AmendForm, Amendment
+
+        items = self.query_one("#items", SurveyItems)
+        if self.detail is None or items.instrument is None:
+            return
+        try:
+            when = parse_date(self.query_one("#date", Input).value, reference=self._today())
+        except OutcomesError as exc:
+            self.query_one("#refusal", Static).update(str(exc))
+            return
+        amendment = Amendment(str(self.detail.episode["id"]), items.instrument.id,
+                              str(self.query_one("#timepoint", Select).value), items.answers(),
+                              when)
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.saved = True
+                self.dismiss_screen()
+
+        self.app.push_screen(AmendForm(amendment), done)
 
     def on_response_saved(self, message: ResponseSaved) -> None:
         self.saving = False
