@@ -35,6 +35,21 @@ def _num(x: float | None, fmt: str = "{:.0f}") -> str:
     return "" if x is None else fmt.format(x)
 
 
+def _recovery(curve: dict[str, Any] | None) -> str:
+    if not curve or curve.get("suppressed") or curve["median_weeks"] is None:
+        return f"n {curve['n'] if curve else 0}: -"
+    ci = curve["median_ci95_weeks"] or [None, None]
+    ends = "-".join("not reached" if v is None else f"{v:.1f}" for v in ci)
+    return f"n {curve['n']}: {curve['median_weeks']:.1f} wk ({ends})"
+
+
+def _adjusted(a: dict[str, Any]) -> str:
+    if a["observed_minus_expected"] is None:
+        return f"{a['scale']} n {a['n']} -"
+    lo, hi = a["ci95"]
+    return f"{a['scale']} n {a['n']} {a['observed_minus_expected']:+.1f} ({lo:+.1f} to {hi:+.1f})"
+
+
 def _print_scorecard(card: dict[str, Any]) -> None:
     say(f"Scorecard {card['from']} to {card['to']} (figures on fewer than "
                f"{card['min_n']} patients are blank)")
@@ -55,6 +70,14 @@ def _print_scorecard(card: dict[str, Any]) -> None:
             f"{_num(block['median_visits'], '{:g}'):>7}{_num(nps['score'], '{:+.0f}'):>6}"
             f"{_num(nps['moe95']):>4}{nps['n']:>5}  {outcomes}"
         )
+    if "time_to_recovery" in card["clinic"]:
+        say("")
+        say("Time to recovery (median weeks to the MCID, Kaplan-Meier, 95% CI; blank under the "
+            "limit) and observed minus expected improvement per measure (95% CI)")
+        for label, block in [("(whole clinic)", card["clinic"]),
+                             *[(p["name"], p) for p in card["partners"]]]:
+            say(f"{label[:31]:<32}{_recovery(block['time_to_recovery'])}  "
+                + "  ".join(_adjusted(a) for a in block["observed_minus_expected"].values()))
     if "primary" not in card["clinic"]:
         return  # the group scorecard carries no conditions yet (docs/group.md)
     say("")
@@ -84,10 +107,14 @@ def scorecard_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     partner: list[str] = typer.Option(
         [], "--partner", metavar="REF", help="Only this partner (NPI, id or name); repeatable."),
+    evidence: bool = typer.Option(
+        False, "--evidence",
+        help="Add time to recovery (Kaplan-Meier) and observed minus expected improvement per "
+             "measure (after outcomes model fit); slower on a big clinic."),
 ) -> None:
     """Outcomes, conversion and NPS per referring partner and for the whole clinic.
 
-    Example: outcomes scorecard --from 2026-01-01 --json
+    Example: outcomes scorecard --from 2026-01-01 --json --evidence
     """
     from outcomes.network.partners import resolve_partner
     from outcomes.reports.scorecard import scorecard
@@ -95,7 +122,7 @@ def scorecard_cmd(
     db = open_database(ctx)
     period = _period(start, end)
     ids = [resolve_partner(db, ref)["id"] for ref in partner] or None
-    card = scorecard(db, *period, partner_ids=ids).as_dict()
+    card = scorecard(db, *period, partner_ids=ids, evidence=evidence).as_dict()
     if json_out:
         print_json(card)
     else:

@@ -168,6 +168,19 @@ class Figures:
     """The same by condition group, largest first."""
     by_procedure: list[PooledFigures] = field(default_factory=list)
     """The same by surgical procedure (episodes with one), largest first."""
+    time_to_recovery: Any = None
+    """``reports.recovery.RecoveryCurve`` when asked for (``evidence=True``), else None."""
+    adjusted: Any = None
+    """{scale: ``reports.riskmodel.Adjusted``} when asked for (``evidence=True``), else None."""
+
+    def evidence_dict(self) -> dict[str, Any]:
+        """Time to recovery and observed minus expected, present only when computed."""
+        out: dict[str, Any] = {}
+        if self.time_to_recovery is not None:
+            out["time_to_recovery"] = self.time_to_recovery.as_dict()
+        if self.adjusted is not None:
+            out["observed_minus_expected"] = {k: v.as_dict() for k, v in self.adjusted.items()}
+        return out
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -182,6 +195,7 @@ class Figures:
             "primary": self.primary.as_dict(),
             "by_condition": [c.as_dict() for c in self.by_condition],
             "by_procedure": [c.as_dict() for c in self.by_procedure],
+            **self.evidence_dict(),
         }
 
 
@@ -424,13 +438,18 @@ def scorecard(
     min_n: int | None = None,
     partner_ids: Iterable[int] | None = None,
     rollups: bool = True,
+    evidence: bool = False,
 ) -> Scorecard:
     """The scorecard for ``start``..``end`` (inclusive); ``as_dict()`` is the JSON shape of
     docs/reports.md.
 
     ``partner_ids``: list exactly these partners (even with nothing in the period); by default
     every partner with a referral or an NPS answer in the period. The clinic block always covers
-    the whole clinic, including self-referred patients and NPS answers without an episode."""
+    the whole clinic, including self-referred patients and NPS answers without an episode.
+
+    ``evidence``: add time to recovery (Kaplan-Meier) and observed minus expected improvement
+    per measure (the fitted models, ``outcomes model fit``); off by default, as they read every
+    response of the period (about 1.7 s on the benchmark's 250,000 episodes)."""
     periods.check_period(start, end)
     if min_n is None:
         min_n = int(settings.get(db, "min_n"))
@@ -528,8 +547,41 @@ def scorecard(
         partners.append(PartnerFigures(partner_id=pid, name=name, npi=npi, kind=kind,
                                        **figures(pid)))
     partners.sort(key=lambda p: (-p.referrals, p.name.casefold(), p.partner_id))
-    return Scorecard(start=start, end=end, min_n=min_n, clinic=Figures(**figures(_CLINIC)),
+    card = Scorecard(start=start, end=end, min_n=min_n, clinic=Figures(**figures(_CLINIC)),
                      partners=partners)
+    return with_evidence(db, card) if evidence else card
+
+
+def with_evidence(db: Database, card: Scorecard) -> Scorecard:
+    """``card`` with each block's time to recovery and observed minus expected per measure."""
+    from dataclasses import replace
+
+    from outcomes.reports.adjusted import adjusted_by_partner, measured_scales
+    from outcomes.reports.recovery import CLINIC, RecoveryCurve, recovery_by_partner
+
+    period = periods.Period(card.start, card.end)
+    curves = recovery_by_partner(db, period, min_n=card.min_n)
+    none = RecoveryCurve(n=0, recovered=0, censored=0, median_days=None, median_ci_days=None,
+                         steps=None)
+    by_scale = {scale: adjusted_by_partner(db, scale, period, min_n=card.min_n)
+                for scale, _n in measured_scales(db)}
+    clinic_adjusted = {scale: _clinic_adjusted(db, scale, period, card.min_n)
+                       for scale in by_scale}
+
+    def block(pid: int) -> dict[str, Any]:
+        return {s: found[pid] for s, found in by_scale.items() if pid in found}
+
+    return replace(
+        card, clinic=replace(card.clinic, time_to_recovery=curves.get(CLINIC, none),
+                             adjusted=clinic_adjusted),
+        partners=[replace(p, time_to_recovery=curves.get(p.partner_id, none),
+                          adjusted=block(p.partner_id)) for p in card.partners])
+
+
+def _clinic_adjusted(db: Database, scale: str, period: periods.Period, min_n: int) -> Any:
+    from outcomes.reports.adjusted import observed_minus_expected
+
+    return observed_minus_expected(db, None, scale, period, min_n=min_n)
 
 
 def _add_funnels(a: frontdesk.Funnel, b: frontdesk.Funnel) -> frontdesk.Funnel:

@@ -1,0 +1,50 @@
+"""The scorecard's evidence figures (``--evidence``): each partner's time to recovery and
+observed minus expected are the same figures as the one-partner readers give, which read the
+database their own way (one partner's rows, not one read for all)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlite_utils import Database
+
+from outcomes.periods import default_period
+from outcomes.reports.adjusted import fit_models, observed_minus_expected
+from outcomes.reports.recovery import recovery_curve
+from outcomes.reports.scorecard import scorecard
+from tests.conftest import DEMO_TODAY
+from tests.cli_helpers import run_cli
+
+
+def test_evidence_per_partner_equals_the_one_partner_readers(demo_db: Database) -> None:
+    fit_models(demo_db)
+    period = default_period(DEMO_TODAY)
+    card = scorecard(demo_db, period.start, period.end, evidence=True)
+    plain = scorecard(demo_db, period.start, period.end)
+    assert "time_to_recovery" not in plain.as_dict()["clinic"]
+    clinic = card.clinic
+    assert clinic.time_to_recovery == recovery_curve(demo_db, None, period)
+    checked = 0
+    for p in card.partners:
+        alone_curve = recovery_curve(demo_db, p.partner_id, period)
+        if alone_curve.n:
+            assert p.time_to_recovery == alone_curve
+        else:
+            assert p.time_to_recovery.n == 0 and p.time_to_recovery.median_days is None
+        for scale, adjusted in (p.adjusted or {}).items():
+            alone = observed_minus_expected(demo_db, p.partner_id, scale, period)
+            assert adjusted.n == alone.n
+            if alone.mean is None:
+                assert adjusted.mean is None
+            else:
+                assert adjusted.mean == pytest.approx(alone.mean)
+                assert adjusted.ci95 == pytest.approx(alone.ci95)
+                checked += 1
+    assert checked >= 10  # the demo has enough partners with shown figures to compare
+
+
+def test_the_cli_prints_the_evidence_block(demo_db: Database, demo_db_path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    fit_models(demo_db)
+    out = run_cli(capsys, "--db", str(demo_db_path), "scorecard", "--evidence",
+                  "--to", DEMO_TODAY.isoformat())
+    assert out.code == 0 and "Time to recovery" in out.out and " wk (" in out.out
