@@ -197,7 +197,7 @@ def test_hidden_figures_are_absent_from_every_format(db: Database, fmt: str) -> 
     # 6 of 10 seen (4 not seen), ODI 100% of 6, NPS 100% promoters of 6.
     packet = packet_for(db, patients(6, met=True, nps=10) + patients(4, seen=False))
     text = every_format(packet)[fmt]
-    assert "Of the 10 patients you referred" in text
+    assert "You referred 10 patients" in text
     assert "6 were seen" not in text
     assert "100% of your" not in text and "+100 (" not in text
     assert "too few answers in one group" in text and "not shown" in text

@@ -11,8 +11,8 @@ from outcomes.periods import default_period
 from outcomes.reports.adjusted import fit_models, observed_minus_expected
 from outcomes.reports.recovery import recovery_curve
 from outcomes.reports.scorecard import scorecard
-from tests.conftest import DEMO_TODAY
 from tests.cli_helpers import run_cli
+from tests.conftest import DEMO_TODAY
 
 
 def test_evidence_per_partner_equals_the_one_partner_readers(demo_db: Database) -> None:

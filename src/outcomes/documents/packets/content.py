@@ -274,14 +274,21 @@ def build_packet(
     figures["conditions"] = section.figures
     # The packet leads with the pooled headline and the partner's largest condition groups.
     summary: list[str] = list(section.lead)
+    recovery: str | None = None
     if referred_ok:
         parts = []
         if seen_ok:
             parts.append(f"{mine.evaluated} were seen")
         if done_ok:
             parts.append(f"{mine.discharged} have completed care")
-        tail = f", {' and '.join(parts)}." if parts else "."
-        summary.append(f"Of the {mine.referrals} patients you referred from {period}" + tail)
+        if parts:
+            summary.append(f"Of the {mine.referrals} patients you referred from {period}, "
+                           f"{' and '.join(parts)}.")
+        else:
+            summary.append(f"You referred {mine.referrals} patients from {period}.")
+        recovery = _recovery_sentence(db, partner_id, start, end, min_n)
+        if recovery:
+            summary.append(recovery)
     else:
         summary.append(
             f"You referred {small} from {period}. To protect their privacy this report does "
@@ -406,8 +413,13 @@ def build_packet(
 
     median_sentence("median_days_to_first_visit",
                     "Median time from referral to the first visit:", "days")
-    median_sentence("median_visits",
-                    "Median number of visits for patients who completed care:", "visits")
+    if recovery is None:
+        median_sentence("median_visits",
+                        "Median number of visits for patients who completed care:", "visits")
+    else:
+        # The visits are in the key figures table; the summary makes room for the time to
+        # recovery, so the packet stays on two pages.
+        figures["median_visits"] = medians["median_visits"][0]
 
     m_nps, c_nps = mine.nps, clinic.nps
 
@@ -539,6 +551,32 @@ def short_citation(source: str) -> str:
         etal = " et al." if "," in authors or " et al" in authors else ""
         shorts.append(f"{first}{etal}, {match.group(1)} {match.group(2)}")
     return "; ".join(shorts)
+
+
+def _recovery_sentence(db: Database, partner_id: int, start: date, end: date,
+                       min_n: int) -> str | None:
+    """Time to recovery, the partner's median beside the clinic's, only when the partner's
+    curve rests on min_n patients and reaches its median (no counts: they could be set against
+    the referral counts above)."""
+    from outcomes.periods import Period
+    from outcomes.reports.recovery import recovery_curve
+
+    period = Period(start, end)
+    mine = recovery_curve(db, partner_id, period, min_n=min_n)
+    if mine.suppressed or mine.median_days is None:
+        return None
+    clinic = recovery_curve(db, None, period, min_n=min_n)
+
+    def weeks(days: float | None) -> str:
+        return "not reached" if days is None else f"{days / 7:.1f}"
+
+    ci = ""
+    if mine.median_ci_days is not None:
+        ci = f"95% CI {weeks(mine.median_ci_days[0])}-{weeks(mine.median_ci_days[1])}; "
+    clinic_part = ("" if clinic.median_days is None
+                   else f"; clinic {weeks(clinic.median_days)}")
+    return (f"Median time to a clinically important improvement: {weeks(mine.median_days)} "
+            f"weeks from the first visit ({ci}Kaplan-Meier){clinic_part}.")
 
 
 def _methods(scales: list[str], names: dict[str, tuple[str, str, Any, str]], period: str,
