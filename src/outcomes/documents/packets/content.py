@@ -574,7 +574,7 @@ def _recovery_sentence(db: Database, partner_id: int, start: date, end: date,
     if mine.median_ci_days is not None:
         ci = f"95% CI {weeks(mine.median_ci_days[0])}-{weeks(mine.median_ci_days[1])}; "
     clinic_part = ("" if clinic.median_days is None
-                   else f"; clinic {weeks(clinic.median_days)}")
+                   else f"; clinic {weeks(clinic.median_days)} weeks")
     return (f"Median time to a clinically important improvement: {weeks(mine.median_days)} "
             f"weeks from the first visit ({ci}Kaplan-Meier){clinic_part}.")
 
