@@ -52,8 +52,12 @@ class EpisodesScreen(Screen[None]):
         # in the search box, not on the table (where its letters were lost or ran bindings).
         Binding("slash", "focus_search", "Find", id="episodes.find", priority=True,
                 tooltip="Find by record number, patient name or episode id"),
+        # priority too, for the same reason: handled when the key arrives, not after travelling
+        # through the search box, so the `/` and name of a burst that follows do not see the
+        # focus leave the box under them. Only while the box has the focus (check_action): on
+        # the table, down moves the cursor.
         Binding("down,escape", "focus_table", "Results", show=False, id="episodes.to_table",
-                tooltip="Move from the search box into the results"),
+                priority=True, tooltip="Move from the search box into the results"),
         Binding("s", "survey", "Enter survey", id="episodes.survey",
                 tooltip="Enter a survey for the selected episode"),
         Binding("l", "letter", "Make letter", id="episodes.letter",
@@ -250,7 +254,12 @@ class EpisodesScreen(Screen[None]):
         self.set_focus(self.query_one("#search", Input))
 
     def action_focus_table(self) -> None:
-        self.query_one("#episodes", DataTable).focus()
+        self.set_focus(self.query_one("#episodes", DataTable))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_table":
+            return self.focused is self.query_one("#search", Input)
+        return True
 
     # --- forms for the daily writes ----------------------------------------------------------
 
