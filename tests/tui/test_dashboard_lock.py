@@ -46,9 +46,8 @@ def stored(path: Path, episode: str) -> list[tuple[Any, ...]]:
 
 @pytest.mark.parametrize("retry_key", [
     "enter",
-    # The forms save with ctrl+s and feedback.plain_error tells users to retry with ctrl+s, but
-    # SurveyEntryScreen binds only Enter: ctrl+s does nothing there (survey_entry.py is owned
-    # elsewhere; reported rather than edited). Strict, so it fails once the key is bound.
+    # The forms save with ctrl+s and feedback.plain_error says to retry with it: the survey
+    # screen takes it too.
     "ctrl+s",
 ])
 def test_a_survey_saved_under_a_held_lock_is_kept_and_retried(
