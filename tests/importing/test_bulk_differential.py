@@ -57,7 +57,10 @@ def _values(demo: dict[str, list[str]]) -> dict[str, st.SearchStrategy[str]]:
         "visits": pick(["", "0", "8", "1000", "1001", "12.5", "-1", "\u00b2", "9" * 5000,
                         "\u0663"]),
         "discharge_reason": pick(["", "goals met", "plateau", "bored"]),
-        "status": pick(["", "discharged", "cancelled", "in care", "nonsense"]),
+        "status": pick(["", "discharged", "cancelled", "in care", "nonsense", "met",
+                        "partly met", "open"]),
+        "goal": pick(["", "Walk 2 km without pain", "Sit 60 min", " Sit 60 min ", "x" * 2001]),
+        "target_date": pick(DATES),
         "status_reason": pick(["", "moved away"]),
         "instrument": pick(["odi", "ODI", "nprs", "lefs", "nosuch", "", "psfs", "nps"]),
         # Condition columns: names, synonyms in any case, unknown words, a contradiction.
@@ -153,7 +156,7 @@ DIFF = settings(max_examples=int(os.environ.get("IMPORT_DIFF_EXAMPLES", "60")), 
 
 @DIFF
 @given(data=st.data(), kind=st.sampled_from(["referrals", "responses", "nps", "touchpoints",
-                                             "outbound", "partners"]),
+                                             "outbound", "partners", "goals"]),
        skip=st.booleans(), chunk=st.sampled_from([1, 3, 5_000]))
 def test_bulk_and_rows_agree(demo_template: Path, demo_facts: dict[str, list[str]],
                              data: st.DataObject, kind: str, skip: bool, chunk: int) -> None:

@@ -47,6 +47,9 @@ QUERIES: dict[str, str] = {
         FROM responses ORDER BY episode_id, date, id""",
     "nps": """
         SELECT episode_id, date, score, comment FROM nps_responses ORDER BY date, id""",
+    "goals": """
+        SELECT episode_id, goal, target_date, status FROM episode_goals
+        ORDER BY episode_id, id""",
 }
 
 

@@ -26,6 +26,7 @@ from outcomes.measures.instruments import get_instrument
 from outcomes.models import (
     ClinicalContent,
     Episode,
+    Goal,
     NpsResponse,
     OutboundReferral,
     Partner,
@@ -571,6 +572,65 @@ class NpsKind(_InsertOnlyKind):
         return nps.row(payload, created_at)
 
 
+class GoalsKind(ImportKind):
+    """Treatment goals, one row per goal: a goal already on file for the episode (same text)
+    takes the row's target date and status, so a nightly re-import follows the EHR."""
+
+    name = "goals"
+    table = "episode_goals"
+    columns = (
+        Column("episode_id", ("episode",)),
+        Column("goal", ("goal_text", "description")),
+        Column("target_date", ("target", "due_date", "due")),
+        Column("status", ("goal_status",), "open, met, partly met or not met (default open)."),
+    )
+    required = (("episode_id",), ("goal",))
+    key_description = "episode and goal"
+
+    def prepare(self, values: dict[str, str], ctx: RowContext) -> Prepared:
+        data = _blank_to_none(values)
+        goal = validate(Goal, {k: v for k, v in {
+            "goal": values.get("goal", "").strip() or None,
+            "target_date": data.get("target_date"), "status": data.get("status"),
+        }.items() if v is not None}, today=ctx.today)
+        episode_id = data.get("episode_id")
+        if not episode_id:
+            raise ValidationError("episode_id is required.", field="episode_id")
+        return Prepared((episode_id, goal.goal), (episode_id, goal))
+
+    def check_references(
+        self, prepared: list[Prepared], ctx: RowContext
+    ) -> list[tuple[Prepared | None, ValidationError]]:
+        return _missing_episodes(prepared, ctx, lambda p: p.payload[0])
+
+    def _write(self, db: Database, chunk: Sequence[Prepared]) -> tuple[int, int, int]:
+        created = now_iso()
+        added = updated = 0
+        for p in chunk:
+            episode_id, goal = p.payload
+            target = goal.target_date.isoformat() if goal.target_date else None
+            found = db.execute("SELECT target_date, status FROM episode_goals"
+                               " WHERE episode_id = ? AND goal = ?", [episode_id, goal.goal]
+                               ).fetchone()
+            if found is None:
+                db.execute("INSERT INTO episode_goals (episode_id, goal, target_date, status,"
+                           " created_at) VALUES (?, ?, ?, ?, ?)",
+                           [episode_id, goal.goal, target, goal.status, created])
+                added += 1
+            elif tuple(found) != (target, goal.status):
+                db.execute("UPDATE episode_goals SET target_date = ?, status = ?"
+                           " WHERE episode_id = ? AND goal = ?",
+                           [target, goal.status, episode_id, goal.goal])
+                updated += 1
+        return added, updated, len(chunk) - added - updated
+
+    def write(self, db: Database, prepared: Sequence[Prepared]) -> tuple[int, int, int]:
+        return self._write(db, prepared)
+
+    def bulk_writer(self, db: Database) -> ChunkWriter:
+        return ChunkWriter(lambda chunk: self._write(db, chunk))
+
+
 class ResponsesKind(ImportKind):
     name = "responses"
     table = "responses"
@@ -683,5 +743,5 @@ class _ResponsesWriter(_CountedWriter):
 KINDS: dict[str, ImportKind] = {
     kind.name: kind
     for kind in (PartnersKind(), ReferralsKind(), TouchpointsKind(), OutboundKind(),
-                 ResponsesKind(), NpsKind())
+                 ResponsesKind(), NpsKind(), GoalsKind())
 }
