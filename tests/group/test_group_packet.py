@@ -73,11 +73,39 @@ def test_the_partners_figures_need_min_n_patients(referrals: list[int], shown: b
     assert "| 500 |" in text.replace("  ", " ")
 
 
-def test_each_clinics_count_follows_the_rule_too() -> None:
+def test_the_clinics_counts_show_only_when_every_one_passes() -> None:
+    # 4 at one clinic would follow from the total (9) minus the 5 shown: no counts at all.
     text = _text(_card([4, 5, 0]))
-    assert "Clinic 0 (fewer than 5 patients)" in text
-    assert "Clinic 1 (5)" in text
+    assert "Where your patients were seen: Clinic 0; Clinic 1." in text
     assert "Clinic 2" not in text  # referred nobody there
+    assert "Where your patients were seen: Clinic 0 (5); Clinic 1 (6)." in _text(_card([5, 6]))
+
+
+def test_seen_and_completed_hide_a_small_rest_and_rates_of_100_percent_need_twice_min_n(
+        ) -> None:
+    card = _card([6, 6])
+    mine = card["partners"][0]
+    mine["evaluated"], mine["discharged"] = 11, 8  # 1 not seen: a small rest
+    mine["outcomes"]["odi"]["mcid_rate"] = 1.0    # 100% of 12 (>= 10): shown
+    mine["nps"] = {"n": 6, "score": 100.0, "moe95": 10.0, "promoters": 6, "passives": 0,
+                   "detractors": 0}                # 100% promoters of 6: hidden
+    text = _text(card)
+    assert "You referred 12 patients across our 2 clinics from" in text
+    assert "11 were seen" not in text and "8 have completed care" not in text
+    assert "| Seen at least once | not shown |" in text.replace("  ", " ")
+    assert "100% of your 12 patients" in text
+    assert "Patient satisfaction" not in text
+    card["partners"][0]["outcomes"]["odi"].update(n=6)
+    assert "100% of your 6 patients" not in _text(card)
+
+
+def test_the_groups_figure_needs_a_rest_of_min_n() -> None:
+    card = _card([6, 6])
+    # The whole group's ODI figure rests on 14 patients, 12 of them this partner's: the other 2
+    # would follow by subtraction, so the group's rate is not printed beside the partner's.
+    card["clinic"]["outcomes"]["odi"].update(n=14, mcid_rate=0.5, mcid_rate_ci95=[0.3, 0.7])
+    text = _text(card)
+    assert "across our clinics, 50% did" not in text and "50% (30-70%)" not in text
 
 
 def test_the_pdf_renders() -> None:

@@ -2,11 +2,14 @@
 whole group's, built from the group scorecard (computed in PostgreSQL) and rendered by the
 clinic packet's renderers (PDF, HTML, Markdown).
 
-The same small-number rule as the clinic packet (docs/reports.md): no figure resting on fewer
-than ``min_n`` patients, and none at all about the partner's patients when it referred fewer
-than ``min_n``; each clinic's count in the "where your patients were seen" sentence follows it
-too. The referrals chart is the clinic packet's (``content.referral_buckets``: per month, else
-per quarter, else none, never a bar left out), over the partner's referrals to every clinic,
+The same small-cell rule as the clinic packet (docs/reports.md, "Small cells in packets"), with
+the clinic packet's pure checks (``count_ok``, ``breakdown_ok``, ``rate_ok``, ``shares_ok``): no count of 1 to
+``min_n - 1``, not even by subtraction (seen and completed out of referred; the clinics' counts
+in "where your patients were seen" are shown only when every one of them passes), no rate of 0%
+or 100% on fewer than ``2 x min_n``, NPS shares each on none or ``min_n`` answers, and the
+group's figure beside the partner's only when the rest of the group passes the same test.
+The referrals chart is the clinic packet's (``content.referral_buckets``: per month, else per
+quarter, else none, never a bar left out), over the partner's referrals to every clinic,
 counted per month in PostgreSQL (``outcomes.group.reports.referrals_by_month``). Differences
 from the clinic packet: a shorter methods note, and nothing is logged as a communication (log
 it at the clinic that sends the packet).
@@ -22,12 +25,16 @@ from outcomes.documents.packets.content import (
     Chart,
     Packet,
     Table,
+    _counts_shown,
     _months,
+    count_ok,
     fewer,
     num,
     pct,
     period_label,
+    rate_ok,
     referral_buckets,
+    shares_ok,
     short_citation,
 )
 from outcomes.measures import catalog
@@ -67,22 +74,53 @@ def build_group_packet(card: dict[str, Any], *, group_name: str, contact: str,
     small = fewer(min_n)
     names = _names()
     n_clinics = len(card["clinics"])
-    referred_ok = mine["referrals"] >= min_n
+    referred_ok, seen_ok, done_ok = _counts_shown(mine["referrals"], mine["evaluated"],
+                                                  mine["discharged"], min_n)
 
     def ok(n: int) -> bool:
         return n >= min_n
+
+    def outcome_ok(block: dict[str, Any] | None, has_mcid: bool) -> bool:
+        if not block or block.get("n", 0) < min_n:
+            return False
+        return rate_ok(block.get("mcid_rate"), block["n"], min_n) if has_mcid else True
+
+    def rest_ok(go: dict[str, Any], mo: dict[str, Any] | None, has_mcid: bool) -> bool:
+        """The group's figure may stand beside the partner's: the rest of the group (what
+        subtracting the two gives) passes the same test."""
+        m_n = (mo or {}).get("n", 0)
+        rest_n = go["n"] - m_n
+        if m_n == 0 or rest_n == 0:
+            return True
+        if rest_n < min_n:
+            return False
+        if not has_mcid:
+            return True
+        met = round((go.get("mcid_rate") or 0) * go["n"]) - round(
+            ((mo or {}).get("mcid_rate") or 0) * m_n)
+        return rate_ok(met / rest_n, rest_n, min_n)
+
+    def nps_ok(block: dict[str, Any]) -> bool:
+        return block["n"] > 0 and shares_ok(
+            (block["detractors"], block["passives"], block["promoters"]), min_n)
 
     def label(scale_id: str) -> str:
         return names[scale_id][0] if scale_id in names else scale_id
 
     summary: list[str] = []
     if referred_ok:
+        parts = ([f"{mine['evaluated']} were seen"] if seen_ok else []) + (
+            [f"{mine['discharged']} have completed care"] if done_ok else [])
         summary.append(
             f"Of the {mine['referrals']} patients you referred across our "
-            f"{mine['n_clinics']} clinics from {period}, {mine['evaluated']} were seen and "
-            f"{mine['discharged']} have completed care.")
-        where = [f"{c['name']} ({c['referrals'] if ok(c['referrals']) else small})"
-                 for c in mine["clinics"] if c["referrals"]]
+            f"{mine['n_clinics']} clinics from {period}, {' and '.join(parts)}." if parts else
+            f"You referred {mine['referrals']} patients across our {mine['n_clinics']} "
+            f"clinics from {period}.")
+        seen_at = [c for c in mine["clinics"] if c["referrals"]]
+        # One hidden count would follow from the total: all clinics' counts, or none.
+        counts_shown = all(count_ok(c["referrals"], min_n) for c in seen_at)
+        where = [f"{c['name']} ({c['referrals']})" if counts_shown else c["name"]
+                 for c in seen_at]
         summary.append("Where your patients were seen: " + "; ".join(where) + ".")
     else:
         summary.append(
@@ -102,23 +140,24 @@ def build_group_packet(card: dict[str, Any], *, group_name: str, contact: str,
         if m_n == 0 and not ok(g_n):
             continue
         has_mcid = (go or mo or {}).get("mcid") is not None
-        shown = referred_ok and ok(m_n) and mo is not None
+        shown = referred_ok and outcome_ok(mo, has_mcid)
+        group_shown = go is not None and outcome_ok(go, has_mcid) and rest_ok(go, mo, has_mcid)
         row = [label(scale_id)]
         if shown and mo:
             row += [str(m_n), rate_text(mo) if has_mcid else "no MCID",
                     num(mo["mean_improvement"])]
         else:
             row += [small if m_n else "none", "", ""]
-        if ok(g_n) and go:
+        if group_shown and go:
             row += [str(g_n), rate_text(go) if has_mcid else "no MCID",
                     num(go["mean_improvement"])]
         else:
-            row += [small if g_n else "none", "", ""]
+            row += [(str(g_n) if ok(g_n) else small) if g_n else "none", "not shown", ""]
         rows.append(row)
-        if has_mcid and (shown or ok(g_n)):
+        if has_mcid and (shown or group_shown):
             cats.append(names[scale_id][1] if scale_id in names else scale_id)
             vals.append([100 * mo["mcid_rate"] if shown and mo else None,
-                         100 * go["mcid_rate"] if ok(g_n) and go else None])
+                         100 * go["mcid_rate"] if group_shown and go else None])
         if shown and mo and has_mcid and sentences < 3:
             sentences += 1
             lo, hi = mo["mcid_rate_ci95"]
@@ -126,12 +165,13 @@ def build_group_packet(card: dict[str, Any], *, group_name: str, contact: str,
                 f"{pct(mo['mcid_rate'])} of your {m_n} patients with intake and discharge "
                 f"scores on the {label(scale_id)} reached a clinically important improvement "
                 f"(95% CI {round(100 * lo)}-{round(100 * hi)}%)"
-                + (f"; across our clinics, {pct(go['mcid_rate'])} did." if ok(g_n) and go
+                + (f"; across our clinics, {pct(go['mcid_rate'])} did." if group_shown and go
                    else "."))
 
     m_nps, g_nps = mine["nps"], group["nps"]
-    nps_mine = referred_ok and m_nps["n"] > 0 and ok(m_nps["n"])
-    nps_group = g_nps["n"] > 0 and ok(g_nps["n"])
+    nps_mine = referred_ok and nps_ok(m_nps)
+    rest_nps = {k: g_nps[k] - m_nps[k] for k in ("n", "detractors", "passives", "promoters")}
+    nps_group = nps_ok(g_nps) and (rest_nps["n"] == 0 or m_nps["n"] == 0 or nps_ok(rest_nps))
     if nps_mine:
         summary.append("Patient satisfaction (Net Promoter Score, -100 to +100): "
                        f"{nps_text(m_nps)}" + (f"; all our clinics: {nps_text(g_nps)}."
@@ -148,8 +188,12 @@ def build_group_packet(card: dict[str, Any], *, group_name: str, contact: str,
 
     key_rows = [
         ["Patients referred", count(mine["referrals"], True), str(group["referrals"])],
-        ["Seen at least once", count(mine["evaluated"], True), str(group["evaluated"])],
-        ["Completed care", count(mine["discharged"], True), str(group["discharged"])],
+        ["Seen at least once",
+         count(mine["evaluated"], True) if seen_ok or not referred_ok else "not shown",
+         str(group["evaluated"])],
+        ["Completed care",
+         count(mine["discharged"], True) if done_ok or not referred_ok else "not shown",
+         str(group["discharged"])],
         ["Median days from referral to first visit",
          median(mine, "median_days_to_first_visit", mine["evaluated"], True),
          median(group, "median_days_to_first_visit", group["evaluated"], False)],
