@@ -2,9 +2,9 @@
 whole group's, built from the group scorecard (computed in PostgreSQL) and rendered by the
 clinic packet's renderers (PDF, HTML, Markdown).
 
-The same small-cell rule as the clinic packet (docs/reports.md, "Small cells in packets"), with
-the clinic packet's pure checks (``count_ok``, ``breakdown_ok``, ``rate_ok``, ``shares_ok``): no count of 1 to
-``min_n - 1``, not even by subtraction (seen and completed out of referred; the clinics' counts
+The same small-cell rule as the clinic packet (docs/reports.md, "Small cells in packets"),
+through its pure checks (``count_ok``, ``breakdown_ok``, ``rate_ok``, ``shares_ok``): no count of
+1 to ``min_n - 1``, not even by subtraction (seen and completed out of referred; the clinics' counts
 in "where your patients were seen" are shown only when every one of them passes), no rate of 0%
 or 100% on fewer than ``2 x min_n``, NPS shares each on none or ``min_n`` answers, and the
 group's figure beside the partner's only when the rest of the group passes the same test.
