@@ -182,3 +182,17 @@ def test_the_recovery_sentence_gives_median_interval_counts_and_the_clinic() -> 
                          steps=None)
     assert recovery_sentence(none, None) == (
         "Time to recovery: no patient with a follow-up score yet.")
+
+
+def test_the_weekly_samples_hold_the_estimate_between_events() -> None:
+    from outcomes.reports.recovery import RecoveryCurve, not_recovered_by_week
+
+    curve = RecoveryCurve(n=4, recovered=3, censored=1, median_days=10.0,
+                          median_ci_days=None,
+                          steps=((0.0, 5.0, 10.0, 20.0), (1.0, 0.75, 0.5, 0.25)))
+    # Week 0: day 0 (1.0); week 1: day 7 (after day 5: 0.75); week 2: day 14 (0.5); week 3:
+    # day 21 (0.25); week 4 holds the last value.
+    assert not_recovered_by_week(curve, 4) == [100.0, 75.0, 50.0, 25.0, 25.0]
+    hidden = RecoveryCurve(n=3, recovered=2, censored=1, median_days=None,
+                           median_ci_days=None, steps=None, suppressed=True)
+    assert not_recovered_by_week(hidden, 4) is None

@@ -300,3 +300,19 @@ def recovery_sentence(mine: RecoveryCurve, clinic: RecoveryCurve | None) -> str:
               else f"{_weeks(mine.median_days)} weeks")
     return (f"Median time to a clinically important improvement: {median} ({ci}{mine.n} "
             f"patients, {mine.censored} not recovered yet or lost){clinic_part}.")
+
+
+def not_recovered_by_week(curve: RecoveryCurve, weeks: int) -> list[float] | None:
+    """The step chart sampled once a week: the share not yet recovered (percent) at the end of
+    weeks 0..``weeks`` (the Kaplan-Meier estimate holds between events). None when the curve is
+    suppressed or has no steps."""
+    if curve.suppressed or not curve.steps:
+        return None
+    days, share = curve.steps
+    out: list[float] = []
+    i = 0
+    for week in range(weeks + 1):
+        while i + 1 < len(days) and days[i + 1] <= 7 * week:
+            i += 1
+        out.append(100.0 * share[i])
+    return out

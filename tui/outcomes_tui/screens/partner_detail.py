@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 from outcomes.network.packet_effect import Pooled
 from outcomes.reports.labels import scale_labels
 from outcomes.reports.partners import PartnerDetail, partner_detail
-from outcomes.reports.recovery import recovery_sentence
+from outcomes.reports.recovery import not_recovered_by_week, recovery_sentence
 from outcomes.reports.scorecard import ScaleFigures, Scorecard
 from outcomes.text import one_line
 from outcomes_tui.context import app_of
@@ -116,6 +116,8 @@ class PartnerDetailScreen(Screen[None]):
             with TabPane("By condition", id="tab-conditions"), Vertical():
                 yield Static("", id="conditions-headline", markup=False)
                 yield DataTable(id="conditions", cursor_type="row", zebra_stripes=True)
+                yield Plot("Not yet recovered (%), by week: partner | clinic",
+                           id="chart-recovery")
             with TabPane("Touchpoints", id="tab-touchpoints"):
                 yield DataTable(id="touchpoints", cursor_type="row", zebra_stripes=True)
             with TabPane("Referrals in", id="tab-in"):
@@ -168,6 +170,15 @@ class PartnerDetailScreen(Screen[None]):
         figures = message.conditions
         self.query_one("#conditions-headline", Static).update(
             f"{figures.headline}\n{recovery_sentence(message.mine, message.clinic)}")
+        # The Kaplan-Meier step chart, sampled weekly over the first half year.
+        weeks = 26
+        curves = ((not_recovered_by_week(message.mine, weeks), self._partner_name()),
+                  (not_recovered_by_week(message.clinic, weeks), "clinic"))
+        series = [Series(list(range(weeks + 1)), values, label, "line")
+                  for values, label in curves if values is not None]
+        self.query_one("#chart-recovery", Plot).set_data(
+            series, message="Time to recovery is not shown for fewer than the minimum number "
+                            "of patients")
         table = self.query_one("#conditions", DataTable)
         table.clear(columns=True)
         table.add_columns("", "Condition or procedure", "Patients", "Reached MCID",
