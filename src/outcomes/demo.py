@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -254,7 +254,7 @@ def build_demo(db: Database, *, seed: int = 7, today: date | None = None) -> dic
         episode_n = 0
         prepared: list[responses.PreparedResponse] = []
         nps_rows: list[tuple[Any, ...]] = []
-        comms: list[tuple[Any, ...]] = []
+        comms = _Letters()
         outbound_rows: list[tuple[Any, ...]] = []
         receivers = [partner_ids[n] for n in ("Northwest Imaging", "Dr. Laura Benton",
                                                "Dr. Helen Morris", "Dr. Nadia Haddad")]
@@ -301,16 +301,14 @@ def build_demo(db: Database, *, seed: int = 7, today: date | None = None) -> dic
             "INSERT OR IGNORE INTO nps_responses (episode_id, date, score, comment, created_at)"
             " VALUES (?, ?, ?, ?, ?)", nps_rows)
         counts["nps answers"] = len(nps_rows)
-        # The plan-of-care dates ride in the same list (the episode row is written first).
-        certs = [c[1:] for c in comms if c[0] == "certified"]
-        comms = [c for c in comms if c[0] != "certified"]
+        # The plan-of-care dates go on episode rows written above.
         db.conn.executemany(
             "UPDATE episodes SET poc_sent_date = ?2, poc_certified_date = ?3,"
-            " poc_certified_by = ?4 WHERE id = ?1", certs)
+            " poc_certified_by = ?4 WHERE id = ?1", comms.certified)
         db.conn.executemany(
             "INSERT INTO communications (partner_id, episode_id, date, kind, channel, note,"
             " created_at, document, status, sent_date)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?)", comms)
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?)", comms.sent)
         outcome_summary.refresh(db)
         audit.log(db, "demo", "all", seed=seed, **counts)
     from outcomes.store.database import refresh_statistics
@@ -367,7 +365,7 @@ def _touchpoints(db: Database, rng: random.Random, specs: list[DemoPartner],
 def _episode(db: Database, rng: random.Random, known: dict[str, Instrument], episode_id: str,
              partner_id: int, spec: DemoPartner, referred: date, today: date,
              prepared: list[responses.PreparedResponse], nps_rows: list[tuple[Any, ...]],
-             comms: list[tuple[Any, ...]]) -> None:
+             comms: _Letters) -> None:
     regions = list(spec.regions) or KIND_REGIONS.get(spec.kind, ALL_REGIONS)
     region = rng.choice(regions)
     # The condition from its own generator, so that it never shifts the rest of the clinic.
@@ -485,16 +483,25 @@ def _episode(db: Database, rng: random.Random, known: dict[str, Instrument], epi
           min(discharge + timedelta(days=offset), today))
 
 
-def _sent(comms: list[tuple[Any, ...]], partner_id: int, episode_id: str, document: str,
+@dataclass
+class _Letters:
+    """What the demo clinic sent (communication rows) and the plan-of-care certifications
+    (episode id, sent, certified, how), written once the episodes are."""
+
+    sent: list[tuple[Any, ...]] = field(default_factory=list)
+    certified: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+def _sent(comms: _Letters, partner_id: int, episode_id: str, document: str,
           day: date) -> None:
     kind = {"evaluation_summary": "letter", "progress_note": "progress_update"}.get(
         document, document)
     words = document.replace("_", " ").capitalize()
-    comms.append((partner_id, episode_id, day.isoformat(), kind, "fax", words, now_iso(),
-                  document, day.isoformat()))
+    comms.sent.append((partner_id, episode_id, day.isoformat(), kind, "fax", words, now_iso(),
+                       document, day.isoformat()))
 
 
-def _letters_sent(rng: random.Random, comms: list[tuple[Any, ...]], fields: dict[str, Any],
+def _letters_sent(rng: random.Random, comms: _Letters, fields: dict[str, Any],
                   partner_id: int, first: date, last: date, today: date) -> None:
     """A well-run clinic: the evaluation summary and plan of care go out within days of the
     first visit and come back signed within weeks, progress notes go out monthly; a few of the
@@ -505,10 +512,10 @@ def _letters_sent(rng: random.Random, comms: list[tuple[Any, ...]], fields: dict
     _sent(comms, partner_id, str(fields["id"]), "evaluation_summary", sent)
     certified = sent + timedelta(days=rng.randint(4, 21))
     if certified <= today and rng.random() < 0.97:
-        comms.append(("certified", str(fields["id"]), sent.isoformat(), certified.isoformat(),
-                      rng.choice(["signed", "signed", "order_on_file"])))
+        comms.certified.append((str(fields["id"]), sent.isoformat(), certified.isoformat(),
+                                rng.choice(["signed", "signed", "order_on_file"])))
     else:
-        comms.append(("certified", str(fields["id"]), sent.isoformat(), None, None))
+        comms.certified.append((str(fields["id"]), sent.isoformat(), None, None))
     note = first + timedelta(days=30 - rng.randint(0, 4))
     while note <= last and note <= today and rng.random() < 0.97:
         _sent(comms, partner_id, str(fields["id"]), "progress_note", note)

@@ -13,17 +13,15 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.tui.tmux import OUTCOMES, dashboard
+
 pytestmark = pytest.mark.slow
 
-OUTCOMES = Path(sys.executable).with_name("outcomes")
 
 PARTNER = {"name": "Dr. Maria Lopez", "kind": "orthopedic surgeon", "npi": "1234567893",
            "organization": "Portland Ortho", "phone": "(503) 555-0100",
@@ -45,62 +43,6 @@ GOAL = ("Sit 60 minutes without pain", "2027-01-15", "open")
 COMMENT = "Back at work [bold]really[/bold] & pain-free"
 
 
-class Terminal:
-    def __init__(self, session: str) -> None:
-        self.session = session
-
-    def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.session], check=True,
-                              capture_output=True, text=True).stdout
-
-    def wait_for(self, *texts: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if all(t in screen for t in texts):
-                return screen
-            time.sleep(0.15)
-        size = subprocess.run(["tmux", "display", "-p", "-t", self.session,
-                               "#{window_width}x#{window_height}"],
-                              capture_output=True, text=True).stdout.strip()
-        raise AssertionError(f"{texts!r} never appeared on screen ({size}); last screen:\n"
-                             f"{screen}")
-
-    def keys(self, *keys: str) -> None:
-        for key in keys:
-            subprocess.run(["tmux", "send-keys", "-t", self.session, key], check=True)
-
-    def type(self, text: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.session, "-l", text], check=True)
-
-    def field(self, text: str, then: str = "Tab") -> None:
-        """Type into the focused field, then move on (each field waits for its echo, so a key
-        is never sent to a field that has not taken the focus yet)."""
-        if text:
-            tail = text[-20:]
-            before = self.screen().count(tail)
-            self.type(text)
-            deadline = time.monotonic() + 30
-            while self.screen().count(tail) <= before:   # one more on screen: echoed
-                assert time.monotonic() < deadline, f"{text!r} was never echoed:\n" \
-                    f"{self.screen()}"
-                time.sleep(0.1)
-        self.keys(then)
-
-    def pick(self, search: str, shown: str) -> None:
-        """Open the focused picker, type to search, Enter picks."""
-        self.keys("Enter")
-        time.sleep(0.3)  # the list opens on the next frame; typed text then searches it
-        self.type(search)
-        self.keys("Enter")
-        # Closed again, showing the choice: the picker's own line, with its arrow.
-        deadline = time.monotonic() + 30
-        while not any(shown in line and "▼" in line for line in self.screen().splitlines()):
-            assert time.monotonic() < deadline, f"{shown!r} was never picked:\n{self.screen()}"
-            time.sleep(0.15)
-
-
 def _cli(db: Path, env: dict[str, str], *args: str) -> Any:
     out = subprocess.run([str(OUTCOMES), "--db", str(db), *args], check=True,
                          capture_output=True, text=True, env=env).stdout
@@ -117,19 +59,7 @@ def test_a_therapists_day_by_keyboard(tmp_path: Path, isolated_dirs: Path) -> No
 
     today = local_today().isoformat()
     env = {**os.environ, "OUTCOMES_DOCUMENTS": str(docs), "TERM": "xterm-256color"}
-    session = f"outcomes-day-{uuid.uuid4().hex[:8]}"
-    # A clean environment, as a login gives: under pytest's the dashboard starts at 80x24
-    # whatever the pane's size (a variable of the test run; not worth chasing here).
-    command = " ".join(f"{k}={v}" for k, v in {
-        "HOME": env["HOME"], "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
-        "OUTCOMES_CONFIG_DIR": env["OUTCOMES_CONFIG_DIR"],
-        "OUTCOMES_DOCUMENTS": str(docs), "TERM": "xterm-256color"}.items())
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "48",
-                    f"env -i {command} {OUTCOMES} --db {db}"], check=True)
-    t = Terminal(session)
-    try:
-        subprocess.run(["tmux", "resize-window", "-t", session, "-x", "160", "-y", "48"],
-                       capture_output=True)
+    with dashboard(db, {"OUTCOMES_DOCUMENTS": str(docs)}, size=(160, 48)) as t:
         t.wait_for("Getting started", "Name the clinic")
         # 1. Name the clinic.
         t.keys("n")
@@ -252,12 +182,7 @@ def test_a_therapists_day_by_keyboard(tmp_path: Path, isolated_dirs: Path) -> No
             t.keys("C-s")
             t.wait_for(remaining)
         t.keys("C-q")
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and subprocess.run(
-                ["tmux", "has-session", "-t", session], capture_output=True).returncode == 0:
-            time.sleep(0.2)
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        t.wait_closed()
 
     # Everything typed, back from the command line's JSON exports.
     [partner] = _cli(db, env, "partners", "list", "--json")

@@ -259,27 +259,41 @@ def test_the_footer_lists_the_forms_keys_not_the_screen_keys(app, drive, settle,
     drive(app, body)
 
 
-def test_a_second_intake_asks_before_replacing_and_the_audit_keeps_the_old_values(
-        app, drive, settle, demo_db_path):
-    episode, instrument = _episode_where(demo_db_path, (
+def _stored_intake(path, offset: int):
+    """An episode in care with a stored intake on its own instrument, and that intake's
+    (date, answers, scores)."""
+    episode, instrument = _episode_where(path, (
         "SELECT e.id, e.instrument FROM episodes e JOIN responses r ON r.episode_id = e.id"
         " AND r.instrument = e.instrument AND r.timepoint = 'intake'"
-        " WHERE e.status = 'in_care' ORDER BY e.id LIMIT 1"))
-    [(_i, _t, old_date, old_answers, old_scores, _s)] = [
-        r for r in _responses(demo_db_path, episode) if r[:2] == (instrument, "intake")]
+        f" WHERE e.status = 'in_care' ORDER BY e.id LIMIT 1 OFFSET {offset}"))
+    [(_i, _t, *stored, _s)] = [
+        r for r in _responses(path, episode) if r[:2] == (instrument, "intake")]
+    return episode, instrument, tuple(stored)
+
+
+async def _second_intake(pilot, settle, episode):
+    """Type a second intake for ``episode`` and press Enter: the form asks what to do with the
+    stored one, and nothing is written yet."""
+    pilot.app.action_survey(episode)
+    await settle(pilot)
+    screen = pilot.app.screen
+    screen.query_one("#timepoint").value = "intake"  # the form offers progress
+    await settle(pilot)
+    keys = _lowest_answers(screen)
+    for key in [*keys, "enter"]:
+        await pilot.press(key)
+    await settle(pilot)
+    assert type(pilot.app.screen).__name__ == "ReplaceOrAmendScreen"
+    assert "already has" in str(pilot.app.screen.query_one("#confirm-question").render())
+    return screen, keys
+
+
+def test_a_second_intake_asks_before_replacing_and_the_audit_keeps_the_old_values(
+        app, drive, settle, demo_db_path):
+    episode, instrument, (old_date, old_answers, old_scores) = _stored_intake(demo_db_path, 0)
 
     async def body(pilot):
-        pilot.app.action_survey(episode)
-        await settle(pilot)
-        screen = pilot.app.screen
-        screen.query_one("#timepoint").value = "intake"  # the form offers progress
-        await settle(pilot)
-        keys = _lowest_answers(screen)
-        for key in [*keys, "enter"]:
-            await pilot.press(key)
-        await settle(pilot)
-        assert type(pilot.app.screen).__name__ == "ReplaceOrAmendScreen"  # asks, nothing written
-        assert "already has" in str(pilot.app.screen.query_one("#choice-question").render())
+        screen, keys = await _second_intake(pilot, settle, episode)
         assert next(r for r in _responses(demo_db_path, episode)
                     if r[:2] == (instrument, "intake"))[3] == old_answers
         await pilot.press("n")  # keep the stored one: the form stays with its answers
@@ -400,26 +414,13 @@ def test_a_form_opened_without_an_episode_keeps_the_focus_on_the_episode_field(a
 
 def test_amending_a_stored_intake_asks_the_reason_and_marks_the_response(
         app, drive, settle, demo_db_path):
-    episode, instrument = _episode_where(demo_db_path, (
-        "SELECT e.id, e.instrument FROM episodes e JOIN responses r ON r.episode_id = e.id"
-        " AND r.instrument = e.instrument AND r.timepoint = 'intake'"
-        " WHERE e.status = 'in_care' ORDER BY e.id LIMIT 1 OFFSET 1"))
-    [(_i, _t, old_date, old_answers, old_scores, _s)] = [
-        r for r in _responses(demo_db_path, episode) if r[:2] == (instrument, "intake")]
+    episode, instrument, (old_date, old_answers, old_scores) = _stored_intake(demo_db_path, 1)
     reason = "Patient corrected item 2 on review [sic]"
 
     async def body(pilot):
         from outcomes_tui.forms.amend import AmendForm
 
-        pilot.app.action_survey(episode)
-        await settle(pilot)
-        screen = pilot.app.screen
-        screen.query_one("#timepoint").value = "intake"
-        await settle(pilot)
-        for key in [*_lowest_answers(screen), "enter"]:
-            await pilot.press(key)
-        await settle(pilot)
-        assert type(pilot.app.screen).__name__ == "ReplaceOrAmendScreen"
+        await _second_intake(pilot, settle, episode)
         await pilot.press("a")
         await settle(pilot)
         form = pilot.app.screen

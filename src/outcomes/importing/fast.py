@@ -289,13 +289,10 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         if partner_id is not None:
             fields["partner_id"] = partner_id
         fields["referral_date"], fields["body_region"] = referral, region
-        for name, place, convert in optional:
-            text = cells[place].strip()
-            if text:
-                value = convert(text)
-                if value is None:
-                    return None
-                fields[name] = value
+        converted = _cells(cells, optional)
+        if converted is None:
+            return None
+        fields.update(converted)
         # Episode's cross-field rules: when one fails, the general path says which.
         first, discharged = fields.get("first_visit_date"), fields.get("discharge_date")
         if first is not None and first < referral:
@@ -305,14 +302,9 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         if fields.get("status") in ("not_scheduled", "cancelled") and \
                 "status_reason" not in fields:
             return None
-        extras: dict[str, Any] = {}
-        for name, place, convert in clinical:
-            text = cells[place].strip()
-            if text:
-                value = convert(text)
-                if value is None:
-                    return None
-                extras[name] = value
+        extras = _cells(cells, clinical)
+        if extras is None:
+            return None
         # How and when the plan of care was certified come together; else the general path
         # says which is missing.
         if ("poc_certified_date" in extras) != ("poc_certified_by" in extras):
@@ -322,6 +314,21 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         return Prepared(episode_id, (patient, make_episode(fields), extras))
 
     return fast
+
+
+def _cells(cells: list[str], columns: list[tuple[str, int, Callable[[str], Any]]]
+           ) -> dict[str, Any] | None:
+    """The non-blank cells of ``columns`` converted, or None when one does not convert (the
+    general path then says why)."""
+    out: dict[str, Any] = {}
+    for name, place, convert in columns:
+        text = cells[place].strip()
+        if text:
+            value = convert(text)
+            if value is None:
+                return None
+            out[name] = value
+    return out
 
 
 def _clinical_columns(dates: Dates, positions: dict[str, int]

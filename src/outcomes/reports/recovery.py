@@ -277,7 +277,9 @@ __all__ = ["CLINIC", "Observation", "RecoveryCurve", "curve", "observations", "p
            "recovery_by_group", "recovery_by_partner", "recovery_curve"]
 
 
-def _weeks(days: float | None) -> str:
+def weeks_text(days: float | None) -> str:
+    """Days as weeks to one decimal, or "not reached" (an interval end the curve never
+    crossed)."""
     return "not reached" if days is None else f"{days / 7:.1f}"
 
 
@@ -285,7 +287,7 @@ def recovery_sentence(mine: RecoveryCurve, clinic: RecoveryCurve | None) -> str:
     """Time to recovery in one plain sentence, the partner's beside the clinic's: "Median time
     to a clinically important improvement: 4.3 weeks (95% CI 3.1-6.0; 38 patients, 9 not
     recovered yet or lost); clinic 5.0 weeks." Below ``min_n`` it says so."""
-    clinic_part = (f"; clinic {_weeks(clinic.median_days)} weeks"
+    clinic_part = (f"; clinic {weeks_text(clinic.median_days)} weeks"
                    if clinic is not None and clinic.median_days is not None else "")
     if mine.n == 0:
         return "Time to recovery: no patient with a follow-up score yet" + clinic_part + "."
@@ -295,9 +297,9 @@ def recovery_sentence(mine: RecoveryCurve, clinic: RecoveryCurve | None) -> str:
     ci = ""
     if mine.median_ci_days is not None:
         lo, hi = mine.median_ci_days
-        ci = f"95% CI {_weeks(lo)}-{_weeks(hi)}; "
+        ci = f"95% CI {weeks_text(lo)}-{weeks_text(hi)}; "
     median = ("not reached" if mine.median_days is None
-              else f"{_weeks(mine.median_days)} weeks")
+              else f"{weeks_text(mine.median_days)} weeks")
     return (f"Median time to a clinically important improvement: {median} ({ci}{mine.n} "
             f"patients, {mine.censored} not recovered yet or lost){clinic_part}.")
 

@@ -50,6 +50,8 @@ from outcomes.reports.statistics import Nps, wilson
 from outcomes.store import settings
 
 if TYPE_CHECKING:
+    from outcomes.reports.recovery import RecoveryCurve
+    from outcomes.reports.riskmodel import Adjusted
     from outcomes.store.database import Queryable
 
 
@@ -168,10 +170,10 @@ class Figures:
     """The same by condition group, largest first."""
     by_procedure: list[PooledFigures] = field(default_factory=list)
     """The same by surgical procedure (episodes with one), largest first."""
-    time_to_recovery: Any = None
-    """``reports.recovery.RecoveryCurve`` when asked for (``evidence=True``), else None."""
-    adjusted: Any = None
-    """{scale: ``reports.riskmodel.Adjusted``} when asked for (``evidence=True``), else None."""
+    time_to_recovery: RecoveryCurve | None = None
+    """Kaplan-Meier time to recovery when asked for (``evidence=True``), else None."""
+    adjusted: dict[str, Adjusted] | None = None
+    """Observed minus expected per measure when asked for (``evidence=True``), else None."""
 
     def evidence_dict(self) -> dict[str, Any]:
         """Time to recovery and observed minus expected, present only when computed."""
@@ -556,7 +558,11 @@ def with_evidence(db: Database, card: Scorecard) -> Scorecard:
     """``card`` with each block's time to recovery and observed minus expected per measure."""
     from dataclasses import replace
 
-    from outcomes.reports.adjusted import adjusted_by_partner, measured_scales
+    from outcomes.reports.adjusted import (
+        adjusted_by_partner,
+        measured_scales,
+        observed_minus_expected,
+    )
     from outcomes.reports.recovery import CLINIC, RecoveryCurve, recovery_by_partner
 
     period = periods.Period(card.start, card.end)
@@ -565,7 +571,7 @@ def with_evidence(db: Database, card: Scorecard) -> Scorecard:
                          steps=None)
     by_scale = {scale: adjusted_by_partner(db, scale, period, min_n=card.min_n)
                 for scale, _n in measured_scales(db)}
-    clinic_adjusted = {scale: _clinic_adjusted(db, scale, period, card.min_n)
+    clinic_adjusted = {scale: observed_minus_expected(db, None, scale, period, min_n=card.min_n)
                        for scale in by_scale}
 
     def block(pid: int) -> dict[str, Any]:
@@ -577,11 +583,6 @@ def with_evidence(db: Database, card: Scorecard) -> Scorecard:
         partners=[replace(p, time_to_recovery=curves.get(p.partner_id, none),
                           adjusted=block(p.partner_id)) for p in card.partners])
 
-
-def _clinic_adjusted(db: Database, scale: str, period: periods.Period, min_n: int) -> Any:
-    from outcomes.reports.adjusted import observed_minus_expected
-
-    return observed_minus_expected(db, None, scale, period, min_n=min_n)
 
 
 def _add_funnels(a: frontdesk.Funnel, b: frontdesk.Funnel) -> frontdesk.Funnel:

@@ -560,15 +560,13 @@ def _recovery_sentence(db: Database, partner_id: int, start: date, end: date,
     the referral counts above)."""
     from outcomes.periods import Period
     from outcomes.reports.recovery import recovery_curve
+    from outcomes.reports.recovery import weeks_text as weeks
 
     period = Period(start, end)
     mine = recovery_curve(db, partner_id, period, min_n=min_n)
     if mine.suppressed or mine.median_days is None:
         return None
     clinic = recovery_curve(db, None, period, min_n=min_n)
-
-    def weeks(days: float | None) -> str:
-        return "not reached" if days is None else f"{days / 7:.1f}"
 
     ci = ""
     if mine.median_ci_days is not None:
