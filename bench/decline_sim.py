@@ -6,7 +6,13 @@ the same partners without a drop, followed for two more years (false alarms per 
 the months in which the alert newly appears). The seasonal factors the detector uses are
 estimated, as in the app, from a simulated clinic's monthly totals with the same season.
 
-Run: .venv/bin/python -m bench.decline_sim [--partners N] [--seed S]
+``oracle_bound`` asks whether any rule could do better: a Poisson CUSUM told the partner's true
+rate (no season, no baseline to estimate), tried at every design ratio and threshold, with the
+best share detected within 4 months among the settings that keep the false-alarm target. The
+CUSUM is the optimal detector of a known change (Moustakides 1986, under Lorden's criterion), so
+its best is a ceiling for any rule that sees the same monthly counts.
+
+Run: .venv/bin/python -m bench.decline_sim [--partners N] [--seed S] [--oracle]
 """
 
 from __future__ import annotations
@@ -105,6 +111,71 @@ def simulate(partners: int = 1000, seed: int = 13, rates: tuple[float, ...] = RA
     return rows
 
 
+@dataclass(frozen=True)
+class Bound:
+    rate: float
+    partners: int
+    detected_within: float
+    """The best share detected within DETECT_WITHIN months at <= ``max_false_alarms``."""
+    design_ratio: float
+    threshold: float
+    false_alarms_per_year: float
+
+
+def _cusum(counts: np.ndarray, expected: float, ratio: float) -> np.ndarray:
+    """The CUSUM statistic after each month, for every partner (rows) at once."""
+    out = np.empty(counts.shape)
+    s = np.zeros(counts.shape[0])
+    for j in range(counts.shape[1]):
+        s = np.maximum(0.0, s + counts[:, j] * math.log(ratio) + (1 - ratio) * expected)
+        out[:, j] = s
+    return out
+
+
+def oracle_bound(partners: int = 20000, seed: int = 5, rates: tuple[float, ...] = RATES,
+                 max_false_alarms: float = 0.2,
+                 ratios: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)) -> list[Bound]:
+    """The best detection within DETECT_WITHIN months that a CUSUM knowing the true rate gets
+    while raising at most ``max_false_alarms`` alerts per steady partner-year (counted as
+    the app counts them: months in which the alert newly appears)."""
+    rng = np.random.default_rng(seed)
+    thresholds = np.round(np.arange(0.5, 8.0, 0.05), 2)
+    bounds = []
+    for rate in rates:
+        steady = rng.poisson(rate, size=(partners, HISTORY_MONTHS + FOLLOW_MONTHS))
+        drop = np.concatenate(
+            [rng.poisson(rate, size=(partners, HISTORY_MONTHS)),
+             rng.poisson(rate / 2, size=(partners, DETECT_WITHIN))], axis=1)
+        best: Bound | None = None
+        for ratio in ratios:
+            followed = _cusum(steady, rate, ratio)[:, HISTORY_MONTHS - 1:]
+            after = _cusum(drop, rate, ratio)[:, HISTORY_MONTHS:]
+            for h in thresholds:
+                on = followed >= h
+                onsets = int((on[:, 1:] & ~on[:, :-1]).sum())
+                per_year = onsets / (partners * FOLLOW_MONTHS / 12)
+                if per_year > max_false_alarms:
+                    continue
+                detected = float((after >= h).any(axis=1).mean())
+                if best is None or detected > best.detected_within:
+                    best = Bound(rate, partners, detected, ratio, float(h), per_year)
+        assert best is not None
+        bounds.append(best)
+    return bounds
+
+
+def bound_table(bounds: list[Bound]) -> str:
+    lines = [
+        f"| Rate a month | Partners | Best detected within {DETECT_WITHIN} months "
+        "| Design ratio | Threshold | False alarms per partner-year |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for b in bounds:
+        lines.append(f"| {b.rate:g} | {b.partners} | {b.detected_within:.0%} "
+                     f"| {b.design_ratio:g} | {b.threshold:g} | {b.false_alarms_per_year:.3f} |")
+    return "\n".join(lines)
+
+
 def table(rows: list[Row]) -> str:
     lines = [
         f"| Rate a month | Partners | Detected within {DETECT_WITHIN} months of halving "
@@ -124,11 +195,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--partners", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--oracle", action="store_true",
+                        help="also print the ceiling of a CUSUM that knows the true rate")
     args = parser.parse_args()
     print(f"Poisson CUSUM, design ratio {decline.DESIGN_RATIO}, threshold {decline.THRESHOLD}, "
           f"window {decline.WINDOW_MONTHS} months, baseline up to {decline.BASELINE_MONTHS} "
           f"months; seed {args.seed}")
     print(table(simulate(args.partners, args.seed)))
+    if args.oracle:
+        print()
+        print("Ceiling: a CUSUM told the true rate, best design ratio and threshold at <= 0.2 "
+              "false alarms per partner-year")
+        print(bound_table(oracle_bound()))
 
 
 if __name__ == "__main__":
