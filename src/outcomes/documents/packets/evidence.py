@@ -10,6 +10,7 @@ Small cells, beyond the rule of ``content`` (docs/reports.md, "Small cells in pa
 - The step chart is drawn only when the partner's curve rests on ``min_n`` patients. Each week
   is drawn only while at least ``min_n`` of the partner's patients are still followed into it
   (:func:`followed_weeks`): in a curve's tail a step stands for one patient's recovery week.
+  A week that reads 0% (all recovered) needs ``2 x min_n``, as a rate of 100% does.
 - The clinic's curve beside it follows the clinic rule: the rest of the clinic (clinic minus
   this partner) must be empty or rest on ``min_n`` patients, week by week as well.
 - Observed minus expected is shown only when the model validates and rests on ``min_n`` of the
@@ -37,16 +38,24 @@ MAX_ADJUSTED = 3
 """Measures with an observed-minus-expected sentence (the largest rows first)."""
 
 
-def followed_weeks(days: Sequence[int], min_n: int, horizon: int = WEEKS) -> int:
-    """The last week (0..``horizon``) up to which every week is followed by ``min_n`` patients.
+def followed(days: Sequence[int], week: int) -> int:
+    """Patients followed into ``week`` (days ``7(week-1)+1`` to ``7 week``): those whose
+    follow-up ends after day ``7(week-1)``, whose recovery or censoring could move the curve
+    in it."""
+    return sum(d > 7 * (week - 1) for d in days)
 
-    Week ``w`` (days ``7(w-1)+1`` to ``7w``) is followed by the patients whose follow-up ends
-    after day ``7(w-1)``: the ones whose recovery or censoring could move the curve in it. The
-    count only falls with ``w``, so the answer is the last week where it is ``min_n`` or more;
-    week 0 (everyone at 100%) always is."""
+
+def followed_weeks(days: Sequence[int], shares: Sequence[float], min_n: int,
+                   horizon: int = WEEKS) -> int:
+    """The last week (0..``horizon``, within ``shares``) up to which the line may be drawn:
+    every week from the first is followed by ``min_n`` patients, and one that reads 0% (every
+    patient recovered, the packet's "100% reached the MCID") by ``2 x min_n``. The count only
+    falls with the week, so the line stops at the first week that fails; week 0 (everyone at
+    100%, by definition) always passes."""
     last = 0
-    for week in range(1, horizon + 1):
-        if sum(d > 7 * (week - 1) for d in days) < min_n:
+    for week in range(1, min(horizon, len(shares) - 1) + 1):
+        n = followed(days, week)
+        if n < min_n or (round(shares[week]) == 0 and n < 2 * min_n):
             break
         last = week
     return last
@@ -58,8 +67,7 @@ def rest_followed_weeks(mine: Sequence[int], clinic: Sequence[int], min_n: int,
     passes when the rest is followed by none or by at least ``min_n`` patients."""
     last = 0
     for week in range(1, horizon + 1):
-        cut = 7 * (week - 1)
-        rest = sum(d > cut for d in clinic) - sum(d > cut for d in mine)
+        rest = followed(clinic, week) - followed(mine, week)
         if not count_ok(rest, min_n):
             break
         last = week
@@ -93,14 +101,14 @@ def recovery(db: Database, partner_id: int, start: date, end: date, min_n: int) 
     if mine_curve is None:
         return Recovery(sentence, None, figures)
     mine_days = [o.days for o in mine_obs]
-    mine_weeks = followed_weeks(mine_days, min_n)
+    mine_weeks = followed_weeks(mine_days, mine_curve, min_n)
     if mine_weeks < 1:
         return Recovery(sentence, None, figures)
     values: list[list[float] | None] = [mine_curve[:mine_weeks + 1], None]
     clinic_curve = not_recovered_by_week(clinic, WEEKS) if clinic_ok else None
     if clinic_curve is not None:
         all_days = [o.days for o in found]
-        clinic_weeks = min(followed_weeks(all_days, min_n),
+        clinic_weeks = min(followed_weeks(all_days, clinic_curve, min_n),
                            rest_followed_weeks(mine_days, all_days, min_n))
         if clinic_weeks >= 1:
             values[1] = clinic_curve[:clinic_weeks + 1]
@@ -196,4 +204,5 @@ ADJUSTED_METHOD = (
 
 
 __all__ = ["MAX_ADJUSTED", "WEEKS", "AdjustedFigures", "Recovery", "adjusted",
-           "adjusted_sentence", "followed_weeks", "recovery", "rest_followed_weeks", "signed"]
+           "adjusted_sentence", "followed", "followed_weeks", "recovery",
+           "rest_followed_weeks", "signed"]
