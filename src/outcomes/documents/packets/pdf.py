@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -242,10 +243,12 @@ def render_pdf(packet: Packet) -> bytes:
 
     # The methods note is read as a whole: when it does not fit under the charts it starts a
     # page of its own (the third, when the evidence figures fill page 2) rather than breaking.
+    # Its height is estimated from the text widths (a dry run of the line breaking would cost
+    # as much as setting the note).
     font(pdf, 7.5)
-    needed = 30 + sum(
-        pdf.multi_cell(CONTENT_W, 7.5 * 1.2, pdf.safe(note), markdown=False, dry_run=True,
-                       output="HEIGHT") + 1.5 for note in packet.methods)
+    lines = sum(math.ceil(1.04 * pdf.get_string_width(pdf.safe(note)) / CONTENT_W)
+                for note in packet.methods)
+    needed = 30 + lines * 7.5 * 1.2 + 1.5 * len(packet.methods)
     if pdf.get_y() + needed > pdf.h - 60 and needed < pdf.h - 160:
         pdf.add_page()
     heading(pdf, "Methods", 11)
