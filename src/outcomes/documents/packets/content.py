@@ -1,8 +1,10 @@
 """What an evidence packet says, independent of its format (PDF, HTML, Markdown).
 
 De-identified by construction: the content is built from the typed scorecard (which never reads
-the ``patients`` table) and from per-month referral counts; no comment, name, record number,
-birth date or date of service is ever read. Months and the period ("December 2025 to November
+the ``patients`` table), per-month referral counts, and the public functions of
+``reports.recovery`` and ``reports.adjusted`` (``evidence``: time to recovery, observed minus
+expected, with their own small-cell checks); the packet reads no comment, name, record number,
+birth date or date of service. Months and the period ("December 2025 to November
 2026") are the finest dates shown.
 
 Small cells (``min_n``, a setting, default 5). A packet leaves the clinic, so it follows a
