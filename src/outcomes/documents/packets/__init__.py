@@ -2,7 +2,8 @@
 patients one partner referred, as PDF, HTML or Markdown.
 
 ``content`` builds the format-free content (and holds the de-identification and small-number
-rules); ``pdf``, ``html`` and ``markdown`` render it; ``charts`` lays out the bar charts once
+rules), with ``bycondition`` and ``evidence`` (time to recovery, observed minus expected);
+``pdf``, ``html`` and ``markdown`` render it; ``charts`` lays out the bar and step charts once
 for both the PDF and the SVG. Each packet made is logged as a communication with the partner.
 """
 

@@ -1,4 +1,5 @@
-"""Bar charts as vector primitives, drawn the same way in the PDF (fpdf2) and in HTML (SVG).
+"""Bar and step charts as vector primitives, drawn the same way in the PDF (fpdf2) and in HTML
+(SVG).
 
 Why not matplotlib: importing it costs 0.3-0.5 s per process, more than the rest of a packet
 together, and its output needs a second vector path into fpdf2. These charts are simple bars, so
@@ -6,7 +7,8 @@ they are laid out here once as primitives (rectangles, lines, text) and each ren
 
 Fax-friendly: no colour carries meaning. The first series is solid dark grey, the second is
 white with a black outline; every bar carries its value as text, so the chart reads in black and
-white and when the bars blur.
+white and when the bars blur. In the step chart (time to recovery) the partner's line is thick
+solid black and the clinic's thinner, dashed and grey, and each line ends with its last value.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import math
 from dataclasses import dataclass
 from html import escape
 
-from outcomes.documents.packets.content import Chart
+from outcomes.documents.packets.content import Chart, StepChart, Table
 
 DARK = 60      # grey level (0 black .. 255 white) of the first series
 GRID = 200     # grey level of grid lines
@@ -39,6 +41,8 @@ class Line:
     y2: float
     grey: int
     width: float = 0.6
+    dash: float = 0.0
+    """Dash and gap length for a dashed line; 0 = solid."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Text:
 
 Shape = Rect | Line | Text
 SERIES_STYLE = [(DARK, True), (255, True)]
+LINE_STYLE = [(0, 2.4, 0.0), (110, 1.8, 4.0)]
+"""Step chart lines: (grey level, width, dash) of the partner's and the clinic's."""
 
 
 def _nice_max(value: float) -> tuple[float, float]:
@@ -138,14 +144,102 @@ def layout(chart: Chart, width: float, height: float) -> list[Shape]:
     return shapes
 
 
-def svg(chart: Chart, width: float = 500, height: float = 200) -> str:
+def _week_step(weeks: int) -> int:
+    """Weeks between x-axis labels: every week up to 8, else every 2, else every 4."""
+    return 1 if weeks <= 8 else 2 if weeks <= 16 else 4
+
+
+def step_layout(chart: StepChart, width: float, height: float) -> list[Shape]:
+    """The step chart as shapes in a ``width`` x ``height`` box (origin top left, y down):
+    value ``values[s][w]`` holds from the end of week ``w`` to the end of week ``w + 1``."""
+    shapes: list[Shape] = [Text(0, 11, chart.title, 10, bold=True)]
+    top = 18.0
+    x = 0.0
+    for (grey, lw, dash), name, values in zip(LINE_STYLE, chart.series, chart.values,
+                                              strict=False):
+        if values is None:
+            continue
+        shapes.append(Line(x, top + 6.5, x + 22, top + 6.5, grey, lw, dash))
+        shapes.append(Text(x + 27, top + 10, name, 8))
+        x += 27 + 5.0 * len(name) + 14
+    top += 16
+    shapes.append(Text(0, top + 7, chart.y_label, 7))
+    top += 12
+    left, right = 30.0, 30.0
+    bottom_space = 26.0 + (11 if chart.note else 0)
+    plot_w = width - left - right
+    plot_h = height - top - bottom_space
+    base_y = top + plot_h
+    weeks = max(1, chart.weeks)
+
+    def px(week: float) -> float:
+        return left + plot_w * week / weeks
+
+    def py(share: float) -> float:
+        return base_y - plot_h * max(0.0, min(share, 100.0)) / 100.0
+
+    for tick in (0, 25, 50, 75, 100):
+        grey = 0 if tick == 0 else 150 if tick == 50 else GRID
+        shapes.append(Line(left, py(tick), left + plot_w, py(tick), grey, 0.8 if tick in
+                           (0, 50) else 0.4))
+        shapes.append(Text(left - 3, py(tick) + 2.5, f"{tick}%", 7, anchor="end"))
+    shapes.append(Line(left, base_y, left, py(100), 0, 0.8))
+    step = _week_step(weeks)
+    for week in range(0, weeks + 1, step):
+        shapes.append(Line(px(week), base_y, px(week), base_y + 3, 0, 0.8))
+        shapes.append(Text(px(week), base_y + 11, str(week), 7, anchor="middle"))
+    shapes.append(Text(left + plot_w / 2, base_y + 21, chart.x_label, 7.5, anchor="middle"))
+    ends: list[float] = []
+    for (grey, lw, dash), values in zip(LINE_STYLE, chart.values, strict=False):
+        if not values:
+            continue
+        # One segment per run of equal values, so a dashed line keeps its pattern.
+        start, level = 0, values[0]
+        for week in range(1, len(values)):
+            if values[week] != level:
+                shapes.append(Line(px(start), py(level), px(week), py(level), grey, lw, dash))
+                shapes.append(Line(px(week), py(level), px(week), py(values[week]), grey, lw,
+                                   dash))
+                start, level = week, values[week]
+        last = len(values) - 1
+        if last > start:
+            shapes.append(Line(px(start), py(level), px(last), py(level), grey, lw, dash))
+        y = py(level) + 2.5
+        if any(abs(y - e) < 8 for e in ends):  # two lines ending level: labels one above
+            y = min(ends) - 8
+        ends.append(y)
+        shapes.append(Text(px(last) + 3, y, f"{round(level)}%", 7.5, bold=grey == 0))
+    if chart.note:
+        shapes.append(Text(0, height - 3, chart.note, 7))
+    return shapes
+
+
+def step_table(chart: StepChart) -> Table:
+    """The step chart as text (Markdown, and beside the SVG in HTML): the share not yet
+    recovered at the end of every other week and of the last week drawn; a cell is blank
+    after its line stops."""
+    last = chart.weeks
+    weeks = sorted({*range(0, last + 1, 2), last})
+    header = ["Week", *(name for name, v in zip(chart.series, chart.values, strict=False)
+                        if v is not None)]
+    shown = [v for v in chart.values if v is not None]
+    return Table(header, [[str(w), *(f"{round(v[w])}%" if w < len(v) else "" for v in shown)]
+                          for w in weeks])
+
+
+def shapes_of(chart: Chart | StepChart, width: float, height: float) -> list[Shape]:
+    return (step_layout(chart, width, height) if isinstance(chart, StepChart)
+            else layout(chart, width, height))
+
+
+def svg(chart: Chart | StepChart, width: float = 500, height: float = 200) -> str:
     """The chart as an inline SVG element (no external references)."""
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:g} {height:g}" '
         f'width="{width:g}" height="{height:g}" role="img" aria-label="{escape(chart.title)}" '
         'font-family="DejaVu Sans, Helvetica, Arial, sans-serif">'
     ]
-    for shape in layout(chart, width, height):
+    for shape in shapes_of(chart, width, height):
         if isinstance(shape, Rect):
             fill = "none" if shape.fill is None else f"rgb({shape.fill},{shape.fill},{shape.fill})"
             stroke = ' stroke="black" stroke-width="0.8"' if shape.stroke else ""
@@ -153,9 +247,11 @@ def svg(chart: Chart, width: float = 500, height: float = 200) -> str:
                          f'height="{shape.h:.1f}" fill="{fill}"{stroke}/>')
         elif isinstance(shape, Line):
             g = shape.grey
+            dash = (f' stroke-dasharray="{shape.dash:g} {shape.dash * 0.75:g}"'
+                    if shape.dash else "")
             parts.append(f'<line x1="{shape.x1:.1f}" y1="{shape.y1:.1f}" x2="{shape.x2:.1f}" '
                          f'y2="{shape.y2:.1f}" stroke="rgb({g},{g},{g})" '
-                         f'stroke-width="{shape.width:g}"/>')
+                         f'stroke-width="{shape.width:g}"{dash}/>')
         else:
             weight = ' font-weight="bold"' if shape.bold else ""
             parts.append(f'<text x="{shape.x:.1f}" y="{shape.y:.1f}" font-size="{shape.size:g}" '

@@ -1,8 +1,10 @@
 """What an evidence packet says, independent of its format (PDF, HTML, Markdown).
 
 De-identified by construction: the content is built from the typed scorecard (which never reads
-the ``patients`` table) and from per-month referral counts; no comment, name, record number,
-birth date or date of service is ever read. Months and the period ("December 2025 to November
+the ``patients`` table), per-month referral counts, and the public functions of
+``reports.recovery`` and ``reports.adjusted`` (``evidence``: time to recovery, observed minus
+expected, with their own small-cell checks); the packet reads no comment, name, record number,
+birth date or date of service. Months and the period ("December 2025 to November
 2026") are the finest dates shown.
 
 Small cells (``min_n``, a setting, default 5). A packet leaves the clinic, so it follows a
@@ -63,6 +65,25 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class StepChart:
+    """A step chart of shares (percent) at the end of each week from week 0: one line per
+    series, a series None when not shown; a line may stop before the others (too few
+    patients still followed)."""
+
+    title: str
+    series: list[str]
+    values: list[list[float] | None]
+    note: str = ""
+    x_label: str = "weeks from the first visit"
+    y_label: str = "share not yet recovered"
+
+    @property
+    def weeks(self) -> int:
+        """The last week drawn."""
+        return max((len(v) - 1 for v in self.values if v), default=0)
+
+
+@dataclass(frozen=True)
 class Table:
     header: list[str]
     rows: list[list[str]]
@@ -88,6 +109,11 @@ class Packet:
     conditions: Table = field(default_factory=lambda: Table([], []))
     """Outcomes on the primary measure, each patient once: pooled, by condition group and by
     procedure (``bycondition``)."""
+    recovery_chart: StepChart | None = None
+    """Time to recovery, the partner's curve beside the clinic's (``evidence``)."""
+    adjusted: list[str] = field(default_factory=list)
+    """Observed minus expected improvement under the clinic's model, one sentence a measure
+    (``evidence``); empty when no model is fitted or none may be shown."""
 
     @property
     def title(self) -> str:
@@ -274,7 +300,11 @@ def build_packet(
     figures["conditions"] = section.figures
     # The packet leads with the pooled headline and the partner's largest condition groups.
     summary: list[str] = list(section.lead)
+    from outcomes.documents.packets import evidence
+
     recovery: str | None = None
+    recovery_chart: StepChart | None = None
+    figures["recovery"] = None
     if referred_ok:
         parts = []
         if seen_ok:
@@ -286,7 +316,9 @@ def build_packet(
                            f"{' and '.join(parts)}.")
         else:
             summary.append(f"You referred {mine.referrals} patients from {period}.")
-        recovery = _recovery_sentence(db, partner_id, start, end, min_n)
+        found = evidence.recovery(db, partner_id, start, end, min_n)
+        recovery, recovery_chart = found.sentence, found.chart
+        figures["recovery"] = found.figures
         if recovery:
             summary.append(recovery)
     else:
@@ -323,6 +355,7 @@ def build_packet(
     chart_vals: list[list[float | None]] = []
     carried_mine = 0
     used_scales: list[str] = []
+    adjusted_rows: list[tuple[str, str, int | None]] = []
     instrument_sentences: list[str] = []
     figures["outcomes"] = {}
     for scale_id in scales:
@@ -349,6 +382,7 @@ def build_packet(
             "clinic_n": c_n if clinic_shown else None,
             "clinic_mcid_rate": co.mcid_rate if clinic_shown and co and has_mcid else None,
         }
+        adjusted_rows.append((scale_id, label, m_n if mine_n_ok else None))
         row = [label + _mcid_short(names, scale_id)]
         if mine_n_ok and mo:
             row += [str(m_n),
@@ -498,6 +532,10 @@ def build_packet(
 
         mine_d, clinic_d = dist(m_nps, nps_mine_ok), dist(c_nps, nps_clinic_ok)
         figures["nps_shares"] = mine_d
+    # The time-to-recovery chart takes the place of the NPS answers chart, the weaker of the
+    # two for a referrer (the score and its margin stay in the summary and the key figures),
+    # so that the packet keeps to two pages.
+    if (nps_mine_ok or nps_clinic_ok) and recovery_chart is None:
         charts.append(Chart("Would you recommend us? (answers)",
                             ["Detractors (0-6)", "Passives (7-8)", "Promoters (9-10)"],
                             ["Your patients", "All clinic patients"],
@@ -506,6 +544,13 @@ def build_packet(
 
     methods = _methods(used_scales, names, period, min_n, carried_mine, referred_ok)
     methods.insert(2, _CONDITIONS_NOTE)
+    recovery_shown = recovery is not None or recovery_chart is not None
+    if recovery_shown:
+        methods.insert(3, _RECOVERY_NOTE)
+    risk = evidence.adjusted(db, partner_id, adjusted_rows, start, end, min_n)
+    figures["adjusted"] = risk.figures or None
+    if risk.method is not None:
+        methods.insert(4 if recovery_shown else 3, risk.method)
     detail = ", ".join(x for x in (org, kind) if x)
     return Packet(
         partner_id=partner_id,
@@ -525,6 +570,8 @@ def build_packet(
         min_n=min_n,
         figures=figures,
         conditions=section.table,
+        recovery_chart=recovery_chart,
+        adjusted=risk.sentences,
     )
 
 
@@ -532,6 +579,13 @@ _CONDITIONS_NOTE = (
     "By condition: each patient counts once, on a primary measure set by body region (ODI, "
     "NDI, QuickDASH, HOOS JR, KOOS JR, LEFS) unless the clinician chose another; groups follow "
     "the ICD-10-CM diagnosis, and small ones are in 'All other conditions'."
+)
+
+_RECOVERY_NOTE = (
+    "Time to recovery: days from the first visit to the first score reaching the MCID on the "
+    "primary measure. Patients who left or are still in care without reaching it count as not "
+    "recovered up to their last score (Kaplan-Meier, censored), never dropped. Recovery is seen "
+    "only on the days a questionnaire is filled in."
 )
 
 _VANCOUVER = re.compile(r"\.\s+([A-Z][^.;]{1,60}?)\.\s+((?:19|20)\d\d)\s*;")
@@ -551,30 +605,6 @@ def short_citation(source: str) -> str:
         etal = " et al." if "," in authors or " et al" in authors else ""
         shorts.append(f"{first}{etal}, {match.group(1)} {match.group(2)}")
     return "; ".join(shorts)
-
-
-def _recovery_sentence(db: Database, partner_id: int, start: date, end: date,
-                       min_n: int) -> str | None:
-    """Time to recovery, the partner's median beside the clinic's, only when the partner's
-    curve rests on min_n patients and reaches its median (no counts: they could be set against
-    the referral counts above)."""
-    from outcomes.periods import Period
-    from outcomes.reports.recovery import recovery_curve
-    from outcomes.reports.recovery import weeks_text as weeks
-
-    period = Period(start, end)
-    mine = recovery_curve(db, partner_id, period, min_n=min_n)
-    if mine.suppressed or mine.median_days is None:
-        return None
-    clinic = recovery_curve(db, None, period, min_n=min_n)
-
-    ci = ""
-    if mine.median_ci_days is not None:
-        ci = f"95% CI {weeks(mine.median_ci_days[0])}-{weeks(mine.median_ci_days[1])}; "
-    clinic_part = ("" if clinic.median_days is None
-                   else f"; clinic {weeks(clinic.median_days)} weeks")
-    return (f"Median time to a clinically important improvement: {weeks(mine.median_days)} "
-            f"weeks from the first visit ({ci}Kaplan-Meier){clinic_part}.")
 
 
 def _methods(scales: list[str], names: dict[str, tuple[str, str, Any, str]], period: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from outcomes.documents.packets.charts import svg
+from outcomes.documents.packets.charts import step_table, svg
 from outcomes.documents.packets.content import Packet, Table
 
 _CSS = """
@@ -52,9 +52,20 @@ def render_html(packet: Packet) -> str:
         parts += ["<h2>Outcomes by condition</h2>", _table(packet.conditions)]
     if packet.outcomes.rows:
         parts += ["<h2>Outcomes by measure</h2>", _table(packet.outcomes)]
-    if packet.charts:
+    if packet.adjusted:
+        parts += ["<h2>Compared with what the clinic's model expects</h2><ul>",
+                  *(f"<li>{escape(s)}</li>" for s in packet.adjusted), "</ul>"]
+    if packet.charts or packet.recovery_chart:
         parts.append("<h2>Charts</h2>")
-        parts += [svg(chart, 640, 220) for chart in packet.charts]
+    if packet.recovery_chart is not None:
+        # The table is the chart's text equivalent (screen readers, and a fax of the page
+        # that loses the grey line).
+        chart = packet.recovery_chart
+        parts += [svg(chart, 640, 240),
+                  f"<p>{escape(chart.title)}: {escape(chart.y_label)} by "
+                  f"{escape(chart.x_label)}. {escape(chart.note)}</p>",
+                  _table(step_table(chart))]
+    parts += [svg(chart, 640, 220) for chart in packet.charts]
     parts.append('<h2>Methods</h2><div class="methods">')
     parts += [f"<p>{escape(note)}</p>" for note in packet.methods]
     parts.append("</div></body></html>")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from outcomes.documents.packets.charts import value_label
+from outcomes.documents.packets.charts import step_table, value_label
 from outcomes.documents.packets.content import Chart, Packet, Table
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
@@ -56,10 +56,19 @@ def render_markdown(packet: Packet) -> str:
         lines += ["### Outcomes by condition", "", *_table(packet.conditions)]
     if packet.outcomes.rows:
         lines += ["### Outcomes by measure", "", *_table(packet.outcomes)]
-    if packet.charts:
+    if packet.adjusted:
+        lines += ["### Compared with what the clinic's model expects", "",
+                  *(f"- {md_escape(s)}" for s in packet.adjusted), ""]
+    if packet.charts or packet.recovery_chart:
         lines += ["### Charts", ""]
-        for chart in packet.charts:
-            lines += _chart(chart)
+    if packet.recovery_chart is not None:
+        chart = packet.recovery_chart
+        lines += [f"**{md_escape(chart.title)}: {md_escape(chart.y_label)}, by "
+                  f"{md_escape(chart.x_label)}**", "", *_table(step_table(chart)),
+                  md_escape(chart.note), ""]
+    if packet.charts:
+        for bar_chart in packet.charts:
+            lines += _chart(bar_chart)
     lines += ["### Methods", ""]
     for note in packet.methods:
         lines += [md_escape(note), ""]

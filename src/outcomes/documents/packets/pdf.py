@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
-from outcomes.documents.packets.charts import Line, Rect, Text, layout
-from outcomes.documents.packets.content import Chart, Packet, Table
+from outcomes.documents.packets.charts import Line, Rect, Text, shapes_of
+from outcomes.documents.packets.content import Chart, Packet, StepChart, Table
 
 PAGE_W, MARGIN = 612.0, 50.0
 CONTENT_W = PAGE_W - 2 * MARGIN
@@ -113,9 +114,9 @@ def table(pdf: Any, data: Table, widths: tuple[float, ...], size: float = 9.5) -
     pdf.ln(4)
 
 
-def draw_chart(pdf: Any, chart: Chart, x0: float, y0: float, width: float,
+def draw_chart(pdf: Any, chart: Chart | StepChart, x0: float, y0: float, width: float,
                height: float) -> None:
-    for shape in layout(chart, width, height):
+    for shape in shapes_of(chart, width, height):
         if isinstance(shape, Rect):
             pdf.set_draw_color(0)
             pdf.set_line_width(0.8)
@@ -126,7 +127,11 @@ def draw_chart(pdf: Any, chart: Chart, x0: float, y0: float, width: float,
         elif isinstance(shape, Line):
             pdf.set_draw_color(shape.grey)
             pdf.set_line_width(shape.width)
+            if shape.dash:
+                pdf.set_dash_pattern(dash=shape.dash, gap=shape.dash * 0.75)
             pdf.line(x0 + shape.x1, y0 + shape.y1, x0 + shape.x2, y0 + shape.y2)
+            if shape.dash:
+                pdf.set_dash_pattern()
         else:
             assert isinstance(shape, Text)
             font(pdf, shape.size, shape.bold)
@@ -145,7 +150,19 @@ def _place(pdf: Any, height: float) -> None:
         pdf.add_page()
 
 
+def bullets(pdf: Any, sentences: list[str]) -> None:
+    for sentence in sentences:
+        font(pdf, 10.5)
+        pdf.set_x(MARGIN)
+        pdf.cell(12, 14, pdf.safe("•") if pdf.unicode_font else "-")
+        pdf.multi_cell(CONTENT_W - 12, 13.5, pdf.safe(sentence), markdown=False,
+                       new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1.5)
+
+
 WIDE_CHART_H = 105.0
+STEP_CHART_H = 145.0
+WIDE_STEP_CHART_H = 118.0
 HALF_CHART_H = 115.0
 
 
@@ -173,13 +190,7 @@ def render_pdf(packet: Packet) -> bytes:
     para(pdf, f"Patients referred: {packet.period_label}. {packet.prepared_label}.", 10.5)
 
     heading(pdf, "Summary")
-    for sentence in packet.summary:
-        font(pdf, 10.5)
-        pdf.set_x(MARGIN)
-        pdf.cell(12, 14, pdf.safe("•") if pdf.unicode_font else "-")
-        pdf.multi_cell(CONTENT_W - 12, 13.5, pdf.safe(sentence), markdown=False,
-                       new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1.5)
+    bullets(pdf, packet.summary)
 
     heading(pdf, "Key figures")
     table(pdf, packet.key_figures, (2.6, 1.4, 1.4), size=9.5)
@@ -192,12 +203,20 @@ def render_pdf(packet: Packet) -> bytes:
         heading(pdf, "Outcomes by measure")
         table(pdf, packet.outcomes, (2.1, 1.3, 1.5, 0.8, 0.8, 1.5, 0.8), size=8.5)
 
-    # Charts with many bars get the full width; small two-series charts go side by side.
+    if packet.adjusted:
+        heading(pdf, "Compared with what the clinic's model expects")
+        bullets(pdf, packet.adjusted)
+
+    # Charts with many bars get the full width; small two-series charts go side by side. The
+    # time-to-recovery chart goes first, beside the MCID chart (a half page of 26 weeks still
+    # gives 9 points a week), or across the page when it is alone in its row.
     half = (CONTENT_W - 20) / 2
-    if packet.charts:
+    if packet.charts or packet.recovery_chart:
         heading(pdf, "Charts")
     wide: list[Chart] = []
-    pending: list[Chart] = []
+    pending: list[Chart | StepChart] = []
+    if packet.recovery_chart is not None:
+        pending.append(packet.recovery_chart)
     for chart in packet.charts:
         bars = len(chart.series) * len(chart.categories)
         (wide if bars > (8 if len(chart.series) > 1 else 14) else pending).append(chart)
@@ -207,12 +226,31 @@ def render_pdf(packet: Packet) -> bytes:
         draw_chart(pdf, chart, MARGIN, pdf.get_y(), CONTENT_W, WIDE_CHART_H)
         pdf.set_y(pdf.get_y() + WIDE_CHART_H + 6)
     for i in range(0, len(pending), 2):
-        _place(pdf, HALF_CHART_H)
+        row = pending[i : i + 2]
+        height = STEP_CHART_H if any(isinstance(c, StepChart) for c in row) else HALF_CHART_H
+        _place(pdf, height)
         y = pdf.get_y()
-        for j, chart in enumerate(pending[i : i + 2]):
-            draw_chart(pdf, chart, MARGIN + j * (half + 20), y, half, HALF_CHART_H)
-        pdf.set_y(y + HALF_CHART_H + 6)
+        if len(row) == 1 and isinstance(row[0], StepChart):
+            # Alone in its row, the chart has the width it needs in less height.
+            height = WIDE_STEP_CHART_H
+            _place(pdf, height)
+            y = pdf.get_y()
+            draw_chart(pdf, row[0], MARGIN, y, CONTENT_W, height)
+        else:
+            for j, item in enumerate(row):
+                draw_chart(pdf, item, MARGIN + j * (half + 20), y, half, height)
+        pdf.set_y(y + height + 6)
 
+    # The methods note is read as a whole: when it does not fit under the charts it starts a
+    # page of its own (the third, when the evidence figures fill page 2) rather than breaking.
+    # Its height is estimated from the text widths (a dry run of the line breaking would cost
+    # as much as setting the note).
+    font(pdf, 7.5)
+    lines = sum(math.ceil(1.04 * pdf.get_string_width(pdf.safe(note)) / CONTENT_W)
+                for note in packet.methods)
+    needed = 30 + lines * 7.5 * 1.2 + 1.5 * len(packet.methods)
+    if pdf.get_y() + needed > pdf.h - 60 and needed < pdf.h - 160:
+        pdf.add_page()
     heading(pdf, "Methods", 11)
     for note in packet.methods:
         para(pdf, note, 7.5, gap=1.5, height=7.5 * 1.2)
