@@ -438,12 +438,18 @@ class FirstRun:
 
 def first_run(db: Queryable) -> FirstRun:
     """Where a new clinic stands: named, partners, referrals."""
-    from outcomes.store import settings
-
-    named = db.execute("SELECT 1 FROM settings WHERE key = 'clinic_name'").fetchone() is not None
+    stored = db.execute("SELECT value FROM settings WHERE key = 'clinic_name'").fetchone()
+    named = stored is not None
     partners = int(db.execute("SELECT count(*) FROM partners").fetchone()[0])
     referrals = int(db.execute("SELECT count(*) FROM episodes").fetchone()[0])
-    name = str(settings.get(db, "clinic_name"))
+    if named:
+        name = str(json.loads(stored[0]))
+    else:
+        # The default name lives in the settings module, which imports sqlite-utils (and numpy
+        # through it, ~0.25 s): only a clinic not yet named pays that before the KPIs show.
+        from outcomes.store import settings
+
+        name = str(settings.get(db, "clinic_name"))
     steps = [("clinic_name", named), ("partners", partners > 0), ("referral", referrals > 0)]
     return FirstRun(named, name, partners, referrals, steps)
 
