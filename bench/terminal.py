@@ -129,6 +129,20 @@ def minimal_shown(db_path: Path) -> Callable[[str], bool]:
     return lambda screen: first[:14] in screen
 
 
+def compile_sources() -> None:
+    """Write the bytecode of ``outcomes`` and ``outcomes_tui`` beside their sources, as
+    installing the wheel does (pip compiles every module it installs).
+
+    The floor's modules (Textual, Rich) are installed and compiled; ours run from the checkout
+    (an editable install), where an environment with PYTHONDONTWRITEBYTECODE set (these
+    machines have it) never caches the bytecode, so every start compiled our ~200 modules from
+    source: a cost no installed copy pays, charged to ours alone."""
+    import compileall
+
+    for folder in ("src", "tui"):
+        compileall.compile_dir(str(ROOT / folder), quiet=1)
+
+
 def outcomes_command() -> list[str]:
     script = Path(sys.executable).parent / "outcomes"
     return [str(script)] if script.exists() else [sys.executable, "-m", "outcomes.cli"]
