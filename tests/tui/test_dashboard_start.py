@@ -70,3 +70,21 @@ def test_the_queue_starts_with_the_numbers_and_the_chart_and_warm_up_wait_for_it
             await app.workers.wait_for_complete()
 
     asyncio.run(main())
+
+
+def test_a_queue_that_fails_leaves_the_chart_drawn(app: OutcomesApp,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing_queue(db: Any, today: Any) -> Any:
+        raise RuntimeError("the alert rules failed")
+
+    monkeypatch.setattr(core_queue, "work_queue", failing_queue)
+
+    async def main() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            screen = app.screen
+            plot = screen.query_one(Plot)
+            await until(pilot, lambda: plot.series)
+            assert screen.queue is None  # type: ignore[attr-defined]
+            await app.workers.wait_for_complete()
+
+    asyncio.run(main())

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker, WorkerState
 
 from outcomes.periods import add_months
 from outcomes.reports.dashboard import DashboardSummary, dashboard_mcid, dashboard_summary
@@ -318,6 +319,11 @@ class DashboardScreen(Screen[None]):
                     "recorded).",
         )
         self._chart = None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A queue that failed (the app shows its error) must not keep the chart off screen.
+        if event.worker.group == "dashboard-alerts" and event.state == WorkerState.ERROR:
+            self._draw_chart()
 
     # --- the queue ------------------------------------------------------------------------
 
