@@ -3,9 +3,13 @@ persist and let a changed alert come back, evidence in plain words, the first-ru
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -138,6 +142,16 @@ def test_done_hides_until_the_facts_change() -> None:
     assert [i.alert for i in build_queue([later], {state.key: state}, TODAY).items()] == [later]
 
 
+def test_an_items_facts_are_its_alerts_fingerprint_and_what_a_state_compares() -> None:
+    """The queue hashes an alert's facts only when a state asks (a 15,000-alert queue spent a
+    third of a second on them at start-up): the lazy value is the fingerprint all the same."""
+    alert, other = touch(1), touch(2, last="2026-02-01")
+    q = build_queue([alert, other], {}, TODAY)
+    assert [i.facts for i in q.items()] == [alert_facts(alert), alert_facts(other)]
+    stale = AlertState(alert_key(other), DONE, alert_facts(touch(2)))  # done before the touch
+    assert [i.alert for i in build_queue([other], {stale.key: stale}, TODAY).items()] == [other]
+
+
 @pytest.mark.parametrize(("day", "hidden"), [
     (6, True),    # the day before the snooze ends
     (7, False),   # the day it ends: back in the queue
@@ -267,3 +281,22 @@ def test_a_clinic_name_must_be_typed_and_short(db: Database, text: str) -> None:
 def test_a_clinic_name_of_120_characters_is_taken(db: Database) -> None:
     queue.name_clinic(db, "x" * 120)
     assert queue.first_run(db).clinic_named is True
+
+
+def test_a_named_clinics_first_run_reads_without_sqlite_utils(db: Database,
+                                                              db_path: Path) -> None:
+    """The dashboard asks first_run before its KPIs show; a named clinic's answer must not
+    wait for sqlite-utils (which brings numpy when installed, ~0.25 s)."""
+    queue.name_clinic(db, "Riverside PT")
+    code = ("import json, sqlite3, sys; from outcomes.network.queue import first_run; "
+            f"f = first_run(sqlite3.connect({str(db_path)!r})); "
+            "print(json.dumps([f.clinic_name, 'sqlite_utils' in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert json.loads(out.stdout) == ["Riverside PT", False]
+
+
+def test_an_unnamed_clinic_is_called_by_the_default_name(db: Database) -> None:
+    from outcomes.store.settings import DEFAULTS
+
+    assert queue.first_run(db).clinic_name == DEFAULTS["clinic_name"]

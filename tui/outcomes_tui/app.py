@@ -20,6 +20,7 @@ from outcomes_tui.commands import ScreenCommands
 from outcomes_tui.feedback import plain_error
 from outcomes_tui.internals import current_app, mark_styled, read_stylesheets
 from outcomes_tui.keymap import KeymapError, load_keymap
+from outcomes_tui.messages import DashboardShown
 from outcomes_tui.registry import FORM_MODULES, ScreenEntry, screen_modules
 from outcomes_tui.registry import MODES as SCREEN_MODES
 from outcomes_tui.safety import ControlCharacters
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from outcomes.store.database import Database
 
 DARK, LIGHT = "textual-dark", "textual-light"
+WARM_UP_FALLBACK_S = 10.0
+"""When the warm-up starts if the dashboard never reports its first complete screen."""
 
 
 def _screen(entry: ScreenEntry) -> Screen[None]:
@@ -84,6 +87,7 @@ class OutcomesApp(App[None]):
         self.sub_title = self.db_path.name
         self.theme = DARK
         self._controls = ControlCharacters()
+        self._warmed = False
 
     def db(self) -> Database:
         """This thread's sqlite-utils connection, for writes and the core's reports (call from
@@ -108,11 +112,20 @@ class OutcomesApp(App[None]):
             if keymap:
                 self.set_keymap(keymap)
         self.switch_mode("dashboard")
-        # After the first screen has its data: load what the other screens need in the
-        # background, so the first partner or form opened later does not stall the interface.
-        self.set_timer(1.0, self._warm_up)
+        # After the first screen has its data (DashboardShown): load what the other screens
+        # need in the background, so the first partner or form opened later does not stall the
+        # interface. A fixed timer started it at 1 s, in the middle of the alert queue's
+        # computation on a big database, and the two shared one core (the GIL). The timer
+        # remains as a fallback for a dashboard that never completes (a failed read).
+        self.set_timer(WARM_UP_FALLBACK_S, self._warm_up)
+
+    def on_dashboard_shown(self, _: DashboardShown) -> None:
+        self.set_timer(0.2, self._warm_up)
 
     def _warm_up(self) -> None:
+        if self._warmed:
+            return
+        self._warmed = True
         self.run_worker(import_heavy_modules, thread=True, group="warm-up", exit_on_error=False)
         self.set_timer(0.5, self._register_widget_styles)
 

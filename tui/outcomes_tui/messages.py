@@ -30,6 +30,11 @@ class DashboardLoaded(Message):
     summary: DashboardSummary
 
 
+class DashboardShown(Message):
+    """The dashboard's first complete screen is up (numbers and alert queue): the app loads
+    what other screens need only now, so that work never delays it."""
+
+
 @dataclass
 class McidLoaded(Message):
     rate: Rate

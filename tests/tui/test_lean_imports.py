@@ -1,0 +1,59 @@
+"""The dashboard's start imports sqlite-utils without numpy (which sqlite-utils would import
+only to map numpy column types, a feature outcomes never uses), and numpy stays importable."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import DEMO_TODAY
+
+
+def run_python(code: str) -> object:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parents[2])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_sqlite_utils_is_imported_without_numpy_and_numpy_still_imports() -> None:
+    assert run_python(
+        "import json, sys\n"
+        "from outcomes_tui.lean_imports import import_storage_lean\n"
+        "import_storage_lean()\n"
+        "loaded = ['sqlite_utils' in sys.modules, 'numpy' in sys.modules]\n"
+        "import numpy, sqlite_utils.db\n"
+        "print(json.dumps([*loaded, float(numpy.float64(1.5)), sqlite_utils.db.np is None]))\n"
+    ) == [True, False, 1.5, True]
+
+
+def test_it_leaves_an_already_loaded_numpy_alone() -> None:
+    assert run_python(
+        "import json, sys, numpy\n"
+        "from outcomes_tui.lean_imports import import_storage_lean\n"
+        "import_storage_lean()\n"
+        "print(json.dumps(['sqlite_utils' in sys.modules, sys.modules['numpy'] is numpy]))\n"
+    ) == [False, True]
+
+
+def test_the_dashboard_shows_its_queue_without_loading_numpy(demo_db_path: Path) -> None:
+    """The whole first screen (numbers, queue, chart) in a fresh process: the alert queue's
+    sqlite-utils connection is made and numpy is never loaded."""
+    assert run_python(
+        "import asyncio, json, sys\n"
+        "from datetime import date\n"
+        "from outcomes_tui.app import make_app\n"
+        "async def main():\n"
+        f"    app = make_app({str(demo_db_path)!r}, today=date.fromisoformat("
+        f"{DEMO_TODAY.isoformat()!r}))\n"
+        "    async with app.run_test(size=(160, 48)) as pilot:\n"
+        "        for _ in range(3000):\n"
+        "            if getattr(app.screen, 'queue', None) is not None:\n"
+        "                break\n"
+        "            await pilot.pause(0.01)\n"
+        "        await pilot.pause()\n"
+        "        return [app.screen.queue.total > 0, 'sqlite_utils' in sys.modules,\n"
+        "                'numpy' in sys.modules]\n"
+        "print(json.dumps(asyncio.run(main())))\n"
+    ) == [True, True, False]
