@@ -111,6 +111,9 @@ def _run(args: list[str], debug: bool) -> None:
     try:
         target = dashboard_only(args)
         if target is _NOT_DASHBOARD:
+            from outcomes.lean_imports import import_storage_lean
+
+            import_storage_lean()  # before the commands' modules import sqlite-utils
             from outcomes.cli.root import app
 
             app(args=args, prog_name="outcomes")

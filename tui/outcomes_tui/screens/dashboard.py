@@ -234,10 +234,12 @@ class DashboardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="dashboard-alerts", exit_on_error=False)
     def load_alerts(self) -> None:
+        from outcomes.lean_imports import import_storage_lean
         from outcomes.network.queue import work_queue
-        from outcomes_tui.lean_imports import import_storage_lean
 
-        import_storage_lean()  # before app.db(), the first sqlite-utils connection
+        # Before app.db(), the first sqlite-utils connection. No other thread imports numpy
+        # now: the first screen's other reads never do, and the warm-up waits for this screen.
+        import_storage_lean()
         app = app_of(self)
         self.post_message(QueueLoaded(work_queue(app.db(), app.today)))
 

@@ -1,4 +1,4 @@
-"""Imports the dashboard's start pays for, kept to what it uses.
+"""Imports every command pays for, kept to what it uses.
 
 sqlite-utils imports numpy and pandas whenever they are installed (matplotlib, for the packets,
 installs numpy), only to map their scalar types to column types when it creates a table from
@@ -7,8 +7,12 @@ the import of numpy cost the dashboard ~0.15 s of CPU before its alert queue cou
 machine where the whole first screen of a minimal Textual app takes ~0.3 s.
 
 Nothing here opens or queries a database: it only decides which optional modules a library's
-import may pull in. (The right home for the sqlite-utils case is the core's ``connect``, so the
-command line gains too; until then the dashboard does it for itself.)
+import may pull in. The command line calls :func:`import_storage_lean` before it builds its
+commands, and the dashboard's alert worker before its first connection (not the package's
+``__init__``: that would put sqlite-utils on the dashboard's main thread before its first
+paint). It relies on sqlite-utils importing numpy and pandas inside ``try/except ImportError``:
+pyproject.toml pins sqlite-utils below 5 for that reason, and tests/test_lean_imports.py fails
+if a release changes it.
 """
 
 from __future__ import annotations
@@ -41,7 +45,5 @@ def import_without(module: str, optional: tuple[str, ...]) -> None:
 
 
 def import_storage_lean() -> None:
-    """sqlite-utils without numpy and pandas. Called by the dashboard's alert worker before its
-    first sqlite-utils connection: at that moment no other thread of the app imports numpy (the
-    first screen's other reads never do, and the warm-up waits for the first complete screen)."""
+    """sqlite-utils without numpy and pandas."""
     import_without(STORAGE_LIBRARY, STORAGE_OPTIONAL)

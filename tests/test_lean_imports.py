@@ -1,5 +1,5 @@
-"""The dashboard's start imports sqlite-utils without numpy (which sqlite-utils would import
-only to map numpy column types, a feature outcomes never uses), and numpy stays importable."""
+"""outcomes imports sqlite-utils without numpy (which sqlite-utils would import only to map
+numpy column types, a feature outcomes never uses), and numpy stays importable."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from tests.conftest import DEMO_TODAY
 
 def run_python(code: str) -> object:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).parents[2])
+                         check=True, cwd=Path(__file__).parents[1])
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def test_sqlite_utils_is_imported_without_numpy_and_numpy_still_imports() -> None:
     assert run_python(
         "import json, sys\n"
-        "from outcomes_tui.lean_imports import import_storage_lean\n"
+        "from outcomes.lean_imports import import_storage_lean\n"
         "import_storage_lean()\n"
         "loaded = ['sqlite_utils' in sys.modules, 'numpy' in sys.modules]\n"
         "import numpy, sqlite_utils.db\n"
@@ -31,7 +31,7 @@ def test_sqlite_utils_is_imported_without_numpy_and_numpy_still_imports() -> Non
 def test_it_leaves_an_already_loaded_numpy_alone() -> None:
     assert run_python(
         "import json, sys, numpy\n"
-        "from outcomes_tui.lean_imports import import_storage_lean\n"
+        "from outcomes.lean_imports import import_storage_lean\n"
         "import_storage_lean()\n"
         "print(json.dumps(['sqlite_utils' in sys.modules, sys.modules['numpy'] is numpy]))\n"
     ) == [False, True]
@@ -56,4 +56,16 @@ def test_the_dashboard_shows_its_queue_without_loading_numpy(demo_db_path: Path)
         "        return [app.screen.queue.total > 0, 'sqlite_utils' in sys.modules,\n"
         "                'numpy' in sys.modules]\n"
         "print(json.dumps(asyncio.run(main())))\n"
+    ) == [True, True, False]
+
+
+def test_a_command_reads_the_database_without_loading_numpy(demo_db_path: Path) -> None:
+    assert run_python(
+        "import contextlib, io, json, sys\n"
+        "from outcomes.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        f"    main(['--db', {str(demo_db_path)!r}, 'partners', 'list', '--json'])\n"
+        "print(json.dumps([len(json.loads(out.getvalue())) > 0, 'sqlite_utils' in sys.modules,\n"
+        "                  'numpy' in sys.modules]))\n"
     ) == [True, True, False]
