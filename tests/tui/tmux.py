@@ -71,7 +71,11 @@ class Terminal:
     def pick(self, search: str, shown: str) -> None:
         """Open the focused picker, type to search, Enter picks."""
         self.keys("Enter")
-        time.sleep(0.3)  # the list opens on the next frame; typed text then searches it
+        # Typed text searches the list only once it is open: its picker then shows the up arrow.
+        deadline = time.monotonic() + 30
+        while "▲" not in self.screen():
+            assert time.monotonic() < deadline, f"the list never opened:\n{self.screen()}"
+            time.sleep(0.1)
         self.type(search)
         self.keys("Enter")
         # Closed again, showing the choice: the picker's own line, with its arrow.
