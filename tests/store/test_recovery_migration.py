@@ -1,0 +1,116 @@
+"""Migration 0011: the stored time to recovery and age band, filled on upgrade as the current
+code computes them, and the age band kept current by its triggers on every write."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlite_utils import Database
+
+from outcomes.measures import summary
+from outcomes.reports.adjusted import age_band
+from outcomes.store.database import open_db, transaction
+from outcomes.store.schema import AGE_BAND_BACKFILL, age_band_sql
+
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "schemas" / "v10.db"
+
+
+def test_upgrade_from_v10_fills_recovery_and_age_band(tmp_path: Path) -> None:
+    path = tmp_path / "v10.db"
+    shutil.copy(FIXTURE, path)
+    db = open_db(path)
+    # E1: ODI 48 at intake on the first visit (2024-02-05), 16 at discharge on 2024-03-20:
+    # a 67% fall reaches the 30% MCID on day 44. Born 1960-01-02: 64 on the first visit.
+    assert db.execute("SELECT episode_id, scale, recovery_days, recovered FROM episode_outcomes"
+                      ).fetchall() == [("E1", "odi", 44, 1)]
+    assert db.execute("SELECT id, age_band FROM episodes ORDER BY id").fetchall() == [
+        ("E1", "60-69"), ("E2", None)]  # E2: no first visit, no birth date
+    rows = db.execute("SELECT * FROM episode_outcomes ORDER BY 1, 2").fetchall()
+    with transaction(db):
+        summary.refresh(db)
+    assert db.execute("SELECT * FROM episode_outcomes ORDER BY 1, 2").fetchall() == rows
+    db.close()
+
+
+def test_the_migration_agrees_with_refresh_on_the_demo(demo_db_path: Path) -> None:
+    """Clear the columns, run the migration's backfills, compare with what the code stored."""
+    from outcomes.store.schema import _recovery_v11
+
+    db = open_db(demo_db_path)
+    recovery = "SELECT episode_id, scale, recovery_days, recovered FROM episode_outcomes ORDER BY 1, 2"
+    bands = "SELECT id, age_band FROM episodes ORDER BY id"
+    want_recovery = db.execute(recovery).fetchall()
+    want_bands = db.execute(bands).fetchall()
+    assert sum(r[3] is not None for r in want_recovery) > 100
+    assert len({b for _e, b in want_bands}) > 4
+    with transaction(db):
+        db.execute("UPDATE episode_outcomes SET recovery_days = NULL, recovered = NULL")
+        db.execute("DROP TRIGGER age_band_upd")  # else it would put the bands back at once
+        db.execute("UPDATE episodes SET age_band = NULL")
+        _recovery_v11(db)
+        db.execute(AGE_BAND_BACKFILL)
+    assert db.execute(recovery).fetchall() == want_recovery
+    assert db.execute(bands).fetchall() == want_bands
+    db.close()
+
+
+def _band(db: Database, eid: str) -> str | None:
+    return db.execute("SELECT age_band FROM episodes WHERE id = ?", [eid]).fetchone()[0]
+
+
+def test_the_age_band_follows_every_write(db: Database) -> None:
+    with transaction(db):
+        db.execute("INSERT INTO patients (id, record_number, birth_date, created_at)"
+                   " VALUES (1, 'M1', '1960-05-10', 'now'), (2, 'M2', '2000-01-01', 'now')")
+        db.execute("INSERT INTO episodes (id, patient_id, referral_date, body_region,"
+                   " first_visit_date, created_at, updated_at)"
+                   " VALUES ('E', 1, '2030-01-01', 'neck', '2030-05-09', 'now', 'now')")
+    assert _band(db, "E") == "60-69"  # 69 the day before the birthday
+    db.execute("UPDATE episodes SET first_visit_date = '2030-05-10' WHERE id = 'E'")
+    assert _band(db, "E") == "70-79"  # 70 on it
+    db.execute("UPDATE patients SET birth_date = '1930-01-01' WHERE id = 1")
+    assert _band(db, "E") == "90+"
+    db.execute("UPDATE episodes SET patient_id = 2 WHERE id = 'E'")
+    assert _band(db, "E") == "30-39"
+    db.execute("UPDATE patients SET birth_date = NULL WHERE id = 2")
+    assert _band(db, "E") is None
+    db.execute("UPDATE patients SET birth_date = '2000-01-01' WHERE id = 2")
+    db.execute("UPDATE episodes SET first_visit_date = NULL WHERE id = 'E'")
+    assert _band(db, "E") is None
+    db.execute("UPDATE episodes SET first_visit_date = '1999-12-31' WHERE id = 'E'")
+    assert _band(db, "E") is None  # born after the first visit: unknown
+    db.execute("UPDATE episodes SET age_band = '0-17' WHERE id = 'E'")
+    assert _band(db, "E") is None  # a hand-written band is put right
+
+
+@given(birth=st.dates(date(1900, 1, 1), date(2030, 12, 31)),
+       visit=st.dates(date(1990, 1, 1), date(2035, 12, 31)))
+def test_the_sql_band_is_the_python_band(birth: date, visit: date) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    got = conn.execute(f"SELECT {age_band_sql('?1', '?2')}",
+                       [visit.isoformat(), birth.isoformat()]).fetchone()[0]
+    assert got == age_band(birth, visit)
+
+
+def test_the_sql_band_at_each_edge() -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+
+    def band(birth: str, visit: str) -> str | None:
+        return conn.execute(f"SELECT {age_band_sql('?1', '?2')}", [visit, birth]).fetchone()[0]
+
+    for age, want in ((17, "0-17"), (18, "18-29"), (29, "18-29"), (30, "30-39"),
+                      (89, "80-89"), (90, "90+")):
+        assert band(f"{2020 - age}-06-15", "2020-06-15") == want
+        assert band(f"{2020 - age}-06-16", "2020-06-15") == age_band(
+            date(2020 - age, 6, 16), date(2020, 6, 15))  # a day short of the birthday
+    assert band("2020-06-15", "2020-06-15") == "0-17"
+    assert band("2020-06-16", "2020-06-15") is None
+    assert band("not a date", "2020-06-15") is None
