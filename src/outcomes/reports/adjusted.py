@@ -5,8 +5,9 @@ mean observed minus expected improvement. The statistics are in
 
 An episode enters a measure's model with an intake/discharge pair on that scale (pairs whose
 final score was carried forward from a progress score are left out, as in every main figure)
-and a first visit date. Its predictors: the intake score; the age band at the first visit (the
-only field read from ``patients``: the birth date, never a name or record number); the days
+and a first visit date. Its predictors: the intake score; the age band at the first visit
+(``episodes.age_band``, kept current from the patient's birth date by the database, so this
+module never reads ``patients``); the days
 from onset to the first visit (unknown without an onset date, or with one after the first
 visit); the condition group (``groups``: episode id -> group; the body region until conditions
 are recorded); whether the episode was surgical (``surgical``: episode id -> bool; the term is
@@ -84,32 +85,14 @@ class ModelRows:
                              self.surgical)
 
 
-_BANDS_BY_AGE: dict[int, str] = {}
-
-
-def _band_of_age(age: int | None) -> str | None:
-    if age is None or age < 0:
-        return None
-    band = _BANDS_BY_AGE.get(age)
-    if band is None:
-        band = _BANDS_BY_AGE[age] = next(
-            (f"{low}-{high}" for low, high in _AGE_BANDS if low <= age <= high), "90+")
-    return band
-
-
-# Ages and days are computed by SQLite, once per row, instead of parsing three dates per row in
-# Python (a large clinic has a few hundred thousand pairs). julianday() is NULL for a missing or
-# malformed date, so those become unknown.
+# Days are computed by SQLite, once per row, instead of parsing two dates per row in Python (a
+# large clinic has a few hundred thousand pairs). julianday() is NULL for a missing or malformed
+# date, so those become unknown.
 _ROWS_SQL = """
 SELECT o.scale, o.episode_id, o.partner_id, o.intake_score, o.improvement,
     CAST(julianday(e.first_visit_date) - julianday(e.onset_date) AS INTEGER),
-    e.body_region,
-    CASE WHEN julianday(p.birth_date) IS NULL OR p.birth_date > e.first_visit_date THEN NULL
-        ELSE CAST(strftime('%Y', e.first_visit_date) AS INTEGER)
-            - CAST(strftime('%Y', p.birth_date) AS INTEGER)
-            - (strftime('%m-%d', e.first_visit_date) < strftime('%m-%d', p.birth_date)) END
+    e.body_region, e.age_band
 FROM episode_outcomes o JOIN episodes e ON e.id = o.episode_id
-LEFT JOIN patients p ON p.id = e.patient_id
 WHERE o.carried_forward = 0 AND o.improvement IS NOT NULL AND o.intake_score IS NOT NULL
     AND julianday(e.first_visit_date) IS NOT NULL
 """
@@ -133,14 +116,14 @@ def _read_rows(db: Queryable, scales: list[str] | None, *, period: periods.Perio
     out: dict[str, ModelRows] = {s: ModelRows(s) for s in scales or []}
     group_of = groups or {}
     surgical_of = surgical or {}
-    for scale, eid, pid, intake, improvement, days, region, age in db.execute(sql, params):
+    for scale, eid, pid, intake, improvement, days, region, band in db.execute(sql, params):
         rows = out.get(scale)
         if rows is None:
             rows = out[scale] = ModelRows(scale)
         rows.episode_ids.append(eid)
         rows.partner_ids.append(pid)
         rows.intake.append(float(intake))
-        rows.age_bands.append(_band_of_age(age))
+        rows.age_bands.append(band)
         rows.onset_days.append(None if days is None or days < 0 else float(days))
         rows.groups.append(group_of.get(eid) or region)
         rows.surgical.append(surgical_of.get(eid))
