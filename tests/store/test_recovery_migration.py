@@ -7,6 +7,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlite_utils import Database
@@ -15,6 +16,7 @@ from outcomes.measures import summary
 from outcomes.reports.adjusted import age_band
 from outcomes.store.database import open_db, transaction
 from outcomes.store.schema import AGE_BAND_BACKFILL, age_band_sql
+from tests.conftest import DEMO_TODAY
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "schemas" / "v10.db"
 
@@ -114,3 +116,61 @@ def test_the_sql_band_at_each_edge() -> None:
     assert band("2020-06-15", "2020-06-15") == "0-17"
     assert band("2020-06-16", "2020-06-15") is None
     assert band("not a date", "2020-06-15") is None
+
+
+def _import_lines(n: int, born: int = 1930) -> str:
+    lines = ["episode_id,patient_id,birth_date,referral_date,body_region,first_visit_date"]
+    lines += [f"B{i:04d},MRNB{i:04d},{born + i % 80}-0{i % 9 + 1}-1{i % 9},2026-0{i % 9 + 1}-10,"
+              f"knee,2026-0{i % 9 + 1}-1{i % 9}" for i in range(n)]
+    return "\n".join(lines) + "\n"
+
+
+def _want_bands(db: Database) -> list[tuple[str, str | None]]:
+    out = []
+    for eid, birth, first in db.execute(
+            "SELECT e.id, p.birth_date, e.first_visit_date FROM episodes e"
+            " JOIN patients p ON p.id = e.patient_id WHERE e.id LIKE 'B%' ORDER BY e.id"):
+        out.append((eid, age_band(date.fromisoformat(birth), date.fromisoformat(first))))
+    return out
+
+
+@pytest.mark.parametrize("engine", ["rows", "bulk"])
+@pytest.mark.parametrize("large", [False, True], ids=["row by row", "triggers dropped"])
+def test_both_import_engines_keep_the_stored_columns_current(
+        demo_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str,
+        large: bool) -> None:
+    from outcomes.importing import importer
+    from outcomes.store.schema import AGE_BAND_TRIGGER_NAMES
+
+    if large:  # the path that drops the triggers and backfills once
+        monkeypatch.setattr(importer, "BULK_ROWS", 10)
+    path = tmp_path / "episodes.csv"
+    path.write_text(_import_lines(600))
+    assert importer.is_bulk(demo_db, 600) is large
+    importer.run_import(demo_db, "referrals", path, today=DEMO_TODAY, engine=engine)
+    bands = demo_db.execute("SELECT id, age_band FROM episodes WHERE id LIKE 'B%'"
+                            " ORDER BY id").fetchall()
+    assert len(bands) == 600 and bands == _want_bands(demo_db)
+    # A second import changing birth dates (the patients' rows only) moves the bands too.
+    path.write_text(_import_lines(600, born=1935))
+    importer.run_import(demo_db, "referrals", path, today=DEMO_TODAY, engine=engine)
+    moved = demo_db.execute("SELECT id, age_band FROM episodes WHERE id LIKE 'B%'"
+                            " ORDER BY id").fetchall()
+    assert moved == _want_bands(demo_db) and moved != bands
+    triggers = {r[0] for r in demo_db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert set(AGE_BAND_TRIGGER_NAMES) <= triggers
+    # Responses imported: the recovery columns are filled as a refresh would fill them.
+    rows = ["episode_id,instrument,timepoint,date,answers,score"]
+    rows += [f"B{i:04d},lefs,intake,2026-0{i % 9 + 1}-1{i % 9},,{20 + i % 30}" for i in range(600)]
+    rows += [f"B{i:04d},lefs,progress,2026-0{i % 9 + 1}-2{i % 9},,{25 + i % 40}"
+             for i in range(600)]
+    path.write_text("\n".join(rows) + "\n")
+    importer.run_import(demo_db, "responses", path, today=DEMO_TODAY, engine=engine)
+    stored = ("SELECT episode_id, scale, recovery_days, recovered FROM episode_outcomes"
+              " WHERE episode_id LIKE 'B%' ORDER BY 1, 2")
+    got = demo_db.execute(stored).fetchall()
+    assert {r[2] for r in got} == {10} and {r[3] for r in got} == {0, 1}
+    with transaction(demo_db):
+        summary.refresh(demo_db, [r[0] for r in got])
+    assert demo_db.execute(stored).fetchall() == got
