@@ -177,3 +177,22 @@ def test_a_changed_birth_date_moves_the_age_band(db: Database) -> None:
         save_patient(db, Patient(record_number="MRN-E1", name="Patient E1",
                                  birth_date=date(1950, 6, 1)))
     assert model_rows(db, "odi").age_bands == ["70-79"]
+
+
+def test_everything_at_once_equals_each_measure_alone(demo_db: Database) -> None:
+    fit_models(demo_db)
+    period = default_period(DEMO_TODAY)
+    everywhere = adjusted.adjusted_everywhere(demo_db, period)
+    assert set(everywhere) == {s for s, _n in adjusted.measured_scales(demo_db)}
+    shown = 0
+    for scale, (partners, clinic) in everywhere.items():
+        alone = adjusted.adjusted_by_partner(demo_db, scale, period)
+        assert partners.keys() == alone.keys()
+        for pid, figure in partners.items():
+            assert figure.n == alone[pid].n and figure.why == alone[pid].why
+            assert figure.mean == pytest.approx(alone[pid].mean)
+            shown += figure.mean is not None
+        whole = adjusted.observed_minus_expected(demo_db, None, scale, period)
+        assert clinic.n == whole.n and clinic.mean == pytest.approx(whole.mean)
+        assert clinic.n == sum(f.n for f in partners.values())
+    assert shown >= 10

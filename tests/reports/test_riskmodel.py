@@ -375,3 +375,34 @@ def test_a_fold_without_support_for_a_column_falls_back_to_refitting() -> None:
     assert "group:hip" in _design.terms
     assert riskmodel._cv_downdated(x, np.asarray(y), np.arange(120) % 5, 5) is None
     assert riskmodel.cross_validate(rows, y) is not None
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 100), st.sampled_from(["30-39", "18-29", None]),
+                          st.one_of(st.none(), st.floats(-5, 5000)),
+                          st.sampled_from(["low back", "neck", "wrist/hand"]),
+                          st.sampled_from([True, False, None])), min_size=1, max_size=30))
+def test_predicting_columns_at_once_is_predicting_each_row(
+        raw: list[tuple[float, str | None, float | None, str, bool | None]]) -> None:
+    # Rows with levels the fit never saw (18-29, wrist/hand), unknown or negative onsets and
+    # surgical status, predicted by the matrix product and row by row.
+    rows, y = clinic_rows(200, seed=11)
+    rows = [Covariates(c.intake, c.age_band, c.onset_days, c.group, surgical=i % 3 == 0)
+            for i, c in enumerate(rows)]
+    model = fit("odi", rows, y)
+    new = [Covariates(intake=i, age_band=a, onset_days=d, group=g, surgical=s)
+           for i, a, d, g, s in raw]
+    assert model.predict_columns(riskmodel.Columns.of(new)) == pytest.approx(
+        [model.predict(c) for c in new], rel=1e-9, abs=1e-9)
+
+
+def test_observed_minus_predicted_is_observed_minus_expected() -> None:
+    rows, y = clinic_rows(200, seed=11)
+    model = fit("odi", rows, y)
+    group, observed = rows[:40], [v + 1.5 for v in y[:40]]
+    expected = [model.predict(c) for c in group]
+    assert riskmodel.observed_minus_predicted(model, expected, observed, min_n=5) == \
+        observed_minus_expected(model, group, observed, min_n=5)
+    for n, shown in ((4, False), (5, True)):
+        result = riskmodel.observed_minus_predicted(model, expected[:n], observed[:n], min_n=5)
+        assert (result.mean is not None) is shown

@@ -29,8 +29,14 @@ from outcomes import periods
 from outcomes.dates import now_iso
 from outcomes.errors import InstrumentError, ValidationError
 from outcomes.measures import catalog, scoring
-from outcomes.reports.riskmodel import Adjusted, Columns, Covariates, RiskModel, fit
-from outcomes.reports.riskmodel import observed_minus_expected as _omx
+from outcomes.reports.riskmodel import (
+    Adjusted,
+    Columns,
+    Covariates,
+    RiskModel,
+    fit,
+    observed_minus_predicted,
+)
 from outcomes.store import audit, settings
 from outcomes.store.database import Queryable, transaction
 
@@ -83,6 +89,10 @@ class ModelRows:
     def columns(self) -> Columns:
         return Columns.build(self.intake, self.age_bands, self.onset_days, self.groups,
                              self.surgical)
+
+    def expected(self, model: RiskModel) -> list[float]:
+        """The model's expected improvement of every row, in order."""
+        return model.predict_columns(self.columns()) if self.intake else []
 
 
 # Days are computed by SQLite, once per row, instead of parsing two dates per row in Python (a
@@ -251,7 +261,7 @@ def observed_minus_expected(db: Queryable, partner_id: int | None, scale: str,
     model = load_model(db, scale)
     if model is None:
         return _not_fitted(scale, len(rows.intake))
-    return _omx(model, rows.covariates, rows.improvement, min_n=limit)
+    return observed_minus_predicted(model, rows.expected(model), rows.improvement, min_n=limit)
 
 
 def adjusted_by_partner(db: Queryable, scale: str, period: periods.Period, *,
@@ -262,19 +272,39 @@ def adjusted_by_partner(db: Queryable, scale: str, period: periods.Period, *,
     read: what a scorecard needs."""
     limit = int(settings.get(db, "min_n")) if min_n is None else min_n
     rows = model_rows(db, scale, period=period, groups=groups, surgical=surgical)
-    model = load_model(db, scale)
+    return _by_partner(rows, load_model(db, scale), limit)[0]
+
+
+def _by_partner(rows: ModelRows, model: RiskModel | None, limit: int
+                ) -> tuple[dict[int | None, Adjusted], Adjusted]:
+    """Each partner's figure and the clinic's, from one measure's rows predicted once."""
     by: dict[int | None, list[int]] = defaultdict(list)
     for i, pid in enumerate(rows.partner_ids):
         by[pid].append(i)
-    covariates = rows.covariates if model is not None else []
-    result = {}
-    for pid, idx in by.items():
-        if model is None:
-            result[pid] = _not_fitted(scale, len(idx))
-        else:
-            result[pid] = _omx(model, [covariates[i] for i in idx],
-                               [rows.improvement[i] for i in idx], min_n=limit)
-    return result
+    if model is None:
+        return ({pid: _not_fitted(rows.scale, len(idx)) for pid, idx in by.items()},
+                _not_fitted(rows.scale, len(rows.intake)))
+    expected = rows.expected(model)
+    observed = rows.improvement
+    result = {pid: observed_minus_predicted(model, [expected[i] for i in idx],
+                                            [observed[i] for i in idx], min_n=limit)
+              for pid, idx in by.items()}
+    return result, observed_minus_predicted(model, expected, observed, min_n=limit)
+
+
+def adjusted_everywhere(db: Queryable, period: periods.Period, *, min_n: int | None = None
+                        ) -> dict[str, tuple[dict[int | None, Adjusted], Adjusted]]:
+    """Per measured scale (``measured_scales``): every partner's observed minus expected and
+    the clinic's, for episodes referred in ``period``, from one read of every scale's rows and
+    one prediction per row: what the scorecard's evidence needs. Equal to
+    :func:`adjusted_by_partner` and :func:`observed_minus_expected` (clinic) per scale."""
+    limit = int(settings.get(db, "min_n")) if min_n is None else min_n
+    scales = [scale for scale, _n in measured_scales(db)]
+    if not scales:
+        return {}
+    every = _read_rows(db, scales, period=period, partner_id=None, groups=None, surgical=None)
+    models = load_models(db)
+    return {scale: _by_partner(every[scale], models.get(scale), limit) for scale in scales}
 
 
 def _partner_names(db: Queryable, ids: list[int]) -> dict[int, str]:
@@ -336,6 +366,7 @@ def model_report(db: Queryable, period: periods.Period, *, scales: list[str] | N
     return {"from": start, "to": end, "min_n": limit, "models": out}
 
 
-__all__ = ["MIN_TO_FIT", "FitResult", "ModelRows", "adjusted_by_partner", "age_band",
+__all__ = ["MIN_TO_FIT", "FitResult", "ModelRows", "adjusted_by_partner", "adjusted_everywhere",
+           "age_band",
            "fit_models", "load_model", "load_models", "measured_scales", "model_report",
            "model_rows", "observed_minus_expected", "tolerance"]
