@@ -183,7 +183,10 @@ def test_everything_at_once_equals_each_measure_alone(demo_db: Database) -> None
     fit_models(demo_db)
     period = default_period(DEMO_TODAY)
     everywhere = adjusted.adjusted_everywhere(demo_db, period)
-    assert set(everywhere) == {s for s, _n in adjusted.measured_scales(demo_db)}
+    in_period = {s for s in everywhere if adjusted.model_rows(demo_db, s, period=period).intake}
+    assert set(everywhere) == {s for s, _n in adjusted.measured_scales(demo_db)} | set(
+        adjusted.load_models(demo_db))
+    assert "nps" not in everywhere and len(in_period) >= 5
     shown = 0
     for scale, (partners, clinic) in everywhere.items():
         alone = adjusted.adjusted_by_partner(demo_db, scale, period)

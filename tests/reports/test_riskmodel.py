@@ -406,3 +406,26 @@ def test_observed_minus_predicted_is_observed_minus_expected() -> None:
     for n, shown in ((4, False), (5, True)):
         result = riskmodel.observed_minus_predicted(model, expected[:n], observed[:n], min_n=5)
         assert (result.mean is not None) is shown
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 4, 7, 29, 30, 31, 100, 998])
+def test_t_quantile_is_the_inverse_of_the_cdf_below_the_expansion(df: int) -> None:
+    # Newton's steps from the series' guess, kept inside the bracket, at few and many degrees
+    # of freedom (one: the Cauchy distribution, where the series is far off).
+    for p in (0.6, 0.9, 0.975, 0.995, 0.9995):
+        assert riskmodel.t_cdf(t_quantile(p, df), df) == pytest.approx(p, abs=1e-12)
+
+
+def test_t_quantile_at_one_degree_of_freedom_is_the_cauchy_quantile() -> None:
+    for p in (0.6, 0.9, 0.975, 0.995):
+        assert t_quantile(p, 1) == pytest.approx(math.tan(math.pi * (p - 0.5)), rel=1e-10)
+
+
+def test_t_density_integrates_to_the_cdf() -> None:
+    # The trapezoid rule on a fine grid from 0: F(t) - 1/2.
+    for df in (1, 3, 12):
+        steps = 20_000
+        h = 3.0 / steps
+        area = h * (sum(riskmodel.t_pdf(i * h, df) for i in range(1, steps))
+                    + (riskmodel.t_pdf(0.0, df) + riskmodel.t_pdf(3.0, df)) / 2)
+        assert area == pytest.approx(riskmodel.t_cdf(3.0, df) - 0.5, abs=1e-8)

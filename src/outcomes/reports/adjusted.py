@@ -294,17 +294,19 @@ def _by_partner(rows: ModelRows, model: RiskModel | None, limit: int
 
 def adjusted_everywhere(db: Queryable, period: periods.Period, *, min_n: int | None = None
                         ) -> dict[str, tuple[dict[int | None, Adjusted], Adjusted]]:
-    """Per measured scale (``measured_scales``): every partner's observed minus expected and
-    the clinic's, for episodes referred in ``period``, from one read of every scale's rows and
-    one prediction per row: what the scorecard's evidence needs. Equal to
-    :func:`adjusted_by_partner` and :func:`observed_minus_expected` (clinic) per scale."""
+    """Per outcome scale with intake/discharge pairs in ``period`` or a fitted model: every
+    partner's observed minus expected and the clinic's, for episodes referred in ``period``,
+    from one read of every scale's rows and one prediction per row: what the scorecard's
+    evidence needs. Equal to :func:`adjusted_by_partner` and :func:`observed_minus_expected`
+    (clinic) per scale."""
     limit = int(settings.get(db, "min_n")) if min_n is None else min_n
-    scales = [scale for scale, _n in measured_scales(db)]
-    if not scales:
-        return {}
-    every = _read_rows(db, scales, period=period, partner_id=None, groups=None, surgical=None)
+    every = _read_rows(db, None, period=period, partner_id=None, groups=None, surgical=None)
     models = load_models(db)
-    return {scale: _by_partner(every[scale], models.get(scale), limit) for scale in scales}
+    skip = {scale for iid in _NOT_OUTCOMES if iid in catalog.instruments()
+            for scale in catalog.instruments()[iid].scales}
+    scales = sorted((set(every) | set(models)) - skip)
+    return {scale: _by_partner(every.get(scale) or ModelRows(scale), models.get(scale), limit)
+            for scale in scales}
 
 
 def _partner_names(db: Queryable, ids: list[int]) -> dict[int, str]:

@@ -120,16 +120,20 @@ def observations(db: Queryable, period: periods.Period, *, partner_id: int | Non
     episode id order."""
     start, end = period.iso()
     named = sorted(set((primary or {}).values()))
-    sql = ("SELECT episode_id, partner_id, scale, condition_group, recovery_days, recovered,"
-           " is_primary FROM episode_outcomes WHERE referral_date BETWEEN ? AND ?"
-           " AND recovery_days IS NOT NULL AND (is_primary = 1")
+    # Without named scales every row read is a primary one: the constant keeps the read
+    # inside the partial index (episode_outcomes_recovery) without touching the table.
+    sql = ("SELECT episode_id, partner_id, scale, condition_group, recovery_days, recovered, "
+           + ("is_primary" if named else "1")
+           + " FROM episode_outcomes WHERE referral_date BETWEEN ? AND ?"
+           " AND recovery_days IS NOT NULL")
     params: list[Any] = [start, end]
     if named:
         # The scales the caller names too: an episode it lists counts on that scale only
         # (when it has a follow-up there), every other episode on its primary row.
-        sql += f" OR scale IN ({', '.join('?' * len(named))})"
+        sql += f" AND (is_primary = 1 OR scale IN ({', '.join('?' * len(named))}))"
         params += named
-    sql += ")"
+    else:
+        sql += " AND is_primary = 1"  # as written, so the partial index serves it
     if partner_id is not None:
         sql += " AND partner_id = ?"
         params.append(partner_id)

@@ -710,10 +710,15 @@ def m0010_response_amendments(db: Database) -> None:
 # intake, a later score or a published MCID (outcomes.measures.summary computes them). On each
 # episode: the age band at the first visit, from the patient's birth date, kept current by the
 # triggers below on every write path (the bulk loads drop them and run AGE_BAND_BACKFILL).
+# The partial covering index serves the curves (outcomes.reports.recovery): a year's followed
+# episodes without reading the table.
 _V11 = """
 ALTER TABLE episode_outcomes ADD COLUMN recovery_days INTEGER;
 ALTER TABLE episode_outcomes ADD COLUMN recovered INTEGER;
 ALTER TABLE episodes ADD COLUMN age_band TEXT;
+CREATE INDEX episode_outcomes_recovery ON episode_outcomes(referral_date, partner_id,
+    episode_id, scale, condition_group, recovery_days, recovered)
+    WHERE is_primary = 1 AND recovery_days IS NOT NULL;
 """
 
 # The bands of outcomes.group.deid.AGE_BANDS and outcomes.reports.adjusted.age_band (the group
