@@ -16,11 +16,13 @@ left out while nothing is recorded).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from sqlite_utils import Database
@@ -126,18 +128,18 @@ def _read_rows(db: Queryable, scales: list[str] | None, *, period: periods.Perio
     out: dict[str, ModelRows] = {s: ModelRows(s) for s in scales or []}
     group_of = groups or {}
     surgical_of = surgical or {}
-    for scale, eid, pid, intake, improvement, days, region, band in db.execute(sql, params):
-        rows = out.get(scale)
-        if rows is None:
-            rows = out[scale] = ModelRows(scale)
-        rows.episode_ids.append(eid)
-        rows.partner_ids.append(pid)
-        rows.intake.append(float(intake))
-        rows.age_bands.append(band)
-        rows.onset_days.append(None if days is None or days < 0 else float(days))
-        rows.groups.append(group_of.get(eid) or region)
-        rows.surgical.append(surgical_of.get(eid))
-        rows.improvement.append(float(improvement))
+    # Rows come sorted by scale: each scale's run is turned into columns at once (appending to
+    # eight lists per row cost a third of a second on a large clinic's year).
+    for scale, run in itertools.groupby(db.execute(sql, params).fetchall(), key=itemgetter(0)):
+        _s, eids, pids, intakes, improvements, days, regions, bands = zip(*run, strict=True)
+        out[scale] = ModelRows(
+            scale, episode_ids=list(eids), partner_ids=list(pids),
+            intake=[float(v) for v in intakes], age_bands=list(bands),
+            onset_days=[None if d is None or d < 0 else float(d) for d in days],
+            groups=([group_of.get(e) or r for e, r in zip(eids, regions, strict=True)]
+                    if group_of else list(regions)),
+            surgical=[surgical_of.get(e) for e in eids],
+            improvement=[float(v) for v in improvements])
     return out
 
 

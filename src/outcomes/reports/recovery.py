@@ -97,14 +97,16 @@ class RecoveryCurve:
 
 def curve(observations: Sequence[Observation], min_n: int) -> RecoveryCurve:
     """The Kaplan-Meier curve of these episodes, suppressed under ``min_n`` (pure)."""
-    n = len(observations)
-    recovered = sum(o.recovered for o in observations)
+    return _curve([o.days for o in observations], [o.recovered for o in observations], min_n)
+
+
+def _curve(days: Sequence[int], recovered: Sequence[bool], min_n: int) -> RecoveryCurve:
+    n = len(days)
+    events = sum(recovered)
     if n == 0 or n < min_n:
-        return RecoveryCurve(n, recovered, n - recovered, None, None, None,
-                             suppressed=n > 0)
-    km: KaplanMeier = kaplan_meier([o.days for o in observations],
-                                   [o.recovered for o in observations])
-    return RecoveryCurve(n, recovered, n - recovered, km.median(), km.median_ci(), km.steps())
+        return RecoveryCurve(n, events, n - events, None, None, None, suppressed=n > 0)
+    km: KaplanMeier = kaplan_meier(days, recovered)
+    return RecoveryCurve(n, events, n - events, km.median(), km.median_ci(), km.steps())
 
 
 def primary_scale(instrument: Instrument) -> Scale | None:
@@ -168,12 +170,16 @@ def recovery_by_partner(db: Queryable, period: periods.Period, *,
     """Every partner's curve (None: self-referred) and the clinic's (key ``CLINIC``), from one
     read: what a scorecard needs."""
     found = observations(db, period, primary=primary, groups=groups)
-    by: dict[int | str | None, list[Observation]] = defaultdict(list)
+    # Days and flags per partner in plain lists: the curves need nothing else.
+    days: dict[int | str | None, list[int]] = defaultdict(list)
+    flags: dict[int | str | None, list[bool]] = defaultdict(list)
     for o in found:
-        by[o.partner_id].append(o)
+        days[o.partner_id].append(o.days)
+        flags[o.partner_id].append(o.recovered)
     limit = _min_n(db, min_n)
-    result: dict[int | str | None, RecoveryCurve] = {k: curve(v, limit) for k, v in by.items()}
-    result[CLINIC] = curve(found, limit)
+    result: dict[int | str | None, RecoveryCurve] = {
+        k: _curve(v, flags[k], limit) for k, v in days.items()}
+    result[CLINIC] = _curve([o.days for o in found], [o.recovered for o in found], limit)
     return result
 
 
