@@ -15,7 +15,7 @@ from sqlite_utils import Database
 from outcomes.measures import summary
 from outcomes.reports.adjusted import age_band
 from outcomes.store.database import open_db, transaction
-from outcomes.store.schema import AGE_BAND_BACKFILL, age_band_sql
+from outcomes.store.schema import age_band_sql, backfill_age_bands
 from tests.conftest import DEMO_TODAY
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "schemas" / "v10.db"
@@ -54,7 +54,7 @@ def test_the_migration_agrees_with_refresh_on_the_demo(demo_db_path: Path) -> No
         db.execute("DROP TRIGGER age_band_upd")  # else it would put the bands back at once
         db.execute("UPDATE episodes SET age_band = NULL")
         _recovery_v11(db)
-        db.execute(AGE_BAND_BACKFILL)
+        assert backfill_age_bands(db) > 100
     assert db.execute(recovery).fetchall() == want_recovery
     assert db.execute(bands).fetchall() == want_bands
     db.close()
@@ -174,3 +174,30 @@ def test_both_import_engines_keep_the_stored_columns_current(
     with transaction(demo_db):
         summary.refresh(demo_db, [r[0] for r in got])
     assert demo_db.execute(stored).fetchall() == got
+
+
+@given(birth=st.one_of(st.none(), st.dates(date(1900, 1, 1), date(2030, 12, 31)),
+                       st.just("1970-13-01")),
+       visit=st.one_of(st.none(), st.dates(date(1990, 1, 1), date(2035, 12, 31))))
+def test_the_backfill_gives_the_triggers_band(birth: date | str | None,
+                                              visit: date | None) -> None:
+    import sqlite3
+
+    from outcomes.store.schema import age_band_triggers
+
+    db = Database(sqlite3.connect(":memory:"))
+    db.execute("CREATE TABLE patients (id INTEGER PRIMARY KEY, birth_date TEXT)")
+    db.execute("CREATE TABLE episodes (id TEXT PRIMARY KEY, patient_id INTEGER,"
+               " first_visit_date TEXT, age_band TEXT)")
+    for statement in age_band_triggers():
+        db.execute(statement)
+    db.execute("INSERT INTO patients VALUES (1, ?)", [str(birth) if birth else None])
+    db.execute("INSERT INTO episodes (id, patient_id, first_visit_date) VALUES ('E', 1, ?)",
+               [visit.isoformat() if visit else None])
+    by_trigger = _band(db, "E")
+    db.execute("DROP TRIGGER age_band_upd")
+    db.execute("UPDATE episodes SET age_band = 'x'")
+    backfill_age_bands(db)
+    assert _band(db, "E") == by_trigger
+    if isinstance(birth, date) and visit is not None:
+        assert by_trigger == age_band(birth, visit)
