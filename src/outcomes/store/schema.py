@@ -778,8 +778,8 @@ _AGE_BAND_BACKFILL = (
 def backfill_age_bands(db: Database) -> int:
     """Set every episode's age band where it differs from its first visit and birth date (a
     bulk load, the upgrade), by the triggers' expression, computed once per episode; return
-    how many changed. Its cost is mostly reading every episode's first visit (about 1 s on
-    250,000 episodes, 4-5 s on a loaded machine)."""
+    how many changed. It parses two dates per episode: 5 s on 250,000 episodes on a loaded
+    machine (docs/benchmarks.md)."""
     return int(db.execute(_AGE_BAND_BACKFILL).rowcount)
 
 
