@@ -140,3 +140,62 @@ def test_age_at_the_first_visit_is_read_as_the_rule_says(db: Database,
     got = {e: c.age_band for e, c in zip(rows.episode_ids, rows.covariates, strict=True)}
     assert got == {eid: age_band(birth, first) for eid, birth in births.items()}
     assert got == {"B1": "50-59", "B2": "40-49", "B3": "18-29", "B4": "80-89", "B5": None}
+
+
+def test_the_model_never_reads_patients(demo_db: Database) -> None:
+    import sqlite3
+    from typing import Any
+
+    def deny_patients(action: int, arg1: Any, *_: Any) -> int:
+        if action == sqlite3.SQLITE_READ and arg1 == "patients":
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    period = default_period(DEMO_TODAY)
+    demo_db.conn.set_authorizer(deny_patients)
+    try:
+        result = fit_models(demo_db, scales=["odi"])
+        assert result.models and result.models[0].n > 100
+        rows = model_rows(demo_db, "odi")
+        assert {c.age_band for c in rows.covariates} - {None}
+        assert adjusted.adjusted_by_partner(demo_db, "odi", period)
+    finally:
+        demo_db.conn.set_authorizer(None)
+
+
+def test_a_changed_birth_date_moves_the_age_band(db: Database) -> None:
+    from outcomes.models import Patient
+    from outcomes.network.episodes import save_patient
+    from outcomes.store.database import transaction
+
+    first = date(2026, 2, 1)
+    add_episode(db, "E1", None, first - timedelta(days=2), 2, 6, True)
+    score(db, "E1", "odi", "intake", 40, first)
+    score(db, "E1", "odi", "discharge", 20, first + timedelta(days=30))
+    assert model_rows(db, "odi").age_bands == ["50-59"]  # born 1970-01-01
+    with transaction(db):
+        save_patient(db, Patient(record_number="MRN-E1", name="Patient E1",
+                                 birth_date=date(1950, 6, 1)))
+    assert model_rows(db, "odi").age_bands == ["70-79"]
+
+
+def test_everything_at_once_equals_each_measure_alone(demo_db: Database) -> None:
+    fit_models(demo_db)
+    period = default_period(DEMO_TODAY)
+    everywhere = adjusted.adjusted_everywhere(demo_db, period)
+    in_period = {s for s in everywhere if adjusted.model_rows(demo_db, s, period=period).intake}
+    assert set(everywhere) == {s for s, _n in adjusted.measured_scales(demo_db)} | set(
+        adjusted.load_models(demo_db))
+    assert "nps" not in everywhere and len(in_period) >= 5
+    shown = 0
+    for scale, (partners, clinic) in everywhere.items():
+        alone = adjusted.adjusted_by_partner(demo_db, scale, period)
+        assert partners.keys() == alone.keys()
+        for pid, figure in partners.items():
+            assert figure.n == alone[pid].n and figure.why == alone[pid].why
+            assert figure.mean == pytest.approx(alone[pid].mean)
+            shown += figure.mean is not None
+        whole = adjusted.observed_minus_expected(demo_db, None, scale, period)
+        assert clinic.n == whole.n and clinic.mean == pytest.approx(whole.mean)
+        assert clinic.n == sum(f.n for f in partners.values())
+    assert shown >= 10

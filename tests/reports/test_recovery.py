@@ -70,7 +70,8 @@ def test_who_recovers_when_and_who_is_censored(db: Database, followed: dict[str,
     assert by_id(found) == {"R1": (42, True), "R2": (14, True), "R3": (28, False),
                             "R5": (56, False), "R6": (35, False), "Q1": (7, True)}
     assert {o.scale for o in found} == {"odi"}
-    assert {o.group for o in found} == {"low back"}
+    # No diagnosis recorded: the summary's condition group of a low back episode.
+    assert {o.group for o in found} == {"Other low back"}
 
 
 def test_the_primary_measure_given_by_the_caller_wins(db: Database,
@@ -112,8 +113,8 @@ def test_by_partner_and_clinic_from_one_read(db: Database, followed: dict[str, i
 def test_groups_given_by_the_caller(db: Database, followed: dict[str, int]) -> None:
     groups = {"R1": "lumbar radiculopathy", "R2": "lumbar radiculopathy"}
     curves = recovery_by_group(db, PERIOD, partner_id=followed["p"], groups=groups, min_n=1)
-    assert list(curves) == ["low back", "lumbar radiculopathy"]  # largest group first
-    assert curves["lumbar radiculopathy"].n == 2 and curves["low back"].n == 3
+    assert list(curves) == ["Other low back", "lumbar radiculopathy"]  # largest group first
+    assert curves["lumbar radiculopathy"].n == 2 and curves["Other low back"].n == 3
     one = recovery.recovery_curve(db, None, PERIOD, group="lumbar radiculopathy",
                                   groups=groups, min_n=1)
     assert one.n == 2 and one.median_days == 28  # S = 1/2 at 14, then 0 at 42: midpoint
@@ -152,15 +153,27 @@ def test_on_the_demo_every_group_is_large_enough_or_suppressed(demo_db: Database
             assert hi is None or curve.median_days <= hi
 
 
-def test_the_sql_path_and_the_general_path_agree(demo_db: Database) -> None:
-    # Without a primary mapping SQLite extracts the scores; with one (even empty) Python does.
+def test_an_empty_primary_mapping_changes_nothing(demo_db: Database) -> None:
     from outcomes.periods import default_period
     from tests.conftest import DEMO_TODAY
 
     period = default_period(DEMO_TODAY)
-    fast = recovery.observations(demo_db, period)
-    general = recovery.observations(demo_db, period, primary={})
-    assert len(fast) > 100 and fast == general
+    found = recovery.observations(demo_db, period)
+    assert len(found) > 100 and found == recovery.observations(demo_db, period, primary={})
+
+
+def test_each_episode_counts_on_the_summarys_primary_row(demo_db: Database) -> None:
+    """The curve and the pooled MCID rate count an episode on the same measure."""
+    from outcomes.measures.summary import episode_conditions
+    from outcomes.periods import default_period
+    from tests.conftest import DEMO_TODAY
+
+    found = recovery.observations(demo_db, default_period(DEMO_TODAY))
+    conditions = episode_conditions(demo_db, [o.episode_id for o in found])
+    assert {o.episode_id: o.scale for o in found} == {
+        o.episode_id: conditions[o.episode_id].primary_scale for o in found}
+    assert {o.episode_id: o.group for o in found} == {
+        o.episode_id: conditions[o.episode_id].condition_group for o in found}
 
 
 def test_the_recovery_sentence_gives_median_interval_counts_and_the_clinic() -> None:

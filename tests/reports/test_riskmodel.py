@@ -375,3 +375,57 @@ def test_a_fold_without_support_for_a_column_falls_back_to_refitting() -> None:
     assert "group:hip" in _design.terms
     assert riskmodel._cv_downdated(x, np.asarray(y), np.arange(120) % 5, 5) is None
     assert riskmodel.cross_validate(rows, y) is not None
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 100), st.sampled_from(["30-39", "18-29", None]),
+                          st.one_of(st.none(), st.floats(-5, 5000)),
+                          st.sampled_from(["low back", "neck", "wrist/hand"]),
+                          st.sampled_from([True, False, None])), min_size=1, max_size=30))
+def test_predicting_columns_at_once_is_predicting_each_row(
+        raw: list[tuple[float, str | None, float | None, str, bool | None]]) -> None:
+    # Rows with levels the fit never saw (18-29, wrist/hand), unknown or negative onsets and
+    # surgical status, predicted by the matrix product and row by row.
+    rows, y = clinic_rows(200, seed=11)
+    rows = [Covariates(c.intake, c.age_band, c.onset_days, c.group, surgical=i % 3 == 0)
+            for i, c in enumerate(rows)]
+    model = fit("odi", rows, y)
+    new = [Covariates(intake=i, age_band=a, onset_days=d, group=g, surgical=s)
+           for i, a, d, g, s in raw]
+    assert model.predict_columns(riskmodel.Columns.of(new)) == pytest.approx(
+        [model.predict(c) for c in new], rel=1e-9, abs=1e-9)
+
+
+def test_observed_minus_predicted_is_observed_minus_expected() -> None:
+    rows, y = clinic_rows(200, seed=11)
+    model = fit("odi", rows, y)
+    group, observed = rows[:40], [v + 1.5 for v in y[:40]]
+    expected = [model.predict(c) for c in group]
+    assert riskmodel.observed_minus_predicted(model, expected, observed, min_n=5) == \
+        observed_minus_expected(model, group, observed, min_n=5)
+    for n, shown in ((4, False), (5, True)):
+        result = riskmodel.observed_minus_predicted(model, expected[:n], observed[:n], min_n=5)
+        assert (result.mean is not None) is shown
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 4, 7, 29, 30, 31, 100, 998])
+def test_t_quantile_is_the_inverse_of_the_cdf_below_the_expansion(df: int) -> None:
+    # Newton's steps from the series' guess, kept inside the bracket, at few and many degrees
+    # of freedom (one: the Cauchy distribution, where the series is far off).
+    for p in (0.6, 0.9, 0.975, 0.995, 0.9995):
+        assert riskmodel.t_cdf(t_quantile(p, df), df) == pytest.approx(p, abs=1e-12)
+
+
+def test_t_quantile_at_one_degree_of_freedom_is_the_cauchy_quantile() -> None:
+    for p in (0.6, 0.9, 0.975, 0.995):
+        assert t_quantile(p, 1) == pytest.approx(math.tan(math.pi * (p - 0.5)), rel=1e-10)
+
+
+def test_t_density_integrates_to_the_cdf() -> None:
+    # The trapezoid rule on a fine grid from 0: F(t) - 1/2.
+    for df in (1, 3, 12):
+        steps = 20_000
+        h = 3.0 / steps
+        area = h * (sum(riskmodel.t_pdf(i * h, df) for i in range(1, steps))
+                    + (riskmodel.t_pdf(0.0, df) + riskmodel.t_pdf(3.0, df)) / 2)
+        assert area == pytest.approx(riskmodel.t_cdf(3.0, df) - 0.5, abs=1e-8)

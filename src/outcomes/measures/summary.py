@@ -6,25 +6,31 @@ carried forward), the improvement signed so positive is better, and whether the 
 Each row also carries the episode's condition group, procedure and surgical status, and
 ``is_primary`` marks the one row per episode on its primary measure
 (``outcomes.measures.conditions``), so a pooled rate counts each episode once.
+Each row also carries the time to recovery on that scale (``recovery_days``, ``recovered``):
+the days from the first visit to the first response after the intake whose improvement over
+the intake score reaches the MCID (recovered), else to the last response after the intake
+(censored); NULL without a first visit, an intake, a response after it or a published MCID.
 Scorecards read this table only, so they never re-derive pairs from all raw responses.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
 from outcomes.measures import catalog, scoring
 from outcomes.measures.conditions import conditions, surgical_status
+from outcomes.measures.instruments import Scale
 
 _CHUNK = 500
 
 EPISODE_FIELDS = ("id, partner_id, referral_date, clinician, status, discharge_date,"
-                  " body_region, diagnosis, procedure, surgical, instrument")
+                  " body_region, diagnosis, procedure, surgical, instrument, first_visit_date")
 """The columns of ``episodes`` that :func:`summarise` reads, in its order."""
 
 
@@ -66,7 +72,8 @@ def refresh(db: Database, episode_ids: Iterable[str] | None = None) -> int:
                 "INSERT INTO episode_outcomes (episode_id, scale, instrument, partner_id,"
                 " referral_date, clinician, intake_score, intake_date, final_score, final_date,"
                 " carried_forward, improvement, mcid_met, condition_group, procedure, surgical,"
-                " is_primary) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " is_primary, recovery_days, recovered)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
         written += len(rows)
@@ -91,7 +98,8 @@ def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int
     if scales is None:
         scales = {}
     (episode_id, partner_id, referral_date, clinician, status, discharge_date, region,
-     diagnosis, procedure, surgical, chosen) = episode
+     diagnosis, procedure, surgical, chosen, first_visit) = episode
+    first_day = _day(first_visit)
     tables = conditions()
     group = tables.group(diagnosis, region)
     operated = surgical_status(surgical, procedure)
@@ -118,13 +126,17 @@ def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int
             if progress:
                 final, carried = progress[-1], True
         improvement = mcid = None
-        if intake is not None and final is not None and instrument in known:
+        recovery: tuple[int, bool] | None = None
+        if intake is not None and instrument in known:
             scale = scales.get(scale_id)
             if scale is None:
                 scale = scales[scale_id] = scoring.scale_by_id(scale_id, known)[1]
-            improvement = scoring.improvement(scale, intake.score, final.score)
-            if scale.mcid is not None:
-                mcid = int(scoring.mcid_reached(scale, intake.score, final.score))
+            if final is not None:
+                improvement = scoring.improvement(scale, intake.score, final.score)
+                if scale.mcid is not None:
+                    mcid = int(scoring.mcid_reached(scale, intake.score, final.score))
+            if scale.mcid is not None and first_day is not None:
+                recovery = _time_to_recovery(scale, first_day, scored)
         rows.append((
             episode_id, scale_id, instrument, partner_id, referral_date, clinician,
             intake.score if intake else None, intake.date if intake else None,
@@ -132,8 +144,45 @@ def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int
             int(carried), improvement, mcid, group, procedure,
             None if operated is None else int(operated),
             int(instrument == main and scale_id == main_scale),
+            None if recovery is None else recovery[0],
+            None if recovery is None else int(recovery[1]),
         ))
     return rows
+
+
+def _day(text: str | None) -> date | None:
+    # What SQLite's julianday() reads of an ISO date; None (unknown) for anything else.
+    try:
+        return date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _time_to_recovery(scale: Scale, first_visit: date,
+                     scored: Sequence[_Scored]) -> tuple[int, bool] | None:
+    """(day, recovered) of one episode on one scale from its scores in date order: the days
+    from the first visit to the first score after the first intake score that reaches the MCID
+    over it (recovered), else to the last score after it (censored: its last known state); None
+    without an intake score or a score after it. A score dated before the first visit counts
+    as day 0. A discharge date without a score says nothing about recovery, so it is not used.
+    """
+    intake: float | None = None
+    last: int | None = None
+    for s in scored:
+        if intake is None:
+            if s.timepoint == "intake":
+                intake = s.score
+            continue
+        if s.timepoint == "intake":
+            continue
+        when = _day(s.date)
+        days = 0 if when is None else max(0, (when - first_visit).days)
+        if scoring.mcid_reached(scale, intake, s.score):
+            return days, True
+        last = days
+    if intake is None or last is None:
+        return None
+    return last, False
 
 
 @dataclass(frozen=True)

@@ -1,33 +1,37 @@
 """Time to recovery: days from the first visit to the first response that reaches the MCID on
-the episode's measure, as a Kaplan-Meier curve per partner, for the clinic and per condition.
+the episode's primary measure, as a Kaplan-Meier curve per partner, for the clinic and per
+condition.
 
-An episode counts once, on one measure: its primary measure when the caller gives one
-(``primary``: episode id -> scale id), else the first scale with a published MCID of the
-episode's instrument (``episodes.instrument``, else the body region's default instrument).
-Its clock starts at the first visit. It **recovers** on the date of the first later response
-(progress, discharge or follow-up) whose improvement over the intake score reaches the MCID
+An episode counts once, on one measure: its **primary measure**, the summary row marked
+``is_primary`` (``outcomes.measures.conditions.primary_instrument``: the episode's own
+instrument, else the first of its body region's list answered at intake, else the first of the
+list; its first scale), the one every pooled MCID rate counts it on. A caller may name another
+scale per episode (``primary``: episode id -> scale id). Its clock starts at the first visit.
+It **recovers** on the date of the first later response (progress, discharge or follow-up)
+whose improvement over the intake score reaches the MCID
 (``outcomes.measures.scoring.mcid_reached``, the rule of every other MCID figure). An episode
 that has not recovered is **censored** at its last response on that measure, the last day its
 state was known: discharged, lost or still in care, it is kept in the curve up to then, never
 dropped and never counted as recovered. A discharge date without a score after it says nothing
-about recovery, so it does not move the censoring day. Episodes with no response after intake
-carry no follow-up and are left out (in a Kaplan-Meier curve they would change nothing).
+about recovery, so it does not move the censoring day. Episodes with no response after intake,
+and measures without a published MCID, carry no follow-up and are left out.
 
-Episodes count in the period by referral date, as in the scorecard; ``patients`` is never read.
-Groups are condition groups when the caller gives them (``groups``: episode id -> group),
-else body regions. A curve that rests on fewer than ``min_n`` episodes is suppressed.
+The day and the flag are stored on each summary row (``episode_outcomes.recovery_days``,
+``recovered``, computed by ``outcomes.measures.summary`` on every write), so a curve is one
+read of that table: no response is decoded, and ``patients`` is never read. Episodes count in
+the period by referral date, as in the scorecard. Groups are the summary's condition groups,
+or the caller's (``groups``: episode id -> group). A curve that rests on fewer than ``min_n``
+episodes is suppressed.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from outcomes import periods, vocab
-from outcomes.measures import catalog, scoring
+from outcomes import periods
 from outcomes.measures.instruments import Instrument, Scale
 from outcomes.reports.survival import KaplanMeier, kaplan_meier
 from outcomes.store import settings
@@ -93,14 +97,16 @@ class RecoveryCurve:
 
 def curve(observations: Sequence[Observation], min_n: int) -> RecoveryCurve:
     """The Kaplan-Meier curve of these episodes, suppressed under ``min_n`` (pure)."""
-    n = len(observations)
-    recovered = sum(o.recovered for o in observations)
+    return _curve([o.days for o in observations], [o.recovered for o in observations], min_n)
+
+
+def _curve(days: Sequence[int], recovered: Sequence[bool], min_n: int) -> RecoveryCurve:
+    n = len(days)
+    events = sum(recovered)
     if n == 0 or n < min_n:
-        return RecoveryCurve(n, recovered, n - recovered, None, None, None,
-                             suppressed=n > 0)
-    km: KaplanMeier = kaplan_meier([o.days for o in observations],
-                                   [o.recovered for o in observations])
-    return RecoveryCurve(n, recovered, n - recovered, km.median(), km.median_ci(), km.steps())
+        return RecoveryCurve(n, events, n - events, None, None, None, suppressed=n > 0)
+    km: KaplanMeier = kaplan_meier(days, recovered)
+    return RecoveryCurve(n, events, n - events, km.median(), km.median_ci(), km.steps())
 
 
 def primary_scale(instrument: Instrument) -> Scale | None:
@@ -108,122 +114,37 @@ def primary_scale(instrument: Instrument) -> Scale | None:
     return next((s for s in instrument.scales.values() if s.mcid is not None), None)
 
 
-def _scales() -> tuple[dict[str, tuple[str, Scale]], dict[str, str]]:
-    """Every scale by id (with its instrument), and each instrument's default scale."""
-    known = catalog.instruments()
-    scales: dict[str, tuple[str, Scale]] = {}
-    default: dict[str, str] = {}
-    for instrument in known.values():
-        for scale_id, scale in instrument.scales.items():
-            scales[scale_id] = (instrument.id, scale)
-        found = primary_scale(instrument)
-        if found is not None:
-            default[instrument.id] = next(k for k, v in instrument.scales.items() if v is found)
-    return scales, default
-
-
 def observations(db: Queryable, period: periods.Period, *, partner_id: int | None = None,
                  primary: Mapping[str, str] | None = None,
                  groups: Mapping[str, str] | None = None) -> list[Observation]:
-    """Each evaluated episode referred in ``period`` (one partner's with ``partner_id``) with
-    its follow-up on its measure, in episode id order."""
-    scales, default = _scales()
+    """Each episode referred in ``period`` (one partner's with ``partner_id``) with a follow-up
+    on its primary measure (``primary`` names another scale for the episodes it lists), in
+    episode id order."""
     start, end = period.iso()
-    params: list[Any] = []
-    if primary is None:
-        # Each episode's measure is known from its instrument (or region), so SQLite picks
-        # the responses on it and extracts the one score: no JSON is decoded in Python.
-        inst = [(i, s) for i, s in sorted(default.items())]
-        regions = sorted(vocab.DEFAULT_INSTRUMENT_BY_REGION.items())
-        sql = (
-            "WITH inst(instrument, scale) AS (VALUES "
-            + ", ".join("(?, ?)" for _ in inst) + "),"
-            " reg(region, instrument) AS (VALUES " + ", ".join("(?, ?)" for _ in regions) + ")"
-            " SELECT e.id, e.partner_id, e.body_region, s.scale, r.timepoint,"
-            " CAST(julianday(r.date) - julianday(e.first_visit_date) AS INTEGER),"
-            " json_extract(r.scores, '$.\"' || s.scale || '\"')"
-            # CROSS JOIN keeps this order: the period's episodes first (by the referral date
-            # index), then their measure and responses; SQLite would otherwise scan the
-            # episodes once per instrument.
-            " FROM episodes e LEFT JOIN reg ON reg.region = e.body_region"
-            " CROSS JOIN inst s ON s.instrument = coalesce(e.instrument, reg.instrument)"
-            " CROSS JOIN responses r ON r.episode_id = e.id AND r.instrument = s.instrument")
-        params += [v for pair in inst for v in pair] + [v for pair in regions for v in pair]
+    named = sorted(set((primary or {}).values()))
+    # Without named scales every row read is a primary one: the constant keeps the read
+    # inside the partial index (episode_outcomes_recovery) without touching the table.
+    sql = ("SELECT episode_id, partner_id, scale, condition_group, recovery_days, recovered, "
+           + ("is_primary" if named else "1")
+           + " FROM episode_outcomes WHERE referral_date BETWEEN ? AND ?"
+           " AND recovery_days IS NOT NULL")
+    params: list[Any] = [start, end]
+    if named:
+        # The scales the caller names too: an episode it lists counts on that scale only
+        # (when it has a follow-up there), every other episode on its primary row.
+        sql += f" AND (is_primary = 1 OR scale IN ({', '.join('?' * len(named))}))"
+        params += named
     else:
-        sql = ("SELECT e.id, e.partner_id, e.body_region,"
-               " e.instrument, r.timepoint,"
-               " CAST(julianday(r.date) - julianday(e.first_visit_date) AS INTEGER),"
-               " r.scores, r.instrument"
-               " FROM episodes e JOIN responses r ON r.episode_id = e.id")
-    sql += (" WHERE e.referral_date BETWEEN ? AND ?"
-            " AND julianday(e.first_visit_date) IS NOT NULL")
-    params += [start, end]
+        sql += " AND is_primary = 1"  # as written, so the partial index serves it
     if partner_id is not None:
-        sql += " AND e.partner_id = ?"
+        sql += " AND partner_id = ?"
         params.append(partner_id)
-    sql += " ORDER BY e.id, r.date, r.id"
-
-    out: list[Observation] = []
-    current: str | None = None
-    follow: list[tuple[str, int, float]] = []
-    head: tuple[Any, ...] = ()
+    sql += " ORDER BY episode_id"
+    chosen = primary or {}
     group_of = groups or {}
-
-    def flush() -> None:
-        episode_id, pid, region, scale_id = head
-        if scale_id is None or scale_id not in scales or scales[scale_id][1].mcid is None:
-            return
-        found = _follow(scales[scale_id][1], follow)
-        if found is not None:
-            out.append(Observation(episode_id, pid, scale_id,
-                                   group_of.get(episode_id) or region, *found))
-
-    for row in db.execute(sql, params):
-        if row[0] != current:
-            if current is not None:
-                flush()
-            current, follow = row[0], []
-            if primary is None:
-                head = row[:4]
-            else:
-                chosen = primary.get(row[0])
-                if chosen is None:
-                    inst_id = row[3] or vocab.DEFAULT_INSTRUMENT_BY_REGION.get(row[2])
-                    chosen = default.get(inst_id) if inst_id else None
-                head = (row[0], row[1], row[2], chosen)
-        if primary is None:
-            value = row[6]
-        else:
-            scale_id = head[3]
-            if scale_id is None or scale_id not in scales or row[7] != scales[scale_id][0]:
-                continue
-            value = json.loads(row[6]).get(scale_id)
-        if value is not None:
-            follow.append((row[4], max(0, int(row[5] or 0)), float(value)))
-    if current is not None:
-        flush()
-    return out
-
-
-def _follow(scale: Scale, follow: Sequence[tuple[str, int, float]]) -> tuple[int, bool] | None:
-    """(day, recovered) from one episode's scores on its measure in date order: the day of
-    the first later score that reaches the MCID over the first intake score, else the day of
-    the last score (censored); None without an intake or without a score after it."""
-    intake: float | None = None
-    last_day: int | None = None
-    for timepoint, day, value in follow:
-        if intake is None:
-            if timepoint == "intake":
-                intake = value
-            continue
-        if timepoint == "intake":
-            continue
-        if scoring.mcid_reached(scale, intake, value):
-            return day, True
-        last_day = day
-    if intake is None or last_day is None:
-        return None
-    return last_day, False
+    return [Observation(eid, pid, scale, group_of.get(eid) or group or "", days, bool(recovered))
+            for eid, pid, scale, group, days, recovered, is_primary in db.execute(sql, params)
+            if (scale == chosen[eid] if eid in chosen else is_primary)]
 
 
 def _min_n(db: Queryable, min_n: int | None) -> int:
@@ -249,12 +170,16 @@ def recovery_by_partner(db: Queryable, period: periods.Period, *,
     """Every partner's curve (None: self-referred) and the clinic's (key ``CLINIC``), from one
     read: what a scorecard needs."""
     found = observations(db, period, primary=primary, groups=groups)
-    by: dict[int | str | None, list[Observation]] = defaultdict(list)
+    # Days and flags per partner in plain lists: the curves need nothing else.
+    days: dict[int | str | None, list[int]] = defaultdict(list)
+    flags: dict[int | str | None, list[bool]] = defaultdict(list)
     for o in found:
-        by[o.partner_id].append(o)
+        days[o.partner_id].append(o.days)
+        flags[o.partner_id].append(o.recovered)
     limit = _min_n(db, min_n)
-    result: dict[int | str | None, RecoveryCurve] = {k: curve(v, limit) for k, v in by.items()}
-    result[CLINIC] = curve(found, limit)
+    result: dict[int | str | None, RecoveryCurve] = {
+        k: _curve(v, flags[k], limit) for k, v in days.items()}
+    result[CLINIC] = _curve([o.days for o in found], [o.recovered for o in found], limit)
     return result
 
 

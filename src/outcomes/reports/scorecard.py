@@ -558,21 +558,16 @@ def with_evidence(db: Database, card: Scorecard) -> Scorecard:
     """``card`` with each block's time to recovery and observed minus expected per measure."""
     from dataclasses import replace
 
-    from outcomes.reports.adjusted import (
-        adjusted_by_partner,
-        measured_scales,
-        observed_minus_expected,
-    )
+    from outcomes.reports.adjusted import adjusted_everywhere
     from outcomes.reports.recovery import CLINIC, RecoveryCurve, recovery_by_partner
 
     period = periods.Period(card.start, card.end)
     curves = recovery_by_partner(db, period, min_n=card.min_n)
     none = RecoveryCurve(n=0, recovered=0, censored=0, median_days=None, median_ci_days=None,
                          steps=None)
-    by_scale = {scale: adjusted_by_partner(db, scale, period, min_n=card.min_n)
-                for scale, _n in measured_scales(db)}
-    clinic_adjusted = {scale: observed_minus_expected(db, None, scale, period, min_n=card.min_n)
-                       for scale in by_scale}
+    everywhere = adjusted_everywhere(db, period, min_n=card.min_n)
+    by_scale = {scale: partners for scale, (partners, _clinic) in everywhere.items()}
+    clinic_adjusted = {scale: clinic for scale, (_partners, clinic) in everywhere.items()}
 
     def block(pid: int) -> dict[str, Any]:
         return {s: found[pid] for s, found in by_scale.items() if pid in found}

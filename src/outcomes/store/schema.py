@@ -378,7 +378,7 @@ def rollups_rebuilt_after(db: Database) -> Iterator[None]:
     episode; the rebuild reads every row once, so this pays only when the load is large."""
     if not db.conn.in_transaction:
         raise RuntimeError("rollups_rebuilt_after() must run inside a transaction")
-    for name in TRIGGER_NAMES:
+    for name in (*TRIGGER_NAMES, *AGE_BAND_TRIGGER_NAMES):
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
     # The change log's per-row triggers cost as much again (a 40k-episode history import took
     # 20-24 s with them, 15 s without): a bulk load leaves one mark for the next sync instead.
@@ -389,6 +389,10 @@ def rollups_rebuilt_after(db: Database) -> Iterator[None]:
     for statement in ROLLUP_BACKFILL:
         db.execute(statement)
     for statement in _triggers():
+        db.execute(statement)
+    # The age bands too: one pass over the episodes instead of a trigger per row.
+    backfill_age_bands(db)
+    for statement in age_band_triggers():
         db.execute(statement)
 
 
@@ -699,6 +703,192 @@ def m0010_response_amendments(db: Database) -> None:
         db.execute(statement)
 
 
+# Time to recovery and the age band (issue 18), stored so the evidence figures read one table
+# and never ``patients``. On each summary row: the day of recovery (days from the first visit to
+# the first later response reaching the MCID over the intake score on that scale) or of
+# censoring (the last later response), and whether it recovered; NULL without a first visit, an
+# intake, a later score or a published MCID (outcomes.measures.summary computes them). On each
+# episode: the age band at the first visit, from the patient's birth date, kept current by the
+# triggers below on every write path (the bulk loads drop them and run backfill_age_bands).
+# The partial covering index serves the curves (outcomes.reports.recovery): a year's followed
+# episodes without reading the table.
+_V11 = """
+ALTER TABLE episode_outcomes ADD COLUMN recovery_days INTEGER;
+ALTER TABLE episode_outcomes ADD COLUMN recovered INTEGER;
+ALTER TABLE episodes ADD COLUMN age_band TEXT;
+CREATE INDEX episode_outcomes_recovery ON episode_outcomes(referral_date, partner_id,
+    episode_id, scale, condition_group, recovery_days, recovered)
+    WHERE is_primary = 1 AND recovery_days IS NOT NULL;
+"""
+
+# The bands of outcomes.group.deid.AGE_BANDS and outcomes.reports.adjusted.age_band (the group
+# layer's Safe Harbor bands); the age in whole years on the first visit, NULL without a valid
+# birth date or with one after the first visit. The age is computed once per evaluation (a
+# subquery), and the patient is looked up once: written out in each WHEN, the backfill of a
+# large clinic took 20 s.
+_AGE = ("CAST(strftime('%Y', {fv}) AS INTEGER) - CAST(strftime('%Y', {birth}) AS INTEGER)"
+        " - (strftime('%m-%d', {fv}) < strftime('%m-%d', {birth}))")
+
+
+_BANDS = ((17, "0-17"), (29, "18-29"), (39, "30-39"), (49, "40-49"), (59, "50-59"),
+          (69, "60-69"), (79, "70-79"), (89, "80-89"))
+
+
+def age_band_sql(first_visit: str, birth: str) -> str:
+    """An SQL expression of the age band at ``first_visit`` for ``birth`` (two SQL terms)."""
+    age = (f"CASE WHEN julianday({first_visit}) IS NULL OR julianday({birth}) IS NULL"
+           f" OR {birth} > {first_visit} THEN NULL"
+           f" ELSE {_AGE.format(fv=first_visit, birth=birth)} END")
+    return ("(SELECT CASE WHEN a.age IS NULL THEN NULL"
+            + "".join(f" WHEN a.age <= {high} THEN '{band}'" for high, band in _BANDS)
+            + f" ELSE '90+' END FROM (SELECT {age} AS age) AS a)")
+
+
+_EPISODE_BAND = ("(SELECT " + age_band_sql("{e}.first_visit_date", "p.birth_date")
+                 + " FROM patients p WHERE p.id = {e}.patient_id)")
+
+
+def age_band_triggers() -> list[str]:
+    """Keep ``episodes.age_band`` current: a new episode, a changed first visit or patient, a
+    changed birth date. The WHEN clause skips the update (and its change-log mark) when the
+    band is unchanged."""
+    band_new = _EPISODE_BAND.format(e="new")
+    band_e = _EPISODE_BAND.format(e="episodes")
+    return [
+        f"CREATE TRIGGER age_band_ins AFTER INSERT ON episodes WHEN new.age_band IS NOT"
+        f" {band_new} BEGIN UPDATE episodes SET age_band = {band_new} WHERE id = new.id; END",
+        f"CREATE TRIGGER age_band_upd AFTER UPDATE OF first_visit_date, patient_id, age_band"
+        f" ON episodes WHEN new.age_band IS NOT {band_new}"
+        f" BEGIN UPDATE episodes SET age_band = {band_new} WHERE id = new.id; END",
+        "CREATE TRIGGER age_band_birth AFTER UPDATE OF birth_date ON patients"
+        " WHEN old.birth_date IS NOT new.birth_date BEGIN"
+        f" UPDATE episodes SET age_band = {band_e} WHERE patient_id = new.id"
+        f" AND age_band IS NOT {band_e}; END",
+    ]
+
+
+AGE_BAND_TRIGGER_NAMES = ("age_band_ins", "age_band_upd", "age_band_birth")
+
+_AGE_BAND_BACKFILL = (
+    "UPDATE episodes SET age_band = b.band FROM (SELECT e.rowid AS rid, e.age_band AS old,"
+    f" {_EPISODE_BAND.format(e='e')} AS band FROM episodes e) AS b"
+    " WHERE b.rid = episodes.rowid AND b.old IS NOT b.band")
+
+
+def backfill_age_bands(db: Database) -> int:
+    """Set every episode's age band where it differs from its first visit and birth date (a
+    bulk load, the upgrade), by the triggers' expression, computed once per episode; return
+    how many changed. It parses two dates per episode: 5 s on 250,000 episodes on a loaded
+    machine (docs/benchmarks.md)."""
+    return int(db.execute(_AGE_BAND_BACKFILL).rowcount)
+
+
+@MIGRATIONS(name="0011_recovery_and_age_band")
+def m0011_recovery_and_age_band(db: Database) -> None:
+    for statement in _split_sql(_V11):
+        db.execute(statement)
+    backfill_age_bands(db)
+    for statement in age_band_triggers():
+        db.execute(statement)
+    _recovery_v11(db)
+
+
+def _recovery_v11(db: Database) -> None:
+    """Fill the recovery columns of the summary rows already there, by the rule of
+    ``outcomes.measures.summary`` (which this layer may not import), reading each scale's
+    direction and MCID from the instrument definitions (shipped, then the clinic's own, the
+    same id winning, as ``outcomes.measures.catalog`` reads them)."""
+    import json
+    from datetime import date
+
+    mcid = _mcid_rules()
+
+    def day_of(text: str | None) -> date | None:
+        try:
+            return date.fromisoformat(text[:10]) if text else None
+        except ValueError:
+            return None
+
+    wanted: dict[str, set[str]] = {}
+    for episode_id, scale in db.execute("SELECT episode_id, scale FROM episode_outcomes"):
+        if scale in mcid:
+            wanted.setdefault(episode_id, set()).add(scale)
+    first: dict[str, date] = {}
+    for episode_id, visit in db.execute("SELECT id, first_visit_date FROM episodes"):
+        found = day_of(visit)
+        if episode_id in wanted and found is not None:
+            first[episode_id] = found
+    follow: dict[tuple[str, str], list[tuple[str, int, float]]] = {}
+    for episode_id, timepoint, when, scores in db.execute(
+            "SELECT episode_id, timepoint, date, scores FROM responses ORDER BY date, id"):
+        if episode_id not in first:
+            continue
+        when_day = day_of(when)
+        days = max(0, (when_day - first[episode_id]).days) if when_day else 0
+        for scale, value in json.loads(scores).items():
+            if value is not None and scale in wanted[episode_id]:
+                follow.setdefault((episode_id, scale), []).append((timepoint, days,
+                                                                    float(value)))
+    updates = []
+    for (episode_id, scale), scored in follow.items():
+        higher_is_better, value, percent = mcid[scale]
+        intake: float | None = None
+        last: int | None = None
+        result: tuple[int, int] | None = None
+        for timepoint, days, score in scored:
+            if intake is None:
+                intake = score if timepoint == "intake" else None
+                continue
+            if timepoint == "intake":
+                continue
+            gain = score - intake if higher_is_better else intake - score
+            if percent:
+                reached = intake != 0 and gain > 0 and gain >= value * abs(intake) / 100 - 1e-9
+            else:
+                reached = gain >= value - 1e-9
+            if reached:
+                result = (days, 1)
+                break
+            last = days
+        if result is None and last is not None:
+            result = (last, 0)
+        if result is not None:
+            updates.append((*result, episode_id, scale))
+    db.conn.executemany("UPDATE episode_outcomes SET recovery_days = ?, recovered = ?"
+                        " WHERE episode_id = ? AND scale = ?", updates)
+
+
+def _mcid_rules() -> dict[str, tuple[bool, float, bool]]:
+    """Scale id -> (higher is better, MCID value, MCID in percent of intake), for the scales
+    with a published MCID."""
+    import tomllib
+    from importlib import resources
+    from pathlib import Path
+
+    from outcomes.paths import user_surveys_dir
+
+    try:
+        packaged = Path(str(resources.files("outcomes") / "surveys"))
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover - a broken installation
+        packaged = Path("/nonexistent")
+    shipped = packaged if packaged.is_dir() else Path(__file__).resolve().parents[3] / "surveys"
+    files: dict[str, Path] = {}
+    for folder in (shipped, user_surveys_dir()):
+        try:
+            if folder.is_dir():
+                files.update({p.stem: p for p in sorted(folder.glob("*.toml"))})
+        except OSError:  # an unreadable config folder: its scales are left unfilled
+            continue
+    rules: dict[str, tuple[bool, float, bool]] = {}
+    for path in files.values():
+        for scale_id, scale in tomllib.loads(path.read_text("utf-8")).get("scales", {}).items():
+            found = scale.get("mcid")
+            if found is not None:
+                rules[scale_id] = (scale["direction"] == "higher_is_better",
+                                   float(found["value"]), found["unit"] == "percent")
+    return rules
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a schema script into statements (executescript would COMMIT our transaction)."""
     import sqlite3
@@ -718,5 +908,7 @@ def _split_sql(script: str) -> list[str]:
 if len(MIGRATIONS._migrations) != SCHEMA_VERSION:  # pragma: no cover - caught by every test
     raise RuntimeError("dbinfo.SCHEMA_VERSION must equal the number of migrations")
 
-__all__ = ["APPLICATION_ID", "BULK", "CHANGE_LOG_TRIGGER_NAMES", "MIGRATIONS",
-           "ROLLUP_BACKFILL", "SCHEMA_VERSION", "change_log_in_bulk", "change_log_triggers"]
+__all__ = ["AGE_BAND_TRIGGER_NAMES", "APPLICATION_ID", "BULK",
+           "CHANGE_LOG_TRIGGER_NAMES", "MIGRATIONS", "ROLLUP_BACKFILL", "SCHEMA_VERSION",
+           "age_band_sql", "age_band_triggers", "backfill_age_bands", "change_log_in_bulk",
+           "change_log_triggers"]
