@@ -48,3 +48,19 @@ def test_the_cli_prints_the_evidence_block(demo_db: Database, demo_db_path,
     out = run_cli(capsys, "--db", str(demo_db_path), "scorecard", "--evidence",
                   "--to", DEMO_TODAY.isoformat())
     assert out.code == 0 and "Time to recovery" in out.out and " wk (" in out.out
+
+
+def test_recovery_alone_is_the_evidence_time_to_recovery_without_the_model(
+        demo_db: Database) -> None:
+    fit_models(demo_db)
+    period = default_period(DEMO_TODAY)
+    both = scorecard(demo_db, period.start, period.end, evidence=True).as_dict()
+    alone = scorecard(demo_db, period.start, period.end, recovery=True).as_dict()
+    plain = scorecard(demo_db, period.start, period.end).as_dict()
+    assert "observed_minus_expected" in both["clinic"]
+    for block in (alone["clinic"], *alone["partners"]):
+        assert "observed_minus_expected" not in block and "time_to_recovery" in block
+    assert [b["time_to_recovery"] for b in (alone["clinic"], *alone["partners"])] == [
+        b["time_to_recovery"] for b in (both["clinic"], *both["partners"])]
+    assert "time_to_recovery" not in plain["clinic"]
+    assert alone["clinic"]["time_to_recovery"]["n"] > 0

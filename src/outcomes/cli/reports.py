@@ -111,6 +111,9 @@ def scorecard_cmd(
         False, "--evidence",
         help="Add time to recovery (Kaplan-Meier) and observed minus expected improvement per "
              "measure (after outcomes model fit); slower on a big clinic."),
+    recovery: bool = typer.Option(
+        False, "--recovery",
+        help="Add time to recovery (Kaplan-Meier) only: the cheaper half of --evidence."),
 ) -> None:
     """Outcomes, conversion and NPS per referring partner and for the whole clinic.
 
@@ -122,7 +125,8 @@ def scorecard_cmd(
     db = open_database(ctx)
     period = _period(start, end)
     ids = [resolve_partner(db, ref)["id"] for ref in partner] or None
-    card = scorecard(db, *period, partner_ids=ids, evidence=evidence).as_dict()
+    card = scorecard(db, *period, partner_ids=ids, evidence=evidence,
+                     recovery=recovery).as_dict()
     if json_out:
         print_json(card)
     else:

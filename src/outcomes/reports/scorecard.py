@@ -171,7 +171,7 @@ class Figures:
     by_procedure: list[PooledFigures] = field(default_factory=list)
     """The same by surgical procedure (episodes with one), largest first."""
     time_to_recovery: RecoveryCurve | None = None
-    """Kaplan-Meier time to recovery when asked for (``evidence=True``), else None."""
+    """Kaplan-Meier time to recovery when asked for (``evidence`` or ``recovery``), else None."""
     adjusted: dict[str, Adjusted] | None = None
     """Observed minus expected per measure when asked for (``evidence=True``), else None."""
 
@@ -441,6 +441,7 @@ def scorecard(
     partner_ids: Iterable[int] | None = None,
     rollups: bool = True,
     evidence: bool = False,
+    recovery: bool = False,
 ) -> Scorecard:
     """The scorecard for ``start``..``end`` (inclusive); ``as_dict()`` is the JSON shape of
     docs/reports.md.
@@ -450,8 +451,9 @@ def scorecard(
     the whole clinic, including self-referred patients and NPS answers without an episode.
 
     ``evidence``: add time to recovery (Kaplan-Meier) and observed minus expected improvement
-    per measure (the fitted models, ``outcomes model fit``); off by default, as they read every
-    response of the period (about 1.7 s on the benchmark's 250,000 episodes)."""
+    per measure (the fitted models, ``outcomes model fit``). ``recovery``: time to recovery
+    only, the cheaper half (docs/benchmarks.md). Both off by default: the group scorecard
+    computes neither, and the two scorecards keep the same fields."""
     periods.check_period(start, end)
     if min_n is None:
         min_n = int(settings.get(db, "min_n"))
@@ -551,11 +553,14 @@ def scorecard(
     partners.sort(key=lambda p: (-p.referrals, p.name.casefold(), p.partner_id))
     card = Scorecard(start=start, end=end, min_n=min_n, clinic=Figures(**figures(_CLINIC)),
                      partners=partners)
-    return with_evidence(db, card) if evidence else card
+    if evidence or recovery:
+        return with_evidence(db, card, adjusted=evidence)
+    return card
 
 
-def with_evidence(db: Database, card: Scorecard) -> Scorecard:
-    """``card`` with each block's time to recovery and observed minus expected per measure."""
+def with_evidence(db: Database, card: Scorecard, *, adjusted: bool = True) -> Scorecard:
+    """``card`` with each block's time to recovery and, with ``adjusted``, observed minus
+    expected per measure."""
     from dataclasses import replace
 
     from outcomes.reports.adjusted import adjusted_everywhere
@@ -565,6 +570,11 @@ def with_evidence(db: Database, card: Scorecard) -> Scorecard:
     curves = recovery_by_partner(db, period, min_n=card.min_n)
     none = RecoveryCurve(n=0, recovered=0, censored=0, median_days=None, median_ci_days=None,
                          steps=None)
+    if not adjusted:
+        return replace(
+            card, clinic=replace(card.clinic, time_to_recovery=curves.get(CLINIC, none)),
+            partners=[replace(p, time_to_recovery=curves.get(p.partner_id, none))
+                      for p in card.partners])
     everywhere = adjusted_everywhere(db, period, min_n=card.min_n)
     by_scale = {scale: partners for scale, (partners, _clinic) in everywhere.items()}
     clinic_adjusted = {scale: clinic for scale, (_partners, clinic) in everywhere.items()}
