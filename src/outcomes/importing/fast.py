@@ -13,6 +13,7 @@ cached parsers (dates, vocabularies, conditions): a reviewer compares them side 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import date
@@ -200,7 +201,18 @@ _FREE_TEXT = frozenset({"comment", "summary", "reason", "notes", "note", "chief_
 def _guarded(fast: Fast, positions: dict[str, int]) -> Fast:
     free = {at for name, at in positions.items() if name in _FREE_TEXT}
 
+    def common(cells: list[str]) -> bool:
+        # The common row, checked as one string: a length test per cell in C and one search
+        # for a control character (the comma joining the cells is none).
+        return max(map(len, cells), default=0) <= SHORT_MAX and \
+            find_control(",".join(cells)) is None
+
+    def strict(cells: list[str]) -> Prepared | None:
+        return fast(cells) if common(cells) else None
+
     def run(cells: list[str]) -> Prepared | None:
+        if common(cells):
+            return fast(cells)
         for at, cell in enumerate(cells):
             if at in free:
                 if len(cell) > REASON_MAX:
@@ -209,7 +221,7 @@ def _guarded(fast: Fast, positions: dict[str, int]) -> Fast:
                 return None
         return fast(cells)
 
-    return run
+    return run if free else strict
 
 
 def _partner(ctx: RowContext, positions: dict[str, int]) -> Callable[[list[str]], Any]:
@@ -412,7 +424,7 @@ def _responses(ctx: RowContext, positions: dict[str, int]) -> Fast:
         if answers_text and not score_text:
             scorer = scorers.get(iid)
             if scorer is None:
-                scorer = scorers[iid] = responses.compile_scorer(instrument)
+                scorer = scorers[iid] = _remembered(responses.compile_scorer(instrument))
             scored = scorer(answers_text)
             if scored is None:
                 return None
@@ -422,12 +434,13 @@ def _responses(ctx: RowContext, positions: dict[str, int]) -> Fast:
         elif score_text and not answers_text:
             total = totals.get(iid)
             if total is None:
-                total = totals[iid] = responses.compile_total(instrument)
-            scores = total(score_text)
-            if scores is None:
+                total = totals[iid] = _remembered(_encoded_total(instrument))
+            found = total(score_text)
+            if found is None:
                 return None
+            scores, scores_json = found
             item = make(episode_id, iid, instrument.version, timepoint, when, None, scores,
-                        True, None, True)
+                        True, None, True, (None, scores_json))
         else:
             return None
         return Prepared((episode_id, iid, timepoint, when), item)
@@ -518,3 +531,31 @@ def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
         return Prepared((episode_id, when, value, comment), response)
 
     return fast
+
+
+def _remembered(score: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``score`` remembered per cell text (answers repeat: a pain scale has 11, and a file of
+    short forms many repeats). The records share the remembered lists and dicts, which nothing
+    after validation changes: the writers read them."""
+    seen: dict[str, Any] = {}
+
+    def remembered(text: str) -> Any:
+        found = seen.get(text)
+        if found is None:
+            found = score(text)
+            if found is not None and len(seen) < _CACHE_LIMIT:
+                seen[text] = found
+        return found
+
+    return remembered
+
+
+def _encoded_total(instrument: Any) -> Callable[[str], tuple[dict[str, float | None], str] | None]:
+    """A bare total's scores and their JSON, as ``PreparedResponse.row`` would write them."""
+    total = responses.compile_total(instrument)
+
+    def encoded(text: str) -> tuple[dict[str, float | None], str] | None:
+        scores = total(text)
+        return None if scores is None else (scores, json.dumps(scores))
+
+    return encoded
