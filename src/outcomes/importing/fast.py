@@ -30,6 +30,7 @@ from outcomes.models import (
     SHORT_MAX,
     ClinicalContent,
     Episode,
+    Goal,
     NpsResponse,
     OutboundReferral,
     Patient,
@@ -166,6 +167,7 @@ def light(model: Any) -> Callable[[dict[str, Any]], Any]:
 
 _PATIENT, _EPISODE = light(Patient), light(Episode)
 _TOUCHPOINT, _OUTBOUND, _NPS = light(Touchpoint), light(OutboundReferral), light(NpsResponse)
+_GOAL = light(Goal)
 
 
 def _cell(positions: dict[str, int], name: str) -> Callable[[list[str]], str]:
@@ -181,7 +183,7 @@ def compile_kind(kind: ImportKind, ctx: RowContext, positions: dict[str, int]) -
     the kind has none (partners: a few hundred rows, each saved on its own)."""
     builders: dict[str, Callable[[RowContext, dict[str, int]], Fast]] = {
         "referrals": _referrals, "responses": _responses, "touchpoints": _touchpoints,
-        "outbound": _outbound, "nps": _nps,
+        "outbound": _outbound, "nps": _nps, "goals": _goals,
     }
     builder = builders.get(kind.name)
     if builder is None:
@@ -195,7 +197,7 @@ def compile_kind(kind: ImportKind, ctx: RowContext, positions: dict[str, int]) -
 # exact rule and word the error.
 _FREE_TEXT = frozenset({"comment", "summary", "reason", "notes", "note", "chief_complaint",
                         "status_reason", "findings", "treatment", "plan", "history",
-                        "plan_interventions", "referral_question", "precautions"})
+                        "plan_interventions", "referral_question", "precautions", "goal"})
 
 
 def _guarded(fast: Fast, positions: dict[str, int]) -> Fast:
@@ -559,3 +561,48 @@ def _encoded_total(instrument: Any) -> Callable[[str], tuple[dict[str, float | N
         return None if scores is None else (scores, json.dumps(scores))
 
     return encoded
+
+
+def _goals(ctx: RowContext, positions: dict[str, int]) -> Fast:
+    any_date = Dates(ctx.today).any
+    episode_cell, goal_cell = _cell(positions, "episode_id"), _cell(positions, "goal")
+    target_cell, status_cell = _cell(positions, "target_date"), _cell(positions, "status")
+    status_of = _goal_status({})
+    construct = _GOAL
+
+    def fast(cells: list[str]) -> Prepared | None:
+        episode_id, goal = episode_cell(cells), goal_cell(cells)
+        if not episode_id or not goal or len(goal) > REASON_MAX:
+            return None
+        fields: dict[str, Any] = {"goal": goal}
+        target = target_cell(cells)
+        if target:
+            when = any_date(target)
+            if when is None:
+                return None
+            fields["target_date"] = when
+        status = status_cell(cells)
+        if status:
+            found = status_of(status)
+            if found is None:
+                return None
+            fields["status"] = found
+        return Prepared((episode_id, goal), (episode_id, construct(fields)))
+
+    return fast
+
+
+def _goal_status(cache: dict[str, str]) -> Callable[[str], str | None]:
+    """A goal's status by the model's own rule (Goal), once per spelling."""
+    def convert(text: str) -> str | None:
+        found = cache.get(text)
+        if found is None:
+            try:
+                found = validate(Goal, {"goal": "-", "status": text}).status
+            except ValidationError:
+                return None
+            if len(cache) < _CACHE_LIMIT:
+                cache[text] = found
+        return found
+
+    return convert
