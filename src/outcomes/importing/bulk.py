@@ -214,24 +214,29 @@ class ResponsesWriter:
     def write(self, chunk: list[Prepared]) -> None:
         conn, created = self.db.conn, self.created
         rows = [(*p.payload.row(), created) for p in chunk]
-        episodes = list(dict.fromkeys(row[0] for row in rows))
-        ids = json.dumps(episodes)
-        stored: dict[str, dict[tuple[str, str, str], list[Any]]] = {}
+        given: dict[str, list[_Summarised]] = {row[0]: [] for row in rows}
+        episodes = list(given)
+        # Most episodes of a first import have nothing stored: only those that do need a
+        # look-up per row (a key the upsert replaces keeps its id).
+        stored: dict[str, dict[tuple[str, str, str], tuple[int, str]]] = {}
         for eid, instrument, timepoint, when, rid, scores in conn.execute(
                 "SELECT episode_id, instrument, timepoint, date, id, scores FROM responses"
-                " WHERE episode_id IN (SELECT value FROM json_each(?))", [ids]):
-            stored.setdefault(eid, {})[(instrument, timepoint, when)] = [rid, scores]
+                " WHERE episode_id IN (SELECT value FROM json_each(?))", [json.dumps(episodes)]):
+            stored.setdefault(eid, {})[(instrument, timepoint, when)] = (rid, scores)
         last = conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0
         expected = last
-        for row in rows:
-            eid, instrument, _version, timepoint, when, _answers, scores = row[:7]
-            mine = stored.setdefault(eid, {})
-            known = mine.get((instrument, timepoint, when))
+        for eid, instrument, timepoint, when, scores in map(_SUMMARISED, rows):
+            had = stored.get(eid)
+            known = had.pop((instrument, timepoint, when), None) if had else None
             if known is None:
                 expected += 1
-                mine[(instrument, timepoint, when)] = [expected, scores]
+                rid = expected
             else:
-                known[1] = scores  # the upsert keeps the row (and its id), with these scores
+                rid = known[0]
+            given[eid].append((instrument, timepoint, when, rid, scores))
+        for eid, had in stored.items():  # stored and not in this chunk
+            given[eid].extend((instrument, timepoint, when, rid, scores)
+                              for (instrument, timepoint, when), (rid, scores) in had.items())
         before = conn.total_changes
         conn.executemany(measured.INSERT_SQL, rows)
         self.touched += conn.total_changes - before
@@ -240,12 +245,9 @@ class ResponsesWriter:
                 expected if expected > last else last):
             summary.refresh(self.db, episodes)  # ids not as foreseen: read them back
             return
-        given: dict[str, list[_Summarised]] = {}
-        for eid in episodes:
-            listed = [(instrument, timepoint, when, rid, scores) for
-                      (instrument, timepoint, when), (rid, scores) in stored[eid].items()]
-            listed.sort(key=_DATE_ID)
-            given[eid] = listed
+        for listed in given.values():
+            if len(listed) > 1:
+                listed.sort(key=_DATE_ID)
         summary.refresh(self.db, episodes, responses=given)
 
     def finish(self) -> tuple[int, int, int]:
@@ -255,3 +257,5 @@ class ResponsesWriter:
 
 
 _DATE_ID = operator.itemgetter(2, 3)
+# episode, instrument, timepoint, date, scores of a row of responses.INSERT_SQL
+_SUMMARISED = operator.itemgetter(0, 1, 3, 4, 6)
