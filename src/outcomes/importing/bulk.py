@@ -223,8 +223,8 @@ class ResponsesWriter:
                 "SELECT episode_id, instrument, timepoint, date, id, scores FROM responses"
                 " WHERE episode_id IN (SELECT value FROM json_each(?))", [json.dumps(episodes)]):
             stored.setdefault(eid, {})[(instrument, timepoint, when)] = (rid, scores)
-        last = conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0
-        expected = last
+        # The last id given; the upsert gives the chunk's new rows the next ones, in order.
+        expected = conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0
         for eid, instrument, timepoint, when, scores in map(_SUMMARISED, rows):
             had = stored.get(eid)
             known = had.pop((instrument, timepoint, when), None) if had else None
@@ -241,8 +241,7 @@ class ResponsesWriter:
         conn.executemany(measured.INSERT_SQL, rows)
         self.touched += conn.total_changes - before
         self.rows += len(rows)
-        if conn.execute("SELECT max(id) FROM responses").fetchone()[0] != (
-                expected if expected > last else last):
+        if (conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0) != expected:
             summary.refresh(self.db, episodes)  # ids not as foreseen: read them back
             return
         for listed in given.values():

@@ -14,6 +14,7 @@ cached parsers (dates, vocabularies, conditions): a reviewer compares them side 
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections.abc import Callable
 from datetime import date
@@ -202,28 +203,34 @@ _FREE_TEXT = frozenset({"comment", "summary", "reason", "notes", "note", "chief_
 
 def _guarded(fast: Fast, positions: dict[str, int]) -> Fast:
     free = {at for name, at in positions.items() if name in _FREE_TEXT}
-
-    def common(cells: list[str]) -> bool:
-        # The common row, checked as one string: a length test per cell in C and one search
-        # for a control character (the comma joining the cells is none).
-        return max(map(len, cells), default=0) <= SHORT_MAX and \
-            find_control(",".join(cells)) is None
-
-    def strict(cells: list[str]) -> Prepared | None:
-        return fast(cells) if common(cells) else None
+    pickers: dict[int, tuple[Callable[[list[str]], Any], Callable[[list[str]], Any]]] = {}
 
     def run(cells: list[str]) -> Prepared | None:
-        if common(cells):
-            return fast(cells)
-        for at, cell in enumerate(cells):
-            if at in free:
-                if len(cell) > REASON_MAX:
-                    return None
-            elif len(cell) > SHORT_MAX or find_control(cell) is not None:
-                return None
+        # The cells are checked in C: one length test each and, for the one-line columns, one
+        # search for a control character in them joined (the comma joining them is none).
+        split = pickers.get(len(cells))
+        if split is None:
+            split = pickers[len(cells)] = (
+                _picker([at for at in range(len(cells)) if at not in free]),
+                _picker([at for at in range(len(cells)) if at in free]))
+        line_cells, free_cells = split[0](cells), split[1](cells)
+        if max(map(len, line_cells), default=0) > SHORT_MAX or \
+                find_control(",".join(line_cells)) is not None or \
+                max(map(len, free_cells), default=0) > REASON_MAX:
+            return None
         return fast(cells)
 
-    return run if free else strict
+    return run
+
+
+def _picker(places: list[int]) -> Callable[[list[str]], Any]:
+    """The cells at ``places``, as a sequence (itemgetter returns a bare cell for one place)."""
+    if not places:
+        return lambda cells: ()
+    if len(places) == 1:
+        place = places[0]
+        return lambda cells: (cells[place],)
+    return operator.itemgetter(*places)
 
 
 def _partner(ctx: RowContext, positions: dict[str, int]) -> Callable[[list[str]], Any]:
