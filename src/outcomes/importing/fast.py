@@ -542,17 +542,22 @@ def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
     return fast
 
 
+# Cells remembered per instrument: a scored cell holds a list, a dict and two strings (about
+# 700 bytes), so 20,000 per instrument would cost more memory than the rest of an import.
+_SCORES_REMEMBERED = 1_000
+
+
 def _remembered(score: Callable[[str], Any]) -> Callable[[str], Any]:
-    """``score`` remembered per cell text (answers repeat: a pain scale has 11, and a file of
-    short forms many repeats). The records share the remembered lists and dicts, which nothing
-    after validation changes: the writers read them."""
+    """``score`` remembered per cell text, for the first ``_SCORES_REMEMBERED`` texts (answers
+    repeat: a pain scale has 11, a short form many repeats). The records share the remembered
+    lists and dicts, which nothing after validation changes: the writers read them."""
     seen: dict[str, Any] = {}
 
     def remembered(text: str) -> Any:
         found = seen.get(text)
         if found is None:
             found = score(text)
-            if found is not None and len(seen) < _CACHE_LIMIT:
+            if found is not None and len(seen) < _SCORES_REMEMBERED:
                 seen[text] = found
         return found
 
