@@ -33,11 +33,14 @@ def _iso(cell: str) -> str:
 
 
 def drop_triggers(db: Database) -> None:
-    """The floor pays none of our costs: no roll-up trigger fires on its inserts."""
-    from outcomes.store.schema import TRIGGER_NAMES
-
-    for name in TRIGGER_NAMES:
-        db.conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+    """The floor pays none of our costs: no trigger fires on its inserts. Every trigger goes,
+    not only the roll-ups' (``schema.TRIGGER_NAMES``): the group edition's change-log
+    triggers (``changes_*``) fired on every floor row while the bulk import leaves one mark
+    instead, so the referrals and nps floors paid a second insert per row."""
+    names = [row[0] for row in db.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+    for name in names:
+        db.conn.execute(f'DROP TRIGGER IF EXISTS "{name}"')
 
 
 def _partner_maps(conn: Any) -> Any:

@@ -284,3 +284,79 @@ def test_fast_path_is_taken_for_clean_clinical_content(demo_template: Path, tmp_
     db.close()
     assert report.written and calls == []
     assert row == ("Two prior", "2026-01-20", "order_on_file")
+
+
+def test_fast_path_is_taken_for_clean_goals(demo_template: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Agreement alone would hold if every goal row fell back to GoalsKind.prepare."""
+    from outcomes.importing.kinds import GoalsKind
+
+    episode = open_db(demo_template).execute("SELECT id FROM episodes LIMIT 1").fetchone()[0]
+    path = tmp_path / "g.csv"
+    path.write_text("episode_id,goal,target_date,status\n"
+                    f"{episode}, Walk 2 km without pain ,01/15/2027,Partly_Met\n"
+                    f"{episode},Sit 60 min,,\n")
+    calls = []
+    monkeypatch.setattr(GoalsKind, "prepare", lambda self, values, ctx: calls.append(values))
+    target = tmp_path / "d.db"
+    shutil.copy(demo_template, target)
+    db = open_db(target)
+    report = run_import(db, "goals", path, today=DEMO_TODAY, engine="bulk")
+    rows = db.execute("SELECT goal, target_date, status FROM episode_goals WHERE episode_id = ?"
+                      " AND goal IN ('Walk 2 km without pain', 'Sit 60 min') ORDER BY goal",
+                      [episode]).fetchall()
+    db.close()
+    assert report.written and calls == []
+    assert rows == [("Sit 60 min", None, "open"),
+                    ("Walk 2 km without pain", "2027-01-15", "partly_met")]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5_000])
+def test_summary_from_the_written_chunk_agrees_with_reading_back(
+        demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        chunk: int) -> None:
+    """The bulk engine builds the outcome summary from the rows it has just written plus those
+    stored before: a response replacing a stored one (same key, other answers), new ones before
+    and after it, and an episode spread over chunks give the rows the reference reads back."""
+    from outcomes.measures import summary
+
+    db = open_db(demo_template)
+    episode, timepoint, when = db.execute(
+        "SELECT episode_id, timepoint, date FROM responses WHERE instrument = 'odi'"
+        " AND timepoint = 'intake' ORDER BY id LIMIT 1").fetchone()
+    other = db.execute("SELECT id FROM episodes WHERE id != ? ORDER BY id LIMIT 1",
+                       [episode]).fetchone()[0]
+    db.close()
+    path = tmp_path / "r.csv"
+    path.write_text("episode_id,instrument,timepoint,date,answers,score\n"
+                    f"{episode},odi,{timepoint},{when},5;5;5;5;5;5;5;5;5;5,\n"
+                    f"{other},nprs,intake,2026-01-05,,8\n"
+                    f"{episode},odi,discharge,2026-11-20,0;0;0;0;0;0;0;0;0;1,\n"
+                    f"{other},nprs,discharge,2026-03-05,,2\n"
+                    f"{episode},nprs,intake,{when},,9\n")
+    given: list[bool] = []
+    real = summary.refresh
+
+    def spy(db: Any, ids: Any = None, *, responses: Any = None) -> int:
+        given.append(responses is not None)
+        return real(db, ids, responses=responses)
+
+    monkeypatch.setattr(summary, "refresh", spy)
+    monkeypatch.setattr(bulk, "CHUNK", chunk)
+    results = {}
+    for engine in ("rows", "bulk"):
+        target = tmp_path / f"{engine}.db"
+        shutil.copy(demo_template, target)
+        db = open_db(target)
+        report = run_import(db, "responses", path, today=DEMO_TODAY, engine=engine)
+        assert report.written and (report.added, report.updated) == (4, 1)
+        results[engine] = db.execute(
+            "SELECT * FROM episode_outcomes WHERE episode_id IN (?, ?) ORDER BY 1, 2",
+            [episode, other]).fetchall()
+        db.close()
+    assert results["bulk"] == results["rows"]
+    intake = {(r[0], r[1]): r[6] for r in results["bulk"]}
+    assert intake[(episode, "odi")] == 100.0  # the replaced intake, not the stored one
+    assert intake[(other, "nprs")] == 8.0
+    # The reference reads back (no responses given); the bulk engine never had to.
+    assert given.count(True) == -(-5 // chunk) and given.count(False) >= 1

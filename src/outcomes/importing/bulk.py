@@ -11,6 +11,8 @@ back if any row failed (unless ``skip_invalid``): all or nothing, as before.
 from __future__ import annotations
 
 import contextlib
+import json
+import operator
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +20,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from outcomes.dates import now_iso
 from outcomes.errors import ValidationError
 from outcomes.importing import importer
 from outcomes.importing.csvfile import CsvTable, unneutralise
 from outcomes.importing.fast import compile_kind
 from outcomes.importing.kinds import ImportKind, Prepared, RowContext
+from outcomes.measures import responses as measured
+from outcomes.measures import summary
 from outcomes.store import audit
 from outcomes.store.database import transaction
 
@@ -86,7 +91,7 @@ def run_bulk(db: Database, kind: ImportKind, table: CsvTable, mapping: dict[int,
                 from outcomes.store.schema import rollups_rebuilt_after
 
                 stack.enter_context(rollups_rebuilt_after(db))
-            writer = kind.bulk_writer(db)
+            writer = _writer(kind, db)
         rejects = _validate(kind, table, mapping, report, ctx, keys, writer,
                             skip_invalid=skip_invalid, progress=progress)
         rejects.sort(key=lambda r: r[1].line)
@@ -176,3 +181,80 @@ def _validate(kind: ImportKind, table: CsvTable, mapping: dict[int, str],
     if progress:
         progress(total, total)
     return rejects
+
+
+def _writer(kind: ImportKind, db: Database) -> Any:
+    """The kind's chunk writer; for responses, one that hands the outcome summary the rows it
+    has just written instead of letting it read them back."""
+    if kind.name == "responses":
+        return ResponsesWriter(db)
+    return kind.bulk_writer(db)
+
+
+_Summarised = tuple[str, str, str, int, str]  # what summary.summarise takes per response
+
+
+class ResponsesWriter:
+    """Writes responses as ``ResponsesKind.write`` does (one upsert per chunk, the same counts)
+    and refreshes the chunk's episodes' outcome summary from memory: the responses stored for
+    them before the chunk (one read), overlaid with the chunk's own rows, ordered by date and
+    id as ``summary.refresh`` would read them. Row ids are SQLite's: a row whose key was stored
+    keeps its id, a new row gets the next one; the writer checks that and reads back when not
+    (so the order it gives is never a guess)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.created = now_iso()
+        self.before = self._count()
+        self.rows = self.touched = 0
+
+    def _count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM responses").fetchone()[0])
+
+    def write(self, chunk: list[Prepared]) -> None:
+        conn, created = self.db.conn, self.created
+        rows = [(*p.payload.row(), created) for p in chunk]
+        given: dict[str, list[_Summarised]] = {row[0]: [] for row in rows}
+        episodes = list(given)
+        # Most episodes of a first import have nothing stored: only those that do need a
+        # look-up per row (a key the upsert replaces keeps its id).
+        stored: dict[str, dict[tuple[str, str, str], tuple[int, str]]] = {}
+        for eid, instrument, timepoint, when, rid, scores in conn.execute(
+                "SELECT episode_id, instrument, timepoint, date, id, scores FROM responses"
+                " WHERE episode_id IN (SELECT value FROM json_each(?))", [json.dumps(episodes)]):
+            stored.setdefault(eid, {})[(instrument, timepoint, when)] = (rid, scores)
+        # The last id given; the upsert gives the chunk's new rows the next ones, in order.
+        expected = conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0
+        for eid, instrument, timepoint, when, scores in map(_SUMMARISED, rows):
+            had = stored.get(eid)
+            known = had.pop((instrument, timepoint, when), None) if had else None
+            if known is None:
+                expected += 1
+                rid = expected
+            else:
+                rid = known[0]
+            given[eid].append((instrument, timepoint, when, rid, scores))
+        for eid, had in stored.items():  # stored and not in this chunk
+            given[eid].extend((instrument, timepoint, when, rid, scores)
+                              for (instrument, timepoint, when), (rid, scores) in had.items())
+        before = conn.total_changes
+        conn.executemany(measured.INSERT_SQL, rows)
+        self.touched += conn.total_changes - before
+        self.rows += len(rows)
+        if (conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0) != expected:
+            summary.refresh(self.db, episodes)  # ids not as foreseen: read them back
+            return
+        for listed in given.values():
+            if len(listed) > 1:
+                listed.sort(key=_DATE_ID)
+        summary.refresh(self.db, episodes, responses=given)
+
+    def finish(self) -> tuple[int, int, int]:
+        added = self._count() - self.before
+        updated = self.touched - added
+        return added, updated, self.rows - added - updated
+
+
+_DATE_ID = operator.itemgetter(2, 3)
+# episode, instrument, timepoint, date, scores of a row of responses.INSERT_SQL
+_SUMMARISED = operator.itemgetter(0, 1, 3, 4, 6)

@@ -53,9 +53,9 @@ class CsvTable:
                 for cells in reader:
                     start = line
                     line = reader.line_num + 1
-                    if not cells or not "".join(cells).strip():  # a blank row
-                        continue
-                    yield start, cells
+                    # A blank row is skipped; most rows show they are not by their first cell.
+                    if cells and (cells[0].strip() or "".join(cells).strip()):
+                        yield start, cells
             except csv.Error as exc:
                 raise CsvError(f"{self.path}, line {line}: {_csv_message(exc)}") from None
 

@@ -13,6 +13,8 @@ cached parsers (dates, vocabularies, conditions): a reviewer compares them side 
 
 from __future__ import annotations
 
+import json
+import operator
 import re
 from collections.abc import Callable
 from datetime import date
@@ -29,6 +31,7 @@ from outcomes.models import (
     SHORT_MAX,
     ClinicalContent,
     Episode,
+    Goal,
     NpsResponse,
     OutboundReferral,
     Patient,
@@ -165,6 +168,7 @@ def light(model: Any) -> Callable[[dict[str, Any]], Any]:
 
 _PATIENT, _EPISODE = light(Patient), light(Episode)
 _TOUCHPOINT, _OUTBOUND, _NPS = light(Touchpoint), light(OutboundReferral), light(NpsResponse)
+_GOAL = light(Goal)
 
 
 def _cell(positions: dict[str, int], name: str) -> Callable[[list[str]], str]:
@@ -180,7 +184,7 @@ def compile_kind(kind: ImportKind, ctx: RowContext, positions: dict[str, int]) -
     the kind has none (partners: a few hundred rows, each saved on its own)."""
     builders: dict[str, Callable[[RowContext, dict[str, int]], Fast]] = {
         "referrals": _referrals, "responses": _responses, "touchpoints": _touchpoints,
-        "outbound": _outbound, "nps": _nps,
+        "outbound": _outbound, "nps": _nps, "goals": _goals,
     }
     builder = builders.get(kind.name)
     if builder is None:
@@ -194,22 +198,39 @@ def compile_kind(kind: ImportKind, ctx: RowContext, positions: dict[str, int]) -
 # exact rule and word the error.
 _FREE_TEXT = frozenset({"comment", "summary", "reason", "notes", "note", "chief_complaint",
                         "status_reason", "findings", "treatment", "plan", "history",
-                        "plan_interventions", "referral_question", "precautions"})
+                        "plan_interventions", "referral_question", "precautions", "goal"})
 
 
 def _guarded(fast: Fast, positions: dict[str, int]) -> Fast:
     free = {at for name, at in positions.items() if name in _FREE_TEXT}
+    pickers: dict[int, tuple[Callable[[list[str]], Any], Callable[[list[str]], Any]]] = {}
 
     def run(cells: list[str]) -> Prepared | None:
-        for at, cell in enumerate(cells):
-            if at in free:
-                if len(cell) > REASON_MAX:
-                    return None
-            elif len(cell) > SHORT_MAX or find_control(cell) is not None:
-                return None
+        # The cells are checked in C: one length test each and, for the one-line columns, one
+        # search for a control character in them joined (the comma joining them is none).
+        split = pickers.get(len(cells))
+        if split is None:
+            split = pickers[len(cells)] = (
+                _picker([at for at in range(len(cells)) if at not in free]),
+                _picker([at for at in range(len(cells)) if at in free]))
+        line_cells, free_cells = split[0](cells), split[1](cells)
+        if max(map(len, line_cells), default=0) > SHORT_MAX or \
+                find_control(",".join(line_cells)) is not None or \
+                max(map(len, free_cells), default=0) > REASON_MAX:
+            return None
         return fast(cells)
 
     return run
+
+
+def _picker(places: list[int]) -> Callable[[list[str]], Any]:
+    """The cells at ``places``, as a sequence (itemgetter returns a bare cell for one place)."""
+    if not places:
+        return lambda cells: ()
+    if len(places) == 1:
+        place = places[0]
+        return lambda cells: (cells[place],)
+    return operator.itemgetter(*places)
 
 
 def _partner(ctx: RowContext, positions: dict[str, int]) -> Callable[[list[str]], Any]:
@@ -412,7 +433,7 @@ def _responses(ctx: RowContext, positions: dict[str, int]) -> Fast:
         if answers_text and not score_text:
             scorer = scorers.get(iid)
             if scorer is None:
-                scorer = scorers[iid] = responses.compile_scorer(instrument)
+                scorer = scorers[iid] = _remembered(responses.compile_scorer(instrument))
             scored = scorer(answers_text)
             if scored is None:
                 return None
@@ -422,12 +443,13 @@ def _responses(ctx: RowContext, positions: dict[str, int]) -> Fast:
         elif score_text and not answers_text:
             total = totals.get(iid)
             if total is None:
-                total = totals[iid] = responses.compile_total(instrument)
-            scores = total(score_text)
-            if scores is None:
+                total = totals[iid] = _remembered(_encoded_total(instrument))
+            found = total(score_text)
+            if found is None:
                 return None
+            scores, scores_json = found
             item = make(episode_id, iid, instrument.version, timepoint, when, None, scores,
-                        True, None, True)
+                        True, None, True, (None, scores_json))
         else:
             return None
         return Prepared((episode_id, iid, timepoint, when), item)
@@ -518,3 +540,81 @@ def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
         return Prepared((episode_id, when, value, comment), response)
 
     return fast
+
+
+# Cells remembered per instrument: a scored cell holds a list, a dict and two strings (about
+# 700 bytes), so 20,000 per instrument would cost more memory than the rest of an import.
+_SCORES_REMEMBERED = 1_000
+
+
+def _remembered(score: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``score`` remembered per cell text, for the first ``_SCORES_REMEMBERED`` texts (answers
+    repeat: a pain scale has 11, a short form many repeats). The records share the remembered
+    lists and dicts, which nothing after validation changes: the writers read them."""
+    seen: dict[str, Any] = {}
+
+    def remembered(text: str) -> Any:
+        found = seen.get(text)
+        if found is None:
+            found = score(text)
+            if found is not None and len(seen) < _SCORES_REMEMBERED:
+                seen[text] = found
+        return found
+
+    return remembered
+
+
+def _encoded_total(instrument: Any) -> Callable[[str], tuple[dict[str, float | None], str] | None]:
+    """A bare total's scores and their JSON, as ``PreparedResponse.row`` would write them."""
+    total = responses.compile_total(instrument)
+
+    def encoded(text: str) -> tuple[dict[str, float | None], str] | None:
+        scores = total(text)
+        return None if scores is None else (scores, json.dumps(scores))
+
+    return encoded
+
+
+def _goals(ctx: RowContext, positions: dict[str, int]) -> Fast:
+    any_date = Dates(ctx.today).any
+    episode_cell, goal_cell = _cell(positions, "episode_id"), _cell(positions, "goal")
+    target_cell, status_cell = _cell(positions, "target_date"), _cell(positions, "status")
+    status_of = _goal_status({})
+    construct = _GOAL
+
+    def fast(cells: list[str]) -> Prepared | None:
+        episode_id, goal = episode_cell(cells), goal_cell(cells)
+        if not episode_id or not goal or len(goal) > REASON_MAX:
+            return None
+        fields: dict[str, Any] = {"goal": goal}
+        target = target_cell(cells)
+        if target:
+            when = any_date(target)
+            if when is None:
+                return None
+            fields["target_date"] = when
+        status = status_cell(cells)
+        if status:
+            found = status_of(status)
+            if found is None:
+                return None
+            fields["status"] = found
+        return Prepared((episode_id, goal), (episode_id, construct(fields)))
+
+    return fast
+
+
+def _goal_status(cache: dict[str, str]) -> Callable[[str], str | None]:
+    """A goal's status by the model's own rule (Goal), once per spelling."""
+    def convert(text: str) -> str | None:
+        found = cache.get(text)
+        if found is None:
+            try:
+                found = validate(Goal, {"goal": "-", "status": text}).status
+            except ValidationError:
+                return None
+            if len(cache) < _CACHE_LIMIT:
+                cache[text] = found
+        return found
+
+    return convert

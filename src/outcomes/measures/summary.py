@@ -15,8 +15,10 @@ Scorecards read this table only, so they never re-derive pairs from all raw resp
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import operator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -42,12 +44,19 @@ class _Scored:
     score: float
 
 
-def refresh(db: Database, episode_ids: Iterable[str] | None = None) -> int:
+def refresh(db: Database, episode_ids: Iterable[str] | None = None, *,
+            responses: Mapping[str, list[tuple[str, str, str, int, str]]] | None = None) -> int:
     """Recompute the summary rows of the given episodes (all when None); return rows written.
 
-    Caller holds the transaction, so the summary always moves together with the data."""
+    ``responses`` is the caller's own copy of some episodes' stored responses, as
+    :func:`summarise` takes them (ordered by date, then id): the bulk import builds it from the
+    chunk it has just written plus what was stored before, so those episodes' responses are not
+    read back and their new scores not decoded twice. Episodes it lacks are read from the
+    database. Caller holds the transaction, so the summary always moves together with the data.
+    """
     written = 0
     scales: dict[str, Any] = {}
+    given = responses if responses is not None else {}
     for chunk in _episode_chunks(db, episode_ids):
         placeholders = ", ".join("?" for _ in chunk)
         episodes = {
@@ -57,27 +66,36 @@ def refresh(db: Database, episode_ids: Iterable[str] | None = None) -> int:
                 chunk,
             )
         }
-        responses: dict[str, list[tuple[str, str, str, int, str]]] = {}
-        for row in db.execute(
-            "SELECT episode_id, instrument, timepoint, date, id, scores FROM responses"
-            f" WHERE episode_id IN ({placeholders}) ORDER BY episode_id, date, id",
-            chunk,
-        ):
-            responses.setdefault(row[0], []).append(row[1:])
+        unknown = [eid for eid in chunk if eid not in given]
+        read: dict[str, list[tuple[str, str, str, int, str]]] = {}
+        if unknown:
+            marks = ", ".join("?" for _ in unknown)
+            rows = db.execute(
+                "SELECT episode_id, instrument, timepoint, date, id, scores FROM responses"
+                f" WHERE episode_id IN ({marks}) ORDER BY episode_id, date, id",
+                unknown,
+            )
+            # Ordered by episode: one list per run of rows, no look-up per row.
+            for eid, group in itertools.groupby(rows, _FIRST):
+                read[eid] = [row[1:] for row in group]
         db.execute(f"DELETE FROM episode_outcomes WHERE episode_id IN ({placeholders})", chunk)
-        rows = [r for eid in chunk if eid in episodes
-                for r in summarise(episodes[eid], responses.get(eid, []), scales)]
-        if rows:
+        rows_out = [r for eid in chunk if eid in episodes
+                    for r in summarise(episodes[eid], given.get(eid) or read.get(eid, []),
+                                       scales)]
+        if rows_out:
             db.conn.executemany(
                 "INSERT INTO episode_outcomes (episode_id, scale, instrument, partner_id,"
                 " referral_date, clinician, intake_score, intake_date, final_score, final_date,"
                 " carried_forward, improvement, mcid_met, condition_group, procedure, surgical,"
                 " is_primary, recovery_days, recovered)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                rows,
+                rows_out,
             )
-        written += len(rows)
+        written += len(rows_out)
     return written
+
+
+_FIRST = operator.itemgetter(0)
 
 
 def _episode_chunks(db: Database, episode_ids: Iterable[str] | None) -> Iterator[list[str]]:
