@@ -169,17 +169,28 @@ def recovery_by_partner(db: Queryable, period: periods.Period, *,
                         min_n: int | None = None) -> dict[int | str | None, RecoveryCurve]:
     """Every partner's curve (None: self-referred) and the clinic's (key ``CLINIC``), from one
     read: what a scorecard needs."""
-    found = observations(db, period, primary=primary, groups=groups)
-    # Days and flags per partner in plain lists: the curves need nothing else.
+    # Days and flags per partner in plain lists: the curves need nothing else. Without named
+    # scales (the scorecard's case) they come straight from the partial index, in no order.
     days: dict[int | str | None, list[int]] = defaultdict(list)
     flags: dict[int | str | None, list[bool]] = defaultdict(list)
-    for o in found:
-        days[o.partner_id].append(o.days)
-        flags[o.partner_id].append(o.recovered)
+    if primary is None:
+        start, end = period.iso()
+        rows = db.execute(
+            "SELECT partner_id, recovery_days, recovered FROM episode_outcomes"
+            " WHERE referral_date BETWEEN ? AND ? AND recovery_days IS NOT NULL"
+            " AND is_primary = 1", [start, end])
+        for pid, day, recovered in rows:
+            days[pid].append(day)
+            flags[pid].append(bool(recovered))
+    else:
+        for o in observations(db, period, primary=primary, groups=groups):
+            days[o.partner_id].append(o.days)
+            flags[o.partner_id].append(o.recovered)
     limit = _min_n(db, min_n)
     result: dict[int | str | None, RecoveryCurve] = {
         k: _curve(v, flags[k], limit) for k, v in days.items()}
-    result[CLINIC] = _curve([o.days for o in found], [o.recovered for o in found], limit)
+    result[CLINIC] = _curve([d for v in days.values() for d in v],
+                            [f for v in flags.values() for f in v], limit)
     return result
 
 
