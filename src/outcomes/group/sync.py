@@ -318,8 +318,11 @@ def _read_records(db: Database, episode_ids: Sequence[str], outcome_ids: Sequenc
                        " CASE WHEN e.status = 'not_scheduled' THEN e.status_reason END"
                        " FROM episodes e JOIN patients p ON p.id = e.patient_id"
                        " WHERE e.id IN ({})", episode_ids)
+    # The conditions go as the summary holds them (the condition group, not the diagnosis it
+    # comes from); _apply lets only names of the conditions table out.
     outcomes = _select(db, "SELECT episode_id, scale, instrument, partner_id, referral_date,"
-                       " intake_score, final_score, carried_forward, improvement, mcid_met"
+                       " intake_score, final_score, carried_forward, improvement, mcid_met,"
+                       " condition_group, procedure, surgical, is_primary"
                        " FROM episode_outcomes WHERE episode_id IN ({})", outcome_ids)
     nps = _select(db, "SELECT id, episode_id, date, score FROM nps_responses"
                   " WHERE id IN ({})", nps_ids)
@@ -458,11 +461,14 @@ def _apply(conn: psycopg.Connection[Any], clinic_id: str, secret: bytes, identif
         cur.executemany(
             "INSERT INTO episode_outcomes (clinic_id, episode_key, scale, instrument,"
             " partner_local_id, referral_date, intake_score, final_score, carried_forward,"
-            " improvement, mcid_met) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " improvement, mcid_met, condition_group, procedure, surgical, is_primary)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [(clinic_id, ekey(eid), scale, instrument, pid, _day(referral), intake, final,
-              carried, improvement, met)
-             for eid, scale, instrument, pid, referral, intake, final, carried, improvement, met
-             in rows["outcomes"]])
+              carried, improvement, met, deid.condition_code(group),
+              deid.procedure_code(procedure), None if surgical is None else bool(surgical),
+              bool(primary))
+             for (eid, scale, instrument, pid, referral, intake, final, carried, improvement,
+                  met, group, procedure, surgical, primary) in rows["outcomes"]])
 
         cur.executemany(
             "INSERT INTO nps_responses (clinic_id, local_id, episode_key, date, score)"
