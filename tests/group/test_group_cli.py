@@ -83,7 +83,10 @@ def test_sync_and_group_reports_from_the_command_line(
 
     table = run_cli(capsys, "--db", str(db_path), "group", "scorecard", "--pg", env)
     assert table.code == 0 and "Per clinic:" in table.out
-    assert table.out.count("(all clinics)") == 2 and "(whole clinic)" not in table.out
+    # The group's row in the figures and in the by-condition section, in the group's table and
+    # again in the per-clinic one.
+    assert table.out.count("(all clinics)") == 4 and "(whole clinic)" not in table.out
+    assert table.out.count("By condition:") == 2 and "procedure: " in table.out
 
     shared = next(p for p in card["partners"] if p["n_clinics"] == 2 and p["referrals"] >= 5)
     out = tmp_path / "group.md"
