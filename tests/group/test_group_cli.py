@@ -96,6 +96,8 @@ def test_sync_and_group_reports_from_the_command_line(
     text = out.read_text()
     assert f"Of the {shared['referrals']} patients you referred across our 2 clinics" in text
     assert shared["name"] in text
+    # Led by the primary-measure headline, with the by-condition table (cells from PostgreSQL).
+    assert "on their primary measure" in text and "### Outcomes by condition" in text
     assert os.stat(out).st_mode & 0o777 == 0o600
 
 

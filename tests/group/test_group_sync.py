@@ -376,3 +376,40 @@ def test_an_older_group_database_is_upgraded_and_resent(
         assert conn.execute("SELECT count(*) FROM episode_outcomes WHERE is_primary"
                             ).fetchone()[0] > 100
     north.close()
+
+
+def test_the_group_packet_leads_with_the_partners_condition_groups(
+    clinics: dict[str, Path], pg_url: str, tmp_path: Path
+) -> None:
+    """The group packet's by-condition lead and table are the clinic packet's section over the
+    union of the clinics (the same checks on the same cells), with the group in the clinic's
+    place."""
+    import psycopg
+
+    from outcomes.documents.packets.bycondition import condition_section
+    from outcomes.group.packet import build_group_packet
+    from outcomes.group.reports import primary_cells
+
+    _sync_all(clinics, pg_url)
+    union = build_union(clinics, tmp_path / "union.db")
+    start, end = date(2025, 11, 23), DEMO_TODAY
+    with psycopg.connect(pg_url) as conn:
+        cells = primary_cells(conn, start, end)
+        card = group_scorecard(conn, start, end, min_n=0)
+        shared = [p for p in card["partners"] if p["n_clinics"] == 3][:4]
+        cards = {p["npi"]: group_scorecard(conn, start, end, min_n=0,
+                                           partner_ids=[p["partner_id"]]) for p in shared}
+    led = 0
+    for npi, one in cards.items():
+        (local,) = union.execute("SELECT id FROM partners WHERE npi = ?", [npi]).fetchone()
+        want = condition_section(union, local, start, end, min_n=5, referred_ok=True)
+        packet = build_group_packet({**one, "packet_min_n": 5}, group_name="Riverside Group",
+                                    contact="", today=DEMO_TODAY, conditions=cells)
+        assert packet.figures["conditions"] == want.figures, npi
+        assert packet.conditions.rows == want.table.rows
+        assert packet.summary[:len(want.lead)] == [
+            line.replace("; clinic ", "; all our clinics ") for line in want.lead]
+        led += any(line.startswith("By condition: ") for line in want.lead)
+        assert "; clinic " not in " ".join(packet.summary)
+    assert led >= 2, "the test partners must have condition groups large enough to show"
+    union.close()

@@ -478,6 +478,26 @@ def referrals_by_month(conn: psycopg.Connection[Any], partner_id: int, start: da
     return {month: int(n) for month, n in rows}
 
 
+def primary_cells(conn: psycopg.Connection[Any], start: date, end: date
+                  ) -> list[tuple[Any, ...]]:
+    """``outcomes.reports.scorecard.primary_cells`` over every clinic of the group: (group
+    partner id or 0, condition group, procedure, n, reached, judged, surgical) per cell of
+    primary-measure pairs referred in the period, counted in PostgreSQL, for the group packet's
+    by-condition section (which needs the cells crossed by condition and procedure)."""
+    check_period(start, end)
+    with conn.transaction():
+        rows = conn.execute(
+            "SELECT coalesce(cp.partner_id, 0), o.condition_group, o.procedure, count(*),"
+            " coalesce(sum(o.mcid_met), 0), count(o.mcid_met), count(*) FILTER (WHERE surgical)"
+            " FROM episode_outcomes o LEFT JOIN clinic_partners cp"
+            "   ON cp.clinic_id = o.clinic_id AND cp.local_id = o.partner_local_id"
+            " WHERE o.is_primary AND o.carried_forward = 0 AND o.improvement IS NOT NULL"
+            "   AND o.referral_date BETWEEN %s AND %s GROUP BY 1, 2, 3",
+            [start, end]).fetchall()
+    return [(int(pid), group, procedure, int(n), int(met), int(judged), int(operated))
+            for pid, group, procedure, n, met, judged, operated in rows]
+
+
 def resolve_partner(conn: psycopg.Connection[Any], ref: str) -> int:
     """A group partner id from an NPI, a group id or an unambiguous part of the name."""
     ref = ref.strip()
@@ -500,4 +520,5 @@ def resolve_partner(conn: psycopg.Connection[Any], ref: str) -> int:
     raise ValidationError(f"{ref!r} matches {len(rows)} partners ({names}); give the NPI.")
 
 
-__all__ = ["group_scorecard", "pooled_from_sums", "referrals_by_month", "resolve_partner"]
+__all__ = ["group_scorecard", "pooled_from_sums", "primary_cells", "referrals_by_month",
+           "resolve_partner"]
