@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -186,7 +187,7 @@ def sync(
     except psycopg.Error as exc:
         raise OutcomesError(f"the sync to {target} failed: {scrub(str(exc), url)}") from None
     finally:
-        conn.close()
+        _close(conn)
     if batches or partners_sent:
         with transaction(db):
             audit.log(db, "sync", "group", target=target, clinic_id=clinic_id, batches=batches,
@@ -248,6 +249,19 @@ def _check_group(conn: psycopg.Connection[Any], secret: bytes, identified: bool)
             f"the group database holds {mode} data; set group_identified to "
             f"{str(held['identified'] == 'true').lower()} at this clinic to sync to it."
         )
+
+
+def _close(conn: psycopg.Connection[Any]) -> None:
+    """Release the clinic's sync lock, then close. The server would release it when the
+    session ends, but it ends after the client has gone on (dropping the staging tables
+    first): a sync started right after one that stopped could find the lock still held."""
+    import psycopg
+
+    with contextlib.suppress(psycopg.Error):
+        conn.rollback()
+        conn.execute("SELECT pg_advisory_unlock_all()")
+        conn.commit()
+    conn.close()
 
 
 def _claim_clinic(conn: psycopg.Connection[Any], clinic_id: str, name: str) -> int:
@@ -374,13 +388,21 @@ def _full_pass(conn: psycopg.Connection[Any], db: Database, clinic_id: str, secr
         outcomes = [deid.keyed_hash(secret, "episode", e) for (e,) in
                     db.execute("SELECT DISTINCT episode_id FROM episode_outcomes")]
         nps = [n for (n,) in db.execute("SELECT id FROM nps_responses")]
-    with conn.transaction():
+    with conn.transaction(), conn.cursor() as cur:
         _hold(conn, clinic_id, cursor)
-        for table, column, keep in (("episode_outcomes", "episode_key", outcomes),
-                                    ("nps_responses", "local_id", nps),
-                                    ("episodes", "episode_key", episodes)):
-            conn.execute(f"DELETE FROM {table} WHERE clinic_id = %s"
-                         f" AND NOT {column} = ANY(%s)", [clinic_id, keep])
+        # The keys the clinic holds go to staging by COPY and the rest is deleted by an anti
+        # join: "NOT key = ANY(array)" over a quarter of a million keys took minutes.
+        _copy(cur, "stage_keep", ("what", "episode_key", "local_id"), itertools.chain(
+            (("outcomes", e, None) for e in outcomes), (("nps", None, n) for n in nps),
+            (("episode", e, None) for e in episodes)))
+        cur.execute("ANALYZE stage_keep")
+        for table, column, what in (("episode_outcomes", "episode_key", "outcomes"),
+                                    ("nps_responses", "local_id", "nps"),
+                                    ("episodes", "episode_key", "episode")):
+            cur.execute(f"DELETE FROM {table} t WHERE t.clinic_id = %s AND NOT EXISTS"
+                        f" (SELECT 1 FROM stage_keep k WHERE k.what = %s"
+                        f" AND k.{column} = t.{column})", [clinic_id, what])
+        cur.execute("TRUNCATE stage_keep")
         conn.execute("UPDATE clinics SET last_seq = %s, synced_at = now()"
                      " WHERE clinic_id = %s", [mark, clinic_id])
         before_commit()
@@ -434,6 +456,9 @@ _STAGING = [
     " (LIKE episodes INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS stage_nps"
     " (LIKE nps_responses INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+    # What a full pass keeps: every record the clinic holds (the rest is deleted).
+    "CREATE TEMP TABLE IF NOT EXISTS stage_keep (what text NOT NULL, episode_key text,"
+    " local_id bigint) ON COMMIT DELETE ROWS",
 ]
 
 
