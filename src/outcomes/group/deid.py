@@ -18,7 +18,6 @@ diagnosis or anything typed.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import date
 from functools import cache
@@ -127,7 +126,9 @@ def check_secret(secret: bytes) -> bytes:
 def keyed_hash(secret: bytes, kind: str, value: str) -> str:
     """HMAC-SHA256 of ``kind:value`` (hex). ``kind`` keeps a record number and an episode id
     with the same text apart."""
-    return hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    # The one-shot form: a sync hashes a million keys, and hmac.new's object cost a third
+    # of the time of a large first sync.
+    return hmac.digest(secret, f"{kind}:{value}".encode(), "sha256").hex()
 
 
 def secret_fingerprint(secret: bytes) -> str:
