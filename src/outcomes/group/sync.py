@@ -536,9 +536,12 @@ def _apply(conn: psycopg.Connection[Any], clinic_id: str, secret: bytes, identif
         # An episode's outcome rows are replaced together (a scale that went away goes too):
         # once they are deleted nothing can conflict, so they are COPYed straight in.
         if batch.outcomes:
-            cur.execute("DELETE FROM episode_outcomes WHERE clinic_id = %s"
-                        " AND episode_key = ANY(%s)",
-                        [clinic_id, [ekey(e) for e in batch.outcomes]])
+            # By index, key by key, whatever the planner guesses for this clinic: as
+            # "episode_key = ANY(%s)", psycopg's prepared plan scanned the whole table once
+            # the group held other clinics (each clinic's first sync slower than the last).
+            cur.execute("DELETE FROM episode_outcomes o USING unnest(%s::text[]) AS k(key)"
+                        " WHERE o.clinic_id = %s AND o.episode_key = k.key",
+                        [[ekey(e) for e in batch.outcomes], clinic_id], prepare=False)
         if rows["outcomes"]:
             _copy(cur, "episode_outcomes", _OUTCOME_COLUMNS, outcomes())
 
