@@ -59,7 +59,8 @@ CREATE TABLE floor.episode_outcomes (
     clinic_id text NOT NULL, episode_id text NOT NULL, scale text NOT NULL,
     instrument text NOT NULL, partner_id bigint, referral_date date NOT NULL,
     intake_score double precision, final_score double precision, carried_forward integer,
-    improvement double precision, mcid_met integer, PRIMARY KEY (clinic_id, episode_id, scale));
+    improvement double precision, mcid_met integer, condition_group text, procedure text,
+    surgical integer, is_primary integer, PRIMARY KEY (clinic_id, episode_id, scale));
 CREATE TABLE floor.nps_responses (
     clinic_id text NOT NULL, id bigint NOT NULL, episode_id text, date date NOT NULL,
     score integer NOT NULL, PRIMARY KEY (clinic_id, id));
@@ -72,7 +73,8 @@ _FLOOR_READS = {
                 " p.sex, e.scheduled_date IS NOT NULL, e.discharge_reason = 'self_discharged',"
                 " e.status_reason FROM episodes e JOIN patients p ON p.id = e.patient_id",
     "episode_outcomes": "SELECT episode_id, scale, instrument, partner_id, referral_date,"
-                        " intake_score, final_score, carried_forward, improvement, mcid_met"
+                        " intake_score, final_score, carried_forward, improvement, mcid_met,"
+                        " condition_group, procedure, surgical, is_primary"
                         " FROM episode_outcomes",
     "nps_responses": "SELECT id, episode_id, date, score FROM nps_responses",
 }

@@ -162,13 +162,6 @@ def assert_same_figures(got: Any, want: Any, where: str = "") -> None:
 
 
 GROUP_ONLY = ("clinics", "n_clinics")
-CLINIC_ONLY = ("primary", "by_condition", "by_procedure")
-"""Figures of the clinic scorecard the group scorecard does not carry yet (the sync does not send
-the condition columns yet): docs/group.md."""
-
-
-def without_clinic_only(block: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in block.items() if k not in CLINIC_ONLY}
 
 
 def comparable(card: dict[str, Any], *, group: bool) -> dict[str, Any]:
@@ -177,9 +170,8 @@ def comparable(card: dict[str, Any], *, group: bool) -> dict[str, Any]:
     partners = {}
     for p in card["partners"]:
         key = match_key(p) if group else (f"npi:{p['npi']}" if p["npi"] else p["name"])
-        drop = ("partner_id", *GROUP_ONLY, *CLINIC_ONLY) if p["npi"] else (
-            "partner_id", "name", *GROUP_ONLY, *CLINIC_ONLY)
+        drop = ("partner_id", *GROUP_ONLY) if p["npi"] else ("partner_id", "name", *GROUP_ONLY)
         rest = {k: v for k, v in p.items() if k not in drop}
         partners[key] = rest
     return {"from": card["from"], "to": card["to"], "min_n": card["min_n"],
-            "clinic": without_clinic_only(card["clinic"]), "partners": partners}
+            "clinic": card["clinic"], "partners": partners}

@@ -15,7 +15,9 @@ from outcomes.group.deid import (
     age_band,
     age_on,
     check_secret,
+    condition_code,
     keyed_hash,
+    procedure_code,
     reason_code,
     secret_fingerprint,
     sex_code,
@@ -155,3 +157,43 @@ def test_no_typed_text_but_the_listed_phrases_leaves(typed: str) -> None:
     assert sent is None or sent == OTHER_REASON or sent in NOT_SCHEDULED_REASONS.values
     if sent is None:
         assert not typed.strip()
+
+
+@pytest.mark.parametrize(("typed", "sent"), [
+    ("Low back pain", "Low back pain"),  # a group of the conditions table
+    ("After knee replacement", "After knee replacement"),
+    ("Other knee", "Other knee"),  # the fallback of a region
+    ("Other condition", "Other condition"),  # the fallback without a region
+    ("Other kneecap", None),  # not a region's fallback
+    ("low back pain", None),  # exactly as the table spells it, nothing near it
+    ("M54.50", None),  # a diagnosis code is not a group
+    ("Mrs Ruiz's back", None),
+    (None, None),
+])
+def test_a_condition_group_leaves_only_as_a_name_of_the_table(typed: str | None,
+                                                              sent: str | None) -> None:
+    assert condition_code(typed) == sent
+
+
+@pytest.mark.parametrize(("typed", "sent"), [
+    ("Total knee arthroplasty", "Total knee arthroplasty"),
+    ("Other surgery", "Other surgery"),
+    ("TKA", None),  # a synonym is normalised by the core before it is stored; never typed text
+    ("knee scope by Dr Wojtaszczyk", None),
+    ("", None),
+    (None, None),
+])
+def test_a_procedure_leaves_only_as_a_name_of_the_vocabulary(typed: str | None,
+                                                             sent: str | None) -> None:
+    assert procedure_code(typed) == sent
+
+
+@given(st.text(max_size=40))
+def test_no_typed_condition_text_but_the_tables_names_leaves(typed: str) -> None:
+    from outcomes.measures.conditions import conditions
+
+    tables = conditions()
+    group, procedure = condition_code(typed), procedure_code(typed)
+    assert group is None or (group == typed and (
+        group in tables.group_names() or group.startswith("Other ")))
+    assert procedure is None or procedure in {p.name for p in tables.procedures}

@@ -83,7 +83,10 @@ def test_sync_and_group_reports_from_the_command_line(
 
     table = run_cli(capsys, "--db", str(db_path), "group", "scorecard", "--pg", env)
     assert table.code == 0 and "Per clinic:" in table.out
-    assert table.out.count("(all clinics)") == 2 and "(whole clinic)" not in table.out
+    # The group's row in the figures and in the by-condition section, in the group's table and
+    # again in the per-clinic one.
+    assert table.out.count("(all clinics)") == 4 and "(whole clinic)" not in table.out
+    assert table.out.count("By condition:") == 2 and "procedure: " in table.out
 
     shared = next(p for p in card["partners"] if p["n_clinics"] == 2 and p["referrals"] >= 5)
     out = tmp_path / "group.md"
@@ -93,6 +96,8 @@ def test_sync_and_group_reports_from_the_command_line(
     text = out.read_text()
     assert f"Of the {shared['referrals']} patients you referred across our 2 clinics" in text
     assert shared["name"] in text
+    # Led by the primary-measure headline, with the by-condition table (cells from PostgreSQL).
+    assert "on their primary measure" in text and "### Outcomes by condition" in text
     assert os.stat(out).st_mode & 0o777 == 0o600
 
 

@@ -27,7 +27,6 @@ from tests.group.clinics import (
     build_clinics,
     build_union,
     comparable,
-    without_clinic_only,
 )
 
 pytestmark = pytest.mark.slow
@@ -105,8 +104,7 @@ def _check_equal(clinics: dict[str, Path], url: str, tmp_path: Path, tag: str) -
                 # Per clinic: the group's block of each clinic is that clinic's own scorecard.
                 for block in got["clinics"]:
                     db = open_db(clinics[block["clinic_id"]])
-                    own = without_clinic_only(
-                        scorecard(db, start, end, min_n=min_n).as_dict()["clinic"])
+                    own = scorecard(db, start, end, min_n=min_n).as_dict()["clinic"]
                     db.close()
                     assert_same_figures({k: v for k, v in block.items()
                                          if k not in ("clinic_id", "name")}, own,
@@ -148,6 +146,9 @@ def test_group_scorecard_equals_the_union_after_a_killed_sync(
     assert card["clinic"]["funnel"]["not_scheduled"]
     assert card["clinic"]["packet_effect"]["packets"] >= 10
     assert card["clinic"]["packet_effect"]["ci95"] is not None
+    # And the condition figures: several groups and procedures, some suppressed at min_n=5.
+    assert len(card["clinic"]["by_condition"]) >= 3 and card["clinic"]["by_procedure"]
+    assert any(row.get("suppressed") for p in card["partners"] for row in p["by_condition"])
     assert any(p["packet_effect"]["packets"] > sum(c["packet_effect"]["packets"] for c in
                p["clinics"][:1]) for p in shared)
     _check_equal(clinics, pg_url, tmp_path, "first")
@@ -243,6 +244,7 @@ def _sensitive(path: Path) -> tuple[set[str], set[str]]:
     return texts, exact
 
 
+PLANTED_CONDITIONS = ["knee scope by Dr Wojtaszczyk at St Mary's", "Oyelaran-Quist: chronic pain"]
 PLANTED_REASONS = ["Mrs Zyborska admitted with a stroke", "could not reach, son Tomaszewski"
                    " says she moved to Ohio"]
 
@@ -257,6 +259,11 @@ def test_no_identity_or_free_text_reaches_the_group_database(
                 db.execute("UPDATE episodes SET status_reason = ? WHERE id = (SELECT min(id)"
                            " FROM episodes WHERE status = 'not_scheduled' AND status_reason"
                            " NOT IN (?, ?))", [reason, *PLANTED_REASONS])
+            # A procedure and a condition group typed past the conditions table (as an old
+            # import or a hand edit could leave them): they leave as nothing, not as text.
+            db.execute("UPDATE episode_outcomes SET procedure = ?, condition_group = ?"
+                       " WHERE episode_id = (SELECT min(episode_id) FROM episode_outcomes"
+                       " WHERE is_primary = 1)", PLANTED_CONDITIONS)
         db.close()
     _sync_all(clinics, pg_url)
     texts: set[str] = set()
@@ -289,6 +296,9 @@ def test_no_identity_or_free_text_reaches_the_group_database(
     for reason in PLANTED_REASONS:
         assert reason in texts
     assert "Zyborska" not in blob and "Tomaszewski" not in blob
+    assert "Wojtaszczyk" not in blob and "Oyelaran" not in blob
+    # The coded condition values did leave: the group needs them.
+    assert "Total knee arthroplasty" in cells and "Low back pain" in cells
     # They reached the group as "other reason"; the listed phrases as themselves.
     assert OTHER_REASON in cells and "Could not reach patient" in cells
 
@@ -318,36 +328,88 @@ def test_a_restored_older_backup_is_refused_until_a_full_sync(
     sync(db, pg_url, secret=SECRET)
     start, end = date(2025, 11, 23), DEMO_TODAY
     got = _group_card(pg_url, start, end, 5)["clinic"]
-    assert_same_figures(got, without_clinic_only(
-        scorecard(db, start, end, min_n=5).as_dict()["clinic"]), "restored")
+    assert_same_figures(got, scorecard(db, start, end, min_n=5).as_dict()["clinic"], "restored")
     assert got["nps"]["detractors"] < got["nps"]["n"]  # the backup's answers, not the zeros
     db.close()
 
 
-def test_a_version_1_group_database_is_upgraded_and_resent(
-    clinics: dict[str, Path], pg_url: str
+# What each older version of the group schema lacked, to take away from a current database.
+_OLDER_SCHEMAS = {
+    1: ["ALTER TABLE episodes DROP COLUMN scheduled, DROP COLUMN self_discharged,"
+        " DROP COLUMN not_scheduled_reason", "DROP TABLE packets",
+        "ALTER TABLE clinics DROP COLUMN packets_digest"],
+    2: [],
+}
+for _version in _OLDER_SCHEMAS:  # version 3 added the conditions
+    _OLDER_SCHEMAS[_version].append(
+        "ALTER TABLE episode_outcomes DROP COLUMN condition_group, DROP COLUMN procedure,"
+        " DROP COLUMN surgical, DROP COLUMN is_primary")
+
+
+@pytest.mark.parametrize("version", sorted(_OLDER_SCHEMAS))
+def test_an_older_group_database_is_upgraded_and_resent(
+    clinics: dict[str, Path], pg_url: str, version: int
 ) -> None:
     import psycopg
 
+    from outcomes.group.pg import GROUP_SCHEMA_VERSION
+
     north = open_db(clinics["north"])
     sync(north, pg_url, secret=SECRET)
-    # Back to version 1: no funnel fields, no packets.
     with psycopg.connect(pg_url) as conn:
-        conn.execute("ALTER TABLE episodes DROP COLUMN scheduled, DROP COLUMN self_discharged,"
-                     " DROP COLUMN not_scheduled_reason")
-        conn.execute("DROP TABLE packets")
-        conn.execute("ALTER TABLE clinics DROP COLUMN packets_digest")
-        conn.execute("UPDATE group_meta SET value = '1' WHERE key = 'schema_version'")
+        for statement in _OLDER_SCHEMAS[version]:
+            conn.execute(statement)
+        conn.execute("UPDATE group_meta SET value = %s WHERE key = 'schema_version'",
+                     [str(version)])
     result = sync(north, pg_url, secret=SECRET)
     local_max = north.execute("SELECT max(seq) FROM change_log").fetchone()[0]
     assert result.last_seq == local_max and result.records > 1000  # everything sent again
     start, end = date(2025, 11, 23), DEMO_TODAY
     got = _group_card(pg_url, start, end, 5)["clinic"]
-    assert_same_figures(
-        got, without_clinic_only(scorecard(north, start, end, min_n=5).as_dict()["clinic"]),
-        "upgraded")
+    assert_same_figures(got, scorecard(north, start, end, min_n=5).as_dict()["clinic"],
+                        f"upgraded from {version}")
     assert got["packet_effect"]["packets"] > 0 and got["funnel"]["not_scheduled"]
+    assert got["primary"]["n"] > 100 and len(got["by_condition"]) > 3 and got["by_procedure"]
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT value FROM group_meta WHERE key = 'schema_version'"
-                            ).fetchone() == ("2",)
+                            ).fetchone() == (str(GROUP_SCHEMA_VERSION),)
+        assert conn.execute("SELECT count(*) FROM episode_outcomes WHERE is_primary"
+                            ).fetchone()[0] > 100
     north.close()
+
+
+def test_the_group_packet_leads_with_the_partners_condition_groups(
+    clinics: dict[str, Path], pg_url: str, tmp_path: Path
+) -> None:
+    """The group packet's by-condition lead and table are the clinic packet's section over the
+    union of the clinics (the same checks on the same cells), with the group in the clinic's
+    place."""
+    import psycopg
+
+    from outcomes.documents.packets.bycondition import condition_section
+    from outcomes.group.packet import build_group_packet
+    from outcomes.group.reports import primary_cells
+
+    _sync_all(clinics, pg_url)
+    union = build_union(clinics, tmp_path / "union.db")
+    start, end = date(2025, 11, 23), DEMO_TODAY
+    with psycopg.connect(pg_url) as conn:
+        cells = primary_cells(conn, start, end)
+        card = group_scorecard(conn, start, end, min_n=0)
+        shared = [p for p in card["partners"] if p["n_clinics"] == 3][:4]
+        cards = {p["npi"]: group_scorecard(conn, start, end, min_n=0,
+                                           partner_ids=[p["partner_id"]]) for p in shared}
+    led = 0
+    for npi, one in cards.items():
+        (local,) = union.execute("SELECT id FROM partners WHERE npi = ?", [npi]).fetchone()
+        want = condition_section(union, local, start, end, min_n=5, referred_ok=True)
+        packet = build_group_packet({**one, "packet_min_n": 5}, group_name="Riverside Group",
+                                    contact="", today=DEMO_TODAY, conditions=cells)
+        assert packet.figures["conditions"] == want.figures, npi
+        assert packet.conditions.rows == want.table.rows
+        assert packet.summary[:len(want.lead)] == [
+            line.replace("; clinic ", "; all our clinics ") for line in want.lead]
+        led += any(line.startswith("By condition: ") for line in want.lead)
+        assert "; clinic " not in " ".join(packet.summary)
+    assert led >= 2, "the test partners must have condition groups large enough to show"
+    union.close()

@@ -134,7 +134,12 @@ def group_packet_cmd(
     from outcomes.errors import ValidationError
     from outcomes.group.packet import build_group_packet
     from outcomes.group.pg import connect
-    from outcomes.group.reports import group_scorecard, referrals_by_month, resolve_partner
+    from outcomes.group.reports import (
+        group_scorecard,
+        primary_cells,
+        referrals_by_month,
+        resolve_partner,
+    )
     from outcomes.store import settings
     from outcomes.store.files import write_private_bytes
 
@@ -147,11 +152,12 @@ def group_packet_cmd(
         pid = resolve_partner(conn, partner)
         card = group_scorecard(conn, *period, min_n=0, partner_ids=[pid])
         per_month = referrals_by_month(conn, pid, *period)
+        cells = primary_cells(conn, *period)
     card["packet_min_n"] = int(settings.get(db, "min_n"))
     name = str(settings.get(db, "group_name") or "") or "Our clinics"
     packet = build_group_packet(card, group_name=name,
                                 contact=str(settings.get(db, "clinic_contact")), today=today(),
-                                per_month=per_month)
+                                per_month=per_month, conditions=cells)
     write_private_bytes(out, render(packet, fmt))
     typer.echo(f"Wrote {out} for {packet.partner_name} ({card['partners'][0]['n_clinics']} "
                "clinics).")

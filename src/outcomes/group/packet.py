@@ -10,16 +10,20 @@ or 100% on fewer than ``2 x min_n``, NPS shares each on none or ``min_n`` answer
 group's figure beside the partner's only when the rest of the group passes the same test.
 The referrals chart is the clinic packet's (``content.referral_buckets``: per month, else per
 quarter, else none, never a bar left out), over the partner's referrals to every clinic,
-counted per month in PostgreSQL (``outcomes.group.reports.referrals_by_month``). Differences
-from the clinic packet: a shorter methods note, and nothing is logged as a communication (log
-it at the clinic that sends the packet).
+counted per month in PostgreSQL (``outcomes.group.reports.referrals_by_month``). It leads, as
+the clinic packet does, with the pooled headline on the primary measure and the partner's
+largest condition groups, and carries the "Outcomes by condition" table: the clinic packet's own
+section (``documents.packets.bycondition.condition_section``, with its remainder and nesting
+checks) over cells counted in PostgreSQL (``outcomes.group.reports.primary_cells``), the whole
+group standing where the clinic stands. Differences from the clinic packet: a shorter methods
+note, and nothing is logged as a communication (log it at the clinic that sends the packet).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from outcomes.documents.packets.content import (
     Chart,
@@ -38,6 +42,35 @@ from outcomes.documents.packets.content import (
     short_citation,
 )
 from outcomes.measures import catalog
+from outcomes.reports.scorecard import PRIMARY_SQL
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+
+class _GroupCells:
+    """What the clinic packet's by-condition section reads, answered with the group's cells.
+
+    ``condition_section`` reads its cells with one query, ``PRIMARY_SQL``, from a clinic
+    database; this answers that query (and only that one: any other read fails here rather
+    than return wrong figures) with the same cells counted over every clinic in PostgreSQL,
+    so the group packet goes through the section's small-cell checks unchanged."""
+
+    def __init__(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        self._rows = list(rows)
+
+    def execute(self, sql: str, _params: Sequence[Any] = ()) -> _GroupCells:
+        if sql != PRIMARY_SQL:
+            raise AssertionError("the by-condition section reads more than its cells")
+        return self
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self._rows)
+
+
+def _all_clinics(text: str) -> str:
+    """The section's comparison with "clinic" is, in a group packet, with all our clinics."""
+    return text.replace("; clinic ", "; all our clinics ")
 
 
 def nps_text(block: dict[str, Any]) -> str:
@@ -62,11 +95,14 @@ def _names() -> dict[str, tuple[str, str, Any]]:
 
 
 def build_group_packet(card: dict[str, Any], *, group_name: str, contact: str,
-                       today: date, per_month: Mapping[str, int] | None = None) -> Packet:
+                       today: date, per_month: Mapping[str, int] | None = None,
+                       conditions: Sequence[tuple[Any, ...]] | None = None) -> Packet:
     """The packet of the one partner in ``card`` (a group scorecard computed with min_n=0 for
     that partner, and the min_n to apply in ``card['packet_min_n']``). ``per_month``: the
     partner's referrals per 'YYYY-MM' across the group, for the referrals chart (none
-    without it)."""
+    without it). ``conditions``: the group's primary-measure cells
+    (``outcomes.group.reports.primary_cells``), for the lead and the by-condition table (none
+    without them)."""
     min_n = int(card["packet_min_n"])
     mine, group = card["partners"][0], card["clinic"]
     start, end = date.fromisoformat(card["from"]), date.fromisoformat(card["to"])
@@ -243,6 +279,24 @@ def build_group_packet(card: dict[str, Any], *, group_name: str, contact: str,
         f"Privacy: no figure resting on {small} is shown. This report holds no patient names, "
         "record numbers, birth dates, dates of service or comments.",
     ]
+    by_condition = Table([], [])
+    if conditions is not None:
+        from outcomes.documents.packets.bycondition import condition_section
+
+        section = condition_section(cast("Database", _GroupCells(conditions)),
+                                    int(mine["partner_id"]), start, end, min_n=min_n,
+                                    referred_ok=referred_ok)
+        figures["conditions"] = section.figures
+        # The packet leads with the pooled headline and the partner's largest condition groups.
+        summary = [_all_clinics(line) for line in section.lead] + summary
+        if section.table.rows:
+            by_condition = Table(["Condition (primary measure)", "Your patients",
+                                  "Reached MCID (95% CI)", "All our patients",
+                                  "All: reached MCID (95% CI)"], section.table.rows)
+            methods.insert(2, "By condition: each patient counts once, on a primary measure set "
+                           "by body region unless the clinician chose another; groups follow "
+                           "the ICD-10-CM diagnosis (which never leaves the clinic), and small "
+                           "ones are in 'All other conditions'.")
     return Packet(
         partner_id=int(mine["partner_id"]),
         clinic_name=group_name,
@@ -260,6 +314,7 @@ def build_group_packet(card: dict[str, Any], *, group_name: str, contact: str,
         methods=methods,
         min_n=min_n,
         figures=figures,
+        conditions=by_condition,
     )
 
 

@@ -22,6 +22,10 @@ Schema (one database for the whole group; every row carries its clinic):
 Version 2 added the funnel's fields to ``episodes`` (``scheduled``, ``self_discharged``,
 ``not_scheduled_reason``) and ``packets``; a version 1 database is upgraded in place and every
 clinic's position reset, so that each clinic's next sync sends its records again with them.
+Version 3 added the conditions to ``episode_outcomes`` (``condition_group``, ``procedure``,
+``surgical``, ``is_primary``: coded values only, see outcomes.group.deid) for the scorecard's
+``primary``, ``by_condition`` and ``by_procedure``; an older database is upgraded the same way
+(columns added, every clinic's position reset, so the next sync of each clinic fills them).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
     import psycopg
 
 # The version of the schema below; a database made by a newer outcomes is refused.
-GROUP_SCHEMA_VERSION = 2
+GROUP_SCHEMA_VERSION = 3
 
 # Serialises schema creation when several clinics sync into a new database at once.
 _SCHEMA_LOCK = 0x4F555443
@@ -111,6 +115,13 @@ CREATE TABLE IF NOT EXISTS episode_outcomes (
     PRIMARY KEY (clinic_id, episode_key, scale)
 );
 CREATE INDEX IF NOT EXISTS episode_outcomes_referral_date ON episode_outcomes (referral_date);
+-- Conditions (version 3): the episode's condition group and procedure as names of the
+-- conditions table, whether it followed surgery (NULL: unknown), and whether this row is the
+-- episode's primary measure (each episode counts once in the pooled and by-condition figures).
+ALTER TABLE episode_outcomes ADD COLUMN IF NOT EXISTS condition_group text;
+ALTER TABLE episode_outcomes ADD COLUMN IF NOT EXISTS procedure text;
+ALTER TABLE episode_outcomes ADD COLUMN IF NOT EXISTS surgical boolean;
+ALTER TABLE episode_outcomes ADD COLUMN IF NOT EXISTS is_primary boolean NOT NULL DEFAULT false;
 CREATE TABLE IF NOT EXISTS nps_responses (
     clinic_id text NOT NULL,
     local_id bigint NOT NULL,
@@ -191,6 +202,15 @@ def scrub(message: str, url: str) -> str:
 
 def ensure_schema(conn: psycopg.Connection[Any]) -> None:
     """Create the group schema if missing; refuse a database made by a newer outcomes."""
+    # A current database is left alone: ALTER TABLE takes its table's strongest lock even when
+    # the column is there, and waits out an autovacuum of it (a second, against the 0.04 s of a
+    # sync with nothing new).
+    with conn.transaction():
+        found = conn.execute("SELECT to_regclass('group_meta') IS NOT NULL").fetchone()
+        row = conn.execute("SELECT value FROM group_meta WHERE key = 'schema_version'"
+                           ).fetchone() if found and found[0] else None
+    if row is not None and int(row[0]) == GROUP_SCHEMA_VERSION:
+        return
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", [_SCHEMA_LOCK])
         for statement in SCHEMA.split(";"):
@@ -202,7 +222,8 @@ def ensure_schema(conn: psycopg.Connection[Any]) -> None:
                            ).fetchone()
         version = int(row[0]) if row else 0
         if version < GROUP_SCHEMA_VERSION:
-            # Rows synced before hold no funnel fields: every clinic sends all again.
+            # Rows synced before lack the fields this version added (version 2: the funnel;
+            # 3: the conditions): every clinic sends all again.
             conn.execute("UPDATE clinics SET last_seq = 0, partners_digest = NULL,"
                          " packets_digest = NULL")
             conn.execute("UPDATE group_meta SET value = %s WHERE key = 'schema_version'",

@@ -19,6 +19,14 @@ level, the number of complete packets, the sums of their before and after counts
 standard deviation of their changes; :func:`pooled_from_sums` turns those into the clinic
 scorecard's ``Pooled``. A packet counts the partner's referrals to every clinic of the group
 in the group and partner figures, and to the sending clinic only in that clinic's figures.
+
+The condition figures (``primary``, ``by_condition``, ``by_procedure``: each episode once, on its
+primary measure) come from one more grouped query, each level pooled, by condition group and by
+procedure; the clinic scorecard's rule (``PooledFigures``) is applied to the counts.
+
+One module because every block of the group scorecard is read in the same snapshot, keyed by the
+same grouping-set levels (:func:`_key`) and assembled by one ``block`` function: split up, the
+levels and the JSON shape would be defined in several places that must agree.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from outcomes.measures import catalog
 from outcomes.network.frontdesk import NO_REASON, Funnel
 from outcomes.network.packet_effect import CAUTION, Pooled, t_quantile
 from outcomes.periods import RECENT_DAYS
-from outcomes.reports.scorecard import check_period
+from outcomes.reports.scorecard import PooledFigures, check_period
 from outcomes.reports.statistics import Nps, wilson
 
 if TYPE_CHECKING:
@@ -156,6 +164,67 @@ SELECT GROUPING(pid, clinic_id), pid, clinic_id,
 FROM n
 GROUP BY {sets}
 """
+
+
+# The condition figures (outcomes.reports.scorecard: ``primary``, ``by_condition``,
+# ``by_procedure``): each episode once, on its primary measure, carried-forward pairs left out.
+# Every level of _SETS three times: pooled, by condition group, by procedure. GROUPING(pid,
+# clinic_id, condition, procedure): the level in the two high bits (as _SETS), the split in the
+# two low ones (3 = pooled, 1 = by condition, 2 = by procedure).
+_PRIMARY = """
+WITH p AS (
+    SELECT o.clinic_id, cp.partner_id AS pid,
+           coalesce(nullif(o.condition_group, ''), %(other)s) AS condition,
+           nullif(o.procedure, '') AS procedure, o.mcid_met, o.surgical
+    FROM episode_outcomes o
+    LEFT JOIN clinic_partners cp
+        ON cp.clinic_id = o.clinic_id AND cp.local_id = o.partner_local_id
+    WHERE o.is_primary AND o.carried_forward = 0 AND o.improvement IS NOT NULL
+      AND o.referral_date BETWEEN %(start)s AND %(end)s
+)
+SELECT GROUPING(pid, clinic_id, condition, procedure), pid, clinic_id, condition, procedure,
+       count(*), coalesce(sum(mcid_met), 0), count(mcid_met), count(*) FILTER (WHERE surgical)
+FROM p
+GROUP BY GROUPING SETS ({sets})
+"""
+
+# The condition group of an episode without one (outcomes.reports.scorecard counts it so).
+_NO_CONDITION = "Other condition"
+
+
+def _primary_sets() -> str:
+    levels = ("", "pid", "clinic_id", "clinic_id, pid")
+    splits = ("", "condition", "procedure")
+    return ", ".join("(" + ", ".join(x for x in (level, split) if x) + ")"
+                     for level in levels for split in splits)
+
+
+class _Cond:
+    """Sums of one cell of primary-measure pairs: patients, MCID reached, judged, surgical."""
+
+    __slots__ = ("judged", "met", "n", "surgical")
+
+    def __init__(self, n: int = 0, met: int = 0, judged: int = 0, surgical: int = 0) -> None:
+        self.n, self.met, self.judged, self.surgical = n, met, judged, surgical
+
+
+def _pooled_block(acc: _Cond, min_n: int, name: str = "") -> dict[str, Any]:
+    """The clinic scorecard's ``PooledFigures`` rule: rate, interval and ``reached`` are null
+    below ``min_n`` patients (``suppressed``) or when no pair could be judged; counts stay."""
+    suppressed = acc.n < min_n or acc.n == 0
+    shown = not suppressed and acc.judged > 0
+    ci = wilson(acc.met, acc.judged) if shown else None
+    return PooledFigures(
+        n=acc.n, judged=acc.judged, reached=acc.met if shown else None,
+        mcid_rate=acc.met / acc.judged if shown else None,
+        mcid_rate_ci95=(ci[0], ci[1]) if ci else None,
+        suppressed=bool(acc.n) and acc.n < min_n, name=name, surgical=acc.surgical).as_dict()
+
+
+def _ranked(cells: Mapping[str, _Cond], min_n: int) -> list[dict[str, Any]]:
+    """Rows of one split, largest first, then by name (as the clinic scorecard's)."""
+    return [_pooled_block(acc, min_n, name) for name, acc in
+            sorted(cells.items(), key=lambda kv: (-kv[1].n, kv[0].casefold()))]
 
 
 def _sets(extra: str = "") -> str:
@@ -287,6 +356,9 @@ def group_scorecard(
     packets: dict[tuple[Any, ...], Pooled] = {}
     cells: dict[tuple[Any, ...], dict[tuple[str, int], _Acc]] = defaultdict(dict)
     nps: dict[tuple[Any, ...], tuple[int, int, int]] = {}
+    pooled: dict[tuple[Any, ...], _Cond] = {}
+    by_condition: dict[tuple[Any, ...], dict[str, _Cond]] = defaultdict(dict)
+    by_procedure: dict[tuple[Any, ...], dict[str, _Cond]] = defaultdict(dict)
     try:
         with conn.transaction():
             # One snapshot for the three queries, so a sync landing meanwhile is all in or out.
@@ -320,6 +392,17 @@ def group_scorecard(
                 _NPS.format(sets=_sets()), params
             ):
                 nps[_key(g, pid, cid)] = (promoters, passives, detractors)
+            for g, pid, cid, condition, procedure, n, met, judged, operated in conn.execute(
+                _PRIMARY.format(sets=_primary_sets()), {**params, "other": _NO_CONDITION}
+            ):
+                acc = _Cond(int(n), int(met), int(judged), int(operated))
+                key = _key(g >> 2, pid, cid)
+                if g & 3 == 3:
+                    pooled[key] = acc
+                elif g & 3 == 1:
+                    by_condition[key][condition] = acc
+                elif procedure is not None:  # episodes without a procedure have no row
+                    by_procedure[key][procedure] = acc
             clinic_names = dict(conn.execute("SELECT clinic_id, name FROM clinics").fetchall())
             keys = {*counts, *nps}
             if partner_ids is None:
@@ -354,6 +437,9 @@ def group_scorecard(
             "nps": _nps_block(nps.get(key), min_n),
             "funnel": _funnel(counts.get(key), reasons.get(key)).as_dict(),
             "packet_effect": packets.get(key, pooled_from_sums(0, 0, 0, None)).as_dict(),
+            "primary": _pooled_block(pooled.get(key) or _Cond(), min_n),
+            "by_condition": _ranked(by_condition.get(key, {}), min_n),
+            "by_procedure": _ranked(by_procedure.get(key, {}), min_n),
         }
 
     clinic_ids = sorted({k[1] for k in keys if k[0] == "clinic"})
@@ -392,6 +478,26 @@ def referrals_by_month(conn: psycopg.Connection[Any], partner_id: int, start: da
     return {month: int(n) for month, n in rows}
 
 
+def primary_cells(conn: psycopg.Connection[Any], start: date, end: date
+                  ) -> list[tuple[Any, ...]]:
+    """``outcomes.reports.scorecard.primary_cells`` over every clinic of the group: (group
+    partner id or 0, condition group, procedure, n, reached, judged, surgical) per cell of
+    primary-measure pairs referred in the period, counted in PostgreSQL, for the group packet's
+    by-condition section (which needs the cells crossed by condition and procedure)."""
+    check_period(start, end)
+    with conn.transaction():
+        rows = conn.execute(
+            "SELECT coalesce(cp.partner_id, 0), o.condition_group, o.procedure, count(*),"
+            " coalesce(sum(o.mcid_met), 0), count(o.mcid_met), count(*) FILTER (WHERE surgical)"
+            " FROM episode_outcomes o LEFT JOIN clinic_partners cp"
+            "   ON cp.clinic_id = o.clinic_id AND cp.local_id = o.partner_local_id"
+            " WHERE o.is_primary AND o.carried_forward = 0 AND o.improvement IS NOT NULL"
+            "   AND o.referral_date BETWEEN %s AND %s GROUP BY 1, 2, 3",
+            [start, end]).fetchall()
+    return [(int(pid), group, procedure, int(n), int(met), int(judged), int(operated))
+            for pid, group, procedure, n, met, judged, operated in rows]
+
+
 def resolve_partner(conn: psycopg.Connection[Any], ref: str) -> int:
     """A group partner id from an NPI, a group id or an unambiguous part of the name."""
     ref = ref.strip()
@@ -414,4 +520,5 @@ def resolve_partner(conn: psycopg.Connection[Any], ref: str) -> int:
     raise ValidationError(f"{ref!r} matches {len(rows)} partners ({names}); give the NPI.")
 
 
-__all__ = ["group_scorecard", "pooled_from_sums", "referrals_by_month", "resolve_partner"]
+__all__ = ["group_scorecard", "pooled_from_sums", "primary_cells", "referrals_by_month",
+           "resolve_partner"]
