@@ -64,3 +64,11 @@ def test_recovery_alone_is_the_evidence_time_to_recovery_without_the_model(
         b["time_to_recovery"] for b in (both["clinic"], *both["partners"])]
     assert "time_to_recovery" not in plain["clinic"]
     assert alone["clinic"]["time_to_recovery"]["n"] > 0
+
+
+def test_the_cli_table_with_recovery_alone(demo_db_path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_cli(capsys, "--db", str(demo_db_path), "scorecard", "--recovery",
+                  "--to", DEMO_TODAY.isoformat())
+    assert out.code == 0, out.err
+    assert "Time to recovery" in out.out and " wk (" in out.out

@@ -77,9 +77,10 @@ def _print_scorecard(card: dict[str, Any]) -> None:
         for label, block in [("(whole clinic)", card["clinic"]),
                              *[(p["name"], p) for p in card["partners"]]]:
             say(f"{label[:31]:<32}{_recovery(block['time_to_recovery'])}  "
-                + "  ".join(_adjusted(a) for a in block["observed_minus_expected"].values()))
+                + "  ".join(_adjusted(a)
+                            for a in block.get("observed_minus_expected", {}).values()))
     if "primary" not in card["clinic"]:
-        return  # the group scorecard carries no conditions yet (docs/group.md)
+        return  # a scorecard JSON written before conditions were recorded
     say("")
     say("By condition: reached the MCID on the primary measure, each patient once "
         "(n, rate, 95% CI; blank under the limit)")
