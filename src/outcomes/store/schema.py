@@ -371,14 +371,18 @@ TRIGGER_NAMES = (
 
 
 @contextlib.contextmanager
-def rollups_rebuilt_after(db: Database) -> Iterator[None]:
+def rollups_rebuilt_after(db: Database, *, age_bands: bool = True) -> Iterator[None]:
     """For a bulk load: write without the per-row rollup triggers, then rebuild the rollups in
     one pass and put the triggers back. Call inside the load's transaction, so the load, the
     rebuild and the triggers land together or not at all. A per-row trigger costs ~50 us per
-    episode; the rebuild reads every row once, so this pays only when the load is large."""
+    episode; the rebuild reads every row once, so this pays only when the load is large.
+
+    ``age_bands``: the load writes episodes or patients, so the age-band triggers are dropped
+    too and every band recomputed after it (seconds on a big clinic). A load of anything else
+    passes False: the triggers stay and never fire, and nothing is recomputed."""
     if not db.conn.in_transaction:
         raise RuntimeError("rollups_rebuilt_after() must run inside a transaction")
-    for name in (*TRIGGER_NAMES, *AGE_BAND_TRIGGER_NAMES):
+    for name in (*TRIGGER_NAMES, *(AGE_BAND_TRIGGER_NAMES if age_bands else ())):
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
     # The change log's per-row triggers cost as much again (a 40k-episode history import took
     # 20-24 s with them, 15 s without): a bulk load leaves one mark for the next sync instead.
@@ -390,10 +394,11 @@ def rollups_rebuilt_after(db: Database) -> Iterator[None]:
         db.execute(statement)
     for statement in _triggers():
         db.execute(statement)
-    # The age bands too: one pass over the episodes instead of a trigger per row.
-    backfill_age_bands(db)
-    for statement in age_band_triggers():
-        db.execute(statement)
+    if age_bands:
+        # One pass over the episodes instead of a trigger per row.
+        backfill_age_bands(db)
+        for statement in age_band_triggers():
+            db.execute(statement)
 
 
 @MIGRATIONS(name="0003_rollups")
@@ -775,6 +780,10 @@ _AGE_BAND_BACKFILL = (
     " WHERE b.rid = episodes.rowid AND b.old IS NOT b.band")
 
 
+AGE_BAND_TABLES = frozenset({"episodes", "patients"})
+"""The tables whose writes can change an episode's age band (the triggers' tables)."""
+
+
 def backfill_age_bands(db: Database) -> int:
     """Set every episode's age band where it differs from its first visit and birth date (a
     bulk load, the upgrade), by the triggers' expression, computed once per episode; return
@@ -908,7 +917,7 @@ def _split_sql(script: str) -> list[str]:
 if len(MIGRATIONS._migrations) != SCHEMA_VERSION:  # pragma: no cover - caught by every test
     raise RuntimeError("dbinfo.SCHEMA_VERSION must equal the number of migrations")
 
-__all__ = ["AGE_BAND_TRIGGER_NAMES", "APPLICATION_ID", "BULK",
+__all__ = ["AGE_BAND_TABLES", "AGE_BAND_TRIGGER_NAMES", "APPLICATION_ID", "BULK",
            "CHANGE_LOG_TRIGGER_NAMES", "MIGRATIONS", "ROLLUP_BACKFILL", "SCHEMA_VERSION",
            "age_band_sql", "age_band_triggers", "backfill_age_bands", "change_log_in_bulk",
            "change_log_triggers"]
