@@ -158,3 +158,41 @@ def test_failed_bulk_import_leaves_triggers_and_rollups(demo_db: Database, tmp_p
     triggers = {r[0] for r in demo_db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert set(TRIGGER_NAMES) <= triggers
     assert rollup_rows(demo_db) == before
+
+
+def test_a_scoped_bulk_load_rebuilds_what_it_feeds_and_keeps_the_rest_exact(
+        demo_db: Database) -> None:
+    """``rollups_rebuilt_after(writes=...)`` rebuilds only the roll-ups of that table; writes
+    to any other table inside it (which a scoped load should not make, but might) are kept
+    exact by the triggers left in place, and every trigger is there afterwards."""
+    from outcomes.store.schema import (
+        AGE_BAND_TRIGGER_NAMES,
+        TRIGGER_NAMES,
+        rollups_rebuilt_after,
+    )
+
+    episode = demo_db.execute("SELECT id FROM episodes WHERE partner_id IS NOT NULL LIMIT 1"
+                              ).fetchone()[0]
+    for day, writes in enumerate(("nps_responses", "responses", "touchpoints", "partners", None),
+                                 start=10):
+        demo_db.execute("BEGIN")
+        with rollups_rebuilt_after(demo_db, writes=writes):
+            demo_db.execute(
+                "INSERT INTO nps_responses (episode_id, date, score, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                [episode, f"2026-03-{day}", 3, "2026-03-04T10:00:00"])
+            demo_db.execute("UPDATE episode_outcomes SET final_score = final_score + 1"
+                            " WHERE episode_id IN (SELECT episode_id FROM episode_outcomes"
+                            " WHERE final_score IS NOT NULL LIMIT 5)")
+            demo_db.execute("UPDATE episodes SET visits = coalesce(visits, 0) + 1,"
+                            " status = 'discharged' WHERE id = ?", [episode])
+        demo_db.execute("COMMIT")
+        triggers = {r[0] for r in demo_db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        assert set(TRIGGER_NAMES) | set(AGE_BAND_TRIGGER_NAMES) <= triggers, writes
+        kept = rollup_rows(demo_db)
+        demo_db.execute("BEGIN")
+        for statement in ROLLUP_BACKFILL:
+            demo_db.execute(statement)
+        assert rollup_rows(demo_db) == kept, writes
+        demo_db.execute("ROLLBACK")

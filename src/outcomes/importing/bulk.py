@@ -88,10 +88,9 @@ def run_bulk(db: Database, kind: ImportKind, table: CsvTable, mapping: dict[int,
             stack.enter_context(transaction(db))
             # The row count is not known before the end; the line count is close to it.
             if importer.is_bulk(db, table.lines):
-                from outcomes.store.schema import AGE_BAND_TABLES, rollups_rebuilt_after
+                from outcomes.store.schema import rollups_rebuilt_after
 
-                stack.enter_context(rollups_rebuilt_after(
-                    db, age_bands=kind.table in AGE_BAND_TABLES))
+                stack.enter_context(rollups_rebuilt_after(db, writes=kind.table))
             writer = _writer(kind, db)
         rejects = _validate(kind, table, mapping, report, ctx, keys, writer,
                             skip_invalid=skip_invalid, progress=progress)

@@ -209,9 +209,9 @@ def run_import(
         return report
     with transaction(db):
         if is_bulk(db, len(prepared)):
-            from outcomes.store.schema import AGE_BAND_TABLES, rollups_rebuilt_after
+            from outcomes.store.schema import rollups_rebuilt_after
 
-            with rollups_rebuilt_after(db, age_bands=kind.table in AGE_BAND_TABLES):
+            with rollups_rebuilt_after(db, writes=kind.table):
                 counts = kind.write(db, prepared)
         else:
             counts = kind.write(db, prepared)

@@ -363,6 +363,9 @@ ROLLUP_BACKFILL = (
 )
 
 
+AGE_BAND_TABLES = frozenset({"episodes", "patients"})
+"""The tables whose writes can change an episode's age band (the triggers' tables)."""
+
 TRIGGER_NAMES = (
     "roll_episodes_ins", "roll_episodes_del", "roll_episodes_upd", "roll_outcomes_ins",
     "roll_outcomes_del", "roll_outcomes_upd", "roll_nps_ins", "roll_nps_del", "roll_nps_upd",
@@ -370,19 +373,48 @@ TRIGGER_NAMES = (
 )
 
 
+_ROLLUP_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # family: (its per-row triggers, the roll-up tables they keep)
+    "episodes": (("roll_episodes_ins", "roll_episodes_del", "roll_episodes_upd",
+                  "episode_copies_upd", "episode_nps_partner_upd"),
+                 ("roll_episodes", "roll_visits", "roll_days")),
+    "outcomes": (("roll_outcomes_ins", "roll_outcomes_del", "roll_outcomes_upd"),
+                 ("roll_outcomes",)),
+    "nps": (("roll_nps_ins", "roll_nps_del", "roll_nps_upd"), ("roll_nps",)),
+}
+_FAMILIES_OF_TABLE: dict[str, tuple[str, ...]] = {
+    # What a bulk load of each table can change (a responses load rewrites episode_outcomes);
+    # a table not listed may change anything. Touchpoints, outbound referrals, partners and
+    # goals feed no roll-up.
+    "responses": ("outcomes",),
+    "nps_responses": ("nps",),
+    "touchpoints": (),
+    "outbound_referrals": (),
+    "partners": (),
+    "episode_goals": (),
+}
+
+
 @contextlib.contextmanager
-def rollups_rebuilt_after(db: Database, *, age_bands: bool = True) -> Iterator[None]:
+def rollups_rebuilt_after(db: Database, *, writes: str | None = None) -> Iterator[None]:
     """For a bulk load: write without the per-row rollup triggers, then rebuild the rollups in
     one pass and put the triggers back. Call inside the load's transaction, so the load, the
     rebuild and the triggers land together or not at all. A per-row trigger costs ~50 us per
     episode; the rebuild reads every row once, so this pays only when the load is large.
 
-    ``age_bands``: the load writes episodes or patients, so the age-band triggers are dropped
-    too and every band recomputed after it (seconds on a big clinic). A load of anything else
-    passes False: the triggers stay and never fire, and nothing is recomputed."""
+    ``writes``: the table the load writes (None: any). Only the roll-ups that table feeds are
+    rebuilt, and only their triggers dropped; the others stay in place (they would fire, and
+    stay right, if the load wrote their tables after all). The age-band triggers are dropped
+    and every band recomputed only for a load of episodes or patients (seconds on a big
+    clinic)."""
     if not db.conn.in_transaction:
         raise RuntimeError("rollups_rebuilt_after() must run inside a transaction")
-    for name in (*TRIGGER_NAMES, *(AGE_BAND_TRIGGER_NAMES if age_bands else ())):
+    families = (tuple(_ROLLUP_FAMILIES) if writes is None
+                else _FAMILIES_OF_TABLE.get(writes, tuple(_ROLLUP_FAMILIES)))
+    triggers = [t for f in families for t in _ROLLUP_FAMILIES[f][0]]
+    tables = {t for f in families for t in _ROLLUP_FAMILIES[f][1]}
+    age_bands = writes is None or writes in AGE_BAND_TABLES
+    for name in (*triggers, *(AGE_BAND_TRIGGER_NAMES if age_bands else ())):
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
     # The change log's per-row triggers cost as much again (a 40k-episode history import took
     # 20-24 s with them, 15 s without): a bulk load leaves one mark for the next sync instead.
@@ -391,9 +423,11 @@ def rollups_rebuilt_after(db: Database, *, age_bands: bool = True) -> Iterator[N
     # episode_copies_upd keeps episode_outcomes' copies in step; without it a bulk update must
     # have refreshed the summary itself (the importers do), so only the rollups are rebuilt.
     for statement in ROLLUP_BACKFILL:
-        db.execute(statement)
+        if statement.split()[2] in tables:  # "DELETE FROM t" / "INSERT INTO t SELECT ..."
+            db.execute(statement)
     for statement in _triggers():
-        db.execute(statement)
+        if statement.split()[2] in triggers:  # "CREATE TRIGGER name ..."
+            db.execute(statement)
     if age_bands:
         # One pass over the episodes instead of a trigger per row.
         backfill_age_bands(db)
@@ -778,10 +812,6 @@ _AGE_BAND_BACKFILL = (
     "UPDATE episodes SET age_band = b.band FROM (SELECT e.rowid AS rid, e.age_band AS old,"
     f" {_EPISODE_BAND.format(e='e')} AS band FROM episodes e) AS b"
     " WHERE b.rid = episodes.rowid AND b.old IS NOT b.band")
-
-
-AGE_BAND_TABLES = frozenset({"episodes", "patients"})
-"""The tables whose writes can change an episode's age band (the triggers' tables)."""
 
 
 def backfill_age_bands(db: Database) -> int:
