@@ -162,3 +162,22 @@ def test_every_control_code_point_is_caught_by_the_fast_scan() -> None:
     for code in range(0x110000):
         char = chr(code)
         assert (find_control(char) is not None) == dangerous(char), hex(code)
+
+
+@given(st.text())
+def test_json_escaped_escapes_exactly_the_control_characters_but_newline(s: str) -> None:
+    from outcomes.text import json_escaped
+
+    expected = "".join(f"\\u{ord(c):04x}" if c != "\n" and is_control(c) else c for c in s)
+    assert json_escaped(s) == expected
+
+
+def test_json_escaped_json_reads_back_the_same_data() -> None:
+    import json
+
+    from outcomes.text import json_escaped
+
+    data = {"name": "Dr. \x1b]0;pwned\x07 Lee\u202e\x85", "n": [1, 2]}
+    text = json_escaped(json.dumps(data, indent=2, ensure_ascii=False))
+    assert not any(is_control(c) for c in text if c != "\n")
+    assert json.loads(text) == data

@@ -48,6 +48,14 @@ def is_control(char: str) -> bool:
     return category in ("Cc", "Cs") or char in BIDI_CONTROLS or char in LINE_SEPARATORS
 
 
+def json_escaped(text: str) -> str:
+    """JSON text with every control character but the newline (its indentation's) written as
+    a ``\\uXXXX`` escape, which a JSON reader turns back into the same character; one C-speed
+    scan, as JSON output can run to megabytes."""
+    return _CONTROL_RE.sub(
+        lambda m: m.group() if m.group() == "\n" else f"\\u{ord(m.group()):04x}", text)
+
+
 def visible(char: str) -> str:
     """The escape shown in place of a control character: ``\\x1b``, ``\\u202e``."""
     code = ord(char)
@@ -134,7 +142,7 @@ def find_control(text: str) -> tuple[int, str] | None:
 
 __all__ = [
     "BIDI_CONTROLS", "LINE_SEPARATORS", "cell_width", "char_width", "find_control", "is_control",
-    "one_line", "printable", "visible",
+    "json_escaped", "one_line", "printable", "visible",
 ]
 
 

@@ -56,11 +56,9 @@ def print_json(data: Any) -> None:
     """JSON on stdout. json escapes C0 controls itself; C1 controls and bidi overrides in
     stored text are written as JSON escapes too, so the output is the same data and can never
     drive the terminal."""
-    from outcomes.text import is_control
+    from outcomes.text import json_escaped
 
-    text = json.dumps(data, indent=2, default=str, ensure_ascii=False)
-    typer.echo("".join(f"\\u{ord(c):04x}" if c != "\n" and is_control(c) else c
-                       for c in text))
+    typer.echo(json_escaped(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
 
 
 def say(text: str) -> None:
