@@ -173,6 +173,8 @@ class DashboardScreen(Screen[None]):
         """Key of the alert last marked done or snoozed, for ``U``."""
         self._chart: list[tuple[str, int]] | None = None
         """Referrals per month waiting for the queue before they are drawn."""
+        self._queue_failed = False
+        """The alert queue failed: the chart is drawn without waiting for it."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -306,7 +308,7 @@ class DashboardScreen(Screen[None]):
         self.query_one("#kpi-nps", Static).update(Text.assemble(
             ("NPS\n", "bold"), (nps, "bold"), f"{moe} n={s.nps.n}\nlast 12 months"))
         self._chart = s.per_month
-        if self.queue is not None:
+        if self.queue is not None or self._queue_failed:
             self._draw_chart()
 
     def _draw_chart(self) -> None:
@@ -325,6 +327,7 @@ class DashboardScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # A queue that failed (the app shows its error) must not keep the chart off screen.
         if event.worker.group == "dashboard-alerts" and event.state == WorkerState.ERROR:
+            self._queue_failed = True  # the numbers may come after: they draw it then
             self._draw_chart()
 
     # --- the queue ------------------------------------------------------------------------
