@@ -42,7 +42,7 @@ from outcomes.measures import catalog
 from outcomes.network.frontdesk import NO_REASON, Funnel
 from outcomes.network.packet_effect import CAUTION, Pooled, t_quantile
 from outcomes.periods import RECENT_DAYS
-from outcomes.reports.scorecard import PooledFigures, check_period
+from outcomes.reports.scorecard import PoolCell, check_period, pooled_figures, ranked_figures
 from outcomes.reports.statistics import Nps, wilson
 
 if TYPE_CHECKING:
@@ -199,34 +199,6 @@ def _primary_sets() -> str:
                      for level in levels for split in splits)
 
 
-class _Cond:
-    """Sums of one cell of primary-measure pairs: patients, MCID reached, judged, surgical."""
-
-    __slots__ = ("judged", "met", "n", "surgical")
-
-    def __init__(self, n: int = 0, met: int = 0, judged: int = 0, surgical: int = 0) -> None:
-        self.n, self.met, self.judged, self.surgical = n, met, judged, surgical
-
-
-def _pooled_block(acc: _Cond, min_n: int, name: str = "") -> dict[str, Any]:
-    """The clinic scorecard's ``PooledFigures`` rule: rate, interval and ``reached`` are null
-    below ``min_n`` patients (``suppressed``) or when no pair could be judged; counts stay."""
-    suppressed = acc.n < min_n or acc.n == 0
-    shown = not suppressed and acc.judged > 0
-    ci = wilson(acc.met, acc.judged) if shown else None
-    return PooledFigures(
-        n=acc.n, judged=acc.judged, reached=acc.met if shown else None,
-        mcid_rate=acc.met / acc.judged if shown else None,
-        mcid_rate_ci95=(ci[0], ci[1]) if ci else None,
-        suppressed=bool(acc.n) and acc.n < min_n, name=name, surgical=acc.surgical).as_dict()
-
-
-def _ranked(cells: Mapping[str, _Cond], min_n: int) -> list[dict[str, Any]]:
-    """Rows of one split, largest first, then by name (as the clinic scorecard's)."""
-    return [_pooled_block(acc, min_n, name) for name, acc in
-            sorted(cells.items(), key=lambda kv: (-kv[1].n, kv[0].casefold()))]
-
-
 def _sets(extra: str = "") -> str:
     return _SETS.format(extra=extra, sep=", " if extra else "")
 
@@ -356,9 +328,9 @@ def group_scorecard(
     packets: dict[tuple[Any, ...], Pooled] = {}
     cells: dict[tuple[Any, ...], dict[tuple[str, int], _Acc]] = defaultdict(dict)
     nps: dict[tuple[Any, ...], tuple[int, int, int]] = {}
-    pooled: dict[tuple[Any, ...], _Cond] = {}
-    by_condition: dict[tuple[Any, ...], dict[str, _Cond]] = defaultdict(dict)
-    by_procedure: dict[tuple[Any, ...], dict[str, _Cond]] = defaultdict(dict)
+    pooled: dict[tuple[Any, ...], PoolCell] = {}
+    by_condition: dict[tuple[Any, ...], dict[str, PoolCell]] = defaultdict(dict)
+    by_procedure: dict[tuple[Any, ...], dict[str, PoolCell]] = defaultdict(dict)
     try:
         with conn.transaction():
             # One snapshot for the three queries, so a sync landing meanwhile is all in or out.
@@ -395,7 +367,7 @@ def group_scorecard(
             for g, pid, cid, condition, procedure, n, met, judged, operated in conn.execute(
                 _PRIMARY.format(sets=_primary_sets()), {**params, "other": _NO_CONDITION}
             ):
-                acc = _Cond(int(n), int(met), int(judged), int(operated))
+                acc = PoolCell(int(n), int(met), int(judged), int(operated))
                 key = _key(g >> 2, pid, cid)
                 if g & 3 == 3:
                     pooled[key] = acc
@@ -437,9 +409,11 @@ def group_scorecard(
             "nps": _nps_block(nps.get(key), min_n),
             "funnel": _funnel(counts.get(key), reasons.get(key)).as_dict(),
             "packet_effect": packets.get(key, pooled_from_sums(0, 0, 0, None)).as_dict(),
-            "primary": _pooled_block(pooled.get(key) or _Cond(), min_n),
-            "by_condition": _ranked(by_condition.get(key, {}), min_n),
-            "by_procedure": _ranked(by_procedure.get(key, {}), min_n),
+            "primary": pooled_figures(pooled.get(key) or PoolCell(), min_n).as_dict(),
+            "by_condition": [f.as_dict() for f in ranked_figures(by_condition.get(key, {}),
+                                                                 min_n)],
+            "by_procedure": [f.as_dict() for f in ranked_figures(by_procedure.get(key, {}),
+                                                                 min_n)],
         }
 
     clinic_ids = sorted({k[1] for k in keys if k[0] == "clinic"})

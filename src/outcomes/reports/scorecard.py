@@ -164,7 +164,7 @@ class Figures:
     packet_effect: Pooled
     """Referrals in the 90 days after each packet sent up to the period's end against the 90
     days before, pooled: an association, not a cause (``caution``)."""
-    primary: PooledFigures = field(default_factory=lambda: _pooled(_Cond(), 0))
+    primary: PooledFigures = field(default_factory=lambda: pooled_figures(PoolCell(), 0))
     """The pooled headline: MCID on each episode's primary measure, each episode once."""
     by_condition: list[PooledFigures] = field(default_factory=list)
     """The same by condition group, largest first."""
@@ -293,13 +293,15 @@ class _Acc:
         self.judged += judged
 
 
-class _Cond:
-    """Running sums for one (group, condition or procedure) cell of primary-measure pairs."""
+class PoolCell:
+    """Running sums for one (group, condition or procedure) cell of primary-measure pairs:
+    patients, MCID reached, pairs judged, surgical. The group edition fills them from
+    PostgreSQL and applies the same rules through :func:`pooled_figures`."""
 
     __slots__ = ("judged", "met", "n", "surgical")
 
-    def __init__(self) -> None:
-        self.n = self.met = self.judged = self.surgical = 0
+    def __init__(self, n: int = 0, met: int = 0, judged: int = 0, surgical: int = 0) -> None:
+        self.n, self.met, self.judged, self.surgical = n, met, judged, surgical
 
     def add(self, n: int, met: int, judged: int, surgical: int) -> None:
         self.n += n
@@ -308,7 +310,9 @@ class _Cond:
         self.surgical += surgical
 
 
-def _pooled(acc: _Cond, min_n: int, name: str = "") -> PooledFigures:
+def pooled_figures(acc: PoolCell, min_n: int, name: str = "") -> PooledFigures:
+    """Rate, interval and ``reached`` are null below ``min_n`` patients (``suppressed``) or
+    when no pair could be judged; the counts stay."""
     suppressed = acc.n < min_n or acc.n == 0
     shown = not suppressed and acc.judged > 0
     ci = wilson(acc.met, acc.judged) if shown else None
@@ -319,8 +323,9 @@ def _pooled(acc: _Cond, min_n: int, name: str = "") -> PooledFigures:
         suppressed=bool(acc.n) and acc.n < min_n, name=name, surgical=acc.surgical)
 
 
-def _ranked(cells: Mapping[str, _Cond], min_n: int) -> list[PooledFigures]:
-    return [_pooled(acc, min_n, name) for name, acc in
+def ranked_figures(cells: Mapping[str, PoolCell], min_n: int) -> list[PooledFigures]:
+    """The rows of one split (condition groups or procedures), largest first, then by name."""
+    return [pooled_figures(acc, min_n, name) for name, acc in
             sorted(cells.items(), key=lambda kv: (-kv[1].n, kv[0].casefold()))]
 
 
@@ -353,9 +358,9 @@ def condition_figures(db: Queryable, start: date, end: date, *, min_n: int,
     """:attr:`Figures.primary`, ``by_condition`` and ``by_procedure`` of one partner (the
     whole clinic when ``partner_id`` is None) without the rest of the scorecard."""
     periods.check_period(start, end)
-    pooled = _Cond()
-    by_condition: dict[str, _Cond] = defaultdict(_Cond)
-    by_procedure: dict[str, _Cond] = defaultdict(_Cond)
+    pooled = PoolCell()
+    by_condition: dict[str, PoolCell] = defaultdict(PoolCell)
+    by_procedure: dict[str, PoolCell] = defaultdict(PoolCell)
     for key, condition, procedure, n, met, judged, operated in primary_cells(db, start, end):
         if partner_id is not None and key != partner_id:
             continue
@@ -364,8 +369,8 @@ def condition_figures(db: Queryable, start: date, end: date, *, min_n: int,
         by_condition[condition or "Other condition"].add(*amounts)
         if procedure:
             by_procedure[procedure].add(*amounts)
-    return ConditionFigures(_pooled(pooled, min_n), _ranked(by_condition, min_n),
-                            _ranked(by_procedure, min_n))
+    return ConditionFigures(pooled_figures(pooled, min_n), ranked_figures(by_condition, min_n),
+                            ranked_figures(by_procedure, min_n))
 
 
 def _outcome_block(acc: _Acc, min_n: int, has_mcid: bool) -> OutcomeFigures:
@@ -499,9 +504,9 @@ def scorecard(
     info = {scale: _scale_info(scale, known)
             for group in cells.values() for scale, _carried in group}
 
-    pooled: dict[Any, _Cond] = defaultdict(_Cond)
-    by_condition: dict[Any, dict[str, _Cond]] = defaultdict(lambda: defaultdict(_Cond))
-    by_procedure: dict[Any, dict[str, _Cond]] = defaultdict(lambda: defaultdict(_Cond))
+    pooled: dict[Any, PoolCell] = defaultdict(PoolCell)
+    by_condition: dict[Any, dict[str, PoolCell]] = defaultdict(lambda: defaultdict(PoolCell))
+    by_procedure: dict[Any, dict[str, PoolCell]] = defaultdict(lambda: defaultdict(PoolCell))
     for key, condition, procedure, n, met, judged, operated in primary_cells(db, start, end):
         amounts = (int(n), int(met), int(judged), int(operated))
         for group in (partner(key), _CLINIC):
@@ -532,9 +537,9 @@ def scorecard(
             "funnel": clinic_funnel if key == _CLINIC else funnels.get(key, frontdesk.Funnel()),
             "packet_effect": packet_effect.pooled(
                 effects if key == _CLINIC else [e for e in effects if e.partner_id == key]),
-            "primary": _pooled(pooled.get(key) or _Cond(), min_n),
-            "by_condition": _ranked(by_condition.get(key, {}), min_n),
-            "by_procedure": _ranked(by_procedure.get(key, {}), min_n),
+            "primary": pooled_figures(pooled.get(key) or PoolCell(), min_n),
+            "by_condition": ranked_figures(by_condition.get(key, {}), min_n),
+            "by_procedure": ranked_figures(by_procedure.get(key, {}), min_n),
         }
 
     if partner_ids is None:
@@ -614,5 +619,6 @@ def _partners(db: Database, ids: list[int]) -> dict[int, tuple[str, str | None, 
 
 
 __all__ = ["ConditionFigures", "Figures", "NpsFigures", "OutcomeFigures", "PartnerFigures",
-           "PooledFigures", "ScaleFigures", "Scorecard", "check_period", "condition_figures",
-           "default_period", "median_from_counts", "primary_cells", "scorecard"]
+           "PoolCell", "PooledFigures", "ScaleFigures", "Scorecard", "check_period",
+           "condition_figures", "default_period", "median_from_counts", "pooled_figures",
+           "primary_cells", "ranked_figures", "scorecard"]
