@@ -9,14 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from outcomes.network.packet_effect import (
-    CAUTION,
-    packet_effects,
-    pooled,
-    t_cdf,
-    t_quantile,
-)
+from outcomes.network.packet_effect import CAUTION, packet_effects, pooled
 from outcomes.periods import RECENT_DAYS
+from outcomes.studentt import t_cdf, t_quantile
 from tests.network.helpers import TODAY, add_comm, add_partner, add_referral
 
 D = RECENT_DAYS

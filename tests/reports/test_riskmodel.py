@@ -20,8 +20,8 @@ from outcomes.reports.riskmodel import (
     fit,
     observed_minus_expected,
     ols,
-    t_quantile,
 )
+from outcomes.studentt import t_cdf, t_pdf, t_quantile
 
 # NIST Statistical Reference Datasets, "Longley" (higher difficulty): total employment on six
 # economic series, 1947-1962, with certified coefficients and standard errors
@@ -347,7 +347,7 @@ def test_columns_built_from_lists_fit_as_the_rows_do() -> None:
 def test_t_quantile_is_the_inverse_of_the_cdf_either_side_of_the_expansion(df: int) -> None:
     # From 1000 degrees of freedom the quantile comes from a series, below from bisection.
     for p in (0.9, 0.975, 0.9975):
-        assert riskmodel.t_cdf(t_quantile(p, df), df) == pytest.approx(p, abs=1e-10)
+        assert t_cdf(t_quantile(p, df), df) == pytest.approx(p, abs=1e-10)
 
 
 def test_downdated_folds_predict_as_refitting_each_fold() -> None:
@@ -413,7 +413,7 @@ def test_t_quantile_is_the_inverse_of_the_cdf_below_the_expansion(df: int) -> No
     # Newton's steps from the series' guess, kept inside the bracket, at few and many degrees
     # of freedom (one: the Cauchy distribution, where the series is far off).
     for p in (0.6, 0.9, 0.975, 0.995, 0.9995):
-        assert riskmodel.t_cdf(t_quantile(p, df), df) == pytest.approx(p, abs=1e-12)
+        assert t_cdf(t_quantile(p, df), df) == pytest.approx(p, abs=1e-12)
 
 
 def test_t_quantile_at_one_degree_of_freedom_is_the_cauchy_quantile() -> None:
@@ -426,6 +426,6 @@ def test_t_density_integrates_to_the_cdf() -> None:
     for df in (1, 3, 12):
         steps = 20_000
         h = 3.0 / steps
-        area = h * (sum(riskmodel.t_pdf(i * h, df) for i in range(1, steps))
-                    + (riskmodel.t_pdf(0.0, df) + riskmodel.t_pdf(3.0, df)) / 2)
-        assert area == pytest.approx(riskmodel.t_cdf(3.0, df) - 0.5, abs=1e-8)
+        area = h * (sum(t_pdf(i * h, df) for i in range(1, steps))
+                    + (t_pdf(0.0, df) + t_pdf(3.0, df)) / 2)
+        assert area == pytest.approx(t_cdf(3.0, df) - 0.5, abs=1e-8)

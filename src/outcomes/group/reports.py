@@ -40,10 +40,11 @@ from typing import TYPE_CHECKING, Any
 from outcomes.errors import InstrumentError, OutcomesError, ValidationError
 from outcomes.measures import catalog
 from outcomes.network.frontdesk import NO_REASON, Funnel
-from outcomes.network.packet_effect import CAUTION, Pooled, t_quantile
+from outcomes.network.packet_effect import CAUTION, Pooled
 from outcomes.periods import RECENT_DAYS
 from outcomes.reports.scorecard import PoolCell, check_period, pooled_figures, ranked_figures
 from outcomes.reports.statistics import Nps, wilson
+from outcomes.studentt import t_quantile
 
 if TYPE_CHECKING:
     import psycopg

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from sqlite_utils import Database
 
 from outcomes.periods import RECENT_DAYS
+from outcomes.studentt import t_quantile
 
 CAUTION = (
     "This shows association, not cause: referrals after a packet can rise or fall for other "
@@ -111,61 +112,4 @@ def pooled(effects: Sequence[PacketEffect]) -> Pooled:
     return Pooled(n, before, after, mean, ci, RECENT_DAYS, CAUTION)
 
 
-# --- Student's t, without scipy ----------------------------------------------------------------
-
-
-def t_cdf(t: float, df: float) -> float:
-    """P(T <= t) for Student's t with ``df`` degrees of freedom."""
-    tail = 0.5 * _betainc(df / 2, 0.5, df / (df + t * t))
-    return 1 - tail if t > 0 else tail
-
-
-def t_quantile(p: float, df: float) -> float:
-    """The ``p`` quantile of Student's t (0.5 < p < 1), by bisection on :func:`t_cdf`."""
-    if not 0.5 < p < 1:
-        raise ValueError("p must be between 0.5 and 1")
-    low, high = 0.0, 1.0
-    while t_cdf(high, df) < p:
-        high *= 2
-    for _ in range(200):
-        mid = (low + high) / 2
-        if t_cdf(mid, df) < p:
-            low = mid
-        else:
-            high = mid
-        if high - low < 1e-12:
-            break
-    return (low + high) / 2
-
-
-def _betainc(a: float, b: float, x: float) -> float:
-    """The regularised incomplete beta function I_x(a, b) (continued fraction, modified
-    Lentz; Numerical Recipes 6.4)."""
-    if x <= 0:
-        return 0.0
-    if x >= 1:
-        return 1.0
-    if x > (a + 1) / (a + b + 2):
-        # The continued fraction converges fast only below this point; use the symmetry.
-        return 1.0 - _betainc(b, a, 1.0 - x)
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                     + a * math.log(x) + b * math.log1p(-x))
-    tiny = 1e-300
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 300):
-        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
-            d = 1.0 + numerator * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + numerator / c
-            c = c if abs(c) > tiny else tiny
-            h *= d * c
-        if abs(d * c - 1.0) < 1e-15:
-            break
-    return front * h / a
-
-
-__all__ = ["CAUTION", "PacketEffect", "Pooled", "packet_effects", "pooled", "t_cdf",
-           "t_quantile"]
+__all__ = ["CAUTION", "PacketEffect", "Pooled", "packet_effects", "pooled"]

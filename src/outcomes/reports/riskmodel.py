@@ -31,12 +31,12 @@ design keeps full rank), so the fit never fails on a clinic's odd mix.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
+
+from outcomes.studentt import t_quantile
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,113 +54,6 @@ DECILES = 10
 CONF = 0.95
 
 UNKNOWN = "unknown"
-
-
-# --- Student's t ---------------------------------------------------------------------------
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 400):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return h
-
-
-def _betainc(a: float, b: float, x: float) -> float:
-    """The regularized incomplete beta function I_x(a, b)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                     + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _betacf(a, b, x) / a
-    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
-
-
-def t_cdf(t: float, df: float) -> float:
-    """P(T <= t) for Student's t with ``df`` degrees of freedom."""
-    if df <= 0:
-        raise ValueError(f"degrees of freedom must be positive; got {df}.")
-    tail = 0.5 * _betainc(df / 2.0, 0.5, df / (df + t * t))
-    return 1.0 - tail if t > 0 else tail
-
-
-def t_pdf(t: float, df: float) -> float:
-    """The density of Student's t with ``df`` degrees of freedom."""
-    return math.exp(math.lgamma((df + 1.0) / 2.0) - math.lgamma(df / 2.0)
-                    - 0.5 * math.log(df * math.pi) - (df + 1.0) / 2.0 * math.log1p(t * t / df))
-
-
-# A scorecard asks for the same few quantiles (0.975 at each partner's n - 1) hundreds of times.
-@functools.lru_cache(maxsize=4096)
-def t_quantile(p: float, df: float) -> float:
-    """The ``p`` quantile of Student's t (Newton's method on :func:`t_cdf` inside a bracket
-    that bisection takes over whenever a step would leave it, to 1e-12)."""
-    if not 0.0 < p < 1.0:
-        raise ValueError(f"p must be between 0 and 1; got {p}.")
-    if p < 0.5:
-        return -t_quantile(1.0 - p, df)
-    if df >= 1000:
-        # Cornish-Fisher expansion about the normal quantile (Abramowitz & Stegun 26.7.5):
-        # below 1e-12 from the exact value at these degrees of freedom, and it spares the
-        # bisection on the deciles of a large clinic.
-        return _cornish_fisher(p, df)
-    lo, hi = 0.0, 1.0
-    while t_cdf(hi, df) < p:
-        lo, hi = hi, hi * 2.0
-    # The series is a close first guess from a few degrees of freedom up: Newton then needs
-    # three or four evaluations of the CDF where bisection needed about forty.
-    t = _cornish_fisher(p, df)
-    if not lo < t < hi:
-        t = (lo + hi) / 2.0
-    for _ in range(200):
-        below = t_cdf(t, df) - p
-        if below < 0:
-            lo = t
-        else:
-            hi = t
-        step = below / t_pdf(t, df)
-        new = t - step
-        if not lo <= new <= hi:
-            new = (lo + hi) / 2.0
-        if abs(new - t) < 1e-12 * max(1.0, abs(new)) or hi - lo < 1e-12 * max(1.0, hi):
-            return new
-        t = new
-    return t  # pragma: no cover - Newton inside a bracket converges long before this
-
-
-def _cornish_fisher(p: float, df: float) -> float:
-    # Cornish-Fisher expansion about the normal quantile (Abramowitz & Stegun 26.7.5): below
-    # 1e-12 from the exact value from 1000 degrees of freedom, and it spares the iteration on
-    # the deciles of a large clinic.
-    x = NormalDist().inv_cdf(p)
-    g1 = (x**3 + x) / 4
-    g2 = (5 * x**5 + 16 * x**3 + 3 * x) / 96
-    g3 = (3 * x**7 + 19 * x**5 + 17 * x**3 - 15 * x) / 384
-    g4 = (79 * x**9 + 776 * x**7 + 1482 * x**5 - 1920 * x**3 - 945 * x) / 92160
-    return float(x + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4)
 
 
 def mean_ci(values: Sequence[float], conf: float = CONF) -> tuple[float, tuple[float, float]
@@ -701,4 +594,4 @@ def observed_minus_predicted(model: RiskModel, expected: Sequence[float],
 __all__ = ["MIN_EPISODES", "MIN_LEVEL", "Adjusted", "Columns", "Covariates", "Decile", "Design",
            "Ols",
            "RiskModel", "calibration", "cross_validate", "fit", "make_design", "mean_ci",
-           "observed_minus_expected", "observed_minus_predicted", "ols", "t_cdf", "t_quantile"]
+           "observed_minus_expected", "observed_minus_predicted", "ols"]
