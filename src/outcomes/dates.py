@@ -144,3 +144,26 @@ def parse_optional_date(
         return None
     return parse_date(text, field=field, allow_future=allow_future, reference=reference,
                       earliest=earliest)
+
+
+AGE_BANDS = ((0, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 89))
+"""Age bands in whole years (HIPAA Safe Harbor stops at 89: older is '90+'). The risk model,
+the group edition and the stored ``episodes.age_band`` (``store.schema.age_band_sql``) use
+these."""
+
+
+def age_on(birth: date, on: date) -> int:
+    """Age in whole years on ``on``."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def age_band(birth: date | None, on: date) -> str | None:
+    """The age band on ``on`` ('0-17', '18-29', ... '80-89', '90+'); None without a birth
+    date or with one after ``on``."""
+    if birth is None or birth > on:
+        return None
+    age = age_on(birth, on)
+    for low, high in AGE_BANDS:
+        if low <= age <= high:
+            return f"{low}-{high}"
+    return "90+"

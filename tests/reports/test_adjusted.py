@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from sqlite_utils import Database
 
+from outcomes.dates import age_band
 from outcomes.errors import ValidationError
 from outcomes.periods import Period, default_period
 from outcomes.reports import adjusted
-from outcomes.reports.adjusted import age_band, fit_models, load_model, model_rows
+from outcomes.reports.adjusted import fit_models, load_model, model_rows
 from outcomes.store import dbinfo
 from tests.clinic_fixture import add_episode, score
 from tests.conftest import DEMO_TODAY

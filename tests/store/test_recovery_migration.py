@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
+from outcomes.dates import age_band
 from outcomes.measures import summary
-from outcomes.reports.adjusted import age_band
 from outcomes.store.database import open_db, transaction
 from outcomes.store.schema import age_band_sql, backfill_age_bands
 from tests.conftest import DEMO_TODAY

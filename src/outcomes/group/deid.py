@@ -19,16 +19,14 @@ diagnosis or anything typed.
 from __future__ import annotations
 
 import hmac
-from datetime import date
 from functools import cache
 
+from outcomes.dates import AGE_BANDS, age_band, age_on
 from outcomes.errors import ValidationError
 from outcomes.vocab import Vocabulary
 
 # Secrets shorter than this are refused: the secret is all that protects the record numbers.
 MIN_SECRET_BYTES = 16
-
-AGE_BANDS = ((0, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 89))
 
 
 # Sex is a free-text field in the clinic database: only these spellings leave it, as a code.
@@ -135,23 +133,6 @@ def secret_fingerprint(secret: bytes) -> str:
     """A value stored in the group database so that a clinic syncing with another secret is
     refused (its patients would never match); it reveals nothing of the secret."""
     return keyed_hash(secret, "check", "outcomes group secret")
-
-
-def age_on(birth: date, on: date) -> int:
-    """Age in whole years on ``on``."""
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
-def age_band(birth: date | None, on: date) -> str | None:
-    """The age band on ``on`` ('0-17', '18-29', ... '80-89', '90+'); None without a birth
-    date or with one after ``on``."""
-    if birth is None or birth > on:
-        return None
-    age = age_on(birth, on)
-    for low, high in AGE_BANDS:
-        if low <= age <= high:
-            return f"{low}-{high}"
-    return "90+"
 
 
 __all__ = ["AGE_BANDS", "NOT_SCHEDULED_REASONS", "OTHER_REASON", "age_band", "age_on",

@@ -21,7 +21,6 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from operator import itemgetter
 from typing import Any
 
@@ -42,10 +41,6 @@ from outcomes.reports.riskmodel import (
 from outcomes.store import audit, settings
 from outcomes.store.database import Queryable, transaction
 
-# The bands of outcomes.group.deid.AGE_BANDS (the group layer sits above reports, so it cannot
-# be imported here; one shared definition belongs in a module both layers may import).
-_AGE_BANDS = ((0, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 89))
-
 MIN_TO_FIT = 12
 """Below this many episodes a measure is not fitted at all (nothing to validate)."""
 
@@ -55,16 +50,6 @@ interval: a gap that small changes no reading of a referrer's figure."""
 
 # Instruments that are not outcome measures.
 _NOT_OUTCOMES = frozenset({"nps"})
-
-
-def age_band(birth: date | None, on: date) -> str | None:
-    if birth is None or birth > on:
-        return None
-    age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-    for low, high in _AGE_BANDS:
-        if low <= age <= high:
-            return f"{low}-{high}"
-    return "90+"
 
 
 @dataclass(frozen=True)
@@ -371,6 +356,5 @@ def model_report(db: Queryable, period: periods.Period, *, scales: list[str] | N
 
 
 __all__ = ["MIN_TO_FIT", "FitResult", "ModelRows", "adjusted_by_partner", "adjusted_everywhere",
-           "age_band",
            "fit_models", "load_model", "load_models", "measured_scales", "model_report",
            "model_rows", "observed_minus_expected", "tolerance"]

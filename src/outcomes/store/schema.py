@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from outcomes.dates import AGE_BANDS
 from outcomes.store.dbinfo import APPLICATION_ID, SCHEMA_VERSION
 
 MIGRATIONS = Migrations("outcomes")
@@ -760,17 +761,15 @@ CREATE INDEX episode_outcomes_recovery ON episode_outcomes(referral_date, partne
     WHERE is_primary = 1 AND recovery_days IS NOT NULL;
 """
 
-# The bands of outcomes.group.deid.AGE_BANDS and outcomes.reports.adjusted.age_band (the group
-# layer's Safe Harbor bands); the age in whole years on the first visit, NULL without a valid
-# birth date or with one after the first visit. The age is computed once per evaluation (a
-# subquery), and the patient is looked up once: written out in each WHEN, the backfill of a
-# large clinic took 20 s.
+# outcomes.dates.age_band in SQL (the same AGE_BANDS): the age in whole years on the first
+# visit, NULL without a valid birth date or with one after the first visit. The age is
+# computed once per evaluation (a subquery), and the patient is looked up once: written out in
+# each WHEN, the backfill of a large clinic took 20 s.
 _AGE = ("CAST(strftime('%Y', {fv}) AS INTEGER) - CAST(strftime('%Y', {birth}) AS INTEGER)"
         " - (strftime('%m-%d', {fv}) < strftime('%m-%d', {birth}))")
 
 
-_BANDS = ((17, "0-17"), (29, "18-29"), (39, "30-39"), (49, "40-49"), (59, "50-59"),
-          (69, "60-69"), (79, "70-79"), (89, "80-89"))
+_BANDS = tuple((high, f"{low}-{high}") for low, high in AGE_BANDS)
 
 
 def age_band_sql(first_visit: str, birth: str) -> str:
