@@ -24,7 +24,7 @@ from tests.conftest import DEMO_TODAY
 
 TABLES = ("partners", "patients", "episodes", "responses", "episode_outcomes", "nps_responses",
           "touchpoints", "outbound_referrals", "roll_episodes", "roll_visits", "roll_days",
-          "roll_outcomes", "roll_nps")
+          "roll_outcomes", "roll_nps", "roll_funnel", "roll_unscheduled")
 STAMPS = {"created_at", "updated_at"}  # the clock, not the data
 
 DATES = ["2026-01-05", "01/10/2026", "1/2/2026", "2026/03/04", "Mar 4 2025", "4 March 2025",

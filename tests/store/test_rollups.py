@@ -16,7 +16,7 @@ from tests.conftest import DEMO_TODAY
 
 # Each rollup table, and where its summed columns start (rows whose sums are all 0 are empty).
 ROLL_TABLES = {"roll_episodes": 2, "roll_visits": 3, "roll_days": 3, "roll_outcomes": 5,
-               "roll_nps": 2}
+               "roll_nps": 2, "roll_funnel": 2, "roll_unscheduled": 3}
 
 
 def close(a: Any, b: Any) -> bool:
@@ -56,7 +56,8 @@ def test_scorecard_from_rollups_equals_raw(demo_db: Database, period: tuple[date
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(st.tuples(st.sampled_from(["partner", "date", "status", "visits", "first",
-                                               "nps_del", "nps_add", "outcome_del"]),
+                                               "nps_del", "nps_add", "outcome_del", "reason",
+                                               "scheduled", "dc_reason", "delete"]),
                               st.integers(0, 10_000), st.integers(0, 10_000)),
                     min_size=1, max_size=8))
 def test_rollups_stay_exact_under_edits(demo_db: Database, ops: list[tuple[str, int, int]]
@@ -77,7 +78,23 @@ def test_rollups_stay_exact_under_edits(demo_db: Database, ops: list[tuple[str, 
                                 " WHERE id = ?", [when, episode])
             elif op == "status":
                 demo_db.execute("UPDATE episodes SET status = ? WHERE id = ?",
-                                [["discharged", "in_care", "cancelled"][b % 3], episode])
+                                [["discharged", "in_care", "cancelled", "not_scheduled",
+                                  "received", "scheduled"][b % 6], episode])
+            elif op == "reason":  # the funnel's reasons: blank and padded ones count as one
+                demo_db.execute("UPDATE episodes SET status_reason = ? WHERE id = ?",
+                                [[None, "", "  no answer ", "no answer", "insurance"][b % 5],
+                                 episode])
+            elif op == "scheduled":
+                demo_db.execute("UPDATE episodes SET scheduled_date = ? WHERE id = ?",
+                                [None if b % 2 else "2026-03-03", episode])
+            elif op == "dc_reason":
+                demo_db.execute("UPDATE episodes SET discharge_reason = ? WHERE id = ?",
+                                [["self_discharged", "goals_met", None][b % 3], episode])
+            elif op == "delete":
+                for table in ("responses", "episode_outcomes", "nps_responses", "episode_goals",
+                              "outbound_referrals", "communications"):
+                    demo_db.execute(f"DELETE FROM {table} WHERE episode_id = ?", [episode])
+                demo_db.execute("DELETE FROM episodes WHERE id = ?", [episode])
             elif op == "visits":
                 demo_db.execute("UPDATE episodes SET visits = ? WHERE id = ?",
                                 [None if b % 5 == 0 else b % 20, episode])

@@ -515,7 +515,7 @@ def scorecard(
             if procedure:
                 by_procedure[group][procedure].add(*amounts)
 
-    funnels = frontdesk.funnel(db, periods.Period(start, end))
+    funnels = frontdesk.funnel(db, periods.Period(start, end), rollups=rollups)
     clinic_funnel = frontdesk.Funnel()
     for one in funnels.values():
         clinic_funnel = _add_funnels(clinic_funnel, one)
