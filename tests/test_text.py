@@ -181,3 +181,18 @@ def test_json_escaped_json_reads_back_the_same_data() -> None:
     text = json_escaped(json.dumps(data, indent=2, ensure_ascii=False))
     assert not any(is_control(c) for c in text if c != "\n")
     assert json.loads(text) == data
+
+
+def test_print_json_is_indented_at_a_terminal_and_one_line_in_a_pipe(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import sys
+
+    from outcomes.cli.common import print_json
+
+    data = {"partners": [{"name": "Dr. \x1b[2J Lee", "n": 3}], "clinic": {"n": 9}}
+    for tty, lines in ((False, 1), (True, 11)):
+        monkeypatch.setattr(sys.stdout, "isatty", lambda tty=tty: tty)
+        print_json(data)
+        out = capsys.readouterr().out
+        assert out.count("\n") == lines
+        assert "\x1b" not in out and json.loads(out) == data

