@@ -209,8 +209,10 @@ def recovery_by_group(db: Queryable, period: periods.Period, *, partner_id: int 
     return {name: curve(obs, limit) for name, obs in ordered}
 
 
-__all__ = ["CLINIC", "Observation", "RecoveryCurve", "curve", "observations", "primary_scale",
-           "recovery_by_group", "recovery_by_partner", "recovery_curve"]
+__all__ = ["CLINIC", "WEEKS", "Observation", "RecoveryChart", "RecoveryCurve", "chart_of", "curve",
+           "followed", "followed_weeks", "not_recovered_by_week", "observations",
+           "primary_scale", "recovery_by_group", "recovery_by_partner", "recovery_chart",
+           "recovery_curve", "recovery_sentence", "rest_followed_weeks", "weeks_text"]
 
 
 def weeks_text(days: float | None) -> str:
@@ -254,3 +256,98 @@ def not_recovered_by_week(curve: RecoveryCurve, weeks: int) -> list[float] | Non
             i += 1
         out.append(100.0 * share[i])
     return out
+
+
+WEEKS = 26
+"""The step chart's horizon, on the partner screen and in the packet: the first half year of
+care."""
+
+
+def followed(days: Sequence[int], week: int) -> int:
+    """Patients followed into ``week`` (days ``7(week-1)+1`` to ``7 week``): those whose
+    follow-up ends after day ``7(week-1)``, whose recovery or censoring could move the curve
+    in it."""
+    return sum(d > 7 * (week - 1) for d in days)
+
+
+def followed_weeks(days: Sequence[int], shares: Sequence[float], min_n: int,
+                   horizon: int = WEEKS) -> int:
+    """The last week (0..``horizon``, within ``shares``) up to which the line may be drawn:
+    every week from the first is followed by ``min_n`` patients, and one that reads 0% (every
+    patient recovered, the packet's "100% reached the MCID") by ``2 x min_n``. The count only
+    falls with the week, so the line stops at the first week that fails; week 0 (everyone at
+    100%, by definition) always passes."""
+    last = 0
+    for week in range(1, min(horizon, len(shares) - 1) + 1):
+        n = followed(days, week)
+        if n < min_n or (round(shares[week]) == 0 and n < 2 * min_n):
+            break
+        last = week
+    return last
+
+
+def _count_ok(n: int, min_n: int) -> bool:
+    """A count may be shown: none, or at least ``min_n`` patients (the packets' rule)."""
+    return n == 0 or n >= min_n
+
+
+def rest_followed_weeks(mine: Sequence[int], clinic: Sequence[int], min_n: int,
+                        horizon: int = WEEKS) -> int:
+    """As :func:`followed_weeks` for the rest of the clinic (clinic minus partner): a week
+    passes when the rest is followed by none or by at least ``min_n`` patients."""
+    last = 0
+    for week in range(1, horizon + 1):
+        if not _count_ok(followed(clinic, week) - followed(mine, week), min_n):
+            break
+        last = week
+    return last
+
+
+@dataclass(frozen=True)
+class RecoveryChart:
+    """One partner's time to recovery beside the clinic's, and the weekly lines of the step
+    chart as far as they may be drawn (what the partner screen and the packet both plot).
+
+    ``mine_line`` is None when the partner's curve is suppressed or no week after week 0 is
+    followed by ``min_n`` patients; ``clinic_line`` is None then too, or when the clinic may
+    not be shown beside the partner (``clinic_comparable``: the rest of the clinic, clinic
+    minus partner, is none or at least ``min_n`` patients), or when none of its weeks passes.
+    A line's value at index ``w`` is the share (percent) not yet recovered at the end of week
+    ``w``; each line stops at the first week that fails :func:`followed_weeks` (the clinic's
+    also :func:`rest_followed_weeks`)."""
+
+    mine: RecoveryCurve
+    clinic: RecoveryCurve
+    clinic_comparable: bool
+    mine_line: list[float] | None
+    clinic_line: list[float] | None
+    min_n: int
+
+
+def chart_of(observations: Sequence[Observation], partner_id: int | None, min_n: int,
+             weeks: int = WEEKS) -> RecoveryChart:
+    """The step chart of one partner among the clinic's ``observations`` (pure)."""
+    mine_obs = [o for o in observations if o.partner_id == partner_id]
+    mine, clinic = curve(mine_obs, min_n), curve(observations, min_n)
+    comparable = not clinic.suppressed and clinic.n > 0 and _count_ok(clinic.n - mine.n, min_n)
+    mine_line = clinic_line = None
+    mine_weekly = not_recovered_by_week(mine, weeks)
+    if mine_weekly is not None:
+        mine_days = [o.days for o in mine_obs]
+        last = followed_weeks(mine_days, mine_weekly, min_n, weeks)
+        if last >= 1:
+            mine_line = mine_weekly[:last + 1]
+            clinic_weekly = not_recovered_by_week(clinic, weeks) if comparable else None
+            if clinic_weekly is not None:
+                all_days = [o.days for o in observations]
+                last = min(followed_weeks(all_days, clinic_weekly, min_n, weeks),
+                           rest_followed_weeks(mine_days, all_days, min_n, weeks))
+                if last >= 1:
+                    clinic_line = clinic_weekly[:last + 1]
+    return RecoveryChart(mine, clinic, comparable, mine_line, clinic_line, min_n)
+
+
+def recovery_chart(db: Queryable, partner_id: int, period: periods.Period, *,
+                   min_n: int | None = None, weeks: int = WEEKS) -> RecoveryChart:
+    """The partner's step chart beside the clinic's, from one read of the period."""
+    return chart_of(observations(db, period), partner_id, _min_n(db, min_n), weeks)
