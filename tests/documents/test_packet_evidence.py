@@ -341,3 +341,15 @@ def test_every_demo_packet_with_fitted_models(demo_db: Database) -> None:
                      render(packet, "html").decode()):
             assert not candidates(text) & id_set, name
     assert seen_adjusted >= 10 and seen_chart >= 10
+
+
+@pytest.mark.parametrize("rest", [[], [3, 4, None, None], [3, 4, 5, 6, None] * 4])
+def test_the_counted_read_draws_what_the_observations_draw(db: Database,
+                                                           rest: list[int | None]) -> None:
+    """recovery_chart counts follow-up days in SQL; the same chart from the episodes one by
+    one (reports.recovery.observations) must be identical, curves and lines."""
+    pid = build(db, [1, 2, 2, 3, 4, 6, None, None, None, None], rest)
+    period = Period(START, END)
+    counted = rec.recovery_chart(db, pid, period, min_n=MIN_N)
+    assert counted == rec.chart_of(rec.observations(db, period), pid, MIN_N)
+    assert counted.mine.n == 10 and counted.clinic.n == 10 + len(rest)

@@ -209,10 +209,11 @@ def recovery_by_group(db: Queryable, period: periods.Period, *, partner_id: int 
     return {name: curve(obs, limit) for name, obs in ordered}
 
 
-__all__ = ["CLINIC", "WEEKS", "Observation", "RecoveryChart", "RecoveryCurve", "chart_of", "curve",
-           "followed", "followed_weeks", "not_recovered_by_week", "observations",
-           "primary_scale", "recovery_by_group", "recovery_by_partner", "recovery_chart",
-           "recovery_curve", "recovery_sentence", "rest_followed_weeks", "weeks_text"]
+__all__ = ["CLINIC", "WEEKS", "Observation", "RecoveryChart", "RecoveryCurve", "chart_from",
+           "chart_of", "curve", "followed", "followed_weeks", "not_recovered_by_week",
+           "observations", "primary_scale", "recovery_by_group", "recovery_by_partner",
+           "recovery_chart", "recovery_curve", "recovery_sentence", "rest_followed_weeks",
+           "weeks_text"]
 
 
 def weeks_text(days: float | None) -> str:
@@ -327,19 +328,27 @@ class RecoveryChart:
 def chart_of(observations: Sequence[Observation], partner_id: int | None, min_n: int,
              weeks: int = WEEKS) -> RecoveryChart:
     """The step chart of one partner among the clinic's ``observations`` (pure)."""
-    mine_obs = [o for o in observations if o.partner_id == partner_id]
-    mine, clinic = curve(mine_obs, min_n), curve(observations, min_n)
+    mine = [o for o in observations if o.partner_id == partner_id]
+    return chart_from([o.days for o in mine], [o.recovered for o in mine],
+                      [o.days for o in observations], [o.recovered for o in observations],
+                      min_n, weeks)
+
+
+def chart_from(mine_days: Sequence[int], mine_recovered: Sequence[bool],
+               all_days: Sequence[int], all_recovered: Sequence[bool], min_n: int,
+               weeks: int = WEEKS) -> RecoveryChart:
+    """The step chart from the partner's follow-up days and recovery flags and the whole
+    clinic's (the partner's included), in any order (pure)."""
+    mine, clinic = _curve(mine_days, mine_recovered, min_n), _curve(all_days, all_recovered, min_n)
     comparable = not clinic.suppressed and clinic.n > 0 and _count_ok(clinic.n - mine.n, min_n)
     mine_line = clinic_line = None
     mine_weekly = not_recovered_by_week(mine, weeks)
     if mine_weekly is not None:
-        mine_days = [o.days for o in mine_obs]
         last = followed_weeks(mine_days, mine_weekly, min_n, weeks)
         if last >= 1:
             mine_line = mine_weekly[:last + 1]
             clinic_weekly = not_recovered_by_week(clinic, weeks) if comparable else None
             if clinic_weekly is not None:
-                all_days = [o.days for o in observations]
                 last = min(followed_weeks(all_days, clinic_weekly, min_n, weeks),
                            rest_followed_weeks(mine_days, all_days, min_n, weeks))
                 if last >= 1:
@@ -349,5 +358,25 @@ def chart_of(observations: Sequence[Observation], partner_id: int | None, min_n:
 
 def recovery_chart(db: Queryable, partner_id: int, period: periods.Period, *,
                    min_n: int | None = None, weeks: int = WEEKS) -> RecoveryChart:
-    """The partner's step chart beside the clinic's, from one read of the period."""
-    return chart_of(observations(db, period), partner_id, _min_n(db, min_n), weeks)
+    """The partner's step chart beside the clinic's (every episode on its primary measure),
+    from one read of the period.
+
+    The read is counted in SQL (one row per follow-up day, outcome and partner-or-not) and
+    expanded into plain lists of ints: a year of a big clinic is ~100,000 episodes, and as
+    many Python objects alive at once in the dashboard's worker set off full garbage
+    collections that stall the interface for a tenth of a second and more."""
+    start, end = period.iso()
+    mine_days: list[int] = []
+    mine_flags: list[bool] = []
+    all_days: list[int] = []
+    all_flags: list[bool] = []
+    for days, recovered, is_mine, count in db.execute(
+            "SELECT recovery_days, recovered, partner_id IS ?, count(*) FROM episode_outcomes"
+            " WHERE referral_date BETWEEN ? AND ? AND recovery_days IS NOT NULL"
+            " AND is_primary = 1 GROUP BY 1, 2, 3", [partner_id, start, end]):
+        all_days += [days] * count
+        all_flags += [bool(recovered)] * count
+        if is_mine:
+            mine_days += [days] * count
+            mine_flags += [bool(recovered)] * count
+    return chart_from(mine_days, mine_flags, all_days, all_flags, _min_n(db, min_n), weeks)
