@@ -118,12 +118,12 @@ class PartnersScreen(Screen[None]):
         if message.generation != self.generation:
             return  # a newer filter is on its way
         page: PartnerPage = message.page
-        shown = (page, self.sort, self.descending)
-        if shown == self.shown:
+        current = (page, self.sort, self.descending)
+        if current == self.shown:
             # Back on the screen with nothing changed (the usual case): the table already
             # shows these rows, and rebuilding 100 rows stalled the interface for nothing.
             return
-        self.shown = shown
+        self.shown = current
         table = self.query_one(DataTable)
         self.ids = [r.id for r in page.rows]
         with self.app.batch_update():
