@@ -492,7 +492,7 @@ class Bench:
             size = events["complete"][1]["bytes"]
         fig.ours = Stat(ours)
         fig.met = fig.ours.median < 1.0
-        fig.note = (f"make_packet in a fresh process (cold imports of fpdf2/matplotlib "
+        fig.note = (f"make_packet in a fresh process (cold import of fpdf2 "
                     f"included, interpreter start excluded); {size / 1024:.0f} KB PDF")
         return fig
 
