@@ -184,9 +184,12 @@ class PartnerDetailScreen(Screen[None]):
             f"{figures.headline}\n{recovery_sentence(found.mine, found.clinic)}")
         # The Kaplan-Meier step chart, sampled weekly over the first half year; each line
         # stops where the packet's does (fewer than min_n patients still followed).
-        lines = ((found.mine_line, self._partner_name()), (found.clinic_line, "clinic"))
-        series = [Series(list(range(len(values))), values, label, "line")
-                  for values, label in lines if values is not None]
+        lines = [(values, label) for values, label in ((found.mine_line, self._partner_name()),
+                                                       (found.clinic_line, "clinic"))
+                 if values is not None]
+        # One week axis for both, as long as the longer line (the first series names the ticks).
+        weeks = list(range(max((len(values) for values, _ in lines), default=0)))
+        series = [Series(weeks, values, label, "line") for values, label in lines]
         self.query_one("#chart-recovery", Plot).set_data(
             series, message="Time to recovery is not shown for fewer than the minimum number "
                             "of patients")
