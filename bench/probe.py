@@ -189,13 +189,29 @@ RESPONSIVENESS_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def responsiveness(db_path: str, today: str) -> None:
     """The longest the event loop stalls (a 10 ms heartbeat that arrives late) during each
-    step of RESPONSIVENESS_STEPS, after the first screen and its background work are done."""
+    step of RESPONSIVENESS_STEPS, after the first screen and its background work are done.
+
+    Also the longest full garbage collection (generation 2) during each step: it stops every
+    thread, and on a big clinic's heap it is most of the stalls (``gc_ms``)."""
+    import gc
+
     from outcomes_tui.app import make_app
+
+    collecting = [0.0]
+    collections: dict[str, float] = {}
+
+    def timed_gc(phase: str, info: dict[str, Any]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            collecting[0] = time.perf_counter()
+        else:
+            took = time.perf_counter() - collecting[0]
+            collections[label[0]] = max(collections.get(label[0], 0.0), took)
 
     async def main() -> None:
         app = make_app(Path(db_path), today=date.fromisoformat(today))
         stalls: dict[str, float] = {}
-        label = ["start-up"]
         last = [time.perf_counter()]
 
         def beat() -> None:
@@ -220,9 +236,16 @@ def responsiveness(db_path: str, today: str) -> None:
             label[0] = "done"
             screen = type(app.screen).__name__
         steps = {k: round(v * 1000, 1) for k, v in stalls.items() if k not in ("start-up", "done")}
-        emit("complete", stalls_ms=steps, screen=screen, visited=visited)
+        gc_ms = {k: round(v * 1000, 1) for k, v in collections.items()
+                 if k not in ("start-up", "done")}
+        emit("complete", stalls_ms=steps, gc_ms=gc_ms, screen=screen, visited=visited)
 
-    asyncio.run(main())
+    label = ["start-up"]
+    gc.callbacks.append(timed_gc)
+    try:
+        asyncio.run(main())
+    finally:
+        gc.callbacks.remove(timed_gc)
 
 
 def importmem(which: str, db_path: str, csv_path: str, kind: str, today: str) -> None:

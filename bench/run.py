@@ -441,6 +441,7 @@ class Bench:
                      "(big database)", "none", "<= 100 ms")
         worst: list[float] = []
         per_step: dict[str, list[float]] = {}
+        collected: dict[str, list[float]] = {}
         for i in range(max(self.runs, 3)):
             self.log(f"responsiveness run {i + 1}")
             events = self.probe("responsiveness", str(self.big_db), BENCH_TODAY.isoformat())
@@ -452,12 +453,18 @@ class Bench:
                 fig.note = f"not measured: the steps never reached {sorted(expected - visited)}"
                 return fig
             worst.append(max(stalls.values()) / 1000)
+            gc_ms = events["complete"][1].get("gc_ms", {})
             for step, ms in stalls.items():
                 per_step.setdefault(step, []).append(ms)
+                collected.setdefault(step, []).append(gc_ms.get(step, 0.0))
         fig.ours = Stat(worst)
         fig.met = fig.ours.median <= 0.1
         fig.note = "worst stall per step, median over runs: " + ", ".join(
             f"{step} {statistics.median(ms):.0f} ms" for step, ms in per_step.items())
+        pauses = ", ".join(f"{step} {max(ms):.0f} ms" for step, ms in collected.items()
+                           if max(ms) > 0)
+        fig.note += ("; longest full garbage collection in a step (it stops every thread), "
+                     f"worst over runs: {pauses or 'none'}")
         return fig
 
     def packet_figure(self) -> Figure:
@@ -485,7 +492,7 @@ class Bench:
             size = events["complete"][1]["bytes"]
         fig.ours = Stat(ours)
         fig.met = fig.ours.median < 1.0
-        fig.note = (f"make_packet in a fresh process (cold imports of fpdf2/matplotlib "
+        fig.note = (f"make_packet in a fresh process (cold import of fpdf2 "
                     f"included, interpreter start excluded); {size / 1024:.0f} KB PDF")
         return fig
 

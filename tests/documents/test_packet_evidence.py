@@ -31,6 +31,7 @@ from outcomes.models import Partner
 from outcomes.network.partners import save_partner
 from outcomes.periods import Period, default_period
 from outcomes.reports import adjusted as adjusted_report
+from outcomes.reports import recovery as rec
 from outcomes.reports.riskmodel import Adjusted
 from outcomes.store.database import transaction
 from tests.clinic_fixture import add_episode, score
@@ -136,7 +137,7 @@ def test_the_median_sentence_and_the_chart_agree_with_reports_recovery(db: Datab
     pid = build(db, [1, 2, 2, 3, 4, 6, None, None, None, None], [3, 4, 5, 6, None] * 4)
     packet = build_packet(db, pid, START, END, today=TODAY, min_n=MIN_N)
     mine = recovery_curve(db, pid, Period(START, END), min_n=MIN_N)
-    weekly = not_recovered_by_week(mine, ev.WEEKS)
+    weekly = not_recovered_by_week(mine, rec.WEEKS)
     assert weekly is not None
     line = packet.figures["recovery"]["chart"]["mine"]
     assert line == weekly[:len(line)]
@@ -154,25 +155,25 @@ def test_the_median_sentence_and_the_chart_agree_with_reports_recovery(db: Datab
     ([], [100], 5, 0),  # week 0 always
 ])
 def test_followed_weeks(days: list[int], shares: list[float], min_n: int, weeks: int) -> None:
-    assert ev.followed_weeks(days, shares, min_n) == weeks
+    assert rec.followed_weeks(days, shares, min_n) == weeks
 
 
 @given(st.lists(st.integers(0, 200), max_size=40), st.integers(1, 8))
 def test_every_week_drawn_is_followed_by_min_n(days: list[int], min_n: int) -> None:
-    shares = [50.0] * (ev.WEEKS + 1)
-    last = ev.followed_weeks(days, shares, min_n)
-    assert all(ev.followed(days, w) >= min_n for w in range(1, last + 1))
-    if last < ev.WEEKS:
-        assert ev.followed(days, last + 1) < min_n
+    shares = [50.0] * (rec.WEEKS + 1)
+    last = rec.followed_weeks(days, shares, min_n)
+    assert all(rec.followed(days, w) >= min_n for w in range(1, last + 1))
+    if last < rec.WEEKS:
+        assert rec.followed(days, last + 1) < min_n
 
 
 @given(st.lists(st.integers(0, 200), max_size=30), st.lists(st.integers(0, 200), max_size=30),
        st.integers(1, 8))
 def test_the_rest_of_the_clinic_is_never_a_small_group(mine: list[int], others: list[int],
                                                        min_n: int) -> None:
-    last = ev.rest_followed_weeks(mine, mine + others, min_n)
+    last = rec.rest_followed_weeks(mine, mine + others, min_n)
     for week in range(1, last + 1):
-        rest = ev.followed(others, week)
+        rest = rec.followed(others, week)
         assert rest == 0 or rest >= min_n
 
 
@@ -340,3 +341,15 @@ def test_every_demo_packet_with_fitted_models(demo_db: Database) -> None:
                      render(packet, "html").decode()):
             assert not candidates(text) & id_set, name
     assert seen_adjusted >= 10 and seen_chart >= 10
+
+
+@pytest.mark.parametrize("rest", [[], [3, 4, None, None], [3, 4, 5, 6, None] * 4])
+def test_the_counted_read_draws_what_the_observations_draw(db: Database,
+                                                           rest: list[int | None]) -> None:
+    """recovery_chart counts follow-up days in SQL; the same chart from the episodes one by
+    one (reports.recovery.observations) must be identical, curves and lines."""
+    pid = build(db, [1, 2, 2, 3, 4, 6, None, None, None, None], rest)
+    period = Period(START, END)
+    counted = rec.recovery_chart(db, pid, period, min_n=MIN_N)
+    assert counted == rec.chart_of(rec.observations(db, period), pid, MIN_N)
+    assert counted.mine.n == 10 and counted.clinic.n == 10 + len(rest)

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlite_utils import Database
 
 from outcomes.models import Partner
@@ -209,3 +211,52 @@ def test_the_weekly_samples_hold_the_estimate_between_events() -> None:
     hidden = RecoveryCurve(n=3, recovered=2, censored=1, median_days=None,
                            median_ci_days=None, steps=None, suppressed=True)
     assert not_recovered_by_week(hidden, 4) is None
+
+
+def _obs(partner: int, days: list[int], recovered: list[bool]) -> list[recovery.Observation]:
+    return [recovery.Observation(f"{partner}-{i}", partner, "odi", "", d, r)
+            for i, (d, r) in enumerate(zip(days, recovered, strict=True))]
+
+
+def test_chart_of_stops_each_line_at_the_first_week_under_min_n() -> None:
+    # Partner 1: recoveries on days 5, 12, 12, 19, 26, 40, four censored on day 70 (followed
+    # into weeks 1..7: 10, 9, 7, 6, 5, 5, 4): with min_n 5 the line stops at week 6.
+    mine = _obs(1, [5, 12, 12, 19, 26, 40, 70, 70, 70, 70], [True] * 6 + [False] * 4)
+    # The rest of the clinic: five patients censored on day 30, followed into weeks 1..5, none
+    # after (none passes the rule). The whole clinic is followed into week 7 by only the
+    # partner's four censored on day 70: the clinic's line stops at week 6 too.
+    rest = _obs(2, [30] * 5, [False] * 5)
+    chart = recovery.chart_of(mine + rest, 1, 5)
+    assert chart.mine_line == pytest.approx([100, 90, 70, 60, 50, 50, 40])
+    weekly = recovery.not_recovered_by_week(chart.clinic, recovery.WEEKS)
+    assert weekly is not None and chart.clinic_comparable
+    assert chart.clinic_line == weekly[:7]
+    # One patient fewer in the rest: 4, a small group, so no clinic line beside the partner.
+    small = recovery.chart_of(mine + rest[:4], 1, 5)
+    assert not small.clinic_comparable and small.clinic_line is None
+    assert small.mine_line == chart.mine_line
+    # min_n - 1 patients of the partner: no line at all.
+    assert recovery.chart_of(mine[:4] + rest, 1, 5).mine_line is None
+
+
+@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 200), st.booleans()), max_size=60),
+       st.integers(1, 8))
+def test_every_week_chart_of_draws_is_followed_by_min_n(rows: list[tuple[int, int, bool]],
+                                                       min_n: int) -> None:
+    found = [recovery.Observation(str(i), pid, "odi", "", d, r)
+             for i, (pid, d, r) in enumerate(rows)]
+    chart = recovery.chart_of(found, 1, min_n)
+    mine_days = [o.days for o in found if o.partner_id == 1]
+    all_days = [o.days for o in found]
+    if chart.mine_line is None:
+        assert chart.clinic_line is None
+        return
+    weekly = recovery.not_recovered_by_week(chart.mine, recovery.WEEKS)
+    assert weekly is not None and chart.mine_line == weekly[:len(chart.mine_line)]
+    for week in range(1, len(chart.mine_line)):
+        assert recovery.followed(mine_days, week) >= min_n
+    if chart.clinic_line is not None:
+        for week in range(1, len(chart.clinic_line)):
+            rest = recovery.followed(all_days, week) - recovery.followed(mine_days, week)
+            assert recovery.followed(all_days, week) >= min_n
+            assert rest == 0 or rest >= min_n

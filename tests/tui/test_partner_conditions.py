@@ -44,3 +44,33 @@ def test_by_condition_shows_the_cores_figures_for_the_partner(app, drive, demo_d
                              else f"{row.mine.mcid_rate:.0%}")
 
     drive(app, body, size=(140, 40))
+
+
+def test_the_recovery_chart_stops_where_the_packets_does(app, drive, demo_db_path):
+    """The screen plots the packet's lines, week for week: each stops where fewer than min_n
+    of the patients are still followed (on the demo, weeks before the 26-week horizon)."""
+    from outcomes.documents.packets import build_packet
+    from outcomes.reports.recovery import WEEKS
+    from outcomes_tui.widgets.plot import Plot
+
+    with sqlite3.connect(demo_db_path) as conn:
+        pid = conn.execute("SELECT id FROM partners WHERE name = 'Dr. Chloe Dubois'"
+                           ).fetchone()[0]
+    db = open_db(demo_db_path)
+    period = default_period(DEMO_TODAY)
+    packet = build_packet(db, pid, period.start, period.end, today=DEMO_TODAY)
+    db.conn.close()
+    lines = packet.figures["recovery"]["chart"]
+    assert lines["mine"] is not None and len(lines["mine"]) < WEEKS + 1
+    expected = [line for line in (lines["mine"], lines["clinic"]) if line is not None]
+
+    async def body(pilot):
+        screen = PartnerDetailScreen(pid)
+        await pilot.app.push_screen(screen)
+        await wait_until(pilot, lambda: screen.recovery is not None)
+        plot = screen.query_one("#chart-recovery", Plot)
+        assert [list(s.y) for s in plot.series] == expected
+        longest = list(range(max(len(v) for v in expected)))
+        assert [list(s.x) for s in plot.series] == [longest] * len(expected)
+
+    drive(app, body, size=(140, 40))

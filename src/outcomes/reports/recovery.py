@@ -26,6 +26,7 @@ episodes is suppressed.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -209,8 +210,11 @@ def recovery_by_group(db: Queryable, period: periods.Period, *, partner_id: int 
     return {name: curve(obs, limit) for name, obs in ordered}
 
 
-__all__ = ["CLINIC", "Observation", "RecoveryCurve", "curve", "observations", "primary_scale",
-           "recovery_by_group", "recovery_by_partner", "recovery_curve"]
+__all__ = ["CLINIC", "WEEKS", "Observation", "RecoveryChart", "RecoveryCurve", "chart_from",
+           "chart_of", "curve", "followed", "followed_weeks", "not_recovered_by_week",
+           "observations", "primary_scale", "recovery_by_group", "recovery_by_partner",
+           "recovery_chart", "recovery_curve", "recovery_sentence", "rest_followed_weeks",
+           "weeks_text"]
 
 
 def weeks_text(days: float | None) -> str:
@@ -254,3 +258,136 @@ def not_recovered_by_week(curve: RecoveryCurve, weeks: int) -> list[float] | Non
             i += 1
         out.append(100.0 * share[i])
     return out
+
+
+WEEKS = 26
+"""The step chart's horizon, on the partner screen and in the packet: the first half year of
+care."""
+
+
+def followed(days: Sequence[int], week: int) -> int:
+    """Patients followed into ``week`` (days ``7(week-1)+1`` to ``7 week``): those whose
+    follow-up ends after day ``7(week-1)``, whose recovery or censoring could move the curve
+    in it."""
+    return sum(d > 7 * (week - 1) for d in days)
+
+
+def _followed_by_week(days: Sequence[int], horizon: int) -> list[int]:
+    """:func:`followed` for weeks 0..``horizon`` from one sort (a clinic's year is ~100,000
+    days; counting them again for every week took a third of a second)."""
+    ordered = sorted(days)
+    return [len(ordered) - bisect_right(ordered, 7 * (week - 1)) for week in range(horizon + 1)]
+
+
+def followed_weeks(days: Sequence[int], shares: Sequence[float], min_n: int,
+                   horizon: int = WEEKS) -> int:
+    """The last week (0..``horizon``, within ``shares``) up to which the line may be drawn:
+    every week from the first is followed by ``min_n`` patients, and one that reads 0% (every
+    patient recovered, the packet's "100% reached the MCID") by ``2 x min_n``. The count only
+    falls with the week, so the line stops at the first week that fails; week 0 (everyone at
+    100%, by definition) always passes."""
+    last = 0
+    top = min(horizon, len(shares) - 1)
+    counts = _followed_by_week(days, max(top, 0))
+    for week in range(1, top + 1):
+        n = counts[week]
+        if n < min_n or (round(shares[week]) == 0 and n < 2 * min_n):
+            break
+        last = week
+    return last
+
+
+def _count_ok(n: int, min_n: int) -> bool:
+    """A count may be shown: none, or at least ``min_n`` patients (the packets' rule)."""
+    return n == 0 or n >= min_n
+
+
+def rest_followed_weeks(mine: Sequence[int], clinic: Sequence[int], min_n: int,
+                        horizon: int = WEEKS) -> int:
+    """As :func:`followed_weeks` for the rest of the clinic (clinic minus partner): a week
+    passes when the rest is followed by none or by at least ``min_n`` patients."""
+    last = 0
+    theirs, ours = _followed_by_week(clinic, horizon), _followed_by_week(mine, horizon)
+    for week in range(1, horizon + 1):
+        if not _count_ok(theirs[week] - ours[week], min_n):
+            break
+        last = week
+    return last
+
+
+@dataclass(frozen=True)
+class RecoveryChart:
+    """One partner's time to recovery beside the clinic's, and the weekly lines of the step
+    chart as far as they may be drawn (what the partner screen and the packet both plot).
+
+    ``mine_line`` is None when the partner's curve is suppressed or no week after week 0 is
+    followed by ``min_n`` patients; ``clinic_line`` is None then too, or when the clinic may
+    not be shown beside the partner (``clinic_comparable``: the rest of the clinic, clinic
+    minus partner, is none or at least ``min_n`` patients), or when none of its weeks passes.
+    A line's value at index ``w`` is the share (percent) not yet recovered at the end of week
+    ``w``; each line stops at the first week that fails :func:`followed_weeks` (the clinic's
+    also :func:`rest_followed_weeks`)."""
+
+    mine: RecoveryCurve
+    clinic: RecoveryCurve
+    clinic_comparable: bool
+    mine_line: list[float] | None
+    clinic_line: list[float] | None
+    min_n: int
+
+
+def chart_of(observations: Sequence[Observation], partner_id: int | None, min_n: int,
+             weeks: int = WEEKS) -> RecoveryChart:
+    """The step chart of one partner among the clinic's ``observations`` (pure)."""
+    mine = [o for o in observations if o.partner_id == partner_id]
+    return chart_from([o.days for o in mine], [o.recovered for o in mine],
+                      [o.days for o in observations], [o.recovered for o in observations],
+                      min_n, weeks)
+
+
+def chart_from(mine_days: Sequence[int], mine_recovered: Sequence[bool],
+               all_days: Sequence[int], all_recovered: Sequence[bool], min_n: int,
+               weeks: int = WEEKS) -> RecoveryChart:
+    """The step chart from the partner's follow-up days and recovery flags and the whole
+    clinic's (the partner's included), in any order (pure)."""
+    mine, clinic = _curve(mine_days, mine_recovered, min_n), _curve(all_days, all_recovered, min_n)
+    comparable = not clinic.suppressed and clinic.n > 0 and _count_ok(clinic.n - mine.n, min_n)
+    mine_line = clinic_line = None
+    mine_weekly = not_recovered_by_week(mine, weeks)
+    if mine_weekly is not None:
+        last = followed_weeks(mine_days, mine_weekly, min_n, weeks)
+        if last >= 1:
+            mine_line = mine_weekly[:last + 1]
+            clinic_weekly = not_recovered_by_week(clinic, weeks) if comparable else None
+            if clinic_weekly is not None:
+                last = min(followed_weeks(all_days, clinic_weekly, min_n, weeks),
+                           rest_followed_weeks(mine_days, all_days, min_n, weeks))
+                if last >= 1:
+                    clinic_line = clinic_weekly[:last + 1]
+    return RecoveryChart(mine, clinic, comparable, mine_line, clinic_line, min_n)
+
+
+def recovery_chart(db: Queryable, partner_id: int, period: periods.Period, *,
+                   min_n: int | None = None, weeks: int = WEEKS) -> RecoveryChart:
+    """The partner's step chart beside the clinic's (every episode on its primary measure),
+    from one read of the period.
+
+    The read is counted in SQL (one row per follow-up day, outcome and partner-or-not) and
+    expanded into plain lists of ints: a year of a big clinic is ~100,000 episodes, and as
+    many Python objects alive at once in the dashboard's worker set off full garbage
+    collections that stall the interface for a tenth of a second and more."""
+    start, end = period.iso()
+    mine_days: list[int] = []
+    mine_flags: list[bool] = []
+    all_days: list[int] = []
+    all_flags: list[bool] = []
+    for days, recovered, is_mine, count in db.execute(
+            "SELECT recovery_days, recovered, partner_id IS ?, count(*) FROM episode_outcomes"
+            " WHERE referral_date BETWEEN ? AND ? AND recovery_days IS NOT NULL"
+            " AND is_primary = 1 GROUP BY 1, 2, 3", [partner_id, start, end]):
+        all_days += [days] * count
+        all_flags += [bool(recovered)] * count
+        if is_mine:
+            mine_days += [days] * count
+            mine_flags += [bool(recovered)] * count
+    return chart_from(mine_days, mine_flags, all_days, all_flags, _min_n(db, min_n), weeks)

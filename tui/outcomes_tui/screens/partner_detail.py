@@ -18,13 +18,12 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 
 from outcomes.network.packet_effect import Pooled
 from outcomes.reports.labels import scale_labels
-from outcomes.reports.partners import PartnerDetail, partner_detail
-from outcomes.reports.recovery import not_recovered_by_week, recovery_sentence
+from outcomes.reports.partners import PartnerConditions, PartnerDetail, partner_detail
+from outcomes.reports.recovery import RecoveryChart, recovery_sentence
 from outcomes.reports.scorecard import ScaleFigures, Scorecard
 from outcomes.text import one_line
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import (
-    ConditionsLoaded,
     PartnerLoaded,
     RecordSaved,
     ScorecardLoaded,
@@ -46,6 +45,16 @@ def _table(columns: list[str], rows: list[list[Any]]) -> list[Any]:
 
 TEXT_WIDTH = 60
 """Stored free text (a rationale, findings, a note) is cut to this many cells in a table."""
+
+
+@dataclass
+class ByConditionLoaded(Message):
+    """The partner screen's outcomes by condition and time to recovery: the partner's and the
+    clinic's curves and the step chart's lines as far as they may be drawn (the packet's rule,
+    ``reports.recovery.recovery_chart``)."""
+
+    conditions: PartnerConditions
+    recovery: RecoveryChart
 
 
 @dataclass
@@ -100,6 +109,8 @@ class PartnerDetailScreen(Screen[None]):
         self.labels: dict[str, str] = {}
         self.scorecard: Scorecard | None = None
         """The partner's scorecard for the default period, once loaded (what the screen shows)."""
+        self.recovery: RecoveryChart | None = None
+        """The time-to-recovery chart as plotted, once loaded."""
         self.outbound: list[Any] = []
         """The outbound referrals to this partner as listed (``OutboundListing``), newest first."""
 
@@ -156,26 +167,29 @@ class PartnerDetailScreen(Screen[None]):
         card = scorecard(app.db(), period.start, period.end, partner_ids=[self.partner_id])
         self.post_message(ScorecardLoaded(card))
         from outcomes.reports.partners import partner_conditions
-        from outcomes.reports.recovery import recovery_curve
+        from outcomes.reports.recovery import recovery_chart
 
         reader = app.reader()
-        self.post_message(ConditionsLoaded(
+        self.post_message(ByConditionLoaded(
             partner_conditions(reader, self.partner_id, app.today),
-            recovery_curve(reader, self.partner_id, period),
-            recovery_curve(reader, None, period)))
+            recovery_chart(reader, self.partner_id, period)))
 
-    def on_conditions_loaded(self, message: ConditionsLoaded) -> None:
+    def on_by_condition_loaded(self, message: ByConditionLoaded) -> None:
         """The pooled headline, time to recovery beside the clinic's, and the condition groups
         and procedures (suppressed below min_n, as everywhere)."""
         figures = message.conditions
+        found = message.recovery
+        self.recovery = found
         self.query_one("#conditions-headline", Static).update(
-            f"{figures.headline}\n{recovery_sentence(message.mine, message.clinic)}")
-        # The Kaplan-Meier step chart, sampled weekly over the first half year.
-        weeks = 26
-        curves = ((not_recovered_by_week(message.mine, weeks), self._partner_name()),
-                  (not_recovered_by_week(message.clinic, weeks), "clinic"))
-        series = [Series(list(range(weeks + 1)), values, label, "line")
-                  for values, label in curves if values is not None]
+            f"{figures.headline}\n{recovery_sentence(found.mine, found.clinic)}")
+        # The Kaplan-Meier step chart, sampled weekly over the first half year; each line
+        # stops where the packet's does (fewer than min_n patients still followed).
+        lines = [(values, label) for values, label in ((found.mine_line, self._partner_name()),
+                                                       (found.clinic_line, "clinic"))
+                 if values is not None]
+        # One week axis for both, as long as the longer line (the first series names the ticks).
+        weeks = list(range(max((len(values) for values, _ in lines), default=0)))
+        series = [Series(weeks, values, label, "line") for values, label in lines]
         self.query_one("#chart-recovery", Plot).set_data(
             series, message="Time to recovery is not shown for fewer than the minimum number "
                             "of patients")

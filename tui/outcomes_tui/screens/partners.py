@@ -72,6 +72,8 @@ class PartnersScreen(Screen[None]):
         self.generation = 0
         self.ids: list[int] = []
         self.stats: dict[int, PartnerStats] | None = None
+        self.shown: tuple[PartnerPage, str, bool] | None = None
+        """The page the table shows, with its sort (what the last load returned)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -116,6 +118,12 @@ class PartnersScreen(Screen[None]):
         if message.generation != self.generation:
             return  # a newer filter is on its way
         page: PartnerPage = message.page
+        current = (page, self.sort, self.descending)
+        if current == self.shown:
+            # Back on the screen with nothing changed (the usual case): the table already
+            # shows these rows, and rebuilding 100 rows stalled the interface for nothing.
+            return
+        self.shown = current
         table = self.query_one(DataTable)
         self.ids = [r.id for r in page.rows]
         with self.app.batch_update():

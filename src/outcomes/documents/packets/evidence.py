@@ -9,7 +9,9 @@ Small cells, beyond the rule of ``content`` (docs/reports.md, "Small cells in pa
 
 - The step chart is drawn only when the partner's curve rests on ``min_n`` patients. Each week
   is drawn only while at least ``min_n`` of the partner's patients are still followed into it
-  (:func:`followed_weeks`): in a curve's tail a step stands for one patient's recovery week.
+  (``reports.recovery.followed_weeks``; the partner screen's chart stops at the same week,
+  ``reports.recovery.recovery_chart``): in a curve's tail a step stands for one patient's
+  recovery week.
   A week that reads 0% (all recovered) needs ``2 x min_n``, as a rate of 100% does.
 - The clinic's curve beside it follows the clinic rule: the rest of the clinic (clinic minus
   this partner) must be empty or rest on ``min_n`` patients, week by week as well.
@@ -29,49 +31,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from outcomes.documents.packets.content import StepChart, breakdown_ok, count_ok
-
-WEEKS = 26
-"""The step chart's horizon, as on the partner screen: the first half year of care."""
+from outcomes.documents.packets.content import StepChart, breakdown_ok
 
 MAX_ADJUSTED = 3
 """Measures with an observed-minus-expected sentence (the largest rows first)."""
-
-
-def followed(days: Sequence[int], week: int) -> int:
-    """Patients followed into ``week`` (days ``7(week-1)+1`` to ``7 week``): those whose
-    follow-up ends after day ``7(week-1)``, whose recovery or censoring could move the curve
-    in it."""
-    return sum(d > 7 * (week - 1) for d in days)
-
-
-def followed_weeks(days: Sequence[int], shares: Sequence[float], min_n: int,
-                   horizon: int = WEEKS) -> int:
-    """The last week (0..``horizon``, within ``shares``) up to which the line may be drawn:
-    every week from the first is followed by ``min_n`` patients, and one that reads 0% (every
-    patient recovered, the packet's "100% reached the MCID") by ``2 x min_n``. The count only
-    falls with the week, so the line stops at the first week that fails; week 0 (everyone at
-    100%, by definition) always passes."""
-    last = 0
-    for week in range(1, min(horizon, len(shares) - 1) + 1):
-        n = followed(days, week)
-        if n < min_n or (round(shares[week]) == 0 and n < 2 * min_n):
-            break
-        last = week
-    return last
-
-
-def rest_followed_weeks(mine: Sequence[int], clinic: Sequence[int], min_n: int,
-                        horizon: int = WEEKS) -> int:
-    """As :func:`followed_weeks` for the rest of the clinic (clinic minus partner): a week
-    passes when the rest is followed by none or by at least ``min_n`` patients."""
-    last = 0
-    for week in range(1, horizon + 1):
-        rest = followed(clinic, week) - followed(mine, week)
-        if not count_ok(rest, min_n):
-            break
-        last = week
-    return last
 
 
 @dataclass(frozen=True)
@@ -85,33 +48,18 @@ class Recovery:
 
 
 def recovery(db: Database, partner_id: int, start: date, end: date, min_n: int) -> Recovery:
-    """The partner's time to recovery beside the clinic's (one read of the period)."""
+    """The partner's time to recovery beside the clinic's (one read of the period); the lines
+    stop where ``reports.recovery.recovery_chart`` stops them, as on the partner screen."""
     from outcomes.periods import Period
-    from outcomes.reports.recovery import curve, not_recovered_by_week, observations
+    from outcomes.reports.recovery import recovery_chart
 
-    found = observations(db, Period(start, end))
-    mine_obs = [o for o in found if o.partner_id == partner_id]
-    mine, clinic = curve(mine_obs, min_n), curve(found, min_n)
-    rest_n = clinic.n - mine.n
-    clinic_ok = not clinic.suppressed and clinic.n > 0 and count_ok(rest_n, min_n)
-    sentence = _sentence(mine, clinic if clinic_ok else None)
-    figures: dict[str, Any] = {"median_days": None if sentence is None else mine.median_days,
+    found = recovery_chart(db, partner_id, Period(start, end), min_n=min_n)
+    sentence = _sentence(found.mine, found.clinic if found.clinic_comparable else None)
+    figures: dict[str, Any] = {"median_days": None if sentence is None else found.mine.median_days,
                                "chart": None}
-    mine_curve = not_recovered_by_week(mine, WEEKS)
-    if mine_curve is None:
+    if found.mine_line is None:
         return Recovery(sentence, None, figures)
-    mine_days = [o.days for o in mine_obs]
-    mine_weeks = followed_weeks(mine_days, mine_curve, min_n)
-    if mine_weeks < 1:
-        return Recovery(sentence, None, figures)
-    values: list[list[float] | None] = [mine_curve[:mine_weeks + 1], None]
-    clinic_curve = not_recovered_by_week(clinic, WEEKS) if clinic_ok else None
-    if clinic_curve is not None:
-        all_days = [o.days for o in found]
-        clinic_weeks = min(followed_weeks(all_days, clinic_curve, min_n),
-                           rest_followed_weeks(mine_days, all_days, min_n))
-        if clinic_weeks >= 1:
-            values[1] = clinic_curve[:clinic_weeks + 1]
+    values: list[list[float] | None] = [found.mine_line, found.clinic_line]
     chart = StepChart(
         "Time to recovery",
         ["Your patients", "All clinic patients"], values,
@@ -203,6 +151,5 @@ ADJUSTED_METHOD = (
 )
 
 
-__all__ = ["MAX_ADJUSTED", "WEEKS", "AdjustedFigures", "Recovery", "adjusted",
-           "adjusted_sentence", "followed", "followed_weeks", "recovery",
-           "rest_followed_weeks", "signed"]
+__all__ = ["MAX_ADJUSTED", "AdjustedFigures", "Recovery", "adjusted", "adjusted_sentence",
+           "recovery", "signed"]
