@@ -4,7 +4,7 @@ in that file's docstring."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from outcomes.reports.nps import nps_stats
 from outcomes.reports.scorecard import default_period, scorecard
 from outcomes.reports.statistics import wilson
 from tests.clinic_fixture import END, START, add_episode, score
+from tests.conftest import DEMO_TODAY
 
 
 def scorecard_json(*args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -204,3 +205,16 @@ def test_nps_scale_responses_never_count_as_outcomes(db: Database,
                                                      clinic: dict[str, int]) -> None:
     add_episode(db, "N1", clinic["b"], date(2026, 2, 1), 1, 2, True)
     assert "nps" not in scorecard_json(db, START, END, min_n=1)["clinic"]["outcomes"]
+
+
+def test_scorecards_at_several_min_n_equal_one_scorecard_each(demo_db) -> None:  # type: ignore[no-untyped-def]
+    from outcomes.reports.scorecard import scorecards
+
+    start, end = DEMO_TODAY - timedelta(days=400), DEMO_TODAY
+    pid = demo_db.execute("SELECT partner_id FROM episodes GROUP BY 1 ORDER BY count(*) DESC"
+                          " LIMIT 1").fetchone()[0]
+    both = scorecards(demo_db, start, end, (0, 5), partner_ids=[pid], recovery=True)
+    for card, min_n in zip(both, (0, 5), strict=True):
+        one = scorecard(demo_db, start, end, min_n=min_n, partner_ids=[pid], recovery=True)
+        assert card.as_dict() == one.as_dict()
+    assert both[0].as_dict() != both[1].as_dict()  # min_n 0 shows what 5 suppresses

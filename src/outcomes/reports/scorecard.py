@@ -31,7 +31,7 @@ docs/reports.md is the shape of these dataclasses.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -459,9 +459,26 @@ def scorecard(
     per measure (the fitted models, ``outcomes model fit``). ``recovery``: time to recovery
     only, the cheaper half (docs/benchmarks.md). Both off by default: the group scorecard
     computes neither, and the two scorecards keep the same fields."""
-    periods.check_period(start, end)
     if min_n is None:
         min_n = int(settings.get(db, "min_n"))
+    return scorecards(db, start, end, (min_n,), partner_ids=partner_ids, rollups=rollups,
+                      evidence=evidence, recovery=recovery)[0]
+
+
+def scorecards(
+    db: Database,
+    start: date,
+    end: date,
+    min_ns: Sequence[int],
+    *,
+    partner_ids: Iterable[int] | None = None,
+    rollups: bool = True,
+    evidence: bool = False,
+    recovery: bool = False,
+) -> list[Scorecard]:
+    """:func:`scorecard` at each of ``min_ns``, from one read of the database (the packet needs
+    the true small numbers, at min_n 0, beside the figures it may print)."""
+    periods.check_period(start, end)
     known = catalog.instruments()
 
     # rollups=False reads raw rows only: the reference the rollups are tested against.
@@ -521,7 +538,7 @@ def scorecard(
         clinic_funnel = _add_funnels(clinic_funnel, one)
     effects = packet_effect.packet_effects(db, end)
 
-    def figures(key: Any) -> dict[str, Any]:
+    def figures(key: Any, min_n: int) -> dict[str, Any]:
         referrals, evaluated, discharged = counts.get(key, [0, 0, 0])
         n_nps = nps.get(key)
         n_visits = sum(visits.get(key, {}).values())
@@ -550,17 +567,19 @@ def scorecard(
     missing = [pid for pid in wanted if pid not in identity]
     if missing:
         raise ValidationError(f"No partner with id {missing[0]}.")
-    partners = []
-    for pid in wanted:
-        name, npi, kind = identity[pid]
-        partners.append(PartnerFigures(partner_id=pid, name=name, npi=npi, kind=kind,
-                                       **figures(pid)))
-    partners.sort(key=lambda p: (-p.referrals, p.name.casefold(), p.partner_id))
-    card = Scorecard(start=start, end=end, min_n=min_n, clinic=Figures(**figures(_CLINIC)),
-                     partners=partners)
-    if evidence or recovery:
-        return with_evidence(db, card, adjusted=evidence)
-    return card
+    cards = []
+    for min_n in min_ns:
+        partners = []
+        for pid in wanted:
+            name, npi, kind = identity[pid]
+            partners.append(PartnerFigures(partner_id=pid, name=name, npi=npi, kind=kind,
+                                           **figures(pid, min_n)))
+        partners.sort(key=lambda p: (-p.referrals, p.name.casefold(), p.partner_id))
+        card = Scorecard(start=start, end=end, min_n=min_n,
+                         clinic=Figures(**figures(_CLINIC, min_n)), partners=partners)
+        cards.append(with_evidence(db, card, adjusted=evidence) if evidence or recovery
+                     else card)
+    return cards
 
 
 def with_evidence(db: Database, card: Scorecard, *, adjusted: bool = True) -> Scorecard:
@@ -621,4 +640,4 @@ def _partners(db: Database, ids: list[int]) -> dict[int, tuple[str, str | None, 
 __all__ = ["ConditionFigures", "Figures", "NpsFigures", "OutcomeFigures", "PartnerFigures",
            "PoolCell", "PooledFigures", "ScaleFigures", "Scorecard", "check_period",
            "condition_figures", "default_period", "median_from_counts", "pooled_figures",
-           "primary_cells", "ranked_figures", "scorecard"]
+           "primary_cells", "ranked_figures", "scorecard", "scorecards"]

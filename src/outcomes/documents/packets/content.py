@@ -45,7 +45,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from outcomes.measures import catalog
-from outcomes.reports.scorecard import NpsFigures, ScaleFigures, check_period, scorecard
+from outcomes.reports.scorecard import NpsFigures, ScaleFigures, check_period, scorecards
 from outcomes.store import settings
 
 
@@ -262,8 +262,7 @@ def build_packet(
         min_n = int(settings.get(db, "min_n"))
     # Raw figures (min_n 0) for every check below, which must see the true small numbers; the
     # medians come from the scorecard at min_n, which counts the patients behind each median.
-    card = scorecard(db, start, end, min_n=0, partner_ids=[partner_id])
-    at_min_n = scorecard(db, start, end, min_n=min_n, partner_ids=[partner_id])
+    card, at_min_n = scorecards(db, start, end, (0, min_n), partner_ids=[partner_id])
     mine, clinic = card.partner(partner_id), card.clinic
     partner = db.execute("SELECT organization, kind FROM partners WHERE id = ?",
                          [partner_id]).fetchone()
