@@ -19,8 +19,7 @@ if TYPE_CHECKING:  # the dashboard's first paint must not wait for these imports
     from outcomes.network.communications import CommunicationListing
     from outcomes.reports.dashboard import DashboardSummary
     from outcomes.reports.episodes import EpisodeDetail, EpisodeRow
-    from outcomes.reports.partners import PartnerConditions, PartnerDetail, PartnerPage
-    from outcomes.reports.recovery import RecoveryCurve
+    from outcomes.reports.partners import PartnerDetail, PartnerPage
     from outcomes.reports.rollups import Rate
     from outcomes.reports.scorecard import Scorecard
 
@@ -126,15 +125,6 @@ class ImportFinished(Message):
 @dataclass
 class PartnerChoicesLoaded(Message):
     choices: list[tuple[int, str, str]]
-
-
-@dataclass
-class ConditionsLoaded(Message):
-    """The partner screen's outcomes by condition and time to recovery (partner, clinic)."""
-
-    conditions: PartnerConditions
-    mine: RecoveryCurve
-    clinic: RecoveryCurve
 
 
 @dataclass
