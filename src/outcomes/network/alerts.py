@@ -105,21 +105,28 @@ def partner_declines(db: Database, today: date) -> dict[int, decline.Decline]:
     first_day = add_months(today, -span).isoformat()
     end_day = month_start(today).isoformat()
     starts: dict[int, int] = {}
+    # One index seek per partner (episodes_partner_date): a GROUP BY over the episodes read
+    # every referral of the whole history (~50 ms on 250,000 episodes, at every start of the
+    # dashboard). Every episode's partner_id is a partner's id (a foreign key).
     for pid, earliest in db.execute(
-        "SELECT partner_id, min(referral_date) FROM episodes WHERE partner_id IS NOT NULL"
-        " AND referral_date < ? GROUP BY partner_id", [end_day],
+        "SELECT p.id, (SELECT min(e.referral_date) FROM episodes e WHERE e.partner_id = p.id"
+        " AND e.referral_date < ?) AS earliest FROM partners p WHERE earliest IS NOT NULL",
+        [end_day],
     ):
         # The month of the first referral is partial (the partner started somewhere in it),
         # so a partner's history starts the month after.
         year, month = int(earliest[:4]), int(earliest[5:7])
         starts[pid] = max(decline.month_index(year, month) + 1, first)
     counts: dict[tuple[int, int], int] = {}
-    for pid, ym, n in db.execute(
-        "SELECT partner_id, substr(referral_date, 1, 7), count(*) FROM episodes"
-        " WHERE partner_id IS NOT NULL AND referral_date >= ? AND referral_date < ?"
-        " GROUP BY 1, 2", [first_day, end_day],
-    ):
-        counts[(pid, decline.month_index(int(ym[:4]), int(ym[5:7])))] = n
+    for pid in starts:
+        # Partner by partner, each a range of the index: one GROUP BY over every partner's
+        # months sorted ~90,000 rows in a temporary B-tree (1.7x slower).
+        for ym, n in db.execute(
+            "SELECT substr(referral_date, 1, 7), count(*) FROM episodes"
+            " WHERE partner_id = ? AND referral_date >= ? AND referral_date < ? GROUP BY 1",
+            [pid, first_day, end_day],
+        ):
+            counts[(pid, decline.month_index(int(ym[:4]), int(ym[5:7])))] = n
     season = clinic_season(db, today)
     out = {}
     for pid, start in starts.items():
@@ -134,15 +141,17 @@ def clinic_season(db: Database, today: date) -> dict[int, float] | None:
     the 36 whole months before today's month; None when there is not enough history."""
     months = SEASON_MONTHS
     first = add_months(today, -months)
-    totals = dict(db.execute(
-        "SELECT substr(referral_date, 1, 7), count(*) FROM episodes"
-        " WHERE referral_date >= ? AND referral_date < ? GROUP BY 1",
-        [first.isoformat(), month_start(today).isoformat()]).fetchall())
     earliest = db.execute("SELECT min(referral_date) FROM episodes").fetchone()[0]
     if earliest is None or earliest > first.isoformat():
         return None  # the first of the 36 months may be partial or empty: too short a history
     keys = [add_months(first, i) for i in range(months)]
-    factors = decline.seasonal_factors([float(totals.get(k.strftime("%Y-%m"), 0)) for k in keys])
+    # A count per month, each a range of the referral-date index: one GROUP BY on the month
+    # sorted three years of referrals in a temporary B-tree (~50 ms against ~8 on 250,000).
+    bounds = [k.isoformat() for k in keys] + [month_start(today).isoformat()]
+    totals = [float(db.execute(
+        "SELECT count(*) FROM episodes WHERE referral_date >= ? AND referral_date < ?",
+        [bounds[i], bounds[i + 1]]).fetchone()[0]) for i in range(months)]
+    factors = decline.seasonal_factors(totals)
     if factors is None:
         return None
     return {k.month: f for k, f in zip(keys[:12], factors, strict=True)}
