@@ -110,3 +110,100 @@ def test_declines_and_season_match_on_the_demo(demo_db: Database) -> None:
     for today in (date(2026, 11, 22), date(2026, 6, 1), date(2025, 12, 31)):
         assert clinic_season(demo_db, today) == reference_season(demo_db, today)
         assert partner_declines(demo_db, today) == reference_declines(demo_db, today)
+
+
+# ------------------------------------------------------------------ owed letters, worded lazily
+
+
+def reference_document_owed(db: Database, today: date, partners: dict) -> list:
+    """document_owed as it was: every alert worded, then sorted."""
+    from outcomes.network import alerts
+    from outcomes.network.owed import owed_documents
+
+    out = [alerts.owed_alert(partners[pid], owed) for pid, owed in owed_documents(db, today)]
+    out.sort(key=lambda a: (a.urgency, -a.evidence["days"], a.episode_id or ""))
+    return out
+
+
+def reference_alerts(db: Database, today: date) -> list:
+    """compute_alerts as it was: every check's alerts worded, merged, sorted by urgency."""
+    from outcomes.network import alerts
+
+    partners = alerts._partners(db)
+    found: list = []
+    for check in (alerts.spend_limit, alerts.detractors, alerts.patient_worsening,
+                  alerts.referral_unscheduled, alerts.relationship_at_risk,
+                  reference_document_owed, alerts.findings_overdue, alerts.first_referral,
+                  alerts.touch_overdue):
+        found.extend(check(db, today, partners))
+    at_risk = {a.partner_id for a in found if a.kind == "relationship_at_risk"}
+    found = [a for a in found if not (a.kind == "touch_overdue" and a.partner_id in at_risk)]
+    found.sort(key=lambda a: a.urgency)
+    return found
+
+
+def assert_same_queue(db: Database, today: date) -> None:
+    from outcomes.network import queue
+    from outcomes.network.alerts import compute_alerts
+
+    expected = reference_alerts(db, today)
+    assert compute_alerts(db, today) == expected
+    states = queue.load_states(db)
+    fast = queue.work_queue(db, today)
+    slow = queue.build_queue(expected, states, today)
+    assert [(g.kind, g.count, g.label, g.urgency) for g in fast.groups] == \
+        [(g.kind, g.count, g.label, g.urgency) for g in slow.groups]
+    assert (fast.done, fast.snoozed, fast.summary()) == (slow.done, slow.snoozed, slow.summary())
+    assert [(i.key, i.kind, i.urgency, i.alert) for i in fast.items()] == \
+        [(queue.alert_key(i.alert), i.alert.kind, i.alert.urgency, i.alert)
+         for i in slow.items()]
+
+
+def test_the_queue_words_owed_letters_lazily_and_stays_the_same_on_the_demo(
+    demo_db: Database,
+) -> None:
+    from outcomes.network import queue
+
+    for today in (date(2026, 11, 22), date(2026, 10, 1)):
+        assert_same_queue(demo_db, today)
+    # Done and snoozed states hide the same alerts: set one of each on owed letters.
+    today = date(2026, 11, 22)
+    owed = queue.work_queue(demo_db, today).items("document_owed")
+    assert len(owed) >= 2
+    queue.mark_done(demo_db, owed[0])
+    queue.snooze(demo_db, owed[1], today)
+    assert_same_queue(demo_db, today)
+    assert queue.work_queue(demo_db, today).done == 1
+
+
+episode_story = st.tuples(
+    st.sampled_from(["received", "evaluated", "in_care", "discharged", "cancelled"]),
+    st.integers(min_value=0, max_value=200),    # days from the first visit to today
+    st.integers(min_value=0, max_value=60),     # days from the first visit to the discharge
+    st.integers(min_value=0, max_value=3),      # letters sent (progress notes, summaries)
+    st.integers(min_value=0, max_value=2),      # the partner among three
+)
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stories=st.lists(episode_story, max_size=25))
+def test_the_queue_words_owed_letters_lazily_and_stays_the_same(
+    db: Database, stories: list[tuple[str, int, int, int, int]],
+) -> None:
+    from tests.network.helpers import add_comm
+
+    for table in ("communications", "episodes", "patients", "partners", "alert_states"):
+        db.execute(f"DELETE FROM {table}")
+    partners = [add_partner(db, f"Dr. {n}") for n in range(3)]
+    for status, since, stay, letters, who in stories:
+        first = TODAY - timedelta(days=since)
+        discharge = first + timedelta(days=stay) if status == "discharged" else None
+        if discharge is not None and discharge > TODAY:
+            discharge = TODAY
+        eid = add_referral(db, partners[who], first - timedelta(days=3), status=status,
+                           first_visit=first, discharge=discharge)
+        for k in range(letters):
+            add_comm(db, partners[who], first + timedelta(days=10 * (k + 1)), eid,
+                     kind="progress_update" if k % 2 else "discharge_summary")
+    assert_same_queue(db, TODAY)

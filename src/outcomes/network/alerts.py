@@ -29,15 +29,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from typing import Any
-
-from sqlite_utils import Database
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from outcomes.measures.nps import PASSIVE_MIN
 from outcomes.network import decline, frontdesk, worsening
 from outcomes.network.spend import spend_by_partner
 from outcomes.periods import RECENT_DAYS, add_months, default_period, month_start
 from outcomes.store import settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlite_utils import Database
+
+    from outcomes.network.owed import Owed
 
 SEASON_MONTHS = 36
 FIRST_REFERRAL_DAYS = 30
@@ -303,47 +309,65 @@ LETTER_KINDS = {"evaluation_summary": "evaluation", "plan_of_care": "evaluation"
                 "progress_note": "progress", "discharge_summary": "discharge"}
 
 
+def _owed_urgency(owed: Owed) -> int:
+    sub = f"plan_of_care_{owed.stage}" if owed.document == "plan_of_care" else owed.document
+    return URGENCY[("document_owed", sub)]
+
+
+def owed_ranked(db: Database, today: date) -> list[tuple[int, Owed]]:
+    """The owed documents (partner id, what is owed) in the order of their alerts: most urgent
+    first, then the longest owed, then by episode; no words built yet."""
+    from outcomes.network.owed import owed_documents
+
+    ranked = [(_owed_urgency(owed), -owed.days, owed.episode_id, pid, owed)
+              for pid, owed in owed_documents(db, today)]
+    # On the first three only (stable, as the alerts' sort was): two documents of one episode
+    # may tie, and Owed records do not compare.
+    ranked.sort(key=lambda r: r[:3])
+    return [(pid, owed) for *_, pid, owed in ranked]
+
+
 def document_owed(db: Database, today: date, partners: dict[int, dict[str, Any]]
                   ) -> list[Alert]:
     """One alert per owed document (``network.owed``), naming it and the letter that pays it."""
-    from outcomes.network.owed import POC_DEADLINE_DAY, owed_documents
+    return [owed_alert(partners[pid], owed) for pid, owed in owed_ranked(db, today)]
 
-    out = []
-    for pid, owed in owed_documents(db, today):
-        p = partners[pid]
-        name = DOCUMENT_NAMES[owed.document]
-        eid = owed.episode_id
-        make = (f"outcomes letter {eid} --kind {LETTER_KINDS[owed.document]} --out {eid}.pdf,"
-                f" then outcomes communications sent ID --channel fax")
-        if owed.document == "plan_of_care":
-            sub = f"plan_of_care_{owed.stage}"
-            when = (f"day {owed.days} after the first treatment; it must be certified by "
-                    f"{owed.since} (day {POC_DEADLINE_DAY})")
-            unsent = ("; the evaluation summary with the plan has not been sent"
-                      if owed.reasons else "")
-            message = (f"Episode {eid}: the plan of care is not certified by {p['name']} "
-                       f"({when}){unsent}.")
-            action = ("Send the evaluation summary with the plan of care for signature "
-                      f"({make}); when the signed plan or an order is back: outcomes "
-                      f"referrals update {eid} --poc-certified DATE --certified-by signed.")
-            severity = "high" if owed.stage == "late" else "medium"
-        else:
-            sub = owed.document
-            why = {"days": "time since the last note", "visits": "visits since the last note",
-                   "follow_up": "the physician follow-up is near"}
-            detail = (" (" + ", ".join(why[r] for r in owed.reasons) + ")"
-                      if owed.reasons else "")
-            message = (f"Episode {eid}: {name} owed to {p['name']}{detail}; milestone "
-                       f"{owed.since}, {owed.days} days ago.")
-            action = f"Write and send the {name}: {make}."
-            severity = "low" if owed.document == "progress_note" else "medium"
-        out.append(_alert(p, "document_owed", message, action,
-                          {"episode_id": eid, "document": owed.document, "stage": owed.stage,
-                           "since": owed.since.isoformat(), "days": owed.days,
-                           "reasons": list(owed.reasons)},
-                          sub=sub, episode_id=eid, severity=severity))
-    out.sort(key=lambda a: (a.urgency, -a.evidence["days"], a.episode_id or ""))
-    return out
+
+def owed_alert(p: dict[str, Any], owed: Owed) -> Alert:
+    """The alert of one owed document of partner ``p``."""
+    from outcomes.network.owed import POC_DEADLINE_DAY
+
+    name = DOCUMENT_NAMES[owed.document]
+    eid = owed.episode_id
+    make = (f"outcomes letter {eid} --kind {LETTER_KINDS[owed.document]} --out {eid}.pdf,"
+            f" then outcomes communications sent ID --channel fax")
+    if owed.document == "plan_of_care":
+        sub = f"plan_of_care_{owed.stage}"
+        when = (f"day {owed.days} after the first treatment; it must be certified by "
+                f"{owed.since} (day {POC_DEADLINE_DAY})")
+        unsent = ("; the evaluation summary with the plan has not been sent"
+                  if owed.reasons else "")
+        message = (f"Episode {eid}: the plan of care is not certified by {p['name']} "
+                   f"({when}){unsent}.")
+        action = ("Send the evaluation summary with the plan of care for signature "
+                  f"({make}); when the signed plan or an order is back: outcomes "
+                  f"referrals update {eid} --poc-certified DATE --certified-by signed.")
+        severity = "high" if owed.stage == "late" else "medium"
+    else:
+        sub = owed.document
+        why = {"days": "time since the last note", "visits": "visits since the last note",
+               "follow_up": "the physician follow-up is near"}
+        detail = (" (" + ", ".join(why[r] for r in owed.reasons) + ")"
+                  if owed.reasons else "")
+        message = (f"Episode {eid}: {name} owed to {p['name']}{detail}; milestone "
+                   f"{owed.since}, {owed.days} days ago.")
+        action = f"Write and send the {name}: {make}."
+        severity = "low" if owed.document == "progress_note" else "medium"
+    return _alert(p, "document_owed", message, action,
+                  {"episode_id": eid, "document": owed.document, "stage": owed.stage,
+                   "since": owed.since.isoformat(), "days": owed.days,
+                   "reasons": list(owed.reasons)},
+                  sub=sub, episode_id=eid, severity=severity)
 
 
 def findings_overdue(db: Database, today: date, partners: dict[int, dict[str, Any]]
@@ -474,13 +498,38 @@ def patient_worsening(db: Database, today: date, partners: dict[int, dict[str, A
     return out
 
 
+class Deferred(NamedTuple):
+    """An alert whose place in the queue is known but whose words are not written yet: the
+    kind, urgency, partner, episode and subject (what ``network.queue`` keys it by), and the
+    call that writes it. Thousands of owed letters on a big history cost more to word than to
+    find, and the dashboard shows five of them."""
+
+    kind: str
+    urgency: int
+    partner_id: int | None
+    episode_id: str | None
+    subject: Any
+    make: Callable[[], Alert]
+
+
 def compute_alerts(db: Database, today: date) -> list[Alert]:
     """Every alert for ``today``, most urgent first."""
+    return [a if isinstance(a, Alert) else a.make() for a in compute_deferred(db, today)]
+
+
+def compute_deferred(db: Database, today: date) -> list[Alert | Deferred]:
+    """:func:`compute_alerts` with the owed documents left unworded (:class:`Deferred`): the
+    same alerts in the same order, for a reader that words only the ones it shows."""
     partners = _partners(db)
-    alerts: list[Alert] = []
+    alerts: list[Alert | Deferred] = []
     for check in (spend_limit, detractors, patient_worsening, referral_unscheduled,
-                  relationship_at_risk, document_owed, findings_overdue, first_referral,
-                  touch_overdue):
+                  relationship_at_risk):
+        alerts.extend(check(db, today, partners))
+    alerts.extend(
+        Deferred("document_owed", _owed_urgency(owed), pid, owed.episode_id, owed.document,
+                 partial(owed_alert, partners[pid], owed))
+        for pid, owed in owed_ranked(db, today))
+    for check in (findings_overdue, first_referral, touch_overdue):
         alerts.extend(check(db, today, partners))
     # The relationship-at-risk alert already tells the touch story: one alert per partner.
     at_risk = {a.partner_id for a in alerts if a.kind == "relationship_at_risk"}

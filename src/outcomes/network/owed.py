@@ -82,7 +82,10 @@ class Owed:
 
 
 def _sent_since(facts: EpisodeFacts, document: str, since: date, today: date) -> list[date]:
-    return sorted(d for d in facts.sent.get(document, []) if since <= d <= today)
+    sent = facts.sent.get(document)
+    if not sent:  # most episodes: nothing sent yet (20,000 calls at a big clinic's start)
+        return []
+    return sorted(d for d in sent if since <= d <= today)
 
 
 def owed_for(facts: EpisodeFacts, today: date, rules: Rules = Rules()) -> list[Owed]:
