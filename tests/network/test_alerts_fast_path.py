@@ -207,3 +207,64 @@ def test_the_queue_words_owed_letters_lazily_and_stays_the_same(
             add_comm(db, partners[who], first + timedelta(days=10 * (k + 1)), eid,
                      kind="progress_update" if k % 2 else "discharge_summary")
     assert_same_queue(db, TODAY)
+
+
+# ------------------------------------------------------------------ open-episode indexes (0012)
+
+
+def reference_facts(db: Database, today: date, window_days: int = 90) -> list:
+    """network.owed's read of the episodes as it was: one OR over the whole table."""
+    t = today.isoformat()
+    start = (today - timedelta(days=window_days)).isoformat()
+    return db.execute(
+        "SELECT e.id, e.partner_id, e.status, e.first_visit_date, e.discharge_date, e.visits,"
+        " e.physician_follow_up, e.poc_sent_date, e.poc_certified_date FROM episodes e"
+        " WHERE e.partner_id IS NOT NULL AND e.first_visit_date IS NOT NULL"
+        " AND e.first_visit_date <= ? AND (e.first_visit_date > ? OR e.discharge_date > ?"
+        " OR e.status IN ('evaluated','in_care'))", [t, start, start]).fetchall()
+
+
+def assert_same_reads(db: Database, today: date) -> None:
+    from outcomes.network import worsening
+    from outcomes.network.owed import episode_facts, owed_documents
+
+    facts = episode_facts(db, today)
+    owed = owed_documents(db, today)
+    worse = worsening.worsening(db, today, 3)
+    # Without the indexes SQLite reads the whole table in its order, as before migration 0012.
+    db.execute("DROP INDEX episodes_in_care")
+    db.execute("DROP INDEX episodes_first_visit")
+    try:
+        assert [(eid, pid, f.status, f.first_visit, f.discharge, f.visits)
+                for eid, (pid, f) in facts.items()] == [
+            (r[0], r[1], r[2], *(None if v is None else date.fromisoformat(v) for v in r[3:5]),
+             r[5]) for r in reference_facts(db, today)]
+        assert owed_documents(db, today) == owed
+        assert worsening.worsening(db, today, 3) == worse
+    finally:
+        from outcomes.store.schema import _V12, _split_sql
+
+        for statement in _split_sql(_V12):
+            db.execute(statement)
+
+
+def test_the_open_episode_indexes_read_the_same_rows_on_the_demo(demo_db: Database) -> None:
+    for today in (date(2026, 11, 22), date(2026, 8, 1)):
+        assert_same_reads(demo_db, today)
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stories=st.lists(episode_story, max_size=25))
+def test_the_open_episode_indexes_read_the_same_rows(
+    db: Database, stories: list[tuple[str, int, int, int, int]],
+) -> None:
+    for table in ("communications", "episodes", "patients", "partners"):
+        db.execute(f"DELETE FROM {table}")
+    partners = [add_partner(db, f"Dr. {n}") for n in range(3)]
+    for status, since, stay, _letters, who in stories:
+        first = TODAY - timedelta(days=since)
+        discharge = first + timedelta(days=stay) if status == "discharged" else None
+        add_referral(db, partners[who], first - timedelta(days=3), status=status,
+                     first_visit=None if status == "received" else first, discharge=discharge)
+    assert_same_reads(db, TODAY)
