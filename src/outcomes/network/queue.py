@@ -115,11 +115,11 @@ def alert_key(alert: Alert | Deferred) -> str:
     if isinstance(alert, tuple):  # alerts.Deferred
         subject = alert.subject
     else:
-        subject = alert.evidence.get(SUBJECT_FIELD[alert.kind]) \
-            if alert.kind in SUBJECT_FIELD else None
-    parts = [alert.kind, "" if alert.partner_id is None else str(alert.partner_id),
-             alert.episode_id or "", "" if subject is None else str(subject)]
-    return "|".join(parts)
+        field_name = SUBJECT_FIELD.get(alert.kind)
+        subject = None if field_name is None else alert.evidence.get(field_name)
+    pid = alert.partner_id
+    return (f"{alert.kind}|{'' if pid is None else pid}|{alert.episode_id or ''}|"
+            f"{'' if subject is None else subject}")
 
 
 def _volatile(name: str) -> bool:
