@@ -361,7 +361,9 @@ class DashboardScreen(Screen[None]):
         if self.kind is not None and self.queue.group(self.kind) is None:
             self.kind = None  # the last alert of the chosen kind is gone
         self._fill()
-        self._draw_chart()
+        # After the frame that shows the queue: the chart's first drawing imports plotext
+        # (~0.17 s) in a thread, which slowed the painting of that frame.
+        self.call_after_refresh(self._draw_chart)
         if first:
             self.post_message(DashboardShown())
 
