@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from dateutil import parser as _dateutil
-
 from outcomes.errors import ValidationError
 
 # re.ASCII: without it \d also matches full-width and Arabic-Indic digits, which int() reads.
@@ -96,6 +94,10 @@ def _parse_text(raw: str, field: str) -> date:
         return _parse_numeric(raw, field, *numeric.groups())
     if re.search(r"\b\d{1,2}\b[^\d]*$", raw, re.ASCII) and not re.search(r"\d{4}", raw, re.ASCII):
         raise ValidationError(f"{field} {raw!r} has no four-digit year; write it as YYYY-MM-DD.")
+    # Imported here, not at the top: only month names need it, and every start of the dashboard
+    # imports this module for today() (dateutil costs ~35 ms before the first paint).
+    from dateutil import parser as _dateutil
+
     try:
         a = _dateutil.parse(raw, default=_DEFAULT_A, dayfirst=False, yearfirst=False)
         b = _dateutil.parse(raw, default=_DEFAULT_B, dayfirst=False, yearfirst=False)

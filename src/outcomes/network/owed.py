@@ -82,7 +82,10 @@ class Owed:
 
 
 def _sent_since(facts: EpisodeFacts, document: str, since: date, today: date) -> list[date]:
-    return sorted(d for d in facts.sent.get(document, []) if since <= d <= today)
+    sent = facts.sent.get(document)
+    if not sent:  # most episodes: nothing sent yet (20,000 calls at a big clinic's start)
+        return []
+    return sorted(d for d in sent if since <= d <= today)
 
 
 def owed_for(facts: EpisodeFacts, today: date, rules: Rules = Rules()) -> list[Owed]:
@@ -162,15 +165,21 @@ def episode_facts(db: Queryable, today: date, *, episode_id: str | None = None,
     with the partner id."""
     t = today.isoformat()
     start = (today - timedelta(days=window_days)).isoformat()
+    # The three reasons to owe something as a union of index searches (migration 0013; the
+    # discharge index is older): the same rows as "first visit or discharge in the window, or
+    # still open", where an OR made SQLite read the whole table, or walk the first-visit index
+    # over the whole history (0.55 s on 250,000 episodes).
     where = "e.id = ?" if episode_id else (
-        "(e.first_visit_date > ? OR e.discharge_date > ? OR e.status IN ('evaluated','in_care'))")
+        "e.rowid IN (SELECT rowid FROM episodes WHERE first_visit_date > ?"
+        " UNION SELECT rowid FROM episodes WHERE discharge_date > ?"
+        " UNION SELECT rowid FROM episodes WHERE status IN ('evaluated', 'in_care'))")
     params: list[Any] = [episode_id] if episode_id else [start, start]
     facts: dict[str, tuple[int, EpisodeFacts]] = {}
     rows = db.execute(
         "SELECT e.id, e.partner_id, e.status, e.first_visit_date, e.discharge_date, e.visits,"
         " e.physician_follow_up, e.poc_sent_date, e.poc_certified_date FROM episodes e"
         " WHERE e.partner_id IS NOT NULL AND e.first_visit_date IS NOT NULL"
-        f" AND e.first_visit_date <= ? AND {where}", [t, *params]).fetchall()
+        f" AND e.first_visit_date <= ? AND {where} ORDER BY e.rowid", [t, *params]).fetchall()
     for eid, pid, status, first, discharge, visits, follow, poc_sent, poc_cert in rows:
         facts[eid] = (pid, EpisodeFacts(eid, status, _d(first), _d(discharge), visits,
                                         _d(follow), _d(poc_sent), _d(poc_cert), {}))

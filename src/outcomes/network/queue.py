@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from outcomes.dates import now_iso
@@ -30,7 +29,7 @@ from outcomes.errors import ValidationError
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from outcomes.network.alerts import Alert
+    from outcomes.network.alerts import Alert, Deferred
     from outcomes.store.database import Queryable
 
 SNOOZE_DAYS = 7
@@ -110,13 +109,17 @@ def action_of(kind: str) -> str:
     return ACTIONS.get(kind, OPEN_PARTNER)
 
 
-def alert_key(alert: Alert) -> str:
-    """The stable key of an alert: kind, partner, episode and subject (see SUBJECT_FIELD)."""
-    subject = alert.evidence.get(SUBJECT_FIELD[alert.kind]) if alert.kind in SUBJECT_FIELD \
-        else None
-    parts = [alert.kind, "" if alert.partner_id is None else str(alert.partner_id),
-             alert.episode_id or "", "" if subject is None else str(subject)]
-    return "|".join(parts)
+def alert_key(alert: Alert | Deferred) -> str:
+    """The stable key of an alert: kind, partner, episode and subject (see SUBJECT_FIELD).
+    A deferred alert carries its subject (the evidence field it will have)."""
+    if isinstance(alert, tuple):  # alerts.Deferred
+        subject = alert.subject
+    else:
+        field_name = SUBJECT_FIELD.get(alert.kind)
+        subject = None if field_name is None else alert.evidence.get(field_name)
+    pid = alert.partner_id
+    return (f"{alert.kind}|{'' if pid is None else pid}|{alert.episode_id or ''}|"
+            f"{'' if subject is None else subject}")
 
 
 def _volatile(name: str) -> bool:
@@ -150,25 +153,54 @@ class AlertState:
         return self.state == DONE
 
 
-@dataclass(frozen=True)
 class QueueItem:
-    alert: Alert
-    key: str
+    """One alert of the queue and its key. The alert may come unworded
+    (``alerts.Deferred``): it is written the first time ``alert`` is read, so a queue of
+    15,000 owed letters words the few the dashboard shows (wording them all took ~0.15 s of
+    its start on a big history)."""
 
-    @cached_property
+    __slots__ = ("_alert", "_facts", "_make", "key", "kind", "urgency")
+
+    def __init__(self, alert: Alert | Deferred, key: str) -> None:
+        self.key = key
+        self.kind: str = alert.kind
+        self.urgency: int = alert.urgency
+        self._facts: str | None = None
+        if isinstance(alert, tuple):  # a Deferred (a NamedTuple); an Alert is a dataclass
+            self._alert: Alert | None = None
+            self._make: Callable[[], Alert] | None = alert.make
+        else:
+            self._alert, self._make = alert, None
+
+    @property
+    def alert(self) -> Alert:
+        if self._alert is None:
+            assert self._make is not None
+            self._alert, self._make = self._make(), None
+        return self._alert
+
+    @property
     def facts(self) -> str:
         """The alert's fingerprint (:func:`alert_facts`), computed when first asked for: only
         an alert marked done or snoozed needs it, and a queue of 15,000 alerts spent a third of
         a second hashing them all on the dashboard's start."""
-        return alert_facts(self.alert)
-
-    @property
-    def kind(self) -> str:
-        return self.alert.kind
+        if self._facts is None:
+            self._facts = alert_facts(self.alert)
+        return self._facts
 
     @property
     def action(self) -> str:
-        return action_of(self.alert.kind)
+        return action_of(self.kind)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QueueItem):
+            return NotImplemented
+        return (self.key, self.alert) == (other.key, other.alert)
+
+    __hash__ = None  # type: ignore[assignment]  # as the alert's: its evidence is a dict
+
+    def __repr__(self) -> str:
+        return f"QueueItem(key={self.key!r}, kind={self.kind!r})"
 
 
 @dataclass(frozen=True)
@@ -186,7 +218,7 @@ class KindGroup:
 
     @property
     def urgency(self) -> int:
-        return min(item.alert.urgency for item in self.items)
+        return min(item.urgency for item in self.items)
 
 
 @dataclass(frozen=True)
@@ -221,9 +253,10 @@ class Queue:
         return " · ".join(parts) + (f" ({', '.join(hidden)})" if hidden else "")
 
 
-def build_queue(alerts: Iterable[Alert], states: Mapping[str, AlertState], today: date
-                ) -> Queue:
-    """The queue of ``alerts`` once done and snoozed ones are set aside (pure)."""
+def build_queue(alerts: Iterable[Alert | Deferred], states: Mapping[str, AlertState],
+                today: date) -> Queue:
+    """The queue of ``alerts`` once done and snoozed ones are set aside (pure). Deferred
+    alerts are worded only when read, or when a state must compare their facts."""
     by_kind: dict[str, list[QueueItem]] = {}
     done = snoozed = 0
     for alert in alerts:
@@ -250,9 +283,9 @@ def load_states(db: Queryable) -> dict[str, AlertState]:
 
 def work_queue(db: Database, today: date) -> Queue:
     """Today's alerts (``compute_alerts``) as a queue to work through."""
-    from outcomes.network.alerts import compute_alerts
+    from outcomes.network.alerts import compute_deferred
 
-    return build_queue(compute_alerts(db, today), load_states(db), today)
+    return build_queue(compute_deferred(db, today), load_states(db), today)
 
 
 def _set_state(db: Database, item: QueueItem, state: str, until: date | None) -> None:

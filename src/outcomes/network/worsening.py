@@ -87,7 +87,10 @@ def worsening(db: Database, today: date, visits_needed: int) -> list[Worsening]:
         "SELECT e.id, e.partner_id, e.clinician, e.visits FROM episodes e"
         " WHERE e.status IN ('evaluated', 'in_care') AND EXISTS (SELECT 1 FROM responses r"
         "   WHERE r.episode_id = e.id AND r.timepoint != 'intake'"
-        "   AND r.date BETWEEN ? AND ?)", list(window.iso()))}
+        "   AND r.date BETWEEN ? AND ?)"
+        # In table order, as the whole-table read gave them before the open-episode index
+        # (migration 0013): the alerts keep their order.
+        " ORDER BY e.rowid", list(window.iso()))}
     if not episodes:
         return []
     scored: dict[str, dict[tuple[str, str], list[tuple[str, str, float]]]] = {}

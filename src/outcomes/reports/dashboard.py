@@ -84,3 +84,10 @@ def dashboard_summary(db: Queryable, today: date, *, with_mcid: bool = True) -> 
     )
 
 
+def database_version(db: Queryable) -> int:
+    """A number that changes whenever another connection commits to the database (SQLite's
+    ``PRAGMA data_version``, per connection: ask the same connection each time). The dashboard
+    asks on coming back to the screen, and reads everything again only when something was
+    written meanwhile, by this app or another process."""
+    return int(db.execute("PRAGMA data_version").fetchone()[0])
+

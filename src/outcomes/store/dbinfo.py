@@ -9,4 +9,4 @@ migrations.
 APPLICATION_ID = 0x4F555443
 
 # The number of migrations in ``outcomes.store.schema`` (stored as PRAGMA user_version).
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13

@@ -1001,6 +1001,25 @@ def m0012_funnel_rollup(db: Database) -> None:
         db.execute(statement)
 
 
+# The alert queue's two reads of the episodes that may need something now (issue 14): the
+# open ones (evaluated or in care: worsening scores, progress notes owed) and the ones first
+# seen recently (letters owed). Both read the whole table at every start of the dashboard
+# (~70 ms each on 250,000 episodes, whose rows carry the clinical text). Partial, so they hold
+# only the rows they serve; network.owed spells its read as a union of index searches, as
+# SQLite would otherwise walk the first-visit index over the whole history.
+_V13 = """
+CREATE INDEX episodes_in_care ON episodes(status) WHERE status IN ('evaluated', 'in_care');
+CREATE INDEX episodes_first_visit ON episodes(first_visit_date)
+    WHERE first_visit_date IS NOT NULL;
+"""
+
+
+@MIGRATIONS(name="0013_open_episode_indexes")
+def m0013_open_episode_indexes(db: Database) -> None:
+    for statement in _split_sql(_V13):
+        db.execute(statement)
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a schema script into statements (executescript would COMMIT our transaction)."""
     import sqlite3

@@ -23,7 +23,12 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from outcomes.periods import add_months
-from outcomes.reports.dashboard import DashboardSummary, dashboard_mcid, dashboard_summary
+from outcomes.reports.dashboard import (
+    DashboardSummary,
+    dashboard_mcid,
+    dashboard_summary,
+    database_version,
+)
 from outcomes.reports.rollups import Rate
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import DashboardLoaded, DashboardShown, McidLoaded, RecordSaved
@@ -175,6 +180,11 @@ class DashboardScreen(Screen[None]):
         """Referrals per month waiting for the queue before they are drawn."""
         self._queue_failed = False
         """The alert queue failed: the chart is drawn without waiting for it."""
+        self._version: int | None = None
+        """The database's version (``database_version`` on this thread's connection) when the
+        numbers and the queue were last read."""
+        self._drawn: list[tuple[str, int]] | None = None
+        """Referrals per month as last drawn (the same numbers are not drawn again)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -200,11 +210,20 @@ class DashboardScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         # Back from another screen (an import, a touchpoint logged on a partner): the numbers,
         # the queue and the first-run steps may have changed. Not on the first show: on_mount
-        # has started the loads.
-        if self.first is not None:
+        # has started the loads. Nothing written since they were read (any connection, any
+        # process): what is on screen is current, and reading it all again stalled the return
+        # ~0.2 s on a big history (the chart redrawn, the table refilled).
+        if self.first is None:
+            return
+        if self._queue_failed or self._version is None \
+                or database_version(app_of(self).reader()) != self._version:
             self.action_refresh()
 
     def action_refresh(self) -> None:
+        # Taken before the reads start: a write during them changes it, and the next return
+        # to this screen reads again.
+        self._version = database_version(app_of(self).reader())
+        self._queue_failed = False
         # The three reads start together, each on its own thread and connection: the numbers
         # (a few indexed/rollup queries), the MCID rate (the slowest number) and the alert
         # queue (which imports and computes much more). SQLite releases the GIL while it
@@ -316,6 +335,10 @@ class DashboardScreen(Screen[None]):
         in a thread, which slowed the queue the user came for by as much."""
         if self._chart is None:
             return
+        if self._chart == self._drawn:  # plotext rebuilds the chart on the main thread
+            self._chart = None
+            return
+        self._drawn = self._chart
         labels = [k for k, _ in self._chart]
         self.query_one(Plot).set_data(
             [Series(labels, [float(n) for _, n in self._chart])],
@@ -338,7 +361,9 @@ class DashboardScreen(Screen[None]):
         if self.kind is not None and self.queue.group(self.kind) is None:
             self.kind = None  # the last alert of the chosen kind is gone
         self._fill()
-        self._draw_chart()
+        # After the frame that shows the queue: the chart's first drawing imports plotext
+        # (~0.17 s) in a thread, which slowed the painting of that frame.
+        self.call_after_refresh(self._draw_chart)
         if first:
             self.post_message(DashboardShown())
 

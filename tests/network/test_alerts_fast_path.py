@@ -1,0 +1,299 @@
+"""The alert rules rewritten for speed give what the rules they replaced gave.
+
+Each reference below is the earlier code, kept here verbatim in its logic: the differential
+tests feed both the same generated histories and require equal results.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlite_utils import Database
+
+from outcomes.network import decline
+from outcomes.network.alerts import clinic_season, partner_declines
+from outcomes.periods import add_months, month_start
+from tests.network.helpers import add_partner, add_referral
+
+TODAY = date(2026, 6, 15)
+
+
+def reference_season(db: Database, today: date) -> dict[int, float] | None:
+    """clinic_season as it was: one GROUP BY on the month."""
+    months = 36
+    first = add_months(today, -months)
+    totals = dict(db.execute(
+        "SELECT substr(referral_date, 1, 7), count(*) FROM episodes"
+        " WHERE referral_date >= ? AND referral_date < ? GROUP BY 1",
+        [first.isoformat(), month_start(today).isoformat()]).fetchall())
+    earliest = db.execute("SELECT min(referral_date) FROM episodes").fetchone()[0]
+    if earliest is None or earliest > first.isoformat():
+        return None
+    keys = [add_months(first, i) for i in range(months)]
+    factors = decline.seasonal_factors([float(totals.get(k.strftime("%Y-%m"), 0)) for k in keys])
+    if factors is None:
+        return None
+    return {k.month: f for k, f in zip(keys[:12], factors, strict=True)}
+
+
+def reference_declines(db: Database, today: date) -> dict[int, decline.Decline]:
+    """partner_declines as it was: GROUP BY queries over every partner's referrals."""
+    end = decline.month_index(today.year, today.month)
+    span = decline.BASELINE_MONTHS + decline.WINDOW_MONTHS
+    first = end - span
+    first_day = add_months(today, -span).isoformat()
+    end_day = month_start(today).isoformat()
+    starts: dict[int, int] = {}
+    for pid, earliest in db.execute(
+        "SELECT partner_id, min(referral_date) FROM episodes WHERE partner_id IS NOT NULL"
+        " AND referral_date < ? GROUP BY partner_id", [end_day],
+    ):
+        year, month = int(earliest[:4]), int(earliest[5:7])
+        starts[pid] = max(decline.month_index(year, month) + 1, first)
+    counts: dict[tuple[int, int], int] = {}
+    for pid, ym, n in db.execute(
+        "SELECT partner_id, substr(referral_date, 1, 7), count(*) FROM episodes"
+        " WHERE partner_id IS NOT NULL AND referral_date >= ? AND referral_date < ?"
+        " GROUP BY 1, 2", [first_day, end_day],
+    ):
+        counts[(pid, decline.month_index(int(ym[:4]), int(ym[5:7])))] = n
+    season = reference_season(db, today)
+    out = {}
+    for pid, start in starts.items():
+        months = range(start, end)
+        out[pid] = decline.detect([counts.get((pid, m), 0) for m in months],
+                                  decline.season_for(months, season))
+    return out
+
+
+# Referral histories: per partner, a start some months back, a monthly rate and an optional
+# drop to a share of it for the last months, so some partners fire and most do not.
+partner_story = st.tuples(
+    st.integers(min_value=0, max_value=60),    # months of history before today
+    st.integers(min_value=0, max_value=12),    # referrals a month
+    st.integers(min_value=0, max_value=8),     # months of the drop
+    st.sampled_from([0.0, 0.3, 0.5, 1.0]),     # share kept during the drop
+    st.integers(min_value=0, max_value=27),    # day of the month of the first referral
+)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stories=st.lists(partner_story, min_size=0, max_size=6),
+       self_referred=st.integers(min_value=0, max_value=40),
+       today=st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 31)))
+def test_declines_and_season_match_the_group_by_rules(
+    db: Database, stories: list[tuple[int, int, int, float, int]], self_referred: int,
+    today: date,
+) -> None:
+    for table in ("touchpoints", "episodes", "patients", "partners"):
+        db.execute(f"DELETE FROM {table}")
+    for number, (history, rate, drop, kept, day) in enumerate(stories):
+        pid = add_partner(db, f"Dr. {number}")
+        for back in range(history, -1, -1):
+            month = add_months(today, -back)
+            n = round(rate * kept) if back < drop else rate
+            for i in range(n):
+                when = month + timedelta(days=min(day + i, 27))
+                if when <= today:
+                    add_referral(db, pid, when)
+    for i in range(self_referred):   # no partner: counts in the season only
+        add_referral(db, None, today - timedelta(days=37 * i))
+    for k in range(min(len(stories), 3)):   # a touch after some first referrals
+        db.execute("INSERT INTO touchpoints (partner_id, date, method, summary, created_at)"
+                   " SELECT id, ?, 'phone', 'call', ? FROM partners WHERE name = ?",
+                   [today.isoformat(), today.isoformat(), f"Dr. {k * 2}"])
+    assert clinic_season(db, today) == reference_season(db, today)
+    assert partner_declines(db, today) == reference_declines(db, today)
+    assert_same_first_referrals(db, today)
+
+
+def reference_first_referral(db: Database, today: date) -> list:
+    """first_referral's read as it was: each partner's first referral by a GROUP BY."""
+    start = (today - timedelta(days=30)).isoformat()
+    return db.execute(
+        "SELECT e.partner_id, e.referral_date, min(e.id) FROM episodes e"
+        " JOIN (SELECT partner_id, min(referral_date) AS first FROM episodes"
+        "       WHERE partner_id IS NOT NULL GROUP BY partner_id) f"
+        "   ON f.partner_id = e.partner_id AND f.first = e.referral_date"
+        " WHERE e.referral_date > ? AND e.referral_date <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM touchpoints t WHERE t.partner_id = e.partner_id"
+        "   AND t.date >= e.referral_date AND t.date <= ?)"
+        " AND NOT EXISTS (SELECT 1 FROM communications c WHERE c.partner_id = e.partner_id"
+        "   AND c.date >= e.referral_date AND c.date <= ?)"
+        " GROUP BY e.partner_id", [start, *[today.isoformat()] * 3]).fetchall()
+
+
+def assert_same_first_referrals(db: Database, today: date) -> None:
+    from outcomes.network import alerts
+
+    found = alerts.first_referral(db, today, alerts._partners(db))
+    assert [(a.partner_id, a.evidence["first_referral"], a.episode_id) for a in found] == [
+        tuple(r) for r in reference_first_referral(db, today)]
+
+
+def test_declines_and_season_match_on_the_demo(demo_db: Database) -> None:
+    for today in (date(2026, 11, 22), date(2026, 6, 1), date(2025, 12, 31)):
+        assert clinic_season(demo_db, today) == reference_season(demo_db, today)
+        assert partner_declines(demo_db, today) == reference_declines(demo_db, today)
+        assert_same_first_referrals(demo_db, today)
+
+
+# ------------------------------------------------------------------ owed letters, worded lazily
+
+
+def reference_document_owed(db: Database, today: date, partners: dict) -> list:
+    """document_owed as it was: every alert worded, then sorted."""
+    from outcomes.network import alerts
+    from outcomes.network.owed import owed_documents
+
+    out = [alerts.owed_alert(partners[pid], owed) for pid, owed in owed_documents(db, today)]
+    out.sort(key=lambda a: (a.urgency, -a.evidence["days"], a.episode_id or ""))
+    return out
+
+
+def reference_alerts(db: Database, today: date) -> list:
+    """compute_alerts as it was: every check's alerts worded, merged, sorted by urgency."""
+    from outcomes.network import alerts
+
+    partners = alerts._partners(db)
+    found: list = []
+    for check in (alerts.spend_limit, alerts.detractors, alerts.patient_worsening,
+                  alerts.referral_unscheduled, alerts.relationship_at_risk,
+                  reference_document_owed, alerts.findings_overdue, alerts.first_referral,
+                  alerts.touch_overdue):
+        found.extend(check(db, today, partners))
+    at_risk = {a.partner_id for a in found if a.kind == "relationship_at_risk"}
+    found = [a for a in found if not (a.kind == "touch_overdue" and a.partner_id in at_risk)]
+    found.sort(key=lambda a: a.urgency)
+    return found
+
+
+def assert_same_queue(db: Database, today: date) -> None:
+    from outcomes.network import queue
+    from outcomes.network.alerts import compute_alerts
+
+    expected = reference_alerts(db, today)
+    assert compute_alerts(db, today) == expected
+    states = queue.load_states(db)
+    fast = queue.work_queue(db, today)
+    slow = queue.build_queue(expected, states, today)
+    assert [(g.kind, g.count, g.label, g.urgency) for g in fast.groups] == \
+        [(g.kind, g.count, g.label, g.urgency) for g in slow.groups]
+    assert (fast.done, fast.snoozed, fast.summary()) == (slow.done, slow.snoozed, slow.summary())
+    assert [(i.key, i.kind, i.urgency, i.alert) for i in fast.items()] == \
+        [(queue.alert_key(i.alert), i.alert.kind, i.alert.urgency, i.alert)
+         for i in slow.items()]
+
+
+def test_the_queue_words_owed_letters_lazily_and_stays_the_same_on_the_demo(
+    demo_db: Database,
+) -> None:
+    from outcomes.network import queue
+
+    for today in (date(2026, 11, 22), date(2026, 10, 1)):
+        assert_same_queue(demo_db, today)
+    # Done and snoozed states hide the same alerts: set one of each on owed letters.
+    today = date(2026, 11, 22)
+    owed = queue.work_queue(demo_db, today).items("document_owed")
+    assert len(owed) >= 2
+    queue.mark_done(demo_db, owed[0])
+    queue.snooze(demo_db, owed[1], today)
+    assert_same_queue(demo_db, today)
+    assert queue.work_queue(demo_db, today).done == 1
+
+
+episode_story = st.tuples(
+    st.sampled_from(["received", "evaluated", "in_care", "discharged", "cancelled"]),
+    st.integers(min_value=0, max_value=200),    # days from the first visit to today
+    st.integers(min_value=0, max_value=60),     # days from the first visit to the discharge
+    st.integers(min_value=0, max_value=3),      # letters sent (progress notes, summaries)
+    st.integers(min_value=0, max_value=2),      # the partner among three
+)
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stories=st.lists(episode_story, max_size=25))
+def test_the_queue_words_owed_letters_lazily_and_stays_the_same(
+    db: Database, stories: list[tuple[str, int, int, int, int]],
+) -> None:
+    from tests.network.helpers import add_comm
+
+    for table in ("communications", "episodes", "patients", "partners", "alert_states"):
+        db.execute(f"DELETE FROM {table}")
+    partners = [add_partner(db, f"Dr. {n}") for n in range(3)]
+    for status, since, stay, letters, who in stories:
+        first = TODAY - timedelta(days=since)
+        discharge = first + timedelta(days=stay) if status == "discharged" else None
+        if discharge is not None and discharge > TODAY:
+            discharge = TODAY
+        eid = add_referral(db, partners[who], first - timedelta(days=3), status=status,
+                           first_visit=first, discharge=discharge)
+        for k in range(letters):
+            add_comm(db, partners[who], first + timedelta(days=10 * (k + 1)), eid,
+                     kind="progress_update" if k % 2 else "discharge_summary")
+    assert_same_queue(db, TODAY)
+
+
+# ------------------------------------------------------------------ open-episode indexes (0013)
+
+
+def reference_facts(db: Database, today: date, window_days: int = 90) -> list:
+    """network.owed's read of the episodes as it was: one OR over the whole table."""
+    t = today.isoformat()
+    start = (today - timedelta(days=window_days)).isoformat()
+    return db.execute(
+        "SELECT e.id, e.partner_id, e.status, e.first_visit_date, e.discharge_date, e.visits,"
+        " e.physician_follow_up, e.poc_sent_date, e.poc_certified_date FROM episodes e"
+        " WHERE e.partner_id IS NOT NULL AND e.first_visit_date IS NOT NULL"
+        " AND e.first_visit_date <= ? AND (e.first_visit_date > ? OR e.discharge_date > ?"
+        " OR e.status IN ('evaluated','in_care'))", [t, start, start]).fetchall()
+
+
+def assert_same_reads(db: Database, today: date) -> None:
+    from outcomes.network import worsening
+    from outcomes.network.owed import episode_facts, owed_documents
+
+    facts = episode_facts(db, today)
+    owed = owed_documents(db, today)
+    worse = worsening.worsening(db, today, 3)
+    # Without the indexes SQLite reads the whole table in its order, as before migration 0013.
+    db.execute("DROP INDEX episodes_in_care")
+    db.execute("DROP INDEX episodes_first_visit")
+    try:
+        assert [(eid, pid, f.status, f.first_visit, f.discharge, f.visits)
+                for eid, (pid, f) in facts.items()] == [
+            (r[0], r[1], r[2], *(None if v is None else date.fromisoformat(v) for v in r[3:5]),
+             r[5]) for r in reference_facts(db, today)]
+        assert owed_documents(db, today) == owed
+        assert worsening.worsening(db, today, 3) == worse
+    finally:
+        from outcomes.store.schema import _V13, _split_sql
+
+        for statement in _split_sql(_V13):
+            db.execute(statement)
+
+
+def test_the_open_episode_indexes_read_the_same_rows_on_the_demo(demo_db: Database) -> None:
+    for today in (date(2026, 11, 22), date(2026, 8, 1)):
+        assert_same_reads(demo_db, today)
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stories=st.lists(episode_story, max_size=25))
+def test_the_open_episode_indexes_read_the_same_rows(
+    db: Database, stories: list[tuple[str, int, int, int, int]],
+) -> None:
+    for table in ("communications", "episodes", "patients", "partners"):
+        db.execute(f"DELETE FROM {table}")
+    partners = [add_partner(db, f"Dr. {n}") for n in range(3)]
+    for status, since, stay, _letters, who in stories:
+        first = TODAY - timedelta(days=since)
+        discharge = first + timedelta(days=stay) if status == "discharged" else None
+        add_referral(db, partners[who], first - timedelta(days=3), status=status,
+                     first_visit=None if status == "received" else first, discharge=discharge)
+    assert_same_reads(db, TODAY)
