@@ -14,6 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 OUTCOMES = Path(sys.executable).with_name("outcomes")
+# A tmux server of the test run's own (its socket named after this process): the default
+# server is shared with whatever else runs tmux on the machine, and a "kill-server" there (a
+# benchmark, a person) took a test's session down with it.
+TMUX = ("tmux", "-L", f"outcomes-tests-{os.getpid()}")
 
 
 class Terminal:
@@ -23,7 +27,7 @@ class Terminal:
         self.session = session
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.session], check=True,
+        return subprocess.run([*TMUX, "capture-pane", "-p", "-t", self.session], check=True,
                               capture_output=True, text=True).stdout
 
     def wait_for(self, *texts: str, absent: str = "", timeout: float = 60.0) -> str:
@@ -36,7 +40,7 @@ class Terminal:
             if all(t in screen for t in texts) and not (absent and absent in screen):
                 return screen
             time.sleep(0.15)
-        size = subprocess.run(["tmux", "display", "-p", "-t", self.session,
+        size = subprocess.run([*TMUX, "display", "-p", "-t", self.session,
                                "#{window_width}x#{window_height}"],
                               capture_output=True, text=True).stdout.strip()
         raise AssertionError(f"{texts!r} never appeared on screen ({size}); last screen:\n"
@@ -45,14 +49,14 @@ class Terminal:
     def keys(self, *keys: str) -> None:
         """Send ``keys`` one after the other, each in its own send-keys call."""
         for key in keys:
-            subprocess.run(["tmux", "send-keys", "-t", self.session, key], check=True)
+            subprocess.run([*TMUX, "send-keys", "-t", self.session, key], check=True)
 
     def burst(self, *keys: str) -> None:
         """Send ``keys`` in one send-keys call: they arrive together, faster than any typist."""
-        subprocess.run(["tmux", "send-keys", "-t", self.session, *keys], check=True)
+        subprocess.run([*TMUX, "send-keys", "-t", self.session, *keys], check=True)
 
     def type(self, text: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.session, "-l", text], check=True)
+        subprocess.run([*TMUX, "send-keys", "-t", self.session, "-l", text], check=True)
 
     def field(self, text: str, then: str = "Tab") -> None:
         """Type into the focused field, then move on (each field waits for its echo, so a key
@@ -88,7 +92,7 @@ class Terminal:
         """Until the command has left (its session ends with it)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and subprocess.run(
-                ["tmux", "has-session", "-t", self.session], capture_output=True).returncode == 0:
+                [*TMUX, "has-session", "-t", self.session], capture_output=True).returncode == 0:
             time.sleep(0.2)
 
 
@@ -106,12 +110,12 @@ def dashboard(db: Path, env: Mapping[str, str] | None = None, *,
              "TERM": "xterm-256color", "OUTCOMES_CONFIG_DIR": os.environ["OUTCOMES_CONFIG_DIR"],
              **(env or {})}
     command = " ".join(f"{k}={v}" for k, v in clean.items())
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", str(width), "-y",
+    subprocess.run([*TMUX, "new-session", "-d", "-s", session, "-x", str(width), "-y",
                     str(height), f"env -i {command} {OUTCOMES} --db {db}"], check=True)
     try:
         # A running tmux server may impose its default size; ask for ours explicitly.
-        subprocess.run(["tmux", "resize-window", "-t", session, "-x", str(width), "-y",
+        subprocess.run([*TMUX, "resize-window", "-t", session, "-x", str(width), "-y",
                         str(height)], capture_output=True)
         yield Terminal(session)
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True)
