@@ -337,9 +337,9 @@ def test_summary_from_the_written_chunk_agrees_with_reading_back(
     given: list[bool] = []
     real = summary.refresh
 
-    def spy(db: Any, ids: Any = None, *, responses: Any = None) -> int:
+    def spy(db: Any, ids: Any = None, *, responses: Any = None, memo: Any = None) -> int:
         given.append(responses is not None)
-        return real(db, ids, responses=responses)
+        return real(db, ids, responses=responses, memo=memo)
 
     monkeypatch.setattr(summary, "refresh", spy)
     monkeypatch.setattr(bulk, "CHUNK", chunk)

@@ -207,6 +207,9 @@ class ResponsesWriter:
         self.created = now_iso()
         self.before = self._count()
         self.rows = self.touched = 0
+        # The summary's look-ups (scales, condition groups, decoded scores, dates) are the
+        # same for every chunk of one import.
+        self.memo = summary.Memo()
 
     def _count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM responses").fetchone()[0])
@@ -242,12 +245,12 @@ class ResponsesWriter:
         self.touched += conn.total_changes - before
         self.rows += len(rows)
         if (conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0) != expected:
-            summary.refresh(self.db, episodes)  # ids not as foreseen: read them back
+            summary.refresh(self.db, episodes, memo=self.memo)  # ids not as foreseen: read back
             return
         for listed in given.values():
             if len(listed) > 1:
                 listed.sort(key=_DATE_ID)
-        summary.refresh(self.db, episodes, responses=given)
+        summary.refresh(self.db, episodes, responses=given, memo=self.memo)
 
     def finish(self) -> tuple[int, int, int]:
         added = self._count() - self.before
