@@ -20,7 +20,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from outcomes.dates import EARLIEST_CARE_DATE, FUTURE_LIMIT, parse_date, today
+from outcomes.dates import (
+    EARLIEST_BIRTH_DATE,
+    EARLIEST_CARE_DATE,
+    FUTURE_LIMIT,
+    parse_date,
+    today,
+)
 from outcomes.errors import ValidationError
 from outcomes.importing.kinds import CLINICAL_EXTRAS, ImportKind, Prepared, RowContext
 from outcomes.measures import catalog, responses
@@ -57,8 +63,9 @@ class Dates:
     """Dates parsed once per spelling: ISO and US forms directly, anything else by
     ``parse_date`` itself; a spelling that fails is never cached (the caller falls back)."""
 
-    def __init__(self, reference: date | None) -> None:
+    def __init__(self, reference: date | None, earliest: date = EARLIEST_CARE_DATE) -> None:
         self.reference = reference or today()
+        self.earliest = earliest
         self._past: dict[str, date] = {}
         self._any: dict[str, date] = {}
 
@@ -78,7 +85,7 @@ class Dates:
         # Only dates inside every field's plausible range are decided here; the rest (a birth
         # date before 1990, the zero date, a follow-up years ahead) go to the models, which
         # know each field's range and say which one was broken.
-        if not EARLIEST_CARE_DATE <= found <= self.reference + FUTURE_LIMIT:
+        if not self.earliest <= found <= self.reference + FUTURE_LIMIT:
             return None
         return found
 
@@ -197,8 +204,13 @@ _FREE_TEXT = frozenset({"comment", "summary", "reason", "notes", "note", "chief_
                         "plan_interventions", "referral_question", "precautions", "goal"})
 
 
+# A partner's name is only looked up, never stored from the cell: a long one is no reason to
+# leave the compiled path (one that matches no partner is refused there all the same).
+_LOOKED_UP = frozenset({"partner"})
+
+
 def _guarded(fast: Fast, positions: dict[str, int]) -> Fast:
-    free = {at for name, at in positions.items() if name in _FREE_TEXT}
+    free = {at for name, at in positions.items() if name in _FREE_TEXT or name in _LOOKED_UP}
     pickers: dict[int, tuple[Callable[[list[str]], Any], Callable[[list[str]], Any]]] = {}
 
     def precise(cells: list[str]) -> bool:
@@ -289,6 +301,9 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
             optional.append((name, positions[name], convert))
     clinical = _clinical_columns(dates, positions)
     i_name, i_birth, i_sex = at("patient_name"), at("birth_date"), at("sex")
+    # Birth dates have their own range (Patient: from EARLIEST_BIRTH_DATE): most patients were
+    # born before the first date of care.
+    birth_of = Dates(ctx.today, EARLIEST_BIRTH_DATE).past
     if i_episode is None or i_patient is None or i_referral is None or i_region is None:
         return lambda cells: None  # map_header has refused such a file already
     make_patient, make_episode = _PATIENT, _EPISODE
@@ -306,7 +321,7 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         if i_birth is not None:
             text = cells[i_birth].strip()
             if text:
-                birth = dates.past(text)
+                birth = birth_of(text)
                 if birth is None:
                     return None
         patient = make_patient({
