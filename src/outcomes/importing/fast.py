@@ -294,7 +294,7 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         ("instrument", lambda text: text if text in known and text != "nps" else None),
         ("findings", str), ("treatment", str), ("plan", str),
         # Condition columns: an unknown procedure or surgical flag goes to the general path.
-        ("procedure", conditions().find_procedure),
+        ("procedure", _spellings(conditions().find_procedure)),
         ("surgical", lambda text: _SURGICAL.get(text.lower())),
     ):
         if name in positions:
@@ -358,6 +358,21 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         return Prepared(episode_id, (patient, make_episode(fields), extras))
 
     return fast
+
+
+def _spellings(convert: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    """``convert`` (a pure look-up of a vocabulary) once per spelling; a refusal is not kept."""
+    seen: dict[str, str] = {}
+
+    def cached(text: str) -> str | None:
+        found = seen.get(text)
+        if found is None:
+            found = convert(text)
+            if found is not None and len(seen) < _CACHE_LIMIT:
+                seen[text] = found
+        return found
+
+    return cached
 
 
 def _cells(cells: list[str], columns: list[tuple[str, int, Callable[[str], Any]]]
