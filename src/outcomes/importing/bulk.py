@@ -3,9 +3,10 @@
 The file is streamed in chunks of ``CHUNK`` rows (never held whole). Each row goes through the
 kind's validator compiled for this file (``outcomes.importing.fast``); a row it is unsure of
 goes through the kind's own ``prepare``, so stored rows and error messages are the reference's.
-Duplicate keys are found in a private temporary SQLite table rather than a dict, so memory stays
-flat as files grow. Valid chunks are written as they come, inside ONE transaction that is rolled
-back if any row failed (unless ``skip_invalid``): all or nothing, as before.
+Duplicate keys are found in a dict for the first ``KeyStore.IN_MEMORY`` keys, then in a private
+temporary SQLite table, so memory stays flat as files grow. Valid chunks are written as they
+come, inside ONE transaction that is rolled back if any row failed (unless ``skip_invalid``):
+all or nothing, as before.
 """
 
 from __future__ import annotations
