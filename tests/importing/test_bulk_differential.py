@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from outcomes.errors import OutcomesError
 from outcomes.importing import bulk
 from outcomes.importing.importer import ImportFailed, run_import
-from outcomes.importing.kinds import KINDS
+from outcomes.importing.kinds import KINDS, Prepared
 from outcomes.store.database import open_db
 from tests.conftest import DEMO_TODAY
 
@@ -157,9 +157,11 @@ DIFF = settings(max_examples=int(os.environ.get("IMPORT_DIFF_EXAMPLES", "60")), 
 @DIFF
 @given(data=st.data(), kind=st.sampled_from(["referrals", "responses", "nps", "touchpoints",
                                              "outbound", "partners", "goals"]),
-       skip=st.booleans(), chunk=st.sampled_from([1, 3, 5_000]))
+       skip=st.booleans(), chunk=st.sampled_from([1, 3, 5_000]),
+       in_memory=st.sampled_from([0, 2, 20_000]))
 def test_bulk_and_rows_agree(demo_template: Path, demo_facts: dict[str, list[str]],
-                             data: st.DataObject, kind: str, skip: bool, chunk: int) -> None:
+                             data: st.DataObject, kind: str, skip: bool, chunk: int,
+                             in_memory: int) -> None:
     values = _values(demo_facts)
     columns = [c.name for c in KINDS[kind].columns]
     header = data.draw(st.lists(st.sampled_from(columns), min_size=1, unique=True)
@@ -186,12 +188,14 @@ def test_bulk_and_rows_agree(demo_template: Path, demo_facts: dict[str, list[str
         for engine in ("rows", "bulk"):
             target = folder / f"{engine}.db"
             shutil.copy(demo_template, target)
-            old = bulk.CHUNK
+            old, old_keys = bulk.CHUNK, bulk.KeyStore.IN_MEMORY
             bulk.CHUNK = chunk  # chunk edges inside the file, too
+            # Keys held in memory, moved to the key database before, inside or after the file.
+            bulk.KeyStore.IN_MEMORY = in_memory
             try:
                 results[engine] = (outcome(target, kind, source, engine, skip), stored(target))
             finally:
-                bulk.CHUNK = old
+                bulk.CHUNK, bulk.KeyStore.IN_MEMORY = old, old_keys
         assert results["bulk"][0] == results["rows"][0]
         assert results["bulk"][1] == results["rows"][1]
 
@@ -337,9 +341,9 @@ def test_summary_from_the_written_chunk_agrees_with_reading_back(
     given: list[bool] = []
     real = summary.refresh
 
-    def spy(db: Any, ids: Any = None, *, responses: Any = None) -> int:
+    def spy(db: Any, ids: Any = None, *, responses: Any = None, memo: Any = None) -> int:
         given.append(responses is not None)
-        return real(db, ids, responses=responses)
+        return real(db, ids, responses=responses, memo=memo)
 
     monkeypatch.setattr(summary, "refresh", spy)
     monkeypatch.setattr(bulk, "CHUNK", chunk)
@@ -360,3 +364,21 @@ def test_summary_from_the_written_chunk_agrees_with_reading_back(
     assert intake[(other, "nprs")] == 8.0
     # The reference reads back (no responses given); the bulk engine never had to.
     assert given.count(True) == -(-5 // chunk) and given.count(False) >= 1
+
+
+@pytest.mark.parametrize("in_memory", [0, 1, 2, 3, 100])
+def test_repeated_keys_name_the_first_line_wherever_the_keys_are_kept(in_memory: int) -> None:
+    # Lines 2-6 carry keys a, b, a, c, b; the key store moves to its database after
+    # ``in_memory`` keys (chunks of 2), and the repeats must name lines 2 and 3 all the same.
+    rows = [Prepared(key, None, line=line) for line, key in
+            enumerate(["a", "b", "a", "c", "b"], start=2)]
+    store = bulk.KeyStore()
+    old = bulk.KeyStore.IN_MEMORY
+    bulk.KeyStore.IN_MEMORY = in_memory
+    try:
+        repeats = [(item.line, first) for start in range(0, len(rows), 2)
+                   for item, first in store.add(rows[start:start + 2])]
+    finally:
+        bulk.KeyStore.IN_MEMORY = old
+        store.close()
+    assert repeats == [(4, 2), (6, 3)]

@@ -3,9 +3,10 @@
 The file is streamed in chunks of ``CHUNK`` rows (never held whole). Each row goes through the
 kind's validator compiled for this file (``outcomes.importing.fast``); a row it is unsure of
 goes through the kind's own ``prepare``, so stored rows and error messages are the reference's.
-Duplicate keys are found in a private temporary SQLite table rather than a dict, so memory stays
-flat as files grow. Valid chunks are written as they come, inside ONE transaction that is rolled
-back if any row failed (unless ``skip_invalid``): all or nothing, as before.
+Duplicate keys are found in a dict for the first ``KeyStore.IN_MEMORY`` keys, then in a private
+temporary SQLite table, so memory stays flat as files grow. Valid chunks are written as they
+come, inside ONE transaction that is rolled back if any row failed (unless ``skip_invalid``):
+all or nothing, as before.
 """
 
 from __future__ import annotations
@@ -37,32 +38,56 @@ PROGRESS_ROWS = CHUNK
 
 
 class KeyStore:
-    """Natural keys seen so far -> first line, in a private temporary database: SQLite's ""
-    file is created on disk only when its cache overflows, readable only by us, and deleted
-    when closed."""
+    """Natural keys seen so far -> first line. The first ``IN_MEMORY`` keys are kept in a dict
+    (a file of a few thousand rows never opens a database for them); past that, all of them
+    move to a private temporary database: SQLite's "" file is created on disk only when its
+    cache overflows, readable only by us, and deleted when closed. So memory stays flat."""
+
+    IN_MEMORY = 20_000
 
     def __init__(self) -> None:
-        self.conn = sqlite3.connect("", isolation_level=None)
-        self.conn.execute("PRAGMA cache_size = -8000")  # 8 MB, then it spills to disk
-        self.conn.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID")
-        self.conn.execute("BEGIN")
+        self.seen: dict[Any, int] | None = {}
+        self.conn: sqlite3.Connection | None = None
 
     def add(self, items: list[Prepared]) -> list[tuple[Prepared, int]]:
         """Record the keys of ``items`` (in order); return (item, earlier line) for repeats."""
+        seen = self.seen
+        if seen is not None and len(seen) + len(items) <= self.IN_MEMORY:
+            # Keys compared as the row engine compares them (dict keys).
+            repeats = []
+            for item in items:
+                first = seen.setdefault(item.key, item.line)
+                if first != item.line:
+                    repeats.append((item, first))
+            return repeats
+        conn = self._spilled()
         keys = [(repr(item.key), item.line) for item in items]
-        before = self.conn.total_changes
-        self.conn.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", keys)
-        if self.conn.total_changes - before == len(keys):
+        before = conn.total_changes
+        conn.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", keys)
+        if conn.total_changes - before == len(keys):
             return []
         repeats = []
         for item, (key, line) in zip(items, keys, strict=True):
-            first = self.conn.execute("SELECT line FROM seen WHERE key = ?", [key]).fetchone()[0]
+            first = conn.execute("SELECT line FROM seen WHERE key = ?", [key]).fetchone()[0]
             if first != line:
                 repeats.append((item, first))
         return repeats
 
+    def _spilled(self) -> sqlite3.Connection:
+        if self.conn is None:
+            self.conn = sqlite3.connect("", isolation_level=None)
+            self.conn.execute("PRAGMA cache_size = -8000")  # 8 MB, then it spills to disk
+            self.conn.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, line INTEGER)"
+                              " WITHOUT ROWID")
+            self.conn.execute("BEGIN")
+            self.conn.executemany("INSERT INTO seen VALUES (?, ?)",
+                                  ((repr(key), line) for key, line in (self.seen or {}).items()))
+            self.seen = None
+        return self.conn
+
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
 
 
 def _chunks(table: CsvTable) -> Iterator[list[tuple[int, list[str]]]]:
@@ -133,12 +158,9 @@ def _validate(kind: ImportKind, table: CsvTable, mapping: dict[int, str],
                 fail(line, cells, None,
                      f"the row has {len(cells)} cells but the header has {width}.")
                 continue
-            item = None
-            # A cell starting with ' may be one of our neutralised exports: the general path
-            # undoes that (a quote after a newline inside a cell only costs the general path).
-            if fast is not None and len(cells) == width and \
-                    "\n'" not in "\n" + "\n".join(cells):
-                item = fast(cells)
+            # The compiled validator refuses (None) a cell that may be one of our neutralised
+            # exports (starting with '): the general path undoes that.
+            item = fast(cells) if fast is not None and len(cells) == width else None
             if item is None:
                 values = {mapping[i]: unneutralise(c) if c[:1] == "'" else c
                           for i, c in enumerate(cells)}
@@ -207,6 +229,9 @@ class ResponsesWriter:
         self.created = now_iso()
         self.before = self._count()
         self.rows = self.touched = 0
+        # The summary's look-ups (scales, condition groups, decoded scores, dates) are the
+        # same for every chunk of one import.
+        self.memo = summary.Memo()
 
     def _count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM responses").fetchone()[0])
@@ -242,12 +267,12 @@ class ResponsesWriter:
         self.touched += conn.total_changes - before
         self.rows += len(rows)
         if (conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0) != expected:
-            summary.refresh(self.db, episodes)  # ids not as foreseen: read them back
+            summary.refresh(self.db, episodes, memo=self.memo)  # ids not as foreseen: read back
             return
         for listed in given.values():
             if len(listed) > 1:
                 listed.sort(key=_DATE_ID)
-        summary.refresh(self.db, episodes, responses=given)
+        summary.refresh(self.db, episodes, responses=given, memo=self.memo)
 
     def finish(self) -> tuple[int, int, int]:
         added = self._count() - self.before

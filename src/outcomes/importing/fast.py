@@ -20,7 +20,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from outcomes.dates import EARLIEST_CARE_DATE, FUTURE_LIMIT, parse_date, today
+from outcomes.dates import (
+    EARLIEST_BIRTH_DATE,
+    EARLIEST_CARE_DATE,
+    FUTURE_LIMIT,
+    parse_date,
+    today,
+)
 from outcomes.errors import ValidationError
 from outcomes.importing.kinds import CLINICAL_EXTRAS, ImportKind, Prepared, RowContext
 from outcomes.measures import catalog, responses
@@ -32,10 +38,7 @@ from outcomes.models import (
     ClinicalContent,
     Episode,
     Goal,
-    NpsResponse,
-    OutboundReferral,
     Patient,
-    Touchpoint,
     validate,
 )
 from outcomes.text import find_control
@@ -60,8 +63,9 @@ class Dates:
     """Dates parsed once per spelling: ISO and US forms directly, anything else by
     ``parse_date`` itself; a spelling that fails is never cached (the caller falls back)."""
 
-    def __init__(self, reference: date | None) -> None:
+    def __init__(self, reference: date | None, earliest: date = EARLIEST_CARE_DATE) -> None:
         self.reference = reference or today()
+        self.earliest = earliest
         self._past: dict[str, date] = {}
         self._any: dict[str, date] = {}
 
@@ -81,7 +85,7 @@ class Dates:
         # Only dates inside every field's plausible range are decided here; the rest (a birth
         # date before 1990, the zero date, a follow-up years ahead) go to the models, which
         # know each field's range and say which one was broken.
-        if not EARLIEST_CARE_DATE <= found <= self.reference + FUTURE_LIMIT:
+        if not self.earliest <= found <= self.reference + FUTURE_LIMIT:
             return None
         return found
 
@@ -167,7 +171,6 @@ def light(model: Any) -> Callable[[dict[str, Any]], Any]:
 
 
 _PATIENT, _EPISODE = light(Patient), light(Episode)
-_TOUCHPOINT, _OUTBOUND, _NPS = light(Touchpoint), light(OutboundReferral), light(NpsResponse)
 _GOAL = light(Goal)
 
 
@@ -201,22 +204,39 @@ _FREE_TEXT = frozenset({"comment", "summary", "reason", "notes", "note", "chief_
                         "plan_interventions", "referral_question", "precautions", "goal"})
 
 
+# A partner's name is only looked up, never stored from the cell: a long one is no reason to
+# leave the compiled path (one that matches no partner is refused there all the same).
+_LOOKED_UP = frozenset({"partner"})
+
+
 def _guarded(fast: Fast, positions: dict[str, int]) -> Fast:
-    free = {at for name, at in positions.items() if name in _FREE_TEXT}
+    free = {at for name, at in positions.items() if name in _FREE_TEXT or name in _LOOKED_UP}
     pickers: dict[int, tuple[Callable[[list[str]], Any], Callable[[list[str]], Any]]] = {}
 
-    def run(cells: list[str]) -> Prepared | None:
-        # The cells are checked in C: one length test each and, for the one-line columns, one
-        # search for a control character in them joined (the comma joining them is none).
+    def precise(cells: list[str]) -> bool:
+        # Cell by kind: one search for a control character in the one-line cells joined (the
+        # comma joining them is none), the free-text cells only for their length.
         split = pickers.get(len(cells))
         if split is None:
             split = pickers[len(cells)] = (
                 _picker([at for at in range(len(cells)) if at not in free]),
                 _picker([at for at in range(len(cells)) if at in free]))
         line_cells, free_cells = split[0](cells), split[1](cells)
-        if max(map(len, line_cells), default=0) > SHORT_MAX or \
-                find_control(",".join(line_cells)) is not None or \
-                max(map(len, free_cells), default=0) > REASON_MAX:
+        return not (max(map(len, line_cells), default=0) > SHORT_MAX or
+                    find_control(",".join(line_cells)) is not None or
+                    max(map(len, free_cells), default=0) > REASON_MAX)
+
+    def run(cells: list[str]) -> Prepared | None:
+        # The common row is decided in C: every cell short, no control character anywhere, no
+        # cell that may be one of our neutralised exports (starting with ', or with ' after a
+        # newline inside it: those take the general path, which undoes the neutralising).
+        joined = ",".join(cells)
+        if max(map(len, cells), default=0) <= SHORT_MAX and find_control(joined) is None:
+            # (a cell holding ",'" only costs the look at each cell)
+            if (joined[:1] == "'" or ",'" in joined) and any(c[:1] == "'" for c in cells):
+                return None
+            return fast(cells)
+        if any(c[:1] == "'" for c in cells) or "\n'" in joined or not precise(cells):
             return None
         return fast(cells)
 
@@ -274,13 +294,16 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         ("instrument", lambda text: text if text in known and text != "nps" else None),
         ("findings", str), ("treatment", str), ("plan", str),
         # Condition columns: an unknown procedure or surgical flag goes to the general path.
-        ("procedure", conditions().find_procedure),
+        ("procedure", _spellings(conditions().find_procedure)),
         ("surgical", lambda text: _SURGICAL.get(text.lower())),
     ):
         if name in positions:
             optional.append((name, positions[name], convert))
     clinical = _clinical_columns(dates, positions)
     i_name, i_birth, i_sex = at("patient_name"), at("birth_date"), at("sex")
+    # Birth dates have their own range (Patient: from EARLIEST_BIRTH_DATE): most patients were
+    # born before the first date of care.
+    birth_of = Dates(ctx.today, EARLIEST_BIRTH_DATE).past
     if i_episode is None or i_patient is None or i_referral is None or i_region is None:
         return lambda cells: None  # map_header has refused such a file already
     make_patient, make_episode = _PATIENT, _EPISODE
@@ -298,7 +321,7 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         if i_birth is not None:
             text = cells[i_birth].strip()
             if text:
-                birth = dates.past(text)
+                birth = birth_of(text)
                 if birth is None:
                     return None
         patient = make_patient({
@@ -335,6 +358,21 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         return Prepared(episode_id, (patient, make_episode(fields), extras))
 
     return fast
+
+
+def _spellings(convert: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    """``convert`` (a pure look-up of a vocabulary) once per spelling; a refusal is not kept."""
+    seen: dict[str, str] = {}
+
+    def cached(text: str) -> str | None:
+        found = seen.get(text)
+        if found is None:
+            found = convert(text)
+            if found is not None and len(seen) < _CACHE_LIMIT:
+                seen[text] = found
+        return found
+
+    return cached
 
 
 def _cells(cells: list[str], columns: list[tuple[str, int, Callable[[str], Any]]]
@@ -464,7 +502,6 @@ def _touchpoints(ctx: RowContext, positions: dict[str, int]) -> Fast:
     date_cell, method_cell = _cell(positions, "date"), _cell(positions, "method")
     who_cell, summary_cell = _cell(positions, "who"), _cell(positions, "summary")
     amount_cell, follow_cell = _cell(positions, "amount"), _cell(positions, "next_follow_up")
-    construct = _TOUCHPOINT
 
     def fast(cells: list[str]) -> Prepared | None:
         partner_id = partner(cells)
@@ -472,11 +509,8 @@ def _touchpoints(ctx: RowContext, positions: dict[str, int]) -> Fast:
         method = methods.get(method_cell(cells))
         if not partner_id or when is None or method is None:
             return None
-        fields: dict[str, Any] = {"partner_id": partner_id, "date": when, "method": method,
-                                  "summary": summary_cell(cells)}
-        who = who_cell(cells)
-        if who:
-            fields["who"] = who
+        summary = summary_cell(cells)
+        value = None
         amount = amount_cell(cells)
         if amount:
             plain = amount.replace("$", "").replace(",", "")
@@ -485,15 +519,17 @@ def _touchpoints(ctx: RowContext, positions: dict[str, int]) -> Fast:
             value = float(plain)
             if value > 100_000:
                 return None
-            fields["amount"] = value
+        next_iso = None
         follow = follow_cell(cells)
         if follow:
             next_date = dates.any(follow)
             if next_date is None:
                 return None
-            fields["next_follow_up"] = next_date
-        tp = construct(fields)
-        return Prepared((partner_id, when, method, fields["summary"]), tp)
+            next_iso = next_date.isoformat()
+        # The row touchpoints.row writes, without its created_at: no record in between.
+        return Prepared((partner_id, when, method, summary), None,
+                        row=(partner_id, when.isoformat(), method, who_cell(cells) or None,
+                             summary, value, next_iso))
 
     return fast
 
@@ -503,7 +539,6 @@ def _outbound(ctx: RowContext, positions: dict[str, int]) -> Fast:
     partner = _partner(ctx, positions)
     episode_cell, date_cell = _cell(positions, "episode_id"), _cell(positions, "date")
     reason_cell, question_cell = _cell(positions, "reason"), _cell(positions, "question")
-    construct = _OUTBOUND
 
     def fast(cells: list[str]) -> Prepared | None:
         partner_id = partner(cells)
@@ -512,9 +547,10 @@ def _outbound(ctx: RowContext, positions: dict[str, int]) -> Fast:
         if not partner_id or when is None or not reason:
             return None
         episode_id = episode_cell(cells) or None
-        ref = construct({"partner_id": partner_id, "episode_id": episode_id, "date": when,
-                         "reason": reason, "question": question_cell(cells) or None})
-        return Prepared((episode_id, partner_id, when), ref)
+        # The row outbound.row writes, without its created_at.
+        return Prepared((episode_id, partner_id, when), None,
+                        row=(episode_id, partner_id, when.isoformat(), reason,
+                             question_cell(cells) or None))
 
     return fast
 
@@ -523,7 +559,6 @@ def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
     dates = Dates(ctx.today)
     episode_cell, date_cell = _cell(positions, "episode_id"), _cell(positions, "date")
     score_cell, comment_cell = _cell(positions, "score"), _cell(positions, "comment")
-    construct = _NPS
 
     def fast(cells: list[str]) -> Prepared | None:
         when = dates.past(date_cell(cells))
@@ -535,9 +570,9 @@ def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
             return None
         episode_id = episode_cell(cells) or None
         comment = comment_cell(cells)
-        response = construct({"episode_id": episode_id, "date": when, "score": value,
-                              "comment": comment})
-        return Prepared((episode_id, when, value, comment), response)
+        # The row nps.row writes, without its created_at.
+        return Prepared((episode_id, when, value, comment), None,
+                        row=(episode_id, when.isoformat(), value, comment))
 
     return fast
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import operator
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -36,26 +36,91 @@ EPISODE_FIELDS = ("id, partner_id, referral_date, clinician, status, discharge_d
 """The columns of ``episodes`` that :func:`summarise` reads, in its order."""
 
 
-@dataclass(frozen=True)
-class _Scored:
-    timepoint: str
-    date: str
-    id: int
-    score: float
+# One scored response on one scale: (timepoint, date, response id, score). A plain tuple: a
+# big import builds one per response and scale, and a dataclass costs three times as much.
+_Scored = tuple[str, str, int, float]
+
+# Entries each memo keeps at most: enough for every distinct diagnosis, date and scores text of
+# a clinic's history in the common case, and a bound on memory when a file is unusual.
+_MEMO_LIMIT = 20_000
+
+
+class Memo:
+    """Look-ups that are the same for every episode of one refresh (or of one import, which
+    runs many refreshes with the same catalog and condition tables): scale by id, condition
+    group by (diagnosis, region), each scores text decoded, each date parsed. Pure caches: a
+    result is the same with or without them."""
+
+    def __init__(self, scales: dict[str, Any] | None = None) -> None:
+        self.known = catalog.instruments()
+        self.tables = conditions()
+        self.scales: dict[str, Any] = {} if scales is None else scales
+        self.groups: dict[tuple[str | None, str | None], str] = {}
+        self.decoded: dict[str, list[tuple[str, float]]] = {}
+        self.days: dict[str, date | None] = {}
+        self.main_scales: dict[str, str | None] = {}
+
+    def group(self, diagnosis: str | None, region: str | None) -> str:
+        key = (diagnosis, region)
+        found = self.groups.get(key)
+        if found is None:
+            found = self.tables.group(diagnosis, region)
+            if len(self.groups) < _MEMO_LIMIT:
+                self.groups[key] = found
+        return found
+
+    def decode(self, scores_json: str) -> list[tuple[str, float]]:
+        """The scale scores stored in a response's ``scores`` JSON, unanswered scales left
+        out. The list is shared between callers, which only read it."""
+        found = self.decoded.get(scores_json)
+        if found is None:
+            found = [(scale_id, float(value))
+                     for scale_id, value in json.loads(scores_json).items() if value is not None]
+            if len(self.decoded) < _MEMO_LIMIT:
+                self.decoded[scores_json] = found
+        return found
+
+    def day(self, text: str | None) -> date | None:
+        if text is None:
+            return None
+        try:
+            return self.days[text]
+        except KeyError:
+            found = _day(text)
+            if len(self.days) < _MEMO_LIMIT:
+                self.days[text] = found
+            return found
+
+    def scale(self, scale_id: str) -> Scale:
+        found = self.scales.get(scale_id)
+        if found is None:
+            found = self.scales[scale_id] = scoring.scale_by_id(scale_id, self.known)[1]
+        return found
+
+    def main_scale(self, instrument: str) -> str | None:
+        try:
+            return self.main_scales[instrument]
+        except KeyError:
+            known = self.known
+            found = next(iter(known[instrument].scales), None) if instrument in known else None
+            self.main_scales[instrument] = found
+            return found
 
 
 def refresh(db: Database, episode_ids: Iterable[str] | None = None, *,
-            responses: Mapping[str, list[tuple[str, str, str, int, str]]] | None = None) -> int:
+            responses: Mapping[str, list[tuple[str, str, str, int, str]]] | None = None,
+            memo: Memo | None = None) -> int:
     """Recompute the summary rows of the given episodes (all when None); return rows written.
 
     ``responses`` is the caller's own copy of some episodes' stored responses, as
     :func:`summarise` takes them (ordered by date, then id): the bulk import builds it from the
     chunk it has just written plus what was stored before, so those episodes' responses are not
     read back and their new scores not decoded twice. Episodes it lacks are read from the
-    database. Caller holds the transaction, so the summary always moves together with the data.
+    database. ``memo``: look-ups kept across the refreshes of one import (a new one by
+    default). Caller holds the transaction, so the summary always moves together with the data.
     """
     written = 0
-    scales: dict[str, Any] = {}
+    memo = Memo() if memo is None else memo
     given = responses if responses is not None else {}
     for chunk in _episode_chunks(db, episode_ids):
         placeholders = ", ".join("?" for _ in chunk)
@@ -81,7 +146,7 @@ def refresh(db: Database, episode_ids: Iterable[str] | None = None, *,
         db.execute(f"DELETE FROM episode_outcomes WHERE episode_id IN ({placeholders})", chunk)
         rows_out = [r for eid in chunk if eid in episodes
                     for r in summarise(episodes[eid], given.get(eid) or read.get(eid, []),
-                                       scales)]
+                                       memo=memo)]
         if rows_out:
             db.conn.executemany(
                 "INSERT INTO episode_outcomes (episode_id, scale, instrument, partner_id,"
@@ -108,57 +173,64 @@ def _episode_chunks(db: Database, episode_ids: Iterable[str] | None) -> Iterator
 
 
 def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int, str]],
-              scales: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+              scales: dict[str, Any] | None = None, *,
+              memo: Memo | None = None) -> list[tuple[Any, ...]]:
     """Summary rows for one episode from its responses (ordered by date, then id).
 
     ``scales`` is a cache of scale lookups (scale id -> Scale) shared across the episodes of
-    one refresh."""
-    if scales is None:
-        scales = {}
+    one refresh; ``memo`` holds that and the other look-ups (:class:`Memo`)."""
+    if memo is None:
+        memo = Memo(scales)
     (episode_id, partner_id, referral_date, clinician, status, discharge_date, region,
      diagnosis, procedure, surgical, chosen, first_visit) = episode
-    first_day = _day(first_visit)
-    tables = conditions()
-    group = tables.group(diagnosis, region)
+    first_day = memo.day(first_visit)
+    group = memo.group(diagnosis, region)
     operated = surgical_status(surgical, procedure)
     discharged = status == "discharged" or discharge_date is not None
     by_scale: dict[tuple[str, str], list[_Scored]] = {}
+    decode = memo.decode
     for instrument, timepoint, when, response_id, scores_json in responses:
-        for scale_id, value in json.loads(scores_json).items():
-            if value is not None:
-                by_scale.setdefault((instrument, scale_id), []).append(
-                    _Scored(timepoint, when, response_id, float(value))
-                )
-    known = catalog.instruments()
+        for scale_id, value in decode(scores_json):
+            key = (instrument, scale_id)
+            listed = by_scale.get(key)
+            if listed is None:
+                listed = by_scale[key] = []
+            listed.append((timepoint, when, response_id, value))
+    known = memo.known
     answered = {instrument for (instrument, _scale), scored in by_scale.items()
-                if any(s.timepoint == "intake" for s in scored)}
-    main = tables.primary_instrument(region, chosen, answered)
-    main_scale = next(iter(known[main].scales), None) if main in known else None
+                if any(s[0] == "intake" for s in scored)}
+    main = memo.tables.primary_instrument(region, chosen, answered)
+    main_scale = memo.main_scale(main)
     rows = []
     for (instrument, scale_id), scored in sorted(by_scale.items()):
-        intake = next((s for s in scored if s.timepoint == "intake"), None)
-        discharge = [s for s in scored if s.timepoint == "discharge"]
-        final, carried = (discharge[-1], False) if discharge else (None, False)
-        if final is None and discharged:
-            progress = [s for s in scored if s.timepoint == "progress"]
-            if progress:
-                final, carried = progress[-1], True
+        # One pass: the first intake, the last discharge and the last progress score.
+        intake = discharge = progress = None
+        for s in scored:
+            timepoint = s[0]
+            if timepoint == "intake":
+                if intake is None:
+                    intake = s
+            elif timepoint == "discharge":
+                discharge = s
+            elif timepoint == "progress":
+                progress = s
+        final, carried = discharge, False
+        if final is None and discharged and progress is not None:
+            final, carried = progress, True
         improvement = mcid = None
         recovery: tuple[int, bool] | None = None
         if intake is not None and instrument in known:
-            scale = scales.get(scale_id)
-            if scale is None:
-                scale = scales[scale_id] = scoring.scale_by_id(scale_id, known)[1]
+            scale = memo.scale(scale_id)
             if final is not None:
-                improvement = scoring.improvement(scale, intake.score, final.score)
+                improvement = scoring.improvement(scale, intake[3], final[3])
                 if scale.mcid is not None:
-                    mcid = int(scoring.mcid_reached(scale, intake.score, final.score))
+                    mcid = int(scoring.mcid_reached(scale, intake[3], final[3]))
             if scale.mcid is not None and first_day is not None:
-                recovery = _time_to_recovery(scale, first_day, scored)
+                recovery = _time_to_recovery(scale, first_day, scored, memo.day)
         rows.append((
             episode_id, scale_id, instrument, partner_id, referral_date, clinician,
-            intake.score if intake else None, intake.date if intake else None,
-            final.score if final else None, final.date if final else None,
+            intake[3] if intake else None, intake[1] if intake else None,
+            final[3] if final else None, final[1] if final else None,
             int(carried), improvement, mcid, group, procedure,
             None if operated is None else int(operated),
             int(instrument == main and scale_id == main_scale),
@@ -176,8 +248,8 @@ def _day(text: str | None) -> date | None:
         return None
 
 
-def _time_to_recovery(scale: Scale, first_visit: date,
-                     scored: Sequence[_Scored]) -> tuple[int, bool] | None:
+def _time_to_recovery(scale: Scale, first_visit: date, scored: Sequence[_Scored],
+                      day: Callable[[str], date | None] = _day) -> tuple[int, bool] | None:
     """(day, recovered) of one episode on one scale from its scores in date order: the days
     from the first visit to the first score after the first intake score that reaches the MCID
     over it (recovered), else to the last score after it (censored: its last known state); None
@@ -186,16 +258,16 @@ def _time_to_recovery(scale: Scale, first_visit: date,
     """
     intake: float | None = None
     last: int | None = None
-    for s in scored:
+    for timepoint, text, _rid, score in scored:
         if intake is None:
-            if s.timepoint == "intake":
-                intake = s.score
+            if timepoint == "intake":
+                intake = score
             continue
-        if s.timepoint == "intake":
+        if timepoint == "intake":
             continue
-        when = _day(s.date)
+        when = day(text)
         days = 0 if when is None else max(0, (when - first_visit).days)
-        if scoring.mcid_reached(scale, intake, s.score):
+        if scoring.mcid_reached(scale, intake, score):
             return days, True
         last = days
     if intake is None or last is None:
