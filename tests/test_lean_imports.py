@@ -69,3 +69,27 @@ def test_a_command_reads_the_database_without_loading_numpy(demo_db_path: Path) 
         "print(json.dumps([len(json.loads(out.getvalue())) > 0, 'sqlite_utils' in sys.modules,\n"
         "                  'numpy' in sys.modules]))\n"
     ) == [True, True, False]
+
+
+def test_the_alert_queue_reads_on_a_plain_connection_without_pydantic(
+    demo_db_path: Path,
+) -> None:
+    """The dashboard's alert worker: the queue, computed on a plain read-only sqlite3
+    connection, is the one computed on the sqlite-utils connection, and neither pydantic nor
+    the record models are imported for it (the worsening check reads its scale facts with
+    tomllib, the findings check no longer imports the write path)."""
+    assert run_python(
+        "import json, sqlite3, sys\n"
+        "from datetime import date\n"
+        "from outcomes.network.queue import work_queue\n"
+        f"today = date.fromisoformat({DEMO_TODAY.isoformat()!r})\n"
+        f"plain = sqlite3.connect('file:' + {str(demo_db_path)!r} + '?mode=ro', uri=True)\n"
+        "queue = work_queue(plain, today)\n"
+        "loaded = [m for m in ('pydantic', 'outcomes.models', 'outcomes.measures.instruments')\n"
+        "          if m in sys.modules]\n"
+        "from outcomes.store.database import open_db\n"
+        f"again = work_queue(open_db({str(demo_db_path)!r}), today)\n"
+        "def shown(q):\n"
+        "    return [(i.key, i.alert.message) for k in q.kinds for i in q.items(k)]\n"
+        "print(json.dumps([queue.total > 0, loaded, shown(queue) == shown(again)]))\n"
+    ) == [True, [], True]

@@ -297,3 +297,56 @@ def test_the_open_episode_indexes_read_the_same_rows(
         add_referral(db, partners[who], first - timedelta(days=3), status=status,
                      first_visit=None if status == "received" else first, discharge=discharge)
     assert_same_reads(db, TODAY)
+
+
+# ------------------------------------------------------------------ findings overdue, in SQL
+
+
+def reference_awaiting(db: Database, today: date, days: int, window_days: int | None) -> list:
+    """outbound.awaiting_findings as it was: every outbound referral built, filtered in Python."""
+    from outcomes.network.outbound import list_outbound
+
+    cutoff = (today - timedelta(days=days)).isoformat()
+    oldest = (today - timedelta(days=window_days)).isoformat() if window_days else ""
+    rows = [r for r in list_outbound(db, limit=None)
+            if r.status in ("sent", "scheduled", "seen") and oldest <= r.date < cutoff]
+    return sorted(rows, key=lambda r: (r.date, r.id))
+
+
+def assert_same_awaiting(db: Database, today: date) -> None:
+    from outcomes.network.outbound import awaiting_findings
+
+    for days, window in ((14, 104), (14, None), (0, 30), (30, 30)):
+        assert awaiting_findings(db, today, days, window_days=window) == reference_awaiting(
+            db, today, days, window)
+
+
+def test_findings_overdue_reads_the_same_referrals_on_the_demo(demo_db: Database) -> None:
+    assert demo_db.execute("SELECT count(*) FROM outbound_referrals").fetchone()[0] > 0
+    for today in (date(2026, 11, 22), date(2026, 8, 1)):
+        assert_same_awaiting(demo_db, today)
+
+
+outbound_story = st.tuples(
+    st.sampled_from(["sent", "scheduled", "seen", "findings_received", "closed"]),
+    st.integers(min_value=-5, max_value=150),   # days before today it was sent
+    st.integers(min_value=0, max_value=1),      # the partner among two
+)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stories=st.lists(outbound_story, max_size=20))
+def test_findings_overdue_reads_the_same_referrals(
+    db: Database, stories: list[tuple[str, int, int]],
+) -> None:
+    for table in ("outbound_referrals", "partners"):
+        db.execute(f"DELETE FROM {table}")
+    partners = [add_partner(db, f"Dr. {n}") for n in range(2)]
+    for n, (status, back, who) in enumerate(stories):
+        # Same dates on purpose (ties are ordered by id), reasons vary so rows are distinct.
+        db.execute("INSERT INTO outbound_referrals (partner_id, date, reason, created_at, status)"
+                   " VALUES (?, ?, ?, ?, ?)",
+                   [partners[who], (TODAY - timedelta(days=back)).isoformat(), f"reason {n}",
+                    TODAY.isoformat(), status])
+    assert_same_awaiting(db, TODAY)

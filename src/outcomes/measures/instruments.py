@@ -53,9 +53,11 @@ DirectionValue = Annotated[Direction, Field(strict=False)]
 class _Strict(BaseModel):
     # strict: a number written as a string ("10") is a mistake in a clinical definition, not a
     # value to coerce; extra="forbid": a misspelt key must not be silently ignored.
-    model_config = ConfigDict(
-        extra="forbid", strict=True, frozen=True, use_attribute_docstrings=True
-    )
+    # The attribute docstrings stay the reference documentation in the source, but are not
+    # copied into the fields' descriptions (use_attribute_docstrings): nothing reads those, and
+    # parsing this module's source for them cost ~0.1 s at every import, on the dashboard's
+    # alert worker before its queue could show (issue 14).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class Item(_Strict):

@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from functools import partial
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from outcomes.measures.nps import PASSIVE_MIN
@@ -87,8 +88,11 @@ class Alert:
 
 
 def _partners(db: Database) -> dict[int, dict[str, Any]]:
-    return {r["id"]: r for r in db.query(
-        "SELECT id, name, npi, kind, stage, created_at FROM partners")}
+    # Plain execute (not sqlite-utils' query): the alerts then read on any connection,
+    # the dashboard's plain reader included.
+    cursor = db.execute("SELECT id, name, npi, kind, stage, created_at FROM partners")
+    columns = [d[0] for d in cursor.description]
+    return {r[0]: dict(zip(columns, r, strict=True)) for r in cursor}
 
 
 def _alert(p: dict[str, Any] | None, kind: str, message: str, action: str,
@@ -321,12 +325,13 @@ def owed_ranked(db: Database, today: date) -> list[tuple[int, Owed]]:
     first, then the longest owed, then by episode; no words built yet."""
     from outcomes.network.owed import owed_documents
 
-    ranked = [(_owed_urgency(owed), -owed.days, owed.episode_id, pid, owed)
+    ranked = [((_owed_urgency(owed), -owed.days, owed.episode_id), pid, owed)
               for pid, owed in owed_documents(db, today)]
-    # On the first three only (stable, as the alerts' sort was): two documents of one episode
-    # may tie, and Owed records do not compare.
-    ranked.sort(key=lambda r: r[:3])
-    return [(pid, owed) for *_, pid, owed in ranked]
+    # On the key only (stable, as the alerts' sort was): two documents of one episode may
+    # tie, and Owed records do not compare. itemgetter, not a lambda: 15,000 Python calls less
+    # on a big history.
+    ranked.sort(key=itemgetter(0))
+    return [(pid, owed) for _, pid, owed in ranked]
 
 
 def document_owed(db: Database, today: date, partners: dict[int, dict[str, Any]]

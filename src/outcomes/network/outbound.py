@@ -9,17 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
-from outcomes.dates import now_iso
 from outcomes.errors import ValidationError
-from outcomes.models import OutboundReferral, validate
-from outcomes.network.episodes import get_episode
-from outcomes.network.partners import get_partner
-from outcomes.store import audit
-from outcomes.store.database import transaction
+
+# The dashboard's alert worker imports this module for awaiting_findings alone: the record
+# models (pydantic), sqlite-utils and the write path are imported by the functions that write.
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from outcomes.models import OutboundReferral
 
 INSERT_SQL = (
     "INSERT INTO outbound_referrals (episode_id, partner_id, date, reason, created_at, question)"
@@ -53,6 +52,13 @@ def record_outbound(db: Database, partner_id: int, fields: Mapping[str, Any], *,
                     today: date | None = None) -> OutboundRecorded:
     """Validate and store a referral the clinic sends to a partner. ``fields``: ``reason``
     (the clinical rationale, required), ``date`` (default today), ``episode_id`` (optional)."""
+    from outcomes.dates import now_iso
+    from outcomes.models import OutboundReferral, validate
+    from outcomes.network.episodes import get_episode
+    from outcomes.network.partners import get_partner
+    from outcomes.store import audit
+    from outcomes.store.database import transaction
+
     reason = fields.get("reason")
     if reason is None or not str(reason).strip():
         raise ValidationError("the clinical rationale is required.", field="reason")
@@ -106,6 +112,8 @@ def update_outbound(db: Database, outbound_id: int, *, status: str,
     from outcomes.dates import today as today_fn
     from outcomes.errors import NotFound
     from outcomes.models import NOTE_MAX
+    from outcomes.store import audit
+    from outcomes.store.database import transaction
 
     found = db.execute("SELECT o.status, o.date, p.name, o.findings FROM outbound_referrals o"
                        " JOIN partners p ON p.id = o.partner_id WHERE o.id = ?",
@@ -174,12 +182,17 @@ def list_outbound(db: Database, *, partner_id: int | None = None,
         params.append(status_word(status))
     if open_only:
         where.append("o.status != 'closed'")
+    return _listings(db, where, params, "o.date DESC, o.id DESC", limit)
+
+
+def _listings(db: Database, where: list[str], params: list[Any], order: str,
+              limit: int | None) -> list[OutboundListing]:
     return [OutboundListing(*r) for r in db.execute(
         "SELECT o.id, o.date, o.partner_id, p.name, o.episode_id, o.reason, o.question,"
         " o.status, o.scheduled_date, o.seen_date, o.findings_date, o.findings, o.closed_date"
         " FROM outbound_referrals o JOIN partners p ON p.id = o.partner_id"
         + (f" WHERE {' AND '.join(where)}" if where else "")
-        + " ORDER BY o.date DESC, o.id DESC LIMIT ?", [*params, -1 if limit is None else limit])]
+        + f" ORDER BY {order} LIMIT ?", [*params, -1 if limit is None else limit])]
 
 
 def awaiting_findings(db: Database, today: date, days: int, *,
@@ -191,9 +204,10 @@ def awaiting_findings(db: Database, today: date, days: int, *,
 
     cutoff = (today - timedelta(days=days)).isoformat()
     oldest = (today - timedelta(days=window_days)).isoformat() if window_days else ""
-    rows = [r for r in list_outbound(db, limit=None)
-            if r.status in ("sent", "scheduled", "seen") and oldest <= r.date < cutoff]
-    return sorted(rows, key=lambda r: (r.date, r.id))
+    # Filtered in SQL: building every outbound referral of a big history to keep a few cost
+    # the dashboard's alert worker 0.03-0.07 s. Dates are ISO text, compared as text both ways.
+    return _listings(db, ["o.status IN ('sent', 'scheduled', 'seen')", "o.date >= ?",
+                          "o.date < ?"], [oldest, cutoff], "o.date, o.id", None)
 
 
 @dataclass(frozen=True)

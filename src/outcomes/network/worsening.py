@@ -13,19 +13,36 @@ an intake score is compared: latest against intake, signed so positive is better
   has improved at all.
 
 One finding per episode; worse-by-MCID wins, then the scale furthest past its MCID.
+
+The rules need three facts of each scale (name, direction, MCID). :func:`scale_facts` reads
+them from the definition files with ``tomllib`` alone, where the validated catalog
+(``measures.catalog``) would import pydantic and build the instrument models: ~0.14 CPU s on the
+dashboard's alert worker before its queue could show (issue 14), for a check that reads three
+fields. It reads the same files in the same order (shipped, then the user's ``surveys/``, same
+id wins) and gives way to the catalog at the first thing it does not expect (a file it cannot
+read, a missing or mistyped fact, a scale id used twice), so a definition the catalog rejects
+for those reasons still fails here with the catalog's error. A file broken in a way these facts
+do not touch (an item out of range) is reported by the commands and screens that score with it,
+not by the alert queue.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import json
+import tomllib
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlite_utils import Database
-
-from outcomes.measures import catalog, scoring
-from outcomes.measures.instruments import Scale
 from outcomes.periods import recent_window
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from outcomes.measures.instruments import Scale
 
 # Float noise must not flip a decision at exactly the MCID (as in measures.scoring).
 _EPSILON = 1e-9
@@ -53,12 +70,39 @@ class Worsening:
     visits: int | None
 
 
-def worse_by_mcid(scale: Scale, intake: float, latest: float) -> float | None:
+class Mcid(NamedTuple):
+    value: float
+    unit: str
+    """points | percent"""
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleFacts:
+    """What the rules read of a scale (``measures.instruments.Scale``), without pydantic."""
+
+    name: str
+    higher_is_better: bool
+    mcid: Mcid | None
+
+
+def _higher_is_better(scale: Scale | ScaleFacts) -> bool:
+    if isinstance(scale, ScaleFacts):
+        return scale.higher_is_better
+    return scale.direction == "higher_is_better"   # a StrEnum: equal to its value
+
+
+def improvement(scale: Scale | ScaleFacts, intake: float, latest: float) -> float:
+    """``measures.scoring.improvement`` (signed: positive is better), for either form."""
+    change = latest - intake
+    return change if _higher_is_better(scale) else -change
+
+
+def worse_by_mcid(scale: Scale | ScaleFacts, intake: float, latest: float) -> float | None:
     """How many points past the MCID the patient is worse (>= 0), or None when the worsening
     is less than the MCID, the scale has none, or a percent MCID meets an intake of 0."""
     if scale.mcid is None:
         return None
-    loss = -scoring.improvement(scale, intake, latest)
+    loss = -improvement(scale, intake, latest)
     if scale.mcid.unit == "points":
         threshold = scale.mcid.value
     elif intake == 0:
@@ -70,7 +114,7 @@ def worse_by_mcid(scale: Scale, intake: float, latest: float) -> float | None:
     return max(loss - threshold, 0.0)
 
 
-def mcid_points(scale: Scale, intake: float) -> float | None:
+def mcid_points(scale: Scale | ScaleFacts, intake: float) -> float | None:
     """The scale's MCID in score points for this intake score."""
     if scale.mcid is None:
         return None
@@ -79,10 +123,102 @@ def mcid_points(scale: Scale, intake: float) -> float | None:
     return scale.mcid.value * abs(intake) / 100.0
 
 
+def shipped_surveys_dir() -> Path:
+    """``measures.instruments.shipped_surveys_dir`` (that module imports pydantic): the wheel's
+    folder first, then the source checkout's (this module sits as deep as that one)."""
+    try:
+        packaged = importlib.resources.files("outcomes") / "surveys"
+        if packaged.is_dir():
+            return Path(str(packaged))
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parents[3] / "surveys"
+
+
+def _facts(data: dict[str, Any], stem: str) -> dict[str, ScaleFacts] | None:
+    """One definition's scale facts, or None at anything the catalog might reject."""
+    scales = data.get("scales")
+    if data.get("id") != stem or not isinstance(scales, dict) or not scales \
+            or (len(scales) == 1 and stem not in scales):
+        return None
+    out: dict[str, ScaleFacts] = {}
+    for scale_id, scale in scales.items():
+        if not isinstance(scale, dict):
+            return None
+        name, direction, mcid = scale.get("name"), scale.get("direction"), scale.get("mcid")
+        if not isinstance(name, str) or not name \
+                or direction not in ("higher_is_better", "higher_is_worse"):
+            return None
+        if mcid is None:
+            out[scale_id] = ScaleFacts(name, direction == "higher_is_better", None)
+            continue
+        if not isinstance(mcid, dict):
+            return None
+        value, unit = mcid.get("value"), mcid.get("unit")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 \
+                or unit not in ("points", "percent"):
+            return None
+        out[scale_id] = ScaleFacts(name, direction == "higher_is_better",
+                                   Mcid(float(value), unit))
+    return out
+
+
+def _read_facts(files: tuple[tuple[Path, int, int], ...]
+                ) -> dict[str, dict[str, ScaleFacts]] | None:
+    known: dict[str, dict[str, ScaleFacts]] = {}
+    for path, _, _ in files:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None
+        facts = _facts(data, path.stem)
+        if facts is None:
+            return None
+        known[path.stem] = facts
+    scale_ids = [s for facts in known.values() for s in facts]
+    return known if len(set(scale_ids)) == len(scale_ids) else None
+
+
+def catalog_facts() -> dict[str, dict[str, ScaleFacts]]:
+    """The same facts from the validated catalog (raises its InstrumentError)."""
+    from outcomes.measures import catalog
+
+    return {iid: {sid: ScaleFacts(s.name, _higher_is_better(s),
+                                  None if s.mcid is None else Mcid(s.mcid.value, s.mcid.unit))
+                  for sid, s in inst.scales.items()}
+            for iid, inst in catalog.instruments().items()}
+
+
+def scale_facts() -> dict[str, dict[str, ScaleFacts]]:
+    """Each known instrument's scales (instrument id, scale id), as ``catalog.instruments()``
+    gives them; see the module docstring. Read again when a file changes (a stat per file)."""
+    from outcomes.paths import user_surveys_dir
+
+    shipped = shipped_surveys_dir()
+    if not shipped.is_dir():
+        return catalog_facts()   # its error names the missing folder
+    user = user_surveys_dir()
+    files = []
+    for directory in (shipped, *([user] if user.is_dir() else [])):
+        for path in sorted(directory.glob("*.toml")):
+            try:
+                stat = path.stat()
+            except OSError:
+                return catalog_facts()
+            files.append((path, stat.st_mtime_ns, stat.st_size))
+    return _facts_of(tuple(files))
+
+
+@functools.lru_cache(maxsize=4)
+def _facts_of(files: tuple[tuple[Path, int, int], ...]) -> dict[str, dict[str, ScaleFacts]]:
+    found = _read_facts(files)
+    return catalog_facts() if found is None else found
+
+
 def worsening(db: Database, today: date, visits_needed: int) -> list[Worsening]:
     """Open episodes getting worse or not improving (see the module docstring), by episode."""
     window = recent_window(today)
-    known = catalog.instruments()
+    known = scale_facts()
     episodes = {row[0]: row for row in db.execute(
         "SELECT e.id, e.partner_id, e.clinician, e.visits FROM episodes e"
         " WHERE e.status IN ('evaluated', 'in_care') AND EXISTS (SELECT 1 FROM responses r"
@@ -118,8 +254,8 @@ def worsening(db: Database, today: date, visits_needed: int) -> list[Worsening]:
             if intake is None or not later or later[-1][1] < window.start.isoformat():
                 continue
             latest = later[-1]
-            scale = known[instrument].scales[scale_id]
-            change = scoring.improvement(scale, intake[2], latest[2])
+            scale = known[instrument][scale_id]
+            change = improvement(scale, intake[2], latest[2])
             improved = improved or change > _EPSILON
             past = worse_by_mcid(scale, intake[2], latest[2])
             finding = Worsening(
@@ -139,4 +275,5 @@ def worsening(db: Database, today: date, visits_needed: int) -> list[Worsening]:
     return out
 
 
-__all__ = ["Worsening", "mcid_points", "worse_by_mcid", "worsening"]
+__all__ = ["Mcid", "ScaleFacts", "Worsening", "catalog_facts", "improvement", "mcid_points",
+           "scale_facts", "shipped_surveys_dir", "worse_by_mcid", "worsening"]

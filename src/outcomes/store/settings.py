@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from outcomes.errors import ValidationError
 from outcomes.store import audit
 from outcomes.store.database import Queryable, transaction
+
+# Annotations only: sqlite-utils is imported by whoever opens the connection.
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 # CMS non-monetary compensation limit (42 CFR 411.357(k)), adjusted each calendar year by the
 # CPI-U change for the 12 months ending the preceding September 30 (CMS "CPI-U Updates" page,
