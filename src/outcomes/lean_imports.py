@@ -8,11 +8,11 @@ machine where the whole first screen of a minimal Textual app takes ~0.3 s.
 
 Nothing here opens or queries a database: it only decides which optional modules a library's
 import may pull in. The command line calls :func:`import_storage_lean` before it builds its
-commands, and the dashboard's alert worker before its first connection (not the package's
-``__init__``: that would put sqlite-utils on the dashboard's main thread before its first
-paint). It relies on sqlite-utils importing numpy and pandas inside ``try/except ImportError``:
-pyproject.toml pins sqlite-utils below 5 for that reason, and tests/test_lean_imports.py fails
-if a release changes it.
+commands, and the dashboard's connections before their first sqlite-utils connection
+(``store.connections``; not the package's ``__init__``: that would put sqlite-utils on the
+dashboard's main thread before its first paint). It relies on sqlite-utils importing numpy
+and pandas inside ``try/except ImportError``: pyproject.toml pins sqlite-utils below 5 for
+that reason, and tests/test_lean_imports.py fails if a release changes it.
 """
 
 from __future__ import annotations

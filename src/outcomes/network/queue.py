@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from outcomes.dates import now_iso
 from outcomes.errors import ValidationError
@@ -281,11 +281,14 @@ def load_states(db: Queryable) -> dict[str, AlertState]:
     }
 
 
-def work_queue(db: Database, today: date) -> Queue:
-    """Today's alerts (``compute_alerts``) as a queue to work through."""
+def work_queue(db: Queryable, today: date) -> Queue:
+    """Today's alerts (``compute_alerts``) as a queue to work through; a plain read-only
+    connection serves (the dashboard's worker reads it before any sqlite-utils import)."""
     from outcomes.network.alerts import compute_deferred
 
-    return build_queue(compute_deferred(db, today), load_states(db), today)
+    # The rules call only execute (tests/test_lean_imports.py runs them on a plain
+    # connection and compares the queue), though they are typed for sqlite-utils'.
+    return build_queue(compute_deferred(cast("Database", db), today), load_states(db), today)
 
 
 def _set_state(db: Database, item: QueueItem, state: str, until: date | None) -> None:
@@ -359,15 +362,17 @@ def _num(value: Any) -> str:
 
 
 def _scale_name(instrument: Any, scale: Any) -> str:
+    # The worsening rule's own reading of the survey files (no pydantic, no catalog): the
+    # dashboard words its first worsening alert before the first screen is complete.
     from outcomes.errors import OutcomesError
-    from outcomes.measures import catalog
+    from outcomes.network.worsening import scale_facts
 
     try:
-        found = catalog.instruments().get(str(instrument))
+        found = scale_facts().get(str(instrument))
     except OutcomesError:  # a broken survey file of the clinic's: fall back to the id
         found = None
-    if found is not None and str(scale) in found.scales:
-        return found.scales[str(scale)].name
+    if found is not None and str(scale) in found:
+        return found[str(scale)].name
     return plain(str(scale or instrument)).upper()
 
 

@@ -36,8 +36,6 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from outcomes import periods
 from outcomes.errors import InstrumentError, ValidationError
 from outcomes.measures import catalog
@@ -50,6 +48,8 @@ from outcomes.reports.statistics import Nps, wilson
 from outcomes.store import settings
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from outcomes.reports.recovery import RecoveryCurve
     from outcomes.reports.riskmodel import Adjusted
     from outcomes.store.database import Queryable

@@ -17,11 +17,12 @@ import pwd
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from outcomes.dates import now_iso
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 GENESIS = "0" * 64  # the "previous hash" of the first row
 COLUMNS = ("id", "at", "action", "entity", "detail", "actor", "prev_hash", "hash")

@@ -255,14 +255,12 @@ class DashboardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="dashboard-alerts", exit_on_error=False)
     def load_alerts(self) -> None:
-        from outcomes.lean_imports import import_storage_lean
         from outcomes.network.queue import work_queue
 
-        # Before app.db(), the first sqlite-utils connection. No other thread imports numpy
-        # now: the first screen's other reads never do, and the warm-up waits for this screen.
-        import_storage_lean()
+        # The plain read-only connection: the queue's rules need no sqlite-utils, whose
+        # import (with pandas' and numpy's look-ups) cost the first screen ~0.1 s of CPU.
         app = app_of(self)
-        self.post_message(QueueLoaded(work_queue(app.db(), app.today)))
+        self.post_message(QueueLoaded(work_queue(app.reader(), app.today)))
 
     # --- first run ------------------------------------------------------------------------
 
