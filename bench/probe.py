@@ -30,7 +30,7 @@ from typing import Any
 
 SIZE = (120, 40)
 TIMEOUT_S = 120.0
-IDLE_S = 4.0
+IDLE_S = 5.0
 """The pause after the responsiveness steps: longer than the app's wait for an idle user."""
 
 
@@ -254,6 +254,7 @@ def responsiveness(db_path: str, today: str) -> None:
         steps = {k: round(v * 1000, 1) for k, v in stalls.items() if k not in outside}
         gc_ms = {k: round(v * 1000, 1) for k, v in collections.items() if k not in outside}
         heap["idle_gc_ms"] = round(collections.get("idle", 0.0) * 1000, 1)
+        heap["start_up_gc_ms"] = round(collections.get("start-up", 0.0) * 1000, 1)
         emit("complete", stalls_ms=steps, gc_ms=gc_ms, screen=screen, visited=visited,
              full_collections=full[0], **heap)
 

@@ -35,8 +35,10 @@ DARK, LIGHT = "textual-dark", "textual-light"
 WARM_UP_FALLBACK_S = 10.0
 """When the warm-up starts if the dashboard never reports its first complete screen."""
 
-GC_IDLE_S = 2.0
-"""Seconds without a key press or mouse input before the idle full collection may run."""
+GC_IDLE_S = 3.0
+"""Seconds without a key press or mouse input before the idle full collection may run. A key
+pressed during that collection waits for it (~0.3 s on a big clinic): the longer the user has
+already paused, the less likely the next key comes at that moment."""
 GC_CHECK_S = 1.0
 """How often the idle hook looks (it does nothing unless a collection is due)."""
 GC_FULL_THRESHOLD = 1000
