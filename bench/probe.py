@@ -30,6 +30,8 @@ from typing import Any
 
 SIZE = (120, 40)
 TIMEOUT_S = 120.0
+IDLE_S = 5.0
+"""The pause after the responsiveness steps: longer than the app's wait for an idle user."""
 
 
 def peak_rss_kb() -> int:
@@ -198,6 +200,7 @@ def responsiveness(db_path: str, today: str) -> None:
     from outcomes_tui.app import make_app
 
     collecting = [0.0]
+    full, idle_full = [0], [0]
     collections: dict[str, float] = {}
 
     def timed_gc(phase: str, info: dict[str, Any]) -> None:
@@ -207,6 +210,10 @@ def responsiveness(db_path: str, today: str) -> None:
             collecting[0] = time.perf_counter()
         else:
             took = time.perf_counter() - collecting[0]
+            if label[0] == "idle":
+                idle_full[0] += 1
+            elif label[0] not in ("start-up", "done"):
+                full[0] += 1
             collections[label[0]] = max(collections.get(label[0], 0.0), took)
 
     async def main() -> None:
@@ -235,10 +242,21 @@ def responsiveness(db_path: str, today: str) -> None:
                 visited.append(type(app.screen).__name__)
             label[0] = "done"
             screen = type(app.screen).__name__
-        steps = {k: round(v * 1000, 1) for k, v in stalls.items() if k not in ("start-up", "done")}
-        gc_ms = {k: round(v * 1000, 1) for k, v in collections.items()
-                 if k not in ("start-up", "done")}
-        emit("complete", stalls_ms=steps, gc_ms=gc_ms, screen=screen, visited=visited)
+            # What a full collection would walk now (a frozen start-up heap is not in
+            # gc.get_objects) and how much is frozen, before the app gives the policy back.
+            heap = {"tracked": len(gc.get_objects()), "frozen": gc.get_freeze_count()}
+            # Then a user who stops typing: what is left once the app had time to collect.
+            label[0] = "idle"
+            await pilot.pause(IDLE_S)
+            heap["tracked_after_idle"] = len(gc.get_objects())
+            heap["idle_full_collections"] = idle_full[0]
+        outside = ("start-up", "done", "idle")
+        steps = {k: round(v * 1000, 1) for k, v in stalls.items() if k not in outside}
+        gc_ms = {k: round(v * 1000, 1) for k, v in collections.items() if k not in outside}
+        heap["idle_gc_ms"] = round(collections.get("idle", 0.0) * 1000, 1)
+        heap["start_up_gc_ms"] = round(collections.get("start-up", 0.0) * 1000, 1)
+        emit("complete", stalls_ms=steps, gc_ms=gc_ms, screen=screen, visited=visited,
+             full_collections=full[0], **heap)
 
     label = ["start-up"]
     gc.callbacks.append(timed_gc)

@@ -442,6 +442,7 @@ class Bench:
         worst: list[float] = []
         per_step: dict[str, list[float]] = {}
         collected: dict[str, list[float]] = {}
+        heap: dict[str, list[float]] = {}
         for i in range(max(self.runs, 3)):
             self.log(f"responsiveness run {i + 1}")
             events = self.probe("responsiveness", str(self.big_db), BENCH_TODAY.isoformat())
@@ -454,6 +455,9 @@ class Bench:
                 return fig
             worst.append(max(stalls.values()) / 1000)
             gc_ms = events["complete"][1].get("gc_ms", {})
+            for key in ("tracked", "tracked_after_idle", "frozen", "idle_gc_ms"):
+                if key in events["complete"][1]:
+                    heap.setdefault(key, []).append(events["complete"][1][key])
             for step, ms in stalls.items():
                 per_step.setdefault(step, []).append(ms)
                 collected.setdefault(step, []).append(gc_ms.get(step, 0.0))
@@ -465,6 +469,15 @@ class Bench:
                            if max(ms) > 0)
         fig.note += ("; longest full garbage collection in a step (it stops every thread), "
                      f"worst over runs: {pauses or 'none'}")
+        if heap.get("tracked"):
+            # The heap a full collection walks (the app's frozen start-up heap is not in it),
+            # after the steps and after a pause longer than the app's wait for an idle user.
+            median = {k: statistics.median(v) for k, v in heap.items()}
+            fig.note += (f"; objects a full collection walks after the steps "
+                         f"{median['tracked']:,.0f}, after an idle pause "
+                         f"{median.get('tracked_after_idle', 0):,.0f} (frozen at start-up "
+                         f"{median.get('frozen', 0):,.0f}; the idle collection "
+                         f"{median.get('idle_gc_ms', 0):.0f} ms, median)")
         return fig
 
     def packet_figure(self) -> Figure:

@@ -100,3 +100,24 @@ def test_the_alert_queue_reads_on_a_plain_connection_without_pydantic(
         "                                      or 'NDI' in str(s) or 'LEFS' in str(s)\n"
         "                                      for s in worse)]))\n"
     ) == [True, [], True, True]
+
+
+def test_once_installed_any_thread_imports_sqlite_utils_lean_and_numpy_stays_importable(
+) -> None:
+    """The dashboard's hook: whichever thread first imports a module that imports sqlite-utils
+    (here two at once, as the dashboard's workers do), numpy and pandas stay out; afterwards
+    numpy imports as usual (the risk model needs it)."""
+    assert run_python(
+        "import json, sys, threading\n"
+        "from outcomes.lean_imports import install_lean_storage\n"
+        "install_lean_storage()\n"
+        "def load(name):\n"
+        "    __import__(name)\n"
+        "threads = [threading.Thread(target=load, args=(m,)) for m in\n"
+        "           ('outcomes.network.packet_effect', 'outcomes.network.partners')]\n"
+        "for t in threads: t.start()\n"
+        "for t in threads: t.join()\n"
+        "lean = ['sqlite_utils' in sys.modules, 'numpy' in sys.modules, 'pandas' in sys.modules]\n"
+        "import numpy\n"
+        "print(json.dumps([*lean, numpy.__name__]))\n"
+    ) == [True, False, False, "numpy"]

@@ -8,9 +8,10 @@ machine where the whole first screen of a minimal Textual app takes ~0.3 s.
 
 Nothing here opens or queries a database: it only decides which optional modules a library's
 import may pull in. The command line calls :func:`import_storage_lean` before it builds its
-commands, and the dashboard's connections before their first sqlite-utils connection
-(``store.connections``; not the package's ``__init__``: that would put sqlite-utils on the
-dashboard's main thread before its first paint). It relies on sqlite-utils importing numpy
+commands; the dashboard calls :func:`install_lean_storage` as it starts, an import hook that
+makes the first import of sqlite-utils lean in whichever worker thread runs it (importing it
+in the package's ``__init__`` would put it on the dashboard's main thread before its first
+paint). It relies on sqlite-utils importing numpy
 and pandas inside ``try/except ImportError``: pyproject.toml pins sqlite-utils below 5 for
 that reason, and tests/test_lean_imports.py fails if a release changes it.
 """
@@ -18,7 +19,12 @@ that reason, and tests/test_lean_imports.py fails if a release changes it.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
 import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+from typing import Any
 
 STORAGE_LIBRARY = "sqlite_utils"
 STORAGE_OPTIONAL = ("numpy", "pandas")
@@ -47,3 +53,61 @@ def import_without(module: str, optional: tuple[str, ...]) -> None:
 def import_storage_lean() -> None:
     """sqlite-utils without numpy and pandas."""
     import_without(STORAGE_LIBRARY, STORAGE_OPTIONAL)
+
+
+class _LeanLoader(importlib.abc.Loader):
+    """Runs a module with the ``optional`` modules blocked, then unblocks them."""
+
+    def __init__(self, inner: importlib.abc.Loader, optional: tuple[str, ...]) -> None:
+        self.inner = inner
+        self.optional = optional
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return self.inner.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        blocked = [name for name in self.optional if name not in sys.modules]
+        for name in blocked:
+            sys.modules[name] = None  # type: ignore[assignment]
+        try:
+            self.inner.exec_module(module)
+        finally:
+            for name in blocked:
+                if name in sys.modules and sys.modules[name] is None:
+                    del sys.modules[name]
+
+    def __getattr__(self, name: str) -> Any:  # resources, source: the real loader's
+        return getattr(self.inner, name)
+
+
+class _LeanFinder(importlib.abc.MetaPathFinder):
+    """Finds ``module`` as the other finders do, and has it run by a :class:`_LeanLoader`."""
+
+    def __init__(self, module: str, optional: tuple[str, ...]) -> None:
+        self.module = module
+        self.optional = optional
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
+        if fullname != self.module or any(name in sys.modules for name in self.optional):
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _LeanLoader(spec.loader, self.optional)
+                return spec
+        return None
+
+
+def install_lean_storage() -> None:
+    """From now on, sqlite-utils is imported without numpy and pandas by whichever thread
+    imports it first. The dashboard calls this at start: its workers import modules that
+    import sqlite-utils in whatever order they run, and a call of
+    :func:`import_storage_lean` in one of them lost that race now and then. Nothing is
+    imported here; a no-op once sqlite-utils is loaded."""
+    if STORAGE_LIBRARY in sys.modules or any(
+            isinstance(f, _LeanFinder) for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _LeanFinder(STORAGE_LIBRARY, STORAGE_OPTIONAL))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.markup import escape
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
@@ -15,6 +18,7 @@ from textual.screen import Screen
 from textual.worker import WorkerState
 
 from outcomes.dates import today as local_today
+from outcomes.lean_imports import install_lean_storage
 from outcomes.store.connections import Connections, Reader
 from outcomes_tui.commands import ScreenCommands
 from outcomes_tui.feedback import plain_error
@@ -31,6 +35,74 @@ if TYPE_CHECKING:
 DARK, LIGHT = "textual-dark", "textual-light"
 WARM_UP_FALLBACK_S = 10.0
 """When the warm-up starts if the dashboard never reports its first complete screen."""
+
+GC_IDLE_S = 3.0
+"""Seconds without a key press or mouse input before the idle full collection may run. A key
+pressed during that collection waits for it (~0.3 s on a big clinic): the longer the user has
+already paused, the less likely the next key comes at that moment."""
+GC_CHECK_S = 1.0
+"""How often the idle hook looks (it does nothing unless a collection is due)."""
+GC_FULL_THRESHOLD = 1000
+"""The third garbage-collector threshold while the policy is on (CPython's default is 10): an
+automatic full collection only after this many young (generation 1) collections, about 7
+million objects kept alive since the last one, so it still comes for a user who never pauses."""
+
+
+def _promotions() -> int:
+    # Objects reach the oldest generation only through a generation-1 collection: while this
+    # count stands still, a full collection has nothing new to look at.
+    return int(gc.get_stats()[1]["collections"])
+
+
+class CollectorPolicy:
+    """The dashboard's garbage-collector policy: full collections when the user is idle.
+
+    Why: CPython runs a full (generation 2) collection whenever the objects kept since the
+    last one pass a quarter of the heap, and it walks every tracked object while every thread
+    waits. On a big clinic the dashboard holds 175,000-330,000 of them (the alert queue,
+    Textual's caches, the modules), and the full collection that landed in a screen change or
+    a keystroke stalled the interface for 160-550 ms (docs/benchmarks.md). So, once the first
+    screen and the warm-up are done, the start-up heap is collected once and frozen
+    (``gc.freeze``: out of the collector's sight, never freed, and it lives as long as the
+    app anyway), automatic full collections are pushed far away (GC_FULL_THRESHOLD), and a
+    full collection of what came after runs when the user has left the keys alone for
+    GC_IDLE_S and no worker runs. Young collections run as always, and the idle one frees the
+    closed screens and forms. Frozen once only: a second freeze would keep what is alive at
+    that moment, a closed screen's cycles included, for ever."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.last_input = time.monotonic()
+        self._saved: tuple[int, int, int] = gc.get_threshold()
+        self._seen = -1
+
+    def start(self) -> None:
+        if self.on:
+            return
+        self._saved = gc.get_threshold()
+        gc.collect()
+        gc.freeze()
+        young, middle, _ = self._saved
+        gc.set_threshold(young, middle, GC_FULL_THRESHOLD)
+        self._seen = _promotions()
+        self.on = True
+
+    def stop(self) -> None:
+        """The app is closing: the process gets CPython's own policy back."""
+        if not self.on:
+            return
+        self.on = False
+        gc.set_threshold(*self._saved)
+        gc.unfreeze()
+
+    def due(self, now: float, busy: bool) -> bool:
+        """True when an idle full collection should run now."""
+        return (self.on and not busy and now - self.last_input >= GC_IDLE_S
+                and _promotions() != self._seen)
+
+    def collect(self) -> None:
+        gc.collect()
+        self._seen = _promotions()
 
 
 def _screen(entry: ScreenEntry) -> Screen[None]:
@@ -83,11 +155,16 @@ class OutcomesApp(App[None]):
         super().__init__()
         self.db_path = Path(db_path)
         self.today = today or local_today()
+        # Before any worker: whichever of them first imports a module that imports
+        # sqlite-utils, numpy and pandas stay out (outcomes.lean_imports).
+        install_lean_storage()
         self.connections = Connections(self.db_path)
         self.sub_title = self.db_path.name
         self.theme = DARK
         self._controls = ControlCharacters()
         self._warmed = False
+        self._styles_registered = False
+        self.collector = CollectorPolicy()
 
     def db(self) -> Database:
         """This thread's sqlite-utils connection, for writes and the core's reports (call from
@@ -129,6 +206,32 @@ class OutcomesApp(App[None]):
         self.run_worker(import_heavy_modules, thread=True, group="warm-up", exit_on_error=False)
         self.set_timer(0.5, self._register_widget_styles)
 
+    def _start_collector_policy(self) -> None:
+        """Once the warm-up is over (its imports and styles belong to the start-up heap that
+        is frozen): the garbage-collector policy (CollectorPolicy), and its idle hook."""
+        warming = any(w.group == "warm-up" and w.state in (WorkerState.PENDING,
+                                                           WorkerState.RUNNING)
+                      for w in self.workers)
+        if self.collector.on or warming or not self._styles_registered or not self.is_running:
+            return
+        self.collector.start()
+        self.set_interval(GC_CHECK_S, self.collect_if_idle)
+
+    def collect_if_idle(self, now: float | None = None) -> bool:
+        """The idle hook: a full collection when the user has pressed nothing for GC_IDLE_S,
+        no worker runs and objects reached the oldest generation since the last one. True
+        when it collected."""
+        busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.workers)
+        if not self.collector.due(time.monotonic() if now is None else now, busy):
+            return False
+        self.collector.collect()
+        return True
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.collector.last_input = time.monotonic()
+        await super().on_event(event)
+
     async def _register_widget_styles(self) -> None:
         """Mount, hidden, one of each widget type the other screens use, then remove them.
 
@@ -169,14 +272,20 @@ class OutcomesApp(App[None]):
                     continue
                 paths.append(str(Path(inspect.getfile(cls)).parent / css))  # as Screen does
         read_stylesheets(self, paths)
+        self._styles_registered = True
+        self._start_collector_policy()
 
     def on_unmount(self) -> None:
+        self.collector.stop()
         self.connections.close_all()
 
     def on_worker_state_changed(self, event: Any) -> None:
         """Worker errors become one plain-words notification, never a traceback."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.show_error(event.worker.error)
+        if event.worker.group == "warm-up" and event.state not in (WorkerState.PENDING,
+                                                                    WorkerState.RUNNING):
+            self._start_collector_policy()
 
     def show_error(self, exc: BaseException) -> None:
         self.notify(escape(plain_error(exc)), title="Could not finish", severity="error",

@@ -38,9 +38,6 @@ class Connections:
         """This thread's sqlite-utils connection (for the core's writers and reports)."""
         db: Database | None = getattr(self._local, "db", None)
         if db is None:
-            from outcomes.lean_imports import import_storage_lean
-
-            import_storage_lean()  # the dashboard's first sqlite-utils import, without numpy
             from outcomes.store.database import connect
 
             db = connect(self.path)
