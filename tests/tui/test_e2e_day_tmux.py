@@ -81,6 +81,14 @@ def test_a_therapists_day_by_keyboard(tmp_path: Path, isolated_dirs: Path) -> No
         t.field(PARTNER["phone"])
         t.field(PARTNER["fax"], then="C-s")
         t.wait_for("Partners 1 of 1")
+        # Found by the filter and opened with Down and Enter typed in one burst (the Enter
+        # once reached the filter box, before the focus had moved, and was lost).
+        t.keys("/")
+        t.type("Lopez")
+        t.keys("Down", "Enter")
+        t.wait_for(f"NPI {PARTNER['npi']}", "Overview")
+        t.keys("Escape")
+        t.wait_for("Partners 1 of 1", absent="Overview")
 
         # 3. A new referral: patients screen, ctrl+n; the partner completed from part of a name.
         t.keys("e")

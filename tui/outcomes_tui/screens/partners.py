@@ -188,10 +188,14 @@ class PartnersScreen(Screen[None]):
         self.app.push_screen(NewPartnerForm(), added)
 
     def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        # At once, as action_focus_table: "/Lopez" typed fast put "e" (the patients screen's
+        # key) to the table, before a deferred focus() reached the filter.
+        self.set_focus(self.query_one("#filter", Input))
 
     def action_focus_table(self) -> None:
-        self.query_one(DataTable).focus()
+        # At once, not by focus()'s deferred callback: typed in one burst ("Dubois", Down,
+        # Enter), the Enter reached the filter box before the callback and was lost.
+        self.set_focus(self.query_one(DataTable))
 
     def action_next_sort(self) -> None:
         keys = [k for k, _, _ in COLUMNS]
