@@ -406,7 +406,7 @@ def test_hashed_keys_replay_exactly_when_a_hash_repeats(collide: bool, chunk: in
     old = bulk.KeyStore.IN_MEMORY, bulk.KeyStore._hash
     bulk.KeyStore.IN_MEMORY = 0
     if collide:
-        bulk.KeyStore._hash = staticmethod(lambda key: 7)  # type: ignore[assignment]
+        bulk.KeyStore._hash = staticmethod(lambda key: 7)
     try:
         store.hashed(10, replay)
         assert store.hashes is not None
@@ -465,7 +465,7 @@ def test_bulk_and_rows_agree_with_hashed_keys(demo_template: Path,
                    bulk.KeyStore._hash)
             bulk.CHUNK, bulk.KeyStore.IN_MEMORY, bulk.KeyStore.HASHED_LINES = chunk, 0, 10**9
             if buckets is not None:
-                bulk.KeyStore._hash = staticmethod(  # type: ignore[assignment]
+                bulk.KeyStore._hash = staticmethod(
                     lambda key: hash(key) % buckets)
             try:
                 results[engine] = (outcome(target, "nps", source, engine, skip),
