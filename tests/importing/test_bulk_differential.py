@@ -413,7 +413,7 @@ def test_hashed_keys_replay_exactly_when_a_hash_repeats(collide: bool, chunk: in
         repeats = [(item.line, first) for start in range(0, len(rows), chunk)
                    for item, first in store.add(rows[start:start + chunk])]
     finally:
-        bulk.KeyStore.IN_MEMORY, bulk.KeyStore._hash = old  # type: ignore[assignment]
+        bulk.KeyStore.IN_MEMORY, bulk.KeyStore._hash = old
         store.close()
     assert repeats == [(4, 2), (6, 3)]
     assert len(replayed) == 1 and store.hashes is None
@@ -472,5 +472,5 @@ def test_bulk_and_rows_agree_with_hashed_keys(demo_template: Path,
                                    stored(target))
             finally:
                 (bulk.CHUNK, bulk.KeyStore.IN_MEMORY, bulk.KeyStore.HASHED_LINES,
-                 bulk.KeyStore._hash) = old  # type: ignore[assignment]
+                 bulk.KeyStore._hash) = old
         assert results["bulk"] == results["rows"]
