@@ -158,10 +158,10 @@ DIFF = settings(max_examples=int(os.environ.get("IMPORT_DIFF_EXAMPLES", "60")), 
 @given(data=st.data(), kind=st.sampled_from(["referrals", "responses", "nps", "touchpoints",
                                              "outbound", "partners", "goals"]),
        skip=st.booleans(), chunk=st.sampled_from([1, 3, 5_000]),
-       in_memory=st.sampled_from([0, 2, 20_000]))
+       in_memory=st.sampled_from([0, 2, 20_000]), hashed=st.booleans())
 def test_bulk_and_rows_agree(demo_template: Path, demo_facts: dict[str, list[str]],
                              data: st.DataObject, kind: str, skip: bool, chunk: int,
-                             in_memory: int) -> None:
+                             in_memory: int, hashed: bool) -> None:
     values = _values(demo_facts)
     columns = [c.name for c in KINDS[kind].columns]
     header = data.draw(st.lists(st.sampled_from(columns), min_size=1, unique=True)
@@ -189,13 +189,17 @@ def test_bulk_and_rows_agree(demo_template: Path, demo_facts: dict[str, list[str
             target = folder / f"{engine}.db"
             shutil.copy(demo_template, target)
             old, old_keys = bulk.CHUNK, bulk.KeyStore.IN_MEMORY
+            old_hashed = bulk.KeyStore.HASHED_LINES
             bulk.CHUNK = chunk  # chunk edges inside the file, too
-            # Keys held in memory, moved to the key database before, inside or after the file.
+            # Keys held in memory, moved to the key database before, inside or after the file;
+            # or (past the dict) only their hashes until one repeats, then replayed.
             bulk.KeyStore.IN_MEMORY = in_memory
+            bulk.KeyStore.HASHED_LINES = 10**9 if hashed else 0
             try:
                 results[engine] = (outcome(target, kind, source, engine, skip), stored(target))
             finally:
                 bulk.CHUNK, bulk.KeyStore.IN_MEMORY = old, old_keys
+                bulk.KeyStore.HASHED_LINES = old_hashed
         assert results["bulk"][0] == results["rows"][0]
         assert results["bulk"][1] == results["rows"][1]
 
@@ -382,3 +386,91 @@ def test_repeated_keys_name_the_first_line_wherever_the_keys_are_kept(in_memory:
         bulk.KeyStore.IN_MEMORY = old
         store.close()
     assert repeats == [(4, 2), (6, 3)]
+
+
+@pytest.mark.parametrize("collide", [False, True])
+@pytest.mark.parametrize("chunk", [1, 2, 5])
+def test_hashed_keys_replay_exactly_when_a_hash_repeats(collide: bool, chunk: int) -> None:
+    # Lines 2-6 carry keys a, b, a, c, b, kept as hashes; the first repeated hash (line 4, or
+    # line 3 when every key shares one hash) replays the rows before its chunk into the key
+    # database, and the repeats still name lines 2 and 3, never a false one.
+    keys = ["a", "b", "a", "c", "b"]
+    rows = [Prepared(key, None, line=line) for line, key in enumerate(keys, start=2)]
+    replayed: list[int] = []
+
+    def replay(before: int) -> list[tuple[str, int]]:
+        replayed.append(before)
+        return [(item.key, item.line) for item in rows if item.line < before]
+
+    store = bulk.KeyStore()
+    old = bulk.KeyStore.IN_MEMORY, bulk.KeyStore._hash
+    bulk.KeyStore.IN_MEMORY = 0
+    if collide:
+        bulk.KeyStore._hash = staticmethod(lambda key: 7)
+    try:
+        store.hashed(10, replay)
+        assert store.hashes is not None
+        repeats = [(item.line, first) for start in range(0, len(rows), chunk)
+                   for item, first in store.add(rows[start:start + chunk])]
+    finally:
+        bulk.KeyStore.IN_MEMORY, bulk.KeyStore._hash = old
+        store.close()
+    assert repeats == [(4, 2), (6, 3)]
+    assert len(replayed) == 1 and store.hashes is None
+    # Replayed up to the chunk holding the first repeated hash.
+    first_repeat = 3 if collide else 4
+    assert replayed[0] == 2 + ((first_repeat - 2) // chunk) * chunk
+
+
+def test_hashed_keys_only_for_files_past_the_dict_and_within_the_limit() -> None:
+    store = bulk.KeyStore()
+    store.hashed(bulk.KeyStore.IN_MEMORY, lambda before: [])
+    assert store.hashes is None  # small: the exact dict
+    store.hashed(bulk.KeyStore.HASHED_LINES + 1, lambda before: [])
+    assert store.hashes is None  # large: hashes would grow with the file
+    store.hashed(bulk.KeyStore.HASHED_LINES, lambda before: [])
+    assert store.hashes == set()
+
+
+@DIFF
+@given(data=st.data(), skip=st.booleans(), chunk=st.sampled_from([1, 3, 5_000]),
+       buckets=st.sampled_from([None, 1, 3]))
+def test_bulk_and_rows_agree_with_hashed_keys(demo_template: Path,
+                                              demo_facts: dict[str, list[str]],
+                                              data: st.DataObject, skip: bool, chunk: int,
+                                              buckets: int | None) -> None:
+    """Mostly valid nps rows with repeats anywhere, the keys kept as hashes from the first
+    row: the replay after the first repeated hash must find what the row engine finds. With
+    ``buckets``, keys share few hashes, so distinct keys collide too."""
+    row = st.tuples(st.sampled_from(["", *demo_facts["episodes"]]),
+                    st.sampled_from(["2026-01-05", "01/06/2026", "2026-02-30", "2026-11-01"]),
+                    st.sampled_from(["0", "7", "10", "11"]),
+                    st.sampled_from(["", "ok", "Parking was hard."])).map(list)
+    rows = data.draw(st.lists(row, min_size=1, max_size=10), label="rows")
+    for at in data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=3), label="repeats"):
+        rows.insert(data.draw(st.integers(at + 1, len(rows)), label="where"), list(rows[at]))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["episode_id", "date", "score", "comment"])
+    writer.writerows(rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        source = folder / "nps.csv"
+        source.write_text(out.getvalue(), encoding="utf-8")
+        results = {}
+        for engine in ("rows", "bulk"):
+            target = folder / f"{engine}.db"
+            shutil.copy(demo_template, target)
+            old = (bulk.CHUNK, bulk.KeyStore.IN_MEMORY, bulk.KeyStore.HASHED_LINES,
+                   bulk.KeyStore._hash)
+            bulk.CHUNK, bulk.KeyStore.IN_MEMORY, bulk.KeyStore.HASHED_LINES = chunk, 0, 10**9
+            if buckets is not None:
+                bulk.KeyStore._hash = staticmethod(
+                    lambda key: hash(key) % buckets)
+            try:
+                results[engine] = (outcome(target, "nps", source, engine, skip),
+                                   stored(target))
+            finally:
+                (bulk.CHUNK, bulk.KeyStore.IN_MEMORY, bulk.KeyStore.HASHED_LINES,
+                 bulk.KeyStore._hash) = old
+        assert results["bulk"] == results["rows"]

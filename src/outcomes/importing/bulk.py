@@ -12,10 +12,11 @@ all or nothing, as before.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import operator
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +42,44 @@ class KeyStore:
     """Natural keys seen so far -> first line. The first ``IN_MEMORY`` keys are kept in a dict
     (a file of a few thousand rows never opens a database for them); past that, all of them
     move to a private temporary database: SQLite's "" file is created on disk only when its
-    cache overflows, readable only by us, and deleted when closed. So memory stays flat."""
+    cache overflows, readable only by us, and deleted when closed. So memory stays flat.
+
+    A file of at most ``HASHED_LINES`` lines (given ``replay``) keeps only the keys' hashes,
+    in a set (about 60 bytes a key against 300 for the key itself, and no key database): a
+    file without repeats never stores a key. The first hash seen twice (a repeated key, or
+    two keys sharing a hash) ends that: ``replay(line)`` gives again the (key, line) of every
+    valid row before ``line``, they go to the key database, and the file goes on exactly as
+    above. So a repeat costs one more pass over the rows before it, once per file, and the
+    answer never rests on a hash."""
 
     IN_MEMORY = 20_000
+    HASHED_LINES = 200_000
+    _hash = staticmethod(hash)  # a test makes every key collide
 
     def __init__(self) -> None:
         self.seen: dict[Any, int] | None = {}
         self.conn: sqlite3.Connection | None = None
+        self.replay: Callable[[int], Iterable[tuple[Any, int]]] | None = None
+        self.hashes: set[int] | None = None
+
+    def hashed(self, lines: int, replay: Callable[[int], Iterable[tuple[Any, int]]]) -> None:
+        """Keep hashes only, for a file of ``lines`` lines past the dict and within
+        ``HASHED_LINES``; ``replay(line)``: (key, line) of the valid rows before ``line``."""
+        if self.IN_MEMORY < lines <= self.HASHED_LINES and not self.seen and self.conn is None:
+            self.replay, self.hashes = replay, set()
 
     def add(self, items: list[Prepared]) -> list[tuple[Prepared, int]]:
         """Record the keys of ``items`` (in order); return (item, earlier line) for repeats."""
+        hashes = self.hashes
+        if hashes is not None:
+            before = len(hashes)
+            hashes.update(map(self._hash, [item.key for item in items]))
+            if len(hashes) - before == len(items):
+                return []
+            # A hash seen twice: from here on, exact keys (those before this chunk replayed).
+            assert self.replay is not None and items
+            self.hashes = None
+            self._spilled(self.replay(items[0].line))
         seen = self.seen
         if seen is not None and len(seen) + len(items) <= self.IN_MEMORY:
             # Keys compared as the row engine compares them (dict keys).
@@ -73,15 +102,17 @@ class KeyStore:
                 repeats.append((item, first))
         return repeats
 
-    def _spilled(self) -> sqlite3.Connection:
+    def _spilled(self, earlier: Iterable[tuple[Any, int]] = ()) -> sqlite3.Connection:
         if self.conn is None:
             self.conn = sqlite3.connect("", isolation_level=None)
             self.conn.execute("PRAGMA cache_size = -8000")  # 8 MB, then it spills to disk
             self.conn.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, line INTEGER)"
                               " WITHOUT ROWID")
             self.conn.execute("BEGIN")
-            self.conn.executemany("INSERT INTO seen VALUES (?, ?)",
-                                  ((repr(key), line) for key, line in (self.seen or {}).items()))
+            # Replayed keys hold no repeat (their hashes were distinct); OR IGNORE all the same.
+            self.conn.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)",
+                                  ((repr(key), line) for key, line in
+                                   itertools.chain((self.seen or {}).items(), earlier)))
             self.seen = None
         return self.conn
 
@@ -150,6 +181,30 @@ def _validate(kind: ImportKind, table: CsvTable, mapping: dict[int, str],
         report.errors.append(error)
         rejects.append((cells, error))
 
+    def prepared(cells: list[str]) -> Prepared:
+        """The row's record; raises ValidationError (the caller checks the width first)."""
+        # The compiled validator refuses (None) a cell that may be one of our neutralised
+        # exports (starting with '): the general path undoes that.
+        item = fast(cells) if fast is not None and len(cells) == width else None
+        if item is None:
+            values = {mapping[i]: unneutralise(c) if c[:1] == "'" else c
+                      for i, c in enumerate(cells)}
+            item = kind.prepare(values, ctx)
+        return item
+
+    def replay(before: int) -> Iterator[tuple[Any, int]]:
+        """The keys the store was given for the rows before line ``before``: every row that
+        passed validation (a repeat among them would have ended the hashes sooner)."""
+        for line, cells in table.rows():
+            if line >= before:
+                return
+            if len(cells) <= width:
+                try:
+                    yield prepared(cells).key, line
+                except ValidationError:
+                    continue
+
+    keys.hashed(table.lines, replay)
     for chunk in _chunks(table):
         items: list[Prepared] = []
         for line, cells in chunk:
@@ -158,17 +213,11 @@ def _validate(kind: ImportKind, table: CsvTable, mapping: dict[int, str],
                 fail(line, cells, None,
                      f"the row has {len(cells)} cells but the header has {width}.")
                 continue
-            # The compiled validator refuses (None) a cell that may be one of our neutralised
-            # exports (starting with '): the general path undoes that.
-            item = fast(cells) if fast is not None and len(cells) == width else None
-            if item is None:
-                values = {mapping[i]: unneutralise(c) if c[:1] == "'" else c
-                          for i, c in enumerate(cells)}
-                try:
-                    item = kind.prepare(values, ctx)
-                except ValidationError as exc:
-                    fail(line, cells, importer.column_name(table, mapping, exc.field), str(exc))
-                    continue
+            try:
+                item = prepared(cells)
+            except ValidationError as exc:
+                fail(line, cells, importer.column_name(table, mapping, exc.field), str(exc))
+                continue
             item.line, item.cells = line, cells
             items.append(item)
         if items:

@@ -257,17 +257,27 @@ def _partner(ctx: RowContext, positions: dict[str, int]) -> Callable[[list[str]]
     """Partner id from partner_npi or partner, None when neither is given, False when the
     reference is bad (the general path words the error)."""
     npi_at, name_at = positions.get("partner_npi"), positions.get("partner")
+    # A network has a few hundred partners: each spelling of one is resolved once.
+    seen: dict[tuple[str, str], Any] = {}
 
     def partner(cells: list[str]) -> Any:
+        npi = cells[npi_at] if npi_at is not None else ""
+        name = cells[name_at] if name_at is not None else ""
+        found = seen.get((npi, name), seen)
+        if found is not seen:
+            return found
         values = {}
         if npi_at is not None:
-            values["partner_npi"] = cells[npi_at]
+            values["partner_npi"] = npi
         if name_at is not None:
-            values["partner"] = cells[name_at]
+            values["partner"] = name
         try:
-            return ctx.partner_id(values)
+            found = ctx.partner_id(values)
         except ValidationError:
-            return False
+            found = False
+        if len(seen) < _CACHE_LIMIT:
+            seen[(npi, name)] = found
+        return found
 
     return partner
 

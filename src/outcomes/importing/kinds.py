@@ -37,7 +37,7 @@ from outcomes.models import (
 )
 from outcomes.network import outbound, touchpoints
 from outcomes.network.episodes import save_episodes, save_patients
-from outcomes.network.partners import save_partner
+from outcomes.network.partners import save_partners
 from outcomes.vocab import TIMEPOINTS
 
 
@@ -239,8 +239,8 @@ class PartnersKind(ImportKind):
 
     def write(self, db: Database, prepared: Sequence[Prepared]) -> tuple[int, int, int]:
         counts = {"added": 0, "updated": 0, "unchanged": 0}
-        for item in prepared:
-            counts[save_partner(db, item.payload).outcome] += 1
+        for outcome in save_partners(db, [item.payload for item in prepared]):
+            counts[outcome] += 1
         return counts["added"], counts["updated"], counts["unchanged"]
 
 

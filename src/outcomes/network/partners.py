@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
@@ -83,6 +83,55 @@ def save_partner(db: Database, partner: Partner) -> SaveResult:
         [*changes.values(), existing["id"]],
     )
     return SaveResult(existing["id"], "updated")
+
+
+# SQLite's NOCASE folds ASCII letters only: a name is matched as the partial unique index
+# partners_name_without_npi matches it.
+_NOCASE = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def save_partners(db: Database, partners: Sequence[Partner]) -> list[str]:
+    """``save_partner`` for many records, in order: the same rows, updates and outcomes
+    ("added", "updated", "unchanged" per record), with one look-up for the stored partners
+    and one ``executemany`` for the new ones. Caller holds the transaction (and writes the
+    audit row, as around ``save_partner``). Records that name the same partner twice go one
+    by one, so that the second sees the first."""
+    keys = [("npi", p.npi) if p.npi else ("name", p.name.translate(_NOCASE)) for p in partners]
+    if len(set(keys)) < len(keys):
+        return [save_partner(db, partner).outcome for partner in partners]
+    npis = [p.npi for p in partners if p.npi]
+    names = [p.name for p in partners if not p.npi]
+    stored: dict[tuple[str, str], dict[str, Any]] = {}
+    for query, wanted, key_of in (
+            ("SELECT * FROM partners WHERE npi IN (SELECT value FROM json_each(?))",
+             npis, lambda row: ("npi", row["npi"])),
+            ("SELECT * FROM partners WHERE npi IS NULL AND name COLLATE NOCASE IN"
+             " (SELECT value FROM json_each(?))",
+             names, lambda row: ("name", row["name"].translate(_NOCASE)))):
+        if wanted:
+            cursor = db.execute(query, [json.dumps(wanted)])
+            columns = [d[0] for d in cursor.description]
+            for values in cursor:
+                row = dict(zip(columns, values, strict=True))
+                stored[key_of(row)] = row
+    now = now_iso()
+    outcomes: list[str] = []
+    new: list[list[Any]] = []
+    for partner, key in zip(partners, keys, strict=True):
+        existing = stored.get(key)
+        if existing is None:
+            new.append([*_row(partner).values(), partner.stage or "prospect",
+                        "user" if partner.stage else "suggested", now, now])
+            outcomes.append("added")
+        else:
+            # An update (rare in a re-import) takes save_partner's own path.
+            outcomes.append(save_partner(db, partner).outcome)
+    if new:
+        db.conn.executemany(
+            f"INSERT INTO partners ({', '.join(PARTNER_COLUMNS)}, stage, stage_source,"
+            f" created_at, updated_at) VALUES ({', '.join('?' * (len(PARTNER_COLUMNS) + 4))})",
+            new)
+    return outcomes
 
 
 def add_partner(db: Database, fields: Mapping[str, Any] | Partner) -> SaveResult:
