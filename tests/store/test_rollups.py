@@ -213,3 +213,29 @@ def test_a_scoped_bulk_load_rebuilds_what_it_feeds_and_keeps_the_rest_exact(
             demo_db.execute(statement)
         assert rollup_rows(demo_db) == kept, writes
         demo_db.execute("ROLLBACK")
+
+
+def test_a_bulk_nps_import_adds_its_answers_to_the_rollup_exactly(
+        demo_db: Database, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An NPS load only appends: its roll-up gains the new answers' sums instead of being
+    summed again, and ends where a full rebuild from the raw rows ends."""
+    from outcomes.importing import importer
+
+    monkeypatch.setattr(importer, "BULK_ROWS", 10)
+    episodes = [r[0] for r in demo_db.execute("SELECT id FROM episodes ORDER BY id LIMIT 400")]
+    lines = ["episode_id,date,score,comment"]
+    lines += [f"{episodes[i % len(episodes)]},2026-0{i % 9 + 1}-1{i % 9},{i % 11},bulk {i}"
+              for i in range(600)]
+    lines += [",2026-02-03,9,clinic-wide"]  # an answer without an episode: partner key 0
+    path = tmp_path / "nps.csv"
+    path.write_text("\n".join(lines) + "\n")
+    before = demo_db.execute("SELECT count(*) FROM nps_responses").fetchone()[0]
+    assert importer._is_bulk(demo_db, len(lines) - 1)
+    importer.run_import(demo_db, "nps", path, today=DEMO_TODAY)
+    assert demo_db.execute("SELECT count(*) FROM nps_responses").fetchone()[0] == before + 601
+    added = rollup_rows(demo_db)
+    demo_db.execute("BEGIN")
+    for statement in ROLLUP_BACKFILL:
+        demo_db.execute(statement)
+    assert rollup_rows(demo_db) == added
+    demo_db.execute("ROLLBACK")

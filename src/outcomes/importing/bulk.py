@@ -146,7 +146,8 @@ def run_bulk(db: Database, kind: ImportKind, table: CsvTable, mapping: dict[int,
             if importer.is_bulk(db, table.lines):
                 from outcomes.store.schema import rollups_rebuilt_after
 
-                stack.enter_context(rollups_rebuilt_after(db, writes=kind.table))
+                stack.enter_context(rollups_rebuilt_after(
+                    db, writes=kind.table, appends_only=kind.appends_only))
             writer = _writer(kind, db)
         rejects = _validate(kind, table, mapping, report, ctx, keys, writer,
                             skip_invalid=skip_invalid, progress=progress)

@@ -211,7 +211,8 @@ def run_import(
         if is_bulk(db, len(prepared)):
             from outcomes.store.schema import rollups_rebuilt_after
 
-            with rollups_rebuilt_after(db, writes=kind.table):
+            with rollups_rebuilt_after(db, writes=kind.table,
+                                       appends_only=kind.appends_only):
                 counts = kind.write(db, prepared)
         else:
             counts = kind.write(db, prepared)

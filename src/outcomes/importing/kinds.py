@@ -108,6 +108,8 @@ class ImportKind:
     columns: ClassVar[tuple[Column, ...]]
     required: ClassVar[tuple[tuple[str, ...], ...]]
     key_description: ClassVar[str]
+    appends_only: ClassVar[bool] = False
+    """Whether a load only ever adds rows to ``table`` (its roll-up then gains their sums)."""
 
     def accepted_names(self) -> dict[str, str]:
         names: dict[str, str] = {}
@@ -456,6 +458,7 @@ class ReferralsKind(ImportKind):
 class _InsertOnlyKind(ImportKind):
     """Kinds whose rows are only ever added (a repeated row is left as it is)."""
 
+    appends_only = True
     insert_sql: ClassVar[str]
 
     def row(self, payload: Any, created_at: str) -> tuple[Any, ...]:

@@ -458,8 +458,22 @@ _FAMILIES_OF_TABLE: dict[str, tuple[str, ...]] = {
 }
 
 
+_APPENDED_ROLLUPS: dict[str, tuple[str, str]] = {
+    # table: (its roll-up, the sums of the rows after a rowid added to it), for loads that only
+    # append (rowids only grow, so the new rows are those past the largest one before).
+    "nps_responses": ("roll_nps", (
+        "INSERT INTO roll_nps SELECT coalesce(e.partner_id, 0), substr(n.date, 1, 7),"
+        " sum(n.score >= 9), sum(n.score BETWEEN 7 AND 8), sum(n.score <= 6)"
+        " FROM nps_responses n LEFT JOIN episodes e ON e.id = n.episode_id WHERE n.rowid > ?"
+        " GROUP BY 1, 2 ON CONFLICT DO UPDATE SET promoters = promoters + excluded.promoters,"
+        " passives = passives + excluded.passives, detractors = detractors + excluded.detractors"
+    )),
+}
+
+
 @contextlib.contextmanager
-def rollups_rebuilt_after(db: Database, *, writes: str | None = None) -> Iterator[None]:
+def rollups_rebuilt_after(db: Database, *, writes: str | None = None,
+                          appends_only: bool = False) -> Iterator[None]:
     """For a bulk load: write without the per-row rollup triggers, then rebuild the rollups in
     one pass and put the triggers back. Call inside the load's transaction, so the load, the
     rebuild and the triggers land together or not at all. A per-row trigger costs ~50 us per
@@ -469,9 +483,16 @@ def rollups_rebuilt_after(db: Database, *, writes: str | None = None) -> Iterato
     rebuilt, and only their triggers dropped; the others stay in place (they would fire, and
     stay right, if the load wrote their tables after all). The age-band triggers are dropped
     and every band recomputed only for a load of episodes or patients (seconds on a big
-    clinic)."""
+    clinic).
+
+    ``appends_only``: the load only adds rows to ``writes`` (the NPS import's inserts ignore a
+    repeat and never update): its roll-up then gains the new rows' sums instead of being summed
+    again over the whole table (a quarter of a second of a 150,000-answer import)."""
     if not db.conn.in_transaction:
         raise RuntimeError("rollups_rebuilt_after() must run inside a transaction")
+    appended = _APPENDED_ROLLUPS.get(writes or "") if appends_only else None
+    appended_after = (db.execute(f"SELECT coalesce(max(rowid), 0) FROM {writes}").fetchone()[0]
+                      if appended else None)
     families = (tuple(_ROLLUP_FAMILIES) if writes is None
                 else _FAMILIES_OF_TABLE.get(writes, tuple(_ROLLUP_FAMILIES)))
     triggers = [t for f in families for t in _ROLLUP_FAMILIES[f][0]]
@@ -498,8 +519,11 @@ def rollups_rebuilt_after(db: Database, *, writes: str | None = None) -> Iterato
     # episode_copies_upd keeps episode_outcomes' copies in step; without it a bulk update must
     # have refreshed the summary itself (the importers do), so only the rollups are rebuilt.
     for statement in ROLLUP_BACKFILL:
-        if statement.split()[2] in tables:  # "DELETE FROM t" / "INSERT INTO t SELECT ..."
+        table = statement.split()[2]  # "DELETE FROM t" / "INSERT INTO t SELECT ..."
+        if table in tables and not (appended and table == appended[0]):
             db.execute(statement)
+    if appended:
+        db.execute(appended[1], [appended_after])
     for statement in _triggers():
         if statement.split()[2] in triggers:  # "CREATE TRIGGER name ..."
             db.execute(statement)
