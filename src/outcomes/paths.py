@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from pathlib import Path
 
@@ -25,6 +26,19 @@ def config_dir() -> Path:
     if override:
         return Path(override).expanduser()
     return user_config_path(APP_NAME)
+
+
+def shipped_surveys_dir() -> Path:
+    """Folder of the instrument definitions shipped with the app (the wheel's first, then the
+    source checkout's). Here, beside the user's folder, so that a reader without pydantic (the
+    alert queue's worsening rule) finds them as the catalog does."""
+    try:
+        packaged = importlib.resources.files("outcomes") / "surveys"
+        if packaged.is_dir():
+            return Path(str(packaged))
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parents[2] / "surveys"
 
 
 def user_surveys_dir() -> Path:

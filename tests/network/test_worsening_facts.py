@@ -17,7 +17,6 @@ import pytest
 
 from outcomes.errors import InstrumentError
 from outcomes.measures import catalog, instruments
-from outcomes.network import worsening
 from outcomes.network.worsening import catalog_facts, scale_facts
 
 BROKEN = Path(__file__).parents[1] / "data" / "surveys_broken"
@@ -37,10 +36,6 @@ def test_the_shipped_facts_are_the_catalogs() -> None:
     assert {f.higher_is_better for f in flat} == {True, False}
     assert {f.mcid.unit for f in flat if f.mcid} == {"points", "percent"}
     assert any(f.mcid is None for f in flat)
-
-
-def test_the_shipped_folder_is_the_instruments_modules() -> None:
-    assert worsening.shipped_surveys_dir() == instruments.shipped_surveys_dir()
 
 
 def test_a_user_file_overrides_and_adds_as_in_the_catalog(isolated_dirs: Path) -> None:

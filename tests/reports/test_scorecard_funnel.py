@@ -4,7 +4,8 @@ for each partner and summed for the clinic."""
 from __future__ import annotations
 
 from outcomes.network import frontdesk, packet_effect
-from outcomes.periods import default_period
+from outcomes.periods import default_period, whole_days
+from outcomes.reports.rollups import funnels as read_funnels
 from outcomes.reports.scorecard import scorecard
 from tests.conftest import DEMO_TODAY
 
@@ -12,7 +13,7 @@ from tests.conftest import DEMO_TODAY
 def test_funnel_and_packet_effect_per_partner_and_for_the_clinic(demo_db) -> None:
     period = default_period(DEMO_TODAY)
     card = scorecard(demo_db, period.start, period.end)
-    funnels = frontdesk.funnel(demo_db, period)
+    funnels = read_funnels(demo_db, whole_days(period))  # the episodes, not the roll-ups
     assert card.partners
     for partner in card.partners:
         assert partner.funnel == funnels.get(partner.partner_id, frontdesk.Funnel())

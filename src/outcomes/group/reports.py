@@ -72,7 +72,7 @@ SELECT GROUPING(pid, clinic_id), pid, clinic_id,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY days),
        count(visits) FILTER (WHERE status = 'discharged'),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY visits) FILTER (WHERE status = 'discharged'),
-       -- The funnel (outcomes.network.frontdesk.funnel): each stage counts the referrals that
+       -- The funnel (outcomes.reports.rollups.funnels): each stage counts the referrals that
        -- reached it or went further.
        count(*) FILTER (WHERE status IN ('scheduled', 'evaluated', 'in_care', 'discharged')
                         OR scheduled OR first_visit_date IS NOT NULL),

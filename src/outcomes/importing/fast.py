@@ -304,7 +304,7 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         ("instrument", lambda text: text if text in known and text != "nps" else None),
         ("findings", str), ("treatment", str), ("plan", str),
         # Condition columns: an unknown procedure or surgical flag goes to the general path.
-        ("procedure", _spellings(conditions().find_procedure)),
+        ("procedure", _remembered(conditions().find_procedure, _CACHE_LIMIT)),
         ("surgical", lambda text: _SURGICAL.get(text.lower())),
     ):
         if name in positions:
@@ -368,21 +368,6 @@ def _referrals(ctx: RowContext, positions: dict[str, int]) -> Fast:
         return Prepared(episode_id, (patient, make_episode(fields), extras))
 
     return fast
-
-
-def _spellings(convert: Callable[[str], str | None]) -> Callable[[str], str | None]:
-    """``convert`` (a pure look-up of a vocabulary) once per spelling; a refusal is not kept."""
-    seen: dict[str, str] = {}
-
-    def cached(text: str) -> str | None:
-        found = seen.get(text)
-        if found is None:
-            found = convert(text)
-            if found is not None and len(seen) < _CACHE_LIMIT:
-                seen[text] = found
-        return found
-
-    return cached
 
 
 def _cells(cells: list[str], columns: list[tuple[str, int, Callable[[str], Any]]]
@@ -592,17 +577,19 @@ def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
 _SCORES_REMEMBERED = 1_000
 
 
-def _remembered(score: Callable[[str], Any]) -> Callable[[str], Any]:
-    """``score`` remembered per cell text, for the first ``_SCORES_REMEMBERED`` texts (answers
-    repeat: a pain scale has 11, a short form many repeats). The records share the remembered
-    lists and dicts, which nothing after validation changes: the writers read them."""
+def _remembered(convert: Callable[[str], Any], limit: int = _SCORES_REMEMBERED
+                ) -> Callable[[str], Any]:
+    """``convert`` (pure) remembered per cell text, for the first ``limit`` texts; a refusal
+    (None) is not kept. Scored answers repeat (a pain scale has 11, a short form many
+    repeats), as do a vocabulary's spellings. The records share the remembered lists and
+    dicts, which nothing after validation changes: the writers read them."""
     seen: dict[str, Any] = {}
 
     def remembered(text: str) -> Any:
         found = seen.get(text)
         if found is None:
-            found = score(text)
-            if found is not None and len(seen) < _SCORES_REMEMBERED:
+            found = convert(text)
+            if found is not None and len(seen) < limit:
                 seen[text] = found
         return found
 

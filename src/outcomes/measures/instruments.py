@@ -11,7 +11,6 @@ others to be read.
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import tomllib
 from collections.abc import Sequence
 from enum import StrEnum
@@ -21,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from outcomes.errors import InstrumentError
+from outcomes.paths import shipped_surveys_dir
 
 BODY_REGIONS = frozenset(
     {
@@ -337,17 +337,6 @@ def _check_scale_range(scale_id: str, scale: Scale, items: list[Item]) -> None:
 
 
 # --- loading -----------------------------------------------------------------------------
-
-
-def shipped_surveys_dir() -> Path:
-    """Folder of the definitions shipped with the app (wheel first, then source checkout)."""
-    try:
-        packaged = importlib.resources.files("outcomes") / "surveys"
-        if packaged.is_dir():
-            return Path(str(packaged))
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parents[3] / "surveys"
 
 
 def _display(path: Path) -> str:

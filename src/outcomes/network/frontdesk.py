@@ -7,10 +7,9 @@ the one loss the clinic controls. Two pure reads:
   ``received`` (no scheduled date, no first visit) more than N business days after they arrived
   (setting ``schedule_within_business_days``). Business days are Monday to Friday; public
   holidays are not known to the app, so a referral that spans one is flagged a day early.
-- :func:`funnel` counts, per partner, the referrals of a period that were received, scheduled,
-  evaluated and completed, and totals why the rest were not scheduled (for the scorecard). It
-  reads the funnel's own monthly roll-ups beside its rule, as ``reports.rollups`` reads the
-  others.
+- :class:`Funnel` holds, per partner, the referrals of a period that were received, scheduled,
+  evaluated and completed, and why the rest were not scheduled (for the scorecard); its stages
+  are ``store.funnel_rules``, and ``reports.rollups.funnels`` reads them.
 """
 
 from __future__ import annotations
@@ -19,13 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from outcomes.periods import Period, recent_window, split_months, whole_days
-from outcomes.store.funnel_rules import FUNNEL_STAGES, UNSCHEDULED_REASON, funnel_stage_sql
+from outcomes.periods import recent_window
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
-
-    from outcomes.store.database import Queryable
 
 NO_REASON = "no reason given"
 
@@ -94,36 +90,4 @@ class Funnel:
                 "cancelled": self.cancelled, "not_scheduled": dict(self.not_scheduled)}
 
 
-def funnel(db: Queryable, period: Period, *, rollups: bool = True) -> dict[int | None, Funnel]:
-    """Per partner (None: self-referred), the funnel of the referrals received in ``period``.
-
-    Whole months are read from the funnel's roll-ups (``roll_funnel``, ``roll_unscheduled``,
-    kept by triggers), the days at either edge from the episodes, with the same stage rules
-    (``store.funnel_rules.FUNNEL_STAGES``). ``rollups=False`` reads the episodes only: the reference
-    the roll-ups are tested against."""
-    split = split_months(period.start, period.end) if rollups else whole_days(period)
-    edge, edge_params = split.edge_sql("referral_date")
-    names = [name for name, _ in FUNNEL_STAGES]
-    sums = ", ".join(f"sum({name})" for name in names)
-    out: dict[int | None, Funnel] = {}
-    for key, *stages in db.execute(
-        f"SELECT partner_key, {sums} FROM (SELECT partner_key, {', '.join(names)}"
-        " FROM roll_funnel WHERE month BETWEEN ? AND ? UNION ALL"
-        f" SELECT coalesce(partner_id, 0), {', '.join(funnel_stage_sql())} FROM episodes"
-        f" WHERE {edge}) GROUP BY partner_key HAVING sum(received) > 0",
-        [*split.month_params(), *edge_params],
-    ):
-        out[key or None] = Funnel(*stages)
-    for key, reason, n in db.execute(
-        "SELECT partner_key, CASE reason WHEN '' THEN ? ELSE reason END, sum(n)"
-        " FROM (SELECT partner_key, reason, n FROM roll_unscheduled WHERE month BETWEEN ? AND ?"
-        f" UNION ALL SELECT coalesce(partner_id, 0), {UNSCHEDULED_REASON.format(r='')}, 1"
-        f" FROM episodes WHERE status = 'not_scheduled' AND {edge})"
-        " GROUP BY 1, 2 HAVING sum(n) > 0 ORDER BY 1, 3 DESC, 2",
-        [NO_REASON, *split.month_params(), *edge_params],
-    ):
-        out[key or None].not_scheduled[reason] = n
-    return out
-
-
-__all__ = ["NO_REASON", "Funnel", "Unscheduled", "business_days_after", "funnel", "unscheduled"]
+__all__ = ["NO_REASON", "Funnel", "Unscheduled", "business_days_after", "unscheduled"]

@@ -29,7 +29,6 @@ not by the alert queue.
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import json
 import tomllib
 from dataclasses import dataclass
@@ -123,18 +122,6 @@ def mcid_points(scale: Scale | ScaleFacts, intake: float) -> float | None:
     return scale.mcid.value * abs(intake) / 100.0
 
 
-def shipped_surveys_dir() -> Path:
-    """``measures.instruments.shipped_surveys_dir`` (that module imports pydantic): the wheel's
-    folder first, then the source checkout's (this module sits as deep as that one)."""
-    try:
-        packaged = importlib.resources.files("outcomes") / "surveys"
-        if packaged.is_dir():
-            return Path(str(packaged))
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parents[3] / "surveys"
-
-
 def _facts(data: dict[str, Any], stem: str) -> dict[str, ScaleFacts] | None:
     """One definition's scale facts, or None at anything the catalog might reject."""
     scales = data.get("scales")
@@ -192,7 +179,7 @@ def catalog_facts() -> dict[str, dict[str, ScaleFacts]]:
 def scale_facts() -> dict[str, dict[str, ScaleFacts]]:
     """Each known instrument's scales (instrument id, scale id), as ``catalog.instruments()``
     gives them; see the module docstring. Read again when a file changes (a stat per file)."""
-    from outcomes.paths import user_surveys_dir
+    from outcomes.paths import shipped_surveys_dir, user_surveys_dir
 
     shipped = shipped_surveys_dir()
     if not shipped.is_dir():
@@ -276,4 +263,4 @@ def worsening(db: Database, today: date, visits_needed: int) -> list[Worsening]:
 
 
 __all__ = ["Mcid", "ScaleFacts", "Worsening", "catalog_facts", "improvement", "mcid_points",
-           "scale_facts", "shipped_surveys_dir", "worse_by_mcid", "worsening"]
+           "scale_facts", "worse_by_mcid", "worsening"]

@@ -18,8 +18,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from outcomes.measures.nps import counts_sql
+from outcomes.network.frontdesk import NO_REASON, Funnel
 from outcomes.periods import Split, month_keys, split_months
 from outcomes.reports.statistics import Nps
+from outcomes.store.funnel_rules import FUNNEL_STAGES, UNSCHEDULED_REASON, funnel_stage_sql
 
 if TYPE_CHECKING:
     from outcomes.store.database import Queryable
@@ -132,6 +134,34 @@ def outcome_sums(db: Queryable, split: Split) -> list[tuple[Any, ...]]:
         f" AND final_score IS NOT NULL AND {edge} GROUP BY 1, 2, 3, 4",
         [*split.month_params(), *edge_params],
     ).fetchall()
+
+
+def funnels(db: Queryable, split: Split) -> dict[int | None, Funnel]:
+    """Per partner (None: self-referred), the referral funnel of the episodes referred in the
+    period: whole months from ``roll_funnel`` and ``roll_unscheduled``, edge days from the
+    episodes, by the same stage rules (``store.funnel_rules``)."""
+    edge, edge_params = split.edge_sql("referral_date")
+    names = [name for name, _ in FUNNEL_STAGES]
+    sums = ", ".join(f"sum({name})" for name in names)
+    out: dict[int | None, Funnel] = {}
+    for key, *stages in db.execute(
+        f"SELECT partner_key, {sums} FROM (SELECT partner_key, {', '.join(names)}"
+        " FROM roll_funnel WHERE month BETWEEN ? AND ? UNION ALL"
+        f" SELECT coalesce(partner_id, 0), {', '.join(funnel_stage_sql())} FROM episodes"
+        f" WHERE {edge}) GROUP BY partner_key HAVING sum(received) > 0",
+        [*split.month_params(), *edge_params],
+    ):
+        out[key or None] = Funnel(*stages)
+    for key, reason, n in db.execute(
+        "SELECT partner_key, CASE reason WHEN '' THEN ? ELSE reason END, sum(n)"
+        " FROM (SELECT partner_key, reason, n FROM roll_unscheduled WHERE month BETWEEN ? AND ?"
+        f" UNION ALL SELECT coalesce(partner_id, 0), {UNSCHEDULED_REASON.format(r='')}, 1"
+        f" FROM episodes WHERE status = 'not_scheduled' AND {edge})"
+        " GROUP BY 1, 2 HAVING sum(n) > 0 ORDER BY 1, 3 DESC, 2",
+        [NO_REASON, *split.month_params(), *edge_params],
+    ):
+        out[key or None].not_scheduled[reason] = n
+    return out
 
 
 def nps_by_partner(db: Queryable, split: Split) -> dict[int, tuple[int, int, int]]:

@@ -532,7 +532,7 @@ def scorecards(
             if procedure:
                 by_procedure[group][procedure].add(*amounts)
 
-    funnels = frontdesk.funnel(db, periods.Period(start, end), rollups=rollups)
+    funnels = rollup_readers.funnels(db, split)
     clinic_funnel = frontdesk.Funnel()
     for one in funnels.values():
         clinic_funnel = _add_funnels(clinic_funnel, one)

@@ -1,8 +1,7 @@
 """The referral funnel's stages as SQL: the one statement of the rule.
 
 The roll-up triggers and backfill (``store.schema``, migration 0012) and the edge days of a
-period (``network.frontdesk.funnel``) read these expressions. Standard library only: the
-dashboard's start path imports the front desk's rules.
+period (``reports.rollups.funnels``) read these expressions. Standard library only.
 """
 
 from __future__ import annotations

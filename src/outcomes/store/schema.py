@@ -398,6 +398,13 @@ def _v3_triggers() -> list[str]:
     ]
 
 
+# The NPS roll-up's sums over answers (each answer under its episode's partner, or 0): the
+# backfill sums them all, an appending load only its new ones.
+_NPS_SUMS = (
+    "SELECT coalesce(e.partner_id, 0), substr(n.date, 1, 7), sum(n.score >= 9),"
+    " sum(n.score BETWEEN 7 AND 8), sum(n.score <= 6)"
+    " FROM nps_responses n LEFT JOIN episodes e ON e.id = n.episode_id"
+)
 _V3_BACKFILL = (
     "DELETE FROM roll_episodes",
     "DELETE FROM roll_visits",
@@ -416,9 +423,7 @@ _V3_BACKFILL = (
     " instrument, carried_forward, count(*), total(intake_score), total(final_score),"
     " total(improvement), total(coalesce(mcid_met, 0)), count(mcid_met) FROM episode_outcomes"
     " WHERE intake_score IS NOT NULL AND final_score IS NOT NULL GROUP BY 1, 2, 3, 4, 5",
-    "INSERT INTO roll_nps SELECT coalesce(e.partner_id, 0), substr(n.date, 1, 7),"
-    " sum(n.score >= 9), sum(n.score BETWEEN 7 AND 8), sum(n.score <= 6)"
-    " FROM nps_responses n LEFT JOIN episodes e ON e.id = n.episode_id GROUP BY 1, 2",
+    f"INSERT INTO roll_nps {_NPS_SUMS} GROUP BY 1, 2",
 )
 ROLLUP_BACKFILL = _V3_BACKFILL + _FUNNEL_BACKFILL
 """Every roll-up table emptied, then summed again from the raw rows (one statement each)."""
@@ -462,9 +467,7 @@ _APPENDED_ROLLUPS: dict[str, tuple[str, str]] = {
     # table: (its roll-up, the sums of the rows after a rowid added to it), for loads that only
     # append (rowids only grow, so the new rows are those past the largest one before).
     "nps_responses": ("roll_nps", (
-        "INSERT INTO roll_nps SELECT coalesce(e.partner_id, 0), substr(n.date, 1, 7),"
-        " sum(n.score >= 9), sum(n.score BETWEEN 7 AND 8), sum(n.score <= 6)"
-        " FROM nps_responses n LEFT JOIN episodes e ON e.id = n.episode_id WHERE n.rowid > ?"
+        f"INSERT INTO roll_nps {_NPS_SUMS} WHERE n.rowid > ?"
         " GROUP BY 1, 2 ON CONFLICT DO UPDATE SET promoters = promoters + excluded.promoters,"
         " passives = passives + excluded.passives, detractors = detractors + excluded.detractors"
     )),
