@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
 from outcomes.network import decline
-from outcomes.network.alerts import clinic_season, partner_declines
+from outcomes.network.alerts import CHECKS, URGENCY, clinic_season, partner_declines
 from outcomes.periods import add_months, month_start
 from tests.network.helpers import add_partner, add_referral
 
@@ -186,6 +187,32 @@ def assert_same_queue(db: Database, today: date) -> None:
     assert [(i.key, i.kind, i.urgency, i.alert) for i in fast.items()] == \
         [(queue.alert_key(i.alert), i.alert.kind, i.alert.urgency, i.alert)
          for i in slow.items()]
+    assert_same_stages(db, today, slow)
+
+
+def group_rows(group: object) -> tuple:
+    return (group.kind, group.count, group.label, group.urgency,  # type: ignore[attr-defined]
+            [(i.key, i.kind, i.urgency, i.alert) for i in group.items])  # type: ignore[attr-defined]
+
+
+def assert_same_stages(db: Database, today: date, slow: object) -> None:
+    """queue_stages (the dashboard's first rows, then the rest): every partial queue is the
+    whole queue's first groups exactly, each one more than the last, and the last stage is
+    the whole queue, equal to the reference's."""
+    from outcomes.network import queue
+
+    stages = list(queue.queue_stages(db, today))
+    *partials, whole = stages
+    assert whole.complete and not any(p.complete for p in partials)
+    expected = [group_rows(g) for g in slow.groups]  # type: ignore[attr-defined]
+    assert [group_rows(g) for g in whole.groups] == expected
+    assert (whole.done, whole.snoozed, whole.summary()) == \
+        (slow.done, slow.snoozed, slow.summary())  # type: ignore[attr-defined]
+    sizes = [len(p.groups) for p in partials]
+    assert sizes == sorted(set(sizes)) and all(sizes)
+    for p in partials:
+        assert [group_rows(g) for g in p.groups] == expected[:len(p.groups)]
+        assert p.done <= whole.done and p.snoozed <= whole.snoozed
 
 
 def test_the_queue_words_owed_letters_lazily_and_stays_the_same_on_the_demo(
@@ -350,3 +377,75 @@ def test_findings_overdue_reads_the_same_referrals(
                    [partners[who], (TODAY - timedelta(days=back)).isoformat(), f"reason {n}",
                     TODAY.isoformat(), status])
     assert_same_awaiting(db, TODAY)
+
+
+# ------------------------------------------------------------------ the queue in stages
+
+
+def test_the_first_rows_come_before_the_owed_letters_are_ranked(
+        demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from outcomes.network import alerts, queue
+
+    ranked: list[int] = []
+    real = alerts.owed_ranked
+
+    def counted(db: Database, today: date) -> list:
+        ranked.append(1)
+        return real(db, today)
+
+    monkeypatch.setattr(alerts, "owed_ranked", counted)
+    stages = queue.queue_stages(demo_db, date(2026, 11, 22))
+    first = next(stages)
+    # The demo's most urgent kind is a patient not improving: certain before the owed
+    # letters (which can rank no higher than 4) are looked at.
+    assert not first.complete and first.kinds == ["patient_worsening"]
+    assert ranked == []
+    *_, whole = stages
+    assert whole.complete and ranked == [1]
+    assert whole.groups[0] == first.groups[0]
+
+
+KIND_URGENCIES = {kind: sorted({u for (k, _), u in URGENCY.items() if k == kind})
+                  for kind, _ in CHECKS}
+
+# One alert: (urgency's index among the kind's, partner 0-2, subject 0-3, state: none, done,
+# snoozed, or done with other facts).
+alert_story = st.tuples(st.integers(0, 1), st.integers(0, 2), st.integers(0, 3),
+                        st.sampled_from(["", "done", "snoozed", "stale"]))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stories=st.fixed_dictionaries(
+    {kind: st.lists(alert_story, max_size=6) for kind, _ in CHECKS}))
+def test_the_stages_are_the_whole_queue_in_order_on_any_alerts(
+        monkeypatch: pytest.MonkeyPatch, stories: dict[str, list]) -> None:
+    """Any mix of kinds, urgencies (ties between kinds included) and states: the stages
+    agree with build_queue over the merged alerts (the queue as it is computed at once)."""
+    from outcomes.network import alerts, queue
+
+    today = TODAY
+    found: dict[str, list] = {}
+    states: dict[str, queue.AlertState] = {}
+    for kind, story in stories.items():
+        found[kind] = []
+        for n, (which, pid, subject, state) in enumerate(story):
+            urgencies = KIND_URGENCIES[kind]
+            field = queue.SUBJECT_FIELD.get(kind, "n")
+            alert = alerts.Alert(kind, pid, f"Dr. {pid}", None, f"{kind} {n}", "act",
+                                 {field: subject, "n": n},
+                                 urgency=urgencies[min(which, len(urgencies) - 1)])
+            found[kind].append(alert)
+            key = queue.alert_key(alert)
+            if state:
+                facts = "other" if state == "stale" else queue.alert_facts(alert)
+                states[key] = queue.AlertState(
+                    key, queue.SNOOZED if state == "snoozed" else queue.DONE, facts,
+                    today + timedelta(days=3) if state == "snoozed" else None)
+    monkeypatch.setattr(alerts, "alerts_by_kind",
+                        lambda db, day: iter([(k, found[k]) for k, _ in alerts.STAGES]))
+    monkeypatch.setattr(queue, "load_states", lambda db: states)
+    merged = [a for kind, _ in CHECKS for a in found[kind]]
+    merged.sort(key=lambda a: a.urgency)
+    slow = queue.build_queue(merged, states, today)
+    assert_same_stages(None, today, slow)  # type: ignore[arg-type]

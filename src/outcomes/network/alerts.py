@@ -27,10 +27,11 @@ that orders the queue; the heavier rules live beside it (decline, worsening, fro
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from functools import partial
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from outcomes.measures.nps import PASSIVE_MIN
@@ -40,7 +41,7 @@ from outcomes.periods import RECENT_DAYS, add_months, default_period, month_star
 from outcomes.store import settings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Iterator
 
     from sqlite_utils import Database
 
@@ -519,6 +520,65 @@ class Deferred(NamedTuple):
     make: Callable[[], Alert]
 
 
+def _owed_deferred(db: Database, today: date, partners: dict[int, dict[str, Any]]
+                   ) -> list[Alert | Deferred]:
+    return [Deferred("document_owed", _owed_urgency(owed), pid, owed.episode_id, owed.document,
+                     partial(owed_alert, partners[pid], owed))
+            for pid, owed in owed_ranked(db, today)]
+
+
+Check = Callable[["Database", date, dict[int, dict[str, Any]]], Sequence["Alert | Deferred"]]
+
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("spend_limit", spend_limit),
+    ("detractor", detractors),
+    ("patient_worsening", patient_worsening),
+    ("referral_unscheduled", referral_unscheduled),
+    ("relationship_at_risk", relationship_at_risk),
+    ("document_owed", _owed_deferred),
+    ("findings_overdue", findings_overdue),
+    ("first_referral", first_referral),
+    ("touch_overdue", touch_overdue),
+)
+"""Each kind and the check that finds its alerts, in the order their alerts are merged: of
+two alerts of equal urgency, the one of the kind listed first comes first."""
+
+CHECK_INDEX = {kind: index for index, (kind, _) in enumerate(CHECKS)}
+
+
+def kind_floor(kind: str) -> int:
+    """The most urgent urgency an alert of ``kind`` can have (URGENCY's smallest for it)."""
+    return min(u for (k, _), u in URGENCY.items() if k == kind)
+
+
+def rank_bound(kind: str) -> tuple[int, int]:
+    """Where a kind's group can rank at best in the queue: its floor, then its place in
+    CHECKS (the queue orders kinds by their most urgent alert, ties in CHECKS order)."""
+    return kind_floor(kind), CHECK_INDEX[kind]
+
+
+STAGES: tuple[tuple[str, Check], ...] = tuple(sorted(CHECKS, key=lambda c: rank_bound(c[0])))
+"""CHECKS in the order the queue can show them: the kinds that can rank first are computed
+first (``alerts_by_kind``). ``relationship_at_risk`` comes before ``touch_overdue``, which
+it filters."""
+
+
+def alerts_by_kind(db: Database, today: date
+                   ) -> Iterator[tuple[str, Sequence[Alert | Deferred]]]:
+    """Each kind's alerts in the check's own order (owed documents unworded), one kind at a
+    time in STAGES order, so a reader can show the first kinds while the rest are computed.
+    ``touch_overdue`` comes without the partners already at risk (their alert tells it)."""
+    partners = _partners(db)
+    at_risk: set[int | None] = set()
+    for kind, check in STAGES:
+        found: Sequence[Alert | Deferred] = check(db, today, partners)
+        if kind == "relationship_at_risk":
+            at_risk = {a.partner_id for a in found}
+        elif kind == "touch_overdue":
+            found = [a for a in found if a.partner_id not in at_risk]
+        yield kind, found
+
+
 def compute_alerts(db: Database, today: date) -> list[Alert]:
     """Every alert for ``today``, most urgent first."""
     return [a if isinstance(a, Alert) else a.make() for a in compute_deferred(db, today)]
@@ -527,20 +587,8 @@ def compute_alerts(db: Database, today: date) -> list[Alert]:
 def compute_deferred(db: Database, today: date) -> list[Alert | Deferred]:
     """:func:`compute_alerts` with the owed documents left unworded (:class:`Deferred`): the
     same alerts in the same order, for a reader that words only the ones it shows."""
-    partners = _partners(db)
-    alerts: list[Alert | Deferred] = []
-    for check in (spend_limit, detractors, patient_worsening, referral_unscheduled,
-                  relationship_at_risk):
-        alerts.extend(check(db, today, partners))
-    alerts.extend(
-        Deferred("document_owed", _owed_urgency(owed), pid, owed.episode_id, owed.document,
-                 partial(owed_alert, partners[pid], owed))
-        for pid, owed in owed_ranked(db, today))
-    for check in (findings_overdue, first_referral, touch_overdue):
-        alerts.extend(check(db, today, partners))
-    # The relationship-at-risk alert already tells the touch story: one alert per partner.
-    at_risk = {a.partner_id for a in alerts if a.kind == "relationship_at_risk"}
-    alerts = [a for a in alerts if not (a.kind == "touch_overdue" and a.partner_id in at_risk)]
+    found = dict(alerts_by_kind(db, today))
+    alerts: list[Alert | Deferred] = [a for kind, _ in CHECKS for a in found[kind]]
     # A stable sort keeps each kind's own order (most overdue, oldest discharge...) inside it.
-    alerts.sort(key=lambda a: a.urgency)
+    alerts.sort(key=attrgetter("urgency"))
     return alerts

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
+from itertools import takewhile
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from outcomes.dates import now_iso
@@ -228,6 +231,10 @@ class Queue:
     alert); inside a kind, the order ``compute_alerts`` gave."""
     done: int = 0
     snoozed: int = 0
+    complete: bool = True
+    """False for the first part of a queue still being computed (:func:`queue_stages`): its
+    groups are the whole queue's first groups exactly (same alerts, same order, same counts)
+    and more may follow; ``done`` and ``snoozed`` count only those groups' kinds."""
 
     @property
     def total(self) -> int:
@@ -289,6 +296,66 @@ def work_queue(db: Queryable, today: date) -> Queue:
     # The rules call only execute (tests/test_lean_imports.py runs them on a plain
     # connection and compares the queue), though they are typed for sqlite-utils'.
     return build_queue(compute_deferred(cast("Database", db), today), load_states(db), today)
+
+
+def _kind_items(alerts: Iterable[Alert | Deferred], states: Mapping[str, AlertState],
+                today: date) -> tuple[list[QueueItem], int, int]:
+    """One kind's open items in queue order (by urgency, stable), and its done and snoozed
+    counts: :func:`build_queue`'s work for the alerts of one kind."""
+    items: list[QueueItem] = []
+    done = snoozed = 0
+    for alert in sorted(alerts, key=attrgetter("urgency")):
+        item = QueueItem(alert, alert_key(alert))
+        state = states.get(item.key)
+        if state is not None and state.hides(item.facts, today):
+            done += state.state == DONE
+            snoozed += state.state == SNOOZED
+            continue
+        items.append(item)
+    return items, done, snoozed
+
+
+def _ranks_before(bound: tuple[int, int], group: KindGroup) -> bool:
+    from outcomes.network.alerts import CHECK_INDEX
+
+    return (group.urgency, CHECK_INDEX[group.kind]) < bound
+
+
+def queue_stages(db: Queryable, today: date) -> Iterator[Queue]:
+    """:func:`work_queue` in stages, for a screen that shows the first alerts while the rest
+    are computed: the kinds are computed in the order they can rank (``alerts.STAGES``), and
+    whenever more of the queue's first groups are certain (no kind still to compute could
+    rank before them), a partial queue of those groups (``complete=False``) is yielded. The
+    last queue yielded is the whole one (``complete=True``), equal to ``work_queue``'s.
+
+    Why: on a big history the owed letters (15,000 ranked), the declines and the rest took
+    ~0.5 s of CPU before the dashboard could show anything, where its first rows (the kinds
+    that can be most urgent) are known after a fifth of that."""
+    from outcomes.network.alerts import CHECK_INDEX, STAGES, alerts_by_kind, rank_bound
+
+    states = load_states(db)
+    built: dict[str, tuple[list[QueueItem], int, int]] = {}
+    shown = 0
+    for kind, alerts in alerts_by_kind(cast("Database", db), today):
+        built[kind] = _kind_items(alerts, states, today)
+        groups = [KindGroup(k, tuple(items)) for k, (items, _, _) in built.items() if items]
+        # build_queue's order: by the most urgent open alert, ties in the order the kinds'
+        # alerts were merged (CHECKS), since the merge sorted them stably by urgency.
+        groups.sort(key=lambda g: (g.urgency, CHECK_INDEX[g.kind]))
+        done = sum(d for _, d, _ in built.values())
+        snoozed = sum(s for _, _, s in built.values())
+        left = [rank_bound(k) for k, _ in STAGES if k not in built]
+        if not left:
+            yield Queue(tuple(groups), done=done, snoozed=snoozed)
+            return
+        bound = min(left)
+        settled = list(takewhile(partial(_ranks_before, bound), groups))
+        if len(settled) > shown:
+            shown = len(settled)
+            kinds = {g.kind for g in settled}
+            yield Queue(tuple(settled), complete=False,
+                        done=sum(built[k][1] for k in kinds),
+                        snoozed=sum(built[k][2] for k in kinds))
 
 
 def _set_state(db: Database, item: QueueItem, state: str, until: date | None) -> None:
