@@ -15,13 +15,13 @@ from tests.conftest import DEMO_TODAY
 
 def _count_queue_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    real = core_queue.work_queue
+    real = core_queue.queue_stages
 
     def counted(db: Any, today: Any) -> Any:
         calls.append(1)
         return real(db, today)
 
-    monkeypatch.setattr(core_queue, "work_queue", counted)
+    monkeypatch.setattr(core_queue, "queue_stages", counted)
     return calls
 
 

@@ -33,12 +33,12 @@ def test_the_queue_starts_with_the_numbers_and_the_chart_and_warm_up_wait_for_it
         app: OutcomesApp, monkeypatch: pytest.MonkeyPatch) -> None:
     queue_started, queue_may_finish = threading.Event(), threading.Event()
     seen: dict[str, bool] = {}
-    real_queue, real_summary = core_queue.work_queue, dashboard.dashboard_summary
+    real_queue, real_summary = core_queue.queue_stages, dashboard.dashboard_summary
 
     def gated_queue(db: Any, today: Any) -> Any:
         queue_started.set()
         queue_may_finish.wait(WAIT_S)
-        return real_queue(db, today)
+        yield from real_queue(db, today)
 
     def summary_after_queue_start(db: Any, today: Any, **kwargs: Any) -> Any:
         # Started one after the other, the queue would only begin once these numbers were on
@@ -46,7 +46,7 @@ def test_the_queue_starts_with_the_numbers_and_the_chart_and_warm_up_wait_for_it
         seen["queue started before the numbers were read"] = queue_started.wait(WAIT_S)
         return real_summary(db, today, **kwargs)
 
-    monkeypatch.setattr(core_queue, "work_queue", gated_queue)
+    monkeypatch.setattr(core_queue, "queue_stages", gated_queue)
     monkeypatch.setattr(dashboard, "dashboard_summary", summary_after_queue_start)
     monkeypatch.setattr(app_module, "WARM_UP_FALLBACK_S", 60.0)
     # Recorded, not looked for among the running workers: with its modules already imported
@@ -81,7 +81,7 @@ def test_a_queue_that_fails_leaves_the_chart_drawn(app: OutcomesApp,
     def failing_queue(db: Any, today: Any) -> Any:
         raise RuntimeError("the alert rules failed")
 
-    monkeypatch.setattr(core_queue, "work_queue", failing_queue)
+    monkeypatch.setattr(core_queue, "queue_stages", failing_queue)
 
     async def main() -> None:
         async with app.run_test(size=(160, 48)) as pilot:
@@ -89,6 +89,123 @@ def test_a_queue_that_fails_leaves_the_chart_drawn(app: OutcomesApp,
             plot = screen.query_one(Plot)
             await until(pilot, lambda: plot.series)
             assert screen.queue is None  # type: ignore[attr-defined]
+            await app.workers.wait_for_complete()
+
+    asyncio.run(main())
+
+
+def _rows(screen: dashboard.DashboardScreen) -> list[tuple[str, str]]:
+    return [(item.key, item.alert.message) for item in screen.rows]
+
+
+def _gated_after_first_part(monkeypatch: pytest.MonkeyPatch, fail: bool = False
+                            ) -> tuple[threading.Event, list[Any]]:
+    """queue_stages held after its first partial queue until the returned event is set;
+    the stages it yielded are recorded. Partial queues shown however fast they come."""
+    go_on = threading.Event()
+    seen: list[Any] = []
+    real = core_queue.queue_stages
+
+    def held(db: Any, today: Any) -> Any:
+        for queue in real(db, today):
+            seen.append(queue)
+            yield queue
+            if not queue.complete and len(seen) == 1:
+                go_on.wait(WAIT_S)
+                if fail:
+                    raise RuntimeError("the alert rules failed")
+
+    monkeypatch.setattr(core_queue, "queue_stages", held)
+    monkeypatch.setattr(dashboard.DashboardScreen, "PARTIAL_AFTER_S", 0.0)
+    return go_on, seen
+
+
+def test_the_first_rows_show_while_the_rest_loads_then_the_whole_queue(
+        app: OutcomesApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    go_on, seen = _gated_after_first_part(monkeypatch)
+    warmed = threading.Event()
+    monkeypatch.setattr(app_module, "import_heavy_modules", warmed.set)
+    monkeypatch.setattr(app_module, "WARM_UP_FALLBACK_S", 60.0)
+
+    async def main() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, dashboard.DashboardScreen)
+            await until(pilot, lambda: screen.queue is not None)
+            partial = seen[0]
+            assert screen.queue is partial and screen.queue_loading
+            # The first kinds' rows, exactly those the whole queue starts with.
+            assert [g.kind for g in partial.groups] == ["patient_worsening"]
+            box = screen.query_one("#queue")
+            assert "loading the rest" in str(box.border_title)
+            assert str(screen.query_one("#queue-kinds").render()).endswith("· …")
+            first_rows = _rows(screen)
+            assert first_rows
+            # f would cycle through some kinds only: refused while loading.
+            await pilot.press("f")
+            await pilot.pause(0.05)
+            assert screen.kind is None and _rows(screen) == first_rows
+            # Neither the chart nor the warm-up start before the whole queue.
+            await pilot.pause(0.3)
+            assert screen.query_one(Plot).series == [] and not warmed.is_set()
+            go_on.set()
+            await until(pilot, lambda: screen.queue is not None and screen.queue.complete)
+            whole = core_queue.work_queue(app.reader(), app.today)
+            assert [(g.kind, g.count) for g in screen.queue.groups] == \
+                [(g.kind, g.count) for g in whole.groups]
+            assert _rows(screen)[:len(first_rows)] == first_rows
+            assert [k for k, _ in _rows(screen)] == \
+                [i.key for g in whole.groups for i in g.items[:dashboard.PREVIEW]]
+            assert "loading" not in str(box.border_title)
+            await until(pilot, lambda: screen.query_one(Plot).series)
+            await until(pilot, warmed.is_set)
+            await app.workers.wait_for_complete()
+
+    asyncio.run(main())
+
+
+def test_done_on_a_first_row_while_loading_is_kept_and_not_undone_by_the_old_read(
+        app: OutcomesApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    go_on, _ = _gated_after_first_part(monkeypatch)
+
+    async def main() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, dashboard.DashboardScreen)
+            await until(pilot, lambda: screen.queue is not None)
+            assert screen.queue_loading
+            key = screen.rows[0].key
+            await pilot.press("x")
+            # The done read starts a new read of the queue; the first read, still held,
+            # must not bring its queue (with the alert still open) back on screen.
+            await until(pilot, lambda: screen.queue is not None and screen.queue.complete)
+            go_on.set()
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.1)
+            assert screen.queue.complete
+            assert key not in {item.key for item in screen.queue.items()}
+            assert screen.queue.done == 1
+            stored = app.reader().execute("SELECT state FROM alert_states WHERE key = ?",
+                                          [key]).fetchall()
+            assert stored == [("done",)]
+
+    asyncio.run(main())
+
+
+def test_a_queue_that_fails_after_its_first_rows_says_so(
+        app: OutcomesApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    go_on, _ = _gated_after_first_part(monkeypatch, fail=True)
+
+    async def main() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, dashboard.DashboardScreen)
+            await until(pilot, lambda: screen.queue is not None)
+            go_on.set()
+            plot = screen.query_one(Plot)
+            await until(pilot, lambda: plot.series)
+            assert screen.queue_loading
+            assert "failed to load" in str(screen.query_one("#queue").border_title)
             await app.workers.wait_for_complete()
 
     asyncio.run(main())

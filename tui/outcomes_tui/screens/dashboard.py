@@ -8,6 +8,8 @@ instead of empty panels.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -20,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from outcomes.periods import add_months
 from outcomes.reports.dashboard import (
@@ -42,6 +44,9 @@ MAX_ALERTS = 200
 
 PREVIEW = 5
 """Rows of each kind shown when no kind is chosen: 74 updates owed never bury the rest."""
+
+PAINT_WAIT_S = 0.5
+"""How long the alert worker waits for the first rows to be painted before it goes on."""
 
 # The kind of each row, short, in plain words (the group counts use the core's longer names).
 KIND_LABELS = {
@@ -69,6 +74,11 @@ def kind_label(kind: str) -> str:
 @dataclass
 class QueueLoaded(Message):
     queue: Queue
+    generation: int
+    """Which read of the queue (``DashboardScreen.load_alerts``): an older one's is stale."""
+    painted: threading.Event | None = None
+    """Set once a partial queue is on screen: its worker waits for it before computing the
+    rest, which would otherwise share the interpreter with the painting of the first rows."""
 
 
 @dataclass
@@ -140,6 +150,10 @@ class DashboardScreen(Screen[None]):
 
     CSS_PATH = "dashboard.tcss"
     COMMAND_GROUP = "dashboard"
+    PARTIAL_AFTER_S: ClassVar[float] = 0.05
+    """The first rows of the alert queue are shown before the rest only when the queue has
+    taken this long by then (a big history): a queue ready at once is shown once, without
+    a repaint for the rest."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_partner", "Open", show=False, id="dashboard.open_partner",
                 tooltip="Open the partner of the selected alert"),
@@ -185,6 +199,10 @@ class DashboardScreen(Screen[None]):
         numbers and the queue were last read."""
         self._drawn: list[tuple[str, int]] | None = None
         """Referrals per month as last drawn (the same numbers are not drawn again)."""
+        self._generation = 0
+        """The latest read of the alert queue: what an older read posts is dropped."""
+        self._shown = False
+        """A complete alert queue has been shown (the warm-up of the other screens waits)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -253,14 +271,33 @@ class DashboardScreen(Screen[None]):
             ("Reached MCID\n", "bold"), (_pct(rate.rate), "bold"),
             f" n={rate.n}\nreferred in 12 mo"))
 
-    @work(thread=True, exclusive=True, group="dashboard-alerts", exit_on_error=False)
     def load_alerts(self) -> None:
-        from outcomes.network.queue import work_queue
+        self._generation += 1
+        # Only the first read shows a partial queue: later reads (after a refresh, a done or
+        # a snooze) keep the complete queue on screen until the new one is whole.
+        self._read_alerts(self._generation, partial=self.queue is None)
+
+    @work(thread=True, exclusive=True, group="dashboard-alerts", exit_on_error=False)
+    def _read_alerts(self, generation: int, partial: bool) -> None:
+        from outcomes.network.queue import queue_stages
 
         # The plain read-only connection: the queue's rules need no sqlite-utils, whose
         # import (with pandas' and numpy's look-ups) cost the first screen ~0.1 s of CPU.
         app = app_of(self)
-        self.post_message(QueueLoaded(work_queue(app.reader(), app.today)))
+        worker = get_current_worker()
+        started = time.monotonic()
+        for queue in queue_stages(app.reader(), app.today):
+            if worker.is_cancelled:  # a newer read (exclusive) replaced this one
+                return
+            if queue.complete:
+                self.post_message(QueueLoaded(queue, generation))
+            elif partial and time.monotonic() - started >= self.PARTIAL_AFTER_S:
+                # The first rows of a big history's queue: shown, and painted, before the
+                # rest (the owed letters, the declines) is computed.
+                partial = False
+                painted = threading.Event()
+                self.post_message(QueueLoaded(queue, generation, painted))
+                painted.wait(PAINT_WAIT_S)
 
     # --- first run ------------------------------------------------------------------------
 
@@ -325,7 +362,7 @@ class DashboardScreen(Screen[None]):
         self.query_one("#kpi-nps", Static).update(Text.assemble(
             ("NPS\n", "bold"), (nps, "bold"), f"{moe} n={s.nps.n}\nlast 12 months"))
         self._chart = s.per_month
-        if self.queue is not None or self._queue_failed:
+        if (self.queue is not None and self.queue.complete) or self._queue_failed:
             self._draw_chart()
 
     def _draw_chart(self) -> None:
@@ -350,20 +387,32 @@ class DashboardScreen(Screen[None]):
         if event.worker.group == "dashboard-alerts" and event.state == WorkerState.ERROR:
             self._queue_failed = True  # the numbers may come after: they draw it then
             self._draw_chart()
+            self._title()  # a partial queue on screen says the rest failed
 
     # --- the queue ------------------------------------------------------------------------
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
-        first = self.queue is None
+        if message.generation != self._generation:
+            return  # a read replaced by a newer one (a done, a snooze, r)
         self.queue = message.queue
         if self.kind is not None and self.queue.group(self.kind) is None:
             self.kind = None  # the last alert of the chosen kind is gone
         self._fill()
+        if message.painted is not None:
+            self.call_after_refresh(message.painted.set)
+        if not self.queue.complete:
+            return
         # After the frame that shows the queue: the chart's first drawing imports plotext
         # (~0.17 s) in a thread, which slowed the painting of that frame.
         self.call_after_refresh(self._draw_chart)
-        if first:
+        if not self._shown:
+            self._shown = True
             self.post_message(DashboardShown())
+
+    @property
+    def queue_loading(self) -> bool:
+        """Only the first part of the alert queue is on screen; the rest is being computed."""
+        return self.queue is not None and not self.queue.complete
 
     def _visible(self) -> list[QueueItem]:
         if self.queue is None:
@@ -405,6 +454,11 @@ class DashboardScreen(Screen[None]):
         box = self.query_one("#queue")
         if queue is None:
             return
+        if not queue.complete:
+            more = ("the rest failed to load; r: try again" if self._queue_failed else
+                    "loading the rest…")
+            box.border_title = f"Alert queue (first kinds; {more})"
+            return
         hidden = [f"{n} {what}" for n, what in ((queue.done, "done"),
                                                  (queue.snoozed, "snoozed")) if n]
         extra = f", {' and '.join(hidden)} hidden" if hidden else ""
@@ -440,6 +494,8 @@ class DashboardScreen(Screen[None]):
             text.append(label, style="bold reverse" if chosen else
                         "bold" if self.kind is None else "")
             used += len(label)
+        if not queue.complete:
+            text.append(" · …", style="dim")
         line.update(text)
 
     def on_resize(self) -> None:
@@ -482,6 +538,11 @@ class DashboardScreen(Screen[None]):
         return not (action in QUEUE_ACTIONS and self.first is not None and self.first.empty)
 
     def action_filter(self) -> None:
+        if self.queue_loading:
+            # Its kinds are not all known yet: cycling through some of them would skip the
+            # rest without a word.
+            self.notify("The alert queue is still loading.", severity="information")
+            return
         if self.queue is None or not self.queue.groups:
             self.notify("The queue is empty.", severity="information")
             return
