@@ -449,3 +449,19 @@ def test_the_stages_are_the_whole_queue_in_order_on_any_alerts(
     merged.sort(key=lambda a: a.urgency)
     slow = queue.build_queue(merged, states, today)
     assert_same_stages(None, today, slow)  # type: ignore[arg-type]
+
+
+def test_every_kind_has_one_check_and_the_stages_keep_what_they_depend_on() -> None:
+    from outcomes.network import alerts
+
+    kinds = [kind for kind, _ in CHECKS]
+    # Every kind the urgency table knows is computed once, and nothing else is.
+    assert sorted(kinds) == sorted({kind for kind, _ in URGENCY}) and len(set(kinds)) == len(kinds)
+    stages = [kind for kind, _ in alerts.STAGES]
+    assert sorted(stages) == sorted(kinds)
+    # Computed in the order they can rank; touches overdue are filtered by the partners at
+    # risk, so those come first.
+    bounds = [alerts.rank_bound(kind) for kind in stages]
+    assert bounds == sorted(bounds)
+    assert stages.index("relationship_at_risk") < stages.index("touch_overdue")
+    assert alerts.kind_floor("document_owed") == 4 and alerts.kind_floor("spend_limit") == 0
