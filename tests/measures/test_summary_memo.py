@@ -205,7 +205,7 @@ def test_no_change_is_no_recovery_even_on_a_tiny_percent_intake() -> None:
     # 30% of an intake of 1e-12 is below the float tolerance: only "gain > 0" refuses a
     # final score equal to the intake, in scoring and in the summary alike.
     scale = scoring.scale_by_id("odi", catalog.instruments())[1]
-    higher, unit, value = summary._rule(scale)
+    _higher, unit, value = summary._rule(scale)
     assert unit == "percent" and not scoring.mcid_reached(scale, 1e-12, 1e-12)
     assert unit is not None and not summary._reached(unit, value, 1e-12, 0.0)
     assert summary._reached(unit, value, 1e-12, 1e-12)  # any gain at all reaches it here
