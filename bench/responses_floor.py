@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import gc
 import itertools
 import json
@@ -293,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run {i + 1}/{args.runs}", flush=True)
         floor_db = open_db(_copy(args.db, work, "floor.db"))
         drop_triggers(floor_db)
-        timed("floor", lambda db=floor_db: import_floor_kind(db, path, "responses"))
+        timed("floor", functools.partial(import_floor_kind, floor_db, path, "responses"))
         floor_db.close()
         timed("read", lambda: sum(1 for _ in _rows(path, None)))
         timed("python", lambda: least_python(path, None))
@@ -314,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         store_db.close()
         if not args.skip_ours:
             ours_db = open_db(_copy(args.db, work, "ours.db"))
-            timed("ours", lambda db=ours_db: run_import(db, "responses", path,
-                                                        today=BENCH_TODAY))
+            timed("ours", functools.partial(run_import, ours_db, "responses", path,
+                                            today=BENCH_TODAY))
             ours_db.close()
     in_python, with_numpy, same = numpy_scoring(path, None)
     shutil.rmtree(work)
