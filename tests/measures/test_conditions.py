@@ -151,3 +151,23 @@ def test_shipped_file_loads_and_every_group_is_documented() -> None:
         assert group.name in docs, group.name
     for procedure in tables.procedures:
         assert procedure.name in docs, procedure.name
+
+
+PREFIXES = sorted(p for g in SHIPPED["group"] for p in g["prefixes"])
+
+
+@given(prefix=st.sampled_from(PREFIXES), tail=st.text(alphabet="0123456789AX.", max_size=4),
+       cut=st.integers(0, 3), region=st.sampled_from(vocab.BODY_REGIONS.values))
+def test_group_look_up_is_a_scan_of_every_prefix(prefix: str, tail: str, cut: int,
+                                                 region: str) -> None:
+    # Codes built on the shipped prefixes (longer, equal, or cut short), so most of them match
+    # one or several: the dict look-up by length answers what a scan longest-first answers.
+    code = (prefix + tail)[: max(3, len(prefix) - cut)] if cut else prefix + tail
+    typed = code.replace(".", "") if cut == 3 else code.lower() if cut == 2 else code
+    scan = sorted(((p, g["name"]) for g in SHIPPED["group"] for p in g["prefixes"]),
+                  key=lambda pg: (-len(pg[0]), pg[0]))
+    written = typed.strip().upper()
+    if "." not in written and len(written) > 3:
+        written = f"{written[:3]}.{written[3:]}"
+    expected = next((g for p, g in scan if written.startswith(p)), other_group(region))
+    assert conditions().group(typed, region) == expected

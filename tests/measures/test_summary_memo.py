@@ -166,3 +166,46 @@ def test_a_memo_at_its_limit_still_gives_the_rules_results(monkeypatch: Any) -> 
     # 40 -> 10 on the ODI: 30 points better; the MCID is first reached at discharge, day 49
     # after the first visit (the progress score, 40 -> 30, is not enough).
     assert (row[11], row[12], row[17], row[18]) == (30.0, 1, 49, 1)
+
+
+# Every installed scale with a published MCID, for the threshold tests below.
+_MCID_SCALES = sorted({(sid, s.mcid.unit) for inst in catalog.instruments().values()
+                       for sid, s in inst.scales.items() if s.mcid is not None})
+
+
+def test_the_catalog_has_both_kinds_of_mcid() -> None:
+    # Otherwise the property below would not try one of _reached's two branches.
+    assert {unit for _sid, unit in _MCID_SCALES} == {"points", "percent"}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_MCID_SCALES), st.floats(0, 100, allow_nan=False),
+       st.sampled_from([-1.0, -1e-9, -1e-10, 0.0, 1e-10, 1e-9, 1.0]), st.booleans())
+def test_the_summary_mcid_rule_is_scorings_at_the_threshold(
+        scale_unit: tuple[str, str], intake: float, nudge: float, flip: bool) -> None:
+    # The final score just below, at and just above the MCID over the intake (both ways, and
+    # an intake of 0 for a percent MCID): the summary's unpacked rule answers as scoring does.
+    scale = scoring.scale_by_id(scale_unit[0], catalog.instruments())[1]
+    assert scale.mcid is not None
+    higher, unit, value = summary._rule(scale)
+    step = value if unit == "points" else value * intake / 100.0
+    sign = 1.0 if higher else -1.0
+    final = intake + sign * (step + nudge) * (-1.0 if flip else 1.0)
+    gain = scoring.improvement(scale, intake, final)
+    assert unit is not None
+    assert summary._reached(unit, value, intake, gain) == scoring.mcid_reached(
+        scale, intake, final)
+    scored = [("intake", "2024-01-01", 1, intake), ("progress", "2024-01-11", 2, final)]
+    expected = _ref_recovery(scale, date(2024, 1, 1), [_Ref(*s) for s in scored])
+    assert summary._recovery(higher, unit, value, date(2024, 1, 1), scored,
+                             summary._day) == expected
+
+
+def test_no_change_is_no_recovery_even_on_a_tiny_percent_intake() -> None:
+    # 30% of an intake of 1e-12 is below the float tolerance: only "gain > 0" refuses a
+    # final score equal to the intake, in scoring and in the summary alike.
+    scale = scoring.scale_by_id("odi", catalog.instruments())[1]
+    _higher, unit, value = summary._rule(scale)
+    assert unit == "percent" and not scoring.mcid_reached(scale, 1e-12, 1e-12)
+    assert unit is not None and not summary._reached(unit, value, 1e-12, 0.0)
+    assert summary._reached(unit, value, 1e-12, 1e-12)  # any gain at all reaches it here

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Collection, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -63,6 +63,15 @@ class Conditions:
     _vocabulary: vocab.Vocabulary
     _by_prefix: tuple[tuple[str, str], ...]
     """(prefix, group name), longest prefix first."""
+    _group_of: dict[str, str] = field(init=False, repr=False, compare=False)
+    """Prefix -> group name, for :meth:`group`'s longest-prefix look-up."""
+    _lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    """The prefixes' lengths, longest first."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_group_of", dict(self._by_prefix))
+        object.__setattr__(self, "_lengths",
+                           tuple(sorted({len(p) for p, _ in self._by_prefix}, reverse=True)))
 
     def procedure(self, text: str) -> str:
         """The procedure's name for what a user typed; ValidationError (field "procedure")
@@ -93,9 +102,13 @@ class Conditions:
         """The condition group of an ICD-10-CM code, or "Other <region>" when no prefix of the
         table matches (or there is no diagnosis)."""
         if diagnosis:
+            # The longest matching prefix: one dict look-up per prefix length (a handful),
+            # not a scan of every prefix (a report classifies every episode).
             code = _code(diagnosis)
-            for prefix, name in self._by_prefix:
-                if code.startswith(prefix):
+            group_of = self._group_of
+            for length in self._lengths:
+                name = group_of.get(code[:length])
+                if name is not None:
                     return name
         return other_group(region)
 

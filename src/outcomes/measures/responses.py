@@ -22,10 +22,16 @@ from outcomes.store.database import transaction
 
 TIMEPOINTS = ("intake", "progress", "discharge", "follow_up")
 
+_Date = date  # inside PreparedResponse, ``date`` names the field
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class PreparedResponse:
-    """A response validated and scored, ready to write."""
+    """A response validated and scored, ready to write.
+
+    The constructor is written out: a bulk import makes one per row, and a frozen
+    dataclass's own sets each field through ``object.__setattr__`` (1.15 us a row against
+    0.57 us). A test holds its parameters to the fields."""
 
     episode_id: str
     instrument: str
@@ -39,6 +45,15 @@ class PreparedResponse:
     score_only: bool
     encoded: tuple[str | None, str] | None = None
     """The answers and scores as JSON when already known (the bulk import's cache)."""
+
+    def __init__(self, episode_id: str, instrument: str, version: str, timepoint: str,
+                 date: _Date, answers: list[int | None] | None,
+                 scores: dict[str, float | None], scorable: bool, reason: str | None,
+                 score_only: bool, encoded: tuple[str | None, str] | None = None) -> None:
+        self.__dict__.update(
+            episode_id=episode_id, instrument=instrument, version=version,
+            timepoint=timepoint, date=date, answers=answers, scores=scores,
+            scorable=scorable, reason=reason, score_only=score_only, encoded=encoded)
 
     def row(self) -> tuple[Any, ...]:
         if self.encoded is not None:
@@ -141,6 +156,7 @@ def compile_scorer(instrument: Instrument) -> Callable[[str], Scored | None]:
     valid = [{str(a): a for a in range(item.min, item.max + 1)} for item in items]
     position = {item.id: k for k, item in enumerate(items)}
     plans: list[tuple[str, str, Any, list[dict[int, int]] | None, int, Any]] = []
+    totals: list[Callable[[list[int]], int]] = []
     for scale_id, scale in instrument.scales.items():
         members = [items[position[i]] for i in scale.items]
         if scale.missing.required(len(members)) > len(members):
@@ -158,27 +174,14 @@ def compile_scorer(instrument: Instrument) -> Callable[[str], Scored | None]:
             recodes = [m.recode if m.recode is not None else
                        {a: a for a in range(m.min, m.max + 1)} for m in members]
         plans.append((scale_id, scale.method, pick, recodes, len(places), extra))
-    # Scores JSON per distinct set of scores (an ODI has 51 totals): json.dumps once each.
-    encoded_scores: dict[tuple[float | None, ...], str] = {}
-    lookup = dict.get
+        totals.append(_total_of(pick, recodes, len(places)))
 
-    def score(text: str) -> Scored | None:
-        tokens = text.split(";")
-        if len(tokens) != n_items:
-            return None
-        answers: list[Any] = list(map(lookup, valid, tokens))
-        if None in answers:
-            return None
-        scores: dict[str, float | None] = {}
+    def scored(sums: tuple[int, ...]) -> tuple[dict[str, float | None], str]:
         # The same arithmetic, in the same order, as scoring._score_scale with every item
         # answered (integer sums, then one float operation), so the floats are the same.
-        for scale_id, method, pick, recodes, n, extra in plans:
-            chosen = answers if pick is None else \
-                (pick(answers) if n > 1 else (pick(answers),))
-            if recodes is not None:
-                total = sum(map(dict.__getitem__, recodes, chosen))
-            else:
-                total = sum(chosen)
+        scores: dict[str, float | None] = {}
+        for (scale_id, method, _pick, _recodes, n, extra), total in zip(plans, sums,
+                                                                         strict=True):
             if method == "percent_of_max":
                 offset, span = extra
                 scores[scale_id] = 100.0 * (total - offset) / span
@@ -190,16 +193,55 @@ def compile_scorer(instrument: Instrument) -> Callable[[str], Scored | None]:
                 scores[scale_id] = extra[total]
             else:  # sum, single
                 scores[scale_id] = float(total)
-        values = tuple(scores.values())
-        scores_json = encoded_scores.get(values)
-        if scores_json is None:
-            scores_json = json.dumps(scores)
-            if len(encoded_scores) < 10_000:
-                encoded_scores[values] = scores_json
+        return scores, json.dumps(scores)
+
+    # The scores depend on the answers only through each scale's integer sum: the scores and
+    # their JSON are made once per distinct set of sums (an ODI has 51) and shared by the
+    # records, which never change them.
+    by_sums: dict[Any, tuple[dict[str, float | None], str]] = {}
+    lookup = dict.get
+    single = totals[0] if len(totals) == 1 else None
+
+    def score(text: str) -> Scored | None:
+        tokens = text.split(";")
+        if len(tokens) != n_items:
+            return None
+        answers: list[Any] = list(map(lookup, valid, tokens))
+        if None in answers:
+            return None
+        sums: Any = single(answers) if single is not None else \
+            tuple([total(answers) for total in totals])
+        found = by_sums.get(sums)
+        if found is None:
+            found = scored((sums,) if single is not None else sums)
+            if len(by_sums) < _SUMS_REMEMBERED:
+                by_sums[sums] = found
         # Every token is str(answer) of a plain integer: the list's JSON is the tokens joined.
-        return answers, scores, True, None, ("[" + ", ".join(tokens) + "]", scores_json)
+        return answers, found[0], True, None, ("[" + ", ".join(tokens) + "]", found[1])
 
     return score
+
+
+# Distinct sets of scale sums remembered per instrument (a single scale has at most a few
+# hundred; several scales multiply).
+_SUMS_REMEMBERED = 10_000
+
+
+def _total_of(pick: Any, recodes: list[dict[int, int]] | None, n: int
+              ) -> Callable[[list[int]], int]:
+    """One scale's integer sum of the answers: all of them, or the ones ``pick`` chooses,
+    recoded when ``recodes`` says so."""
+    if pick is None:
+        if recodes is None:
+            return sum
+        return lambda answers: sum(map(dict.__getitem__, recodes, answers))
+    if n == 1:
+        if recodes is None:
+            return lambda answers: sum((pick(answers),))
+        return lambda answers: sum(map(dict.__getitem__, recodes, (pick(answers),)))
+    if recodes is None:
+        return lambda answers: sum(pick(answers))
+    return lambda answers: sum(map(dict.__getitem__, recodes, pick(answers)))
 
 
 def compile_total(instrument: Instrument) -> Callable[[str], dict[str, float | None] | None]:

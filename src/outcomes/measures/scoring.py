@@ -12,7 +12,8 @@ from outcomes.errors import InstrumentError, InvalidAnswer
 from outcomes.measures.instruments import Direction, Instrument, Scale
 
 # Float noise must not flip an MCID decision (e.g. 0.3 * 50 = 15.000000000000002).
-_EPSILON = 1e-9
+MCID_EPSILON = 1e-9
+_EPSILON = MCID_EPSILON
 
 
 @dataclass(frozen=True)
