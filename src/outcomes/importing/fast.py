@@ -32,7 +32,10 @@ from outcomes.importing.kinds import CLINICAL_EXTRAS, ImportKind, Prepared, RowC
 from outcomes.measures import catalog, responses
 from outcomes.measures.conditions import conditions
 from outcomes.models import (
+    CODE_MAX,
     ICD10_RE,
+    NAME_MAX,
+    NOTE_MAX,
     REASON_MAX,
     SHORT_MAX,
     ClinicalContent,
@@ -68,6 +71,8 @@ class Dates:
         self.earliest = earliest
         self._past: dict[str, date] = {}
         self._any: dict[str, date] = {}
+        self._past_iso: dict[str, tuple[date, str]] = {}
+        self._any_iso: dict[str, tuple[date, str]] = {}
 
     def _parse(self, text: str) -> date | None:
         try:
@@ -108,6 +113,31 @@ class Dates:
                 return None
             if len(self._any) < _CACHE_LIMIT:
                 self._any[text] = found
+        return found
+
+    def past_iso(self, cell: str) -> tuple[date, str] | None:
+        """``past`` of the cell stripped, with its ISO text (what the row stores), remembered
+        per cell as it stands in the file: no strip and no ``isoformat`` per row."""
+        found = self._past_iso.get(cell)
+        if found is None:
+            when = self.past(cell.strip())
+            if when is None:
+                return None
+            found = (when, when.isoformat())
+            if len(self._past_iso) < _CACHE_LIMIT:
+                self._past_iso[cell] = found
+        return found
+
+    def any_iso(self, cell: str) -> tuple[date, str] | None:
+        """``any`` of the cell stripped, with its ISO text, as ``past_iso``."""
+        found = self._any_iso.get(cell)
+        if found is None:
+            when = self.any(cell.strip())
+            if when is None:
+                return None
+            found = (when, when.isoformat())
+            if len(self._any_iso) < _CACHE_LIMIT:
+                self._any_iso[cell] = found
         return found
 
 
@@ -174,6 +204,20 @@ _PATIENT, _EPISODE = light(Patient), light(Episode)
 _GOAL = light(Goal)
 
 
+def _getter(positions: dict[str, int], names: tuple[str, ...]
+            ) -> Callable[[list[str]], tuple[str, ...]]:
+    """The cells of ``names`` as they stand (not stripped), "" for a column the file lacks:
+    one C call per row when the file has them all."""
+    places = [positions.get(name) for name in names]
+    if len(places) > 1 and None not in places:
+        return operator.itemgetter(*places)
+
+    def cells_of(cells: list[str]) -> tuple[str, ...]:  # a column missing: rare
+        return tuple("" if at is None else cells[at] for at in places)
+
+    return cells_of
+
+
 def _cell(positions: dict[str, int], name: str) -> Callable[[list[str]], str]:
     """The stripped cell of a column, or "" when the file has no such column."""
     at = positions.get(name)
@@ -192,7 +236,29 @@ def compile_kind(kind: ImportKind, ctx: RowContext, positions: dict[str, int]) -
     builder = builders.get(kind.name)
     if builder is None:
         return None
-    return _guarded(builder(ctx, positions), positions)
+    own = builder(ctx, positions)
+    fast = _guarded(own, positions)
+    if kind.name in _OWN_LENGTHS:
+        return _printable_first(own, fast)
+    return fast
+
+
+# Kinds whose compiled validator checks every stored cell's length by its field's own limit:
+# for them a row of printable cells needs no look at each cell's length first.
+_OWN_LENGTHS = frozenset({"nps", "touchpoints"})
+
+
+def _printable_first(own: Fast, guarded: Fast) -> Fast:
+    """``own`` straight away for the common row (every cell printable, so no control
+    character anywhere, and none that may be one of our neutralised exports); ``guarded``
+    (the same rules behind ``_guarded``'s cell-by-cell look) for any other row."""
+    def run(cells: list[str]) -> Prepared | None:
+        joined = ",".join(cells)
+        if joined.isprintable() and joined[:1] != "'" and ",'" not in joined:
+            return own(cells)
+        return guarded(cells)
+
+    return run
 
 
 # Free-text columns are stored as typed (control characters included) up to a cap of at least
@@ -257,12 +323,23 @@ def _partner(ctx: RowContext, positions: dict[str, int]) -> Callable[[list[str]]
     """Partner id from partner_npi or partner, None when neither is given, False when the
     reference is bad (the general path words the error)."""
     npi_at, name_at = positions.get("partner_npi"), positions.get("partner")
+    by_cells = _partner_of(ctx, positions)
+
+    def partner(cells: list[str]) -> Any:
+        return by_cells(cells[npi_at] if npi_at is not None else "",
+                        cells[name_at] if name_at is not None else "")
+
+    return partner
+
+
+def _partner_of(ctx: RowContext, positions: dict[str, int]) -> Callable[[str, str], Any]:
+    """``_partner`` given the partner_npi and partner cells ("" for a column the file
+    lacks)."""
+    npi_at, name_at = positions.get("partner_npi"), positions.get("partner")
     # A network has a few hundred partners: each spelling of one is resolved once.
     seen: dict[tuple[str, str], Any] = {}
 
-    def partner(cells: list[str]) -> Any:
-        npi = cells[npi_at] if npi_at is not None else ""
-        name = cells[name_at] if name_at is not None else ""
+    def partner(npi: str, name: str) -> Any:
         found = seen.get((npi, name), seen)
         if found is not seen:
             return found
@@ -492,21 +569,27 @@ def _responses(ctx: RowContext, positions: dict[str, int]) -> Fast:
 
 def _touchpoints(ctx: RowContext, positions: dict[str, int]) -> Fast:
     dates = Dates(ctx.today)
-    methods = Words(TOUCH_METHODS)
-    partner = _partner(ctx, positions)
-    date_cell, method_cell = _cell(positions, "date"), _cell(positions, "method")
-    who_cell, summary_cell = _cell(positions, "who"), _cell(positions, "summary")
-    amount_cell, follow_cell = _cell(positions, "amount"), _cell(positions, "next_follow_up")
+    past_iso, any_iso = dates.past_iso, dates.any_iso
+    method_of = Words(TOUCH_METHODS).get
+    partner_of = _partner_of(ctx, positions)
+    cells_of = _getter(positions, ("partner_npi", "partner", "date", "method", "who", "summary",
+                                   "amount", "next_follow_up"))
 
+    # Every cell is printable here (_printable_first): each stored one is checked against its
+    # field's own limit (Touchpoint: who a Name, summary a Note).
     def fast(cells: list[str]) -> Prepared | None:
-        partner_id = partner(cells)
-        when = dates.past(date_cell(cells))
-        method = methods.get(method_cell(cells))
-        if not partner_id or when is None or method is None:
+        npi, name, date_cell, method_cell, who, summary, amount, follow = cells_of(cells)
+        partner_id = partner_of(npi, name)
+        found = past_iso(date_cell)
+        # The vocabulary folds case, spaces and punctuation away: the cell as it stands.
+        method = method_of(method_cell)
+        if not partner_id or found is None or method is None:
             return None
-        summary = summary_cell(cells)
+        who, summary = who.strip(), summary.strip()
+        if len(who) > NAME_MAX or len(summary) > NOTE_MAX:
+            return None
         value = None
-        amount = amount_cell(cells)
+        amount = amount.strip()
         if amount:
             plain = amount.replace("$", "").replace(",", "")
             if not _AMOUNT.fullmatch(plain):
@@ -515,16 +598,16 @@ def _touchpoints(ctx: RowContext, positions: dict[str, int]) -> Fast:
             if value > 100_000:
                 return None
         next_iso = None
-        follow = follow_cell(cells)
+        follow = follow.strip()
         if follow:
-            next_date = dates.any(follow)
-            if next_date is None:
+            follows = any_iso(follow)
+            if follows is None:
                 return None
-            next_iso = next_date.isoformat()
+            next_iso = follows[1]
+        when, iso = found
         # The row touchpoints.row writes, without its created_at: no record in between.
         return Prepared((partner_id, when, method, summary), None,
-                        row=(partner_id, when.isoformat(), method, who_cell(cells) or None,
-                             summary, value, next_iso))
+                        row=(partner_id, iso, method, who or None, summary, value, next_iso))
 
     return fast
 
@@ -550,24 +633,30 @@ def _outbound(ctx: RowContext, positions: dict[str, int]) -> Fast:
     return fast
 
 
-def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
-    dates = Dates(ctx.today)
-    episode_cell, date_cell = _cell(positions, "episode_id"), _cell(positions, "date")
-    score_cell, comment_cell = _cell(positions, "score"), _cell(positions, "comment")
+# What NpsResponse reads as a score: one or two digits 0-9, at most 10.
+_NPS_SCORES = {spelling: n for n in range(11) for spelling in (str(n), f"{n:02d}")}
 
+
+def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
+    past_iso = Dates(ctx.today).past_iso
+    cells_of = _getter(positions, ("episode_id", "date", "score", "comment"))
+    scores = _NPS_SCORES
+
+    # Every cell is printable here (_printable_first): the stored ones are checked against
+    # their fields' own limits (NpsResponse: episode_id a Code, comment a Note).
     def fast(cells: list[str]) -> Prepared | None:
-        when = dates.past(date_cell(cells))
-        score = score_cell(cells)
-        if when is None or not (score.isascii() and score.isdigit() and len(score) <= 2):
+        episode, date_cell, score, comment = cells_of(cells)
+        found = past_iso(date_cell)
+        value = scores.get(score.strip())
+        if found is None or value is None:
             return None
-        value = int(score)
-        if value > 10:
+        episode_id, comment = episode.strip() or None, comment.strip()
+        if (episode_id is not None and len(episode_id) > CODE_MAX) or len(comment) > NOTE_MAX:
             return None
-        episode_id = episode_cell(cells) or None
-        comment = comment_cell(cells)
+        when, iso = found
         # The row nps.row writes, without its created_at.
         return Prepared((episode_id, when, value, comment), None,
-                        row=(episode_id, when.isoformat(), value, comment))
+                        row=(episode_id, iso, value, comment))
 
     return fast
 
