@@ -32,23 +32,37 @@ from outcomes.importing.kinds import CLINICAL_EXTRAS, ImportKind, Prepared, RowC
 from outcomes.measures import catalog, responses
 from outcomes.measures.conditions import conditions
 from outcomes.models import (
+    ADDRESS_MAX,
+    CITY_MAX,
     CODE_MAX,
+    EMAIL_MAX,
+    EMAIL_RE,
     ICD10_RE,
     NAME_MAX,
     NOTE_MAX,
+    PHONE_MAX,
     REASON_MAX,
     SHORT_MAX,
+    STATE_RE,
+    TAG_MAX,
+    TAGS_MAX,
+    ZIP_RE,
     ClinicalContent,
     Episode,
     Goal,
+    Partner,
     Patient,
     validate,
 )
+from outcomes.npi import validate_npi
 from outcomes.text import find_control
 from outcomes.vocab import (
     BODY_REGIONS,
+    CHANNELS,
     DISCHARGE_REASONS,
     EPISODE_STATUSES,
+    PARTNER_KINDS,
+    STAGES,
     TIMEPOINTS,
     TOUCH_METHODS,
     Vocabulary,
@@ -201,6 +215,7 @@ def light(model: Any) -> Callable[[dict[str, Any]], Any]:
 
 
 _PATIENT, _EPISODE = light(Patient), light(Episode)
+_PARTNER = light(Partner)
 _GOAL = light(Goal)
 
 
@@ -228,11 +243,13 @@ def _cell(positions: dict[str, int], name: str) -> Callable[[list[str]], str]:
 
 def compile_kind(kind: ImportKind, ctx: RowContext, positions: dict[str, int]) -> Fast | None:
     """The compiled validator for ``kind`` (column name -> position in the file), or None when
-    the kind has none (partners: a few hundred rows, each saved on its own)."""
+    the kind has none."""
     builders: dict[str, Callable[[RowContext, dict[str, int]], Fast]] = {
         "referrals": _referrals, "responses": _responses, "touchpoints": _touchpoints,
         "outbound": _outbound, "nps": _nps, "goals": _goals,
     }
+    if kind.name == "partners":
+        return _partners(positions)  # checks its whole row itself (a few hundred rows)
     builder = builders.get(kind.name)
     if builder is None:
         return None
@@ -739,3 +756,95 @@ def _goal_status(cache: dict[str, str]) -> Callable[[str], str | None]:
         return found
 
     return convert
+
+
+# Partner's one-line fields besides the name, with their length limits (models.Partner).
+_PARTNER_LINES = (("organization", NAME_MAX), ("phone", PHONE_MAX), ("fax", PHONE_MAX),
+                  ("email", EMAIL_MAX), ("address", ADDRESS_MAX), ("city", CITY_MAX),
+                  ("state", SHORT_MAX), ("zip", SHORT_MAX))
+# Partner's vocabulary fields besides the kind.
+_PARTNER_WORDS = (("stage", STAGES), ("preferred_contact", CHANNELS))
+
+
+def _partners(positions: dict[str, int]) -> Fast:
+    """PartnersKind.prepare for the common row: the Partner model's rules (models.Partner:
+    lengths, the NPI check digit, e-mail, state and ZIP patterns, vocabularies, tags) on a
+    row whose every cell is printable (so no control character anywhere) and none of them one
+    of our neutralised exports; anything else, or any doubt, goes to the model (None), which
+    words the error. The record is a light one with the fields the model would have set."""
+    # The columns of this file, in the file's order; "name" and "kind" are required by the
+    # header check (map_header), so there are at least two.
+    names = tuple(sorted(positions, key=positions.__getitem__))
+    cells_of = _getter(positions, names)
+    kind_of = Words(PARTNER_KINDS).get
+    words = [(name, Words(vocabulary).get) for name, vocabulary in _PARTNER_WORDS
+             if name in positions]
+    limits = [(name, limit) for name, limit in (("name", NAME_MAX), *_PARTNER_LINES,
+                                                 ("notes", NOTE_MAX)) if name in positions]
+    npi_of = _remembered(_npi_or_none, _CACHE_LIMIT)
+    state_of = _remembered(_state, _CACHE_LIMIT)
+    make = _PARTNER
+
+    def fast(cells: list[str]) -> Prepared | None:
+        joined = ",".join(cells)
+        if not joined.isprintable() or joined[:1] == "'" or ",'" in joined:
+            return None
+        # As prepare: blank cells are not given (the record's model_fields_set), tags always.
+        fields: dict[str, Any] = {name: text for name, text in
+                                  zip(names, map(str.strip, cells_of(cells)), strict=True) if text}
+        name, kind = fields.get("name"), fields.get("kind")
+        if name is None or kind is None:
+            return None
+        kind = fields["kind"] = kind_of(kind)
+        if kind is None:
+            return None
+        # Every limit is at least SHORT_MAX: the common row needs no look at each field.
+        if max(map(len, fields.values())) > SHORT_MAX and too_long(fields):
+            return None
+        for field_name, word_of in words:
+            text = fields.get(field_name)
+            if text is not None:
+                found = word_of(text)
+                if found is None:
+                    return None
+                fields[field_name] = found
+        npi = fields.get("npi")
+        if npi is not None and npi_of(npi) is None:
+            return None
+        email, state, zip_code = fields.get("email"), fields.get("state"), fields.get("zip")
+        if email is not None and not EMAIL_RE.match(email):
+            return None
+        if state is not None:
+            state = fields["state"] = state_of(state)
+            if state is None:
+                return None
+        if zip_code is not None and not ZIP_RE.match(zip_code):
+            return None
+        tags = fields.get("tags")
+        if tags is None:
+            fields["tags"] = []
+        else:
+            listed = fields["tags"] = [t.strip() for t in tags.split(";") if t.strip()]
+            if len(listed) > TAGS_MAX or any(len(t) > TAG_MAX for t in listed):
+                return None
+        key = ("npi", npi) if npi else ("name", name.casefold())
+        return Prepared(key, make(fields))
+
+    def too_long(fields: dict[str, Any]) -> bool:
+        """Whether a field is over its own limit (the tags are checked one by one later)."""
+        return any(len(fields.get(field_name, "")) > limit for field_name, limit in limits)
+
+    return fast
+
+
+def _state(text: str) -> str | None:
+    """Partner's state rule: upper-cased, then two letters A-Z."""
+    upper = text.upper()
+    return upper if STATE_RE.match(upper) else None
+
+
+def _npi_or_none(text: str) -> str | None:
+    try:
+        return validate_npi(text)
+    except ValidationError:
+        return None
