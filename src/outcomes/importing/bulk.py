@@ -122,13 +122,8 @@ class KeyStore:
 
 
 def _chunks(table: CsvTable) -> Iterator[list[tuple[int, list[str]]]]:
-    chunk: list[tuple[int, list[str]]] = []
-    for row in table.rows():
-        chunk.append(row)
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
+    rows = table.rows()
+    while chunk := list(itertools.islice(rows, CHUNK)):  # gathered in C, not row by row
         yield chunk
 
 

@@ -10,6 +10,7 @@ the CSV looks them all up in one registry; the kinds share the row context and h
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -192,9 +193,15 @@ def _blank_to_none(values: dict[str, str]) -> dict[str, Any]:
 
 
 def _missing_episodes(
-    prepared: list[Prepared], ctx: RowContext, episode_of: Any
+    prepared: list[Prepared], ctx: RowContext, episode_of: Any = None
 ) -> list[tuple[Prepared | None, ValidationError]]:
-    wanted = {episode_of(p) for p in prepared}
+    """The rows whose episode is not on file; ``episode_of(row)`` gives the episode, by
+    default the first part of the row's key (read without a call per row)."""
+    if episode_of is None:
+        wanted = {key[0] for key in map(_KEY, prepared)}
+        episode_of = _first_of_key
+    else:
+        wanted = set(map(episode_of, prepared))
     wanted.discard(None)
     wanted.discard("")
     if not wanted:
@@ -211,6 +218,13 @@ def _missing_episodes(
                             "first.", field="episode_id"))
         for p in prepared if episode_of(p) in missing
     ]
+
+
+_KEY = operator.attrgetter("key")
+
+
+def _first_of_key(item: Prepared) -> Any:
+    return item.key[0]
 
 
 class PartnersKind(ImportKind):
@@ -571,7 +585,7 @@ class OutboundKind(_InsertOnlyKind):
     ) -> list[tuple[Prepared | None, ValidationError]]:
         # The key starts with the episode, from either validator (the compiled one leaves
         # no payload).
-        return _missing_episodes(prepared, ctx, lambda p: p.key[0])
+        return _missing_episodes(prepared, ctx)
 
     def row(self, payload: Any, created_at: str) -> tuple[Any, ...]:
         return outbound.row(payload, created_at)
@@ -602,7 +616,7 @@ class NpsKind(_InsertOnlyKind):
     def check_references(
         self, prepared: list[Prepared], ctx: RowContext
     ) -> list[tuple[Prepared | None, ValidationError]]:
-        return _missing_episodes(prepared, ctx, lambda p: p.key[0])  # as for outbound
+        return _missing_episodes(prepared, ctx)  # as for outbound
 
     def row(self, payload: Any, created_at: str) -> tuple[Any, ...]:
         return nps.row(payload, created_at)
