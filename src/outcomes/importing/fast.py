@@ -13,6 +13,7 @@ cached parsers (dates, vocabularies, conditions): a reviewer compares them side 
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 import re
@@ -253,29 +254,17 @@ def compile_kind(kind: ImportKind, ctx: RowContext, positions: dict[str, int]) -
     builder = builders.get(kind.name)
     if builder is None:
         return None
-    own = builder(ctx, positions)
-    fast = _guarded(own, positions)
-    if kind.name in _OWN_LENGTHS:
-        return _printable_first(own, fast)
-    return fast
+    if kind.name in _SELF_GUARDED:
+        return builder(ctx, positions)
+    return _guarded(builder(ctx, positions), positions)
 
 
-# Kinds whose compiled validator checks every stored cell's length by its field's own limit:
-# for them a row of printable cells needs no look at each cell's length first.
-_OWN_LENGTHS = frozenset({"nps", "touchpoints"})
-
-
-def _printable_first(own: Fast, guarded: Fast) -> Fast:
-    """``own`` straight away for the common row (every cell printable, so no control
-    character anywhere, and none that may be one of our neutralised exports); ``guarded``
-    (the same rules behind ``_guarded``'s cell-by-cell look) for any other row."""
-    def run(cells: list[str]) -> Prepared | None:
-        joined = ",".join(cells)
-        if joined.isprintable() and joined[:1] != "'" and ",'" not in joined:
-            return own(cells)
-        return guarded(cells)
-
-    return run
+# Kinds whose compiled validator checks every stored cell's length by its field's own limit and
+# looks at the row itself first: for the common row (every cell printable, so no control
+# character anywhere, and none that may be one of our neutralised exports) it needs no look at
+# each cell; any other row goes through _guarded's cell-by-cell look to the same rules.
+_SELF_GUARDED = frozenset({"nps", "touchpoints"})
+_MISSING = object()
 
 
 # Free-text columns are stored as typed (control characters included) up to a cap of at least
@@ -349,12 +338,13 @@ def _partner(ctx: RowContext, positions: dict[str, int]) -> Callable[[list[str]]
     return partner
 
 
-def _partner_of(ctx: RowContext, positions: dict[str, int]) -> Callable[[str, str], Any]:
+def _partner_of(ctx: RowContext, positions: dict[str, int],
+                seen: dict[tuple[str, str], Any] | None = None) -> Callable[[str, str], Any]:
     """``_partner`` given the partner_npi and partner cells ("" for a column the file
-    lacks)."""
+    lacks); ``seen``: where the answers are remembered, by (npi, name) cells."""
     npi_at, name_at = positions.get("partner_npi"), positions.get("partner")
     # A network has a few hundred partners: each spelling of one is resolved once.
-    seen: dict[tuple[str, str], Any] = {}
+    seen = {} if seen is None else seen
 
     def partner(npi: str, name: str) -> Any:
         found = seen.get((npi, name), seen)
@@ -586,20 +576,29 @@ def _responses(ctx: RowContext, positions: dict[str, int]) -> Fast:
 
 def _touchpoints(ctx: RowContext, positions: dict[str, int]) -> Fast:
     dates = Dates(ctx.today)
-    past_iso, any_iso = dates.past_iso, dates.any_iso
-    method_of = Words(TOUCH_METHODS).get
-    partner_of = _partner_of(ctx, positions)
+    past_iso, any_iso, past_seen = dates.past_iso, dates.any_iso, dates._past_iso
+    methods = Words(TOUCH_METHODS)
+    method_of, method_seen = methods.get, methods._seen
+    partners: dict[tuple[str, str], Any] = {}
+    partner_of = _partner_of(ctx, positions, partners)
     cells_of = _getter(positions, ("partner_npi", "partner", "date", "method", "who", "summary",
                                    "amount", "next_follow_up"))
 
-    # Every cell is printable here (_printable_first): each stored one is checked against its
-    # field's own limit (Touchpoint: who a Name, summary a Note).
-    def fast(cells: list[str]) -> Prepared | None:
+    # The remembered answers are read here first (a dict look-up in C, not a call per cell);
+    # each stored cell is checked against its field's own limit (Touchpoint: who a Name,
+    # summary a Note), control characters by the look at the whole row (_SELF_GUARDED).
+    def fast(cells: list[str], looked_at: bool = False) -> Prepared | None:
+        if not looked_at:
+            joined = ",".join(cells)
+            if not joined.isprintable() or joined[:1] == "'" or ",'" in joined:
+                return guarded(cells)
         npi, name, date_cell, method_cell, who, summary, amount, follow = cells_of(cells)
-        partner_id = partner_of(npi, name)
-        found = past_iso(date_cell)
+        partner_id = partners.get((npi, name), _MISSING)
+        if partner_id is _MISSING:
+            partner_id = partner_of(npi, name)
+        found = past_seen.get(date_cell) or past_iso(date_cell)
         # The vocabulary folds case, spaces and punctuation away: the cell as it stands.
-        method = method_of(method_cell)
+        method = method_seen.get(method_cell) or method_of(method_cell)
         if not partner_id or found is None or method is None:
             return None
         who, summary = who.strip(), summary.strip()
@@ -626,6 +625,7 @@ def _touchpoints(ctx: RowContext, positions: dict[str, int]) -> Fast:
         return Prepared((partner_id, when, method, summary), None,
                         row=(partner_id, iso, method, who or None, summary, value, next_iso))
 
+    guarded = _guarded(functools.partial(fast, looked_at=True), positions)
     return fast
 
 
@@ -655,15 +655,21 @@ _NPS_SCORES = {spelling: n for n in range(11) for spelling in (str(n), f"{n:02d}
 
 
 def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
-    past_iso = Dates(ctx.today).past_iso
+    dates = Dates(ctx.today)
+    past_iso, past_seen = dates.past_iso, dates._past_iso
     cells_of = _getter(positions, ("episode_id", "date", "score", "comment"))
     scores = _NPS_SCORES
 
-    # Every cell is printable here (_printable_first): the stored ones are checked against
-    # their fields' own limits (NpsResponse: episode_id a Code, comment a Note).
-    def fast(cells: list[str]) -> Prepared | None:
+    # As _touchpoints: remembered dates read here first; the stored cells checked against
+    # their fields' own limits (NpsResponse: episode_id a Code, comment a Note), control
+    # characters by the look at the whole row (_SELF_GUARDED).
+    def fast(cells: list[str], looked_at: bool = False) -> Prepared | None:
+        if not looked_at:
+            joined = ",".join(cells)
+            if not joined.isprintable() or joined[:1] == "'" or ",'" in joined:
+                return guarded(cells)
         episode, date_cell, score, comment = cells_of(cells)
-        found = past_iso(date_cell)
+        found = past_seen.get(date_cell) or past_iso(date_cell)
         value = scores.get(score.strip())
         if found is None or value is None:
             return None
@@ -675,6 +681,7 @@ def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
         return Prepared((episode_id, when, value, comment), None,
                         row=(episode_id, iso, value, comment))
 
+    guarded = _guarded(functools.partial(fast, looked_at=True), positions)
     return fast
 
 
