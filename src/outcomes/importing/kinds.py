@@ -109,6 +109,9 @@ class RowContext:
         return None
 
 
+_ACCEPTED: dict[str, dict[str, str]] = {}
+
+
 class ImportKind:
     name: ClassVar[str]
     table: ClassVar[str]
@@ -119,11 +122,15 @@ class ImportKind:
     """Whether a load only ever adds rows to ``table`` (its roll-up then gains their sums)."""
 
     def accepted_names(self) -> dict[str, str]:
-        names: dict[str, str] = {}
-        for col in self.columns:
-            for spelling in (col.name, *col.aliases):
-                names[fold(spelling)] = col.name
-        return names
+        """Folded spelling -> column name; folded once per kind (the columns are constants),
+        not at every import (a regular expression per alias)."""
+        names = _ACCEPTED.get(self.name)
+        if names is None:
+            names = _ACCEPTED[self.name] = {}
+            for col in self.columns:
+                for spelling in (col.name, *col.aliases):
+                    names[fold(spelling)] = col.name
+        return dict(names)
 
     def prepare(self, values: dict[str, str], ctx: RowContext) -> Prepared:
         raise NotImplementedError
