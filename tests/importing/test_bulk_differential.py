@@ -74,12 +74,37 @@ def _values(demo: dict[str, list[str]]) -> dict[str, st.SearchStrategy[str]]:
         "method": pick(["phone", "Lunch & Learn", "visit", "smoke signal", ""]),
         "amount": pick(["", "25", "$1,200.50", "100001", "-5", "abc", "1e3"]),
         "reason": pick(["", "needs imaging", "'=cmd"]),
-        "comment": pick(TEXT),
-        "summary": pick(TEXT), "who": pick(TEXT), "clinician": pick(TEXT),
+        "comment": pick(TEXT + FREE_EDGES),
+        "summary": pick(TEXT + FREE_EDGES), "who": pick([*TEXT, "w" * 200, "w" * 201]),
+        "clinician": pick(TEXT),
+        **PARTNER_VALUES,
+        # Partners on file too: their rows are updates (save_partner's own path).
+        "npi": pick([*demo["npis"][:2], "", "1234567893", " 1987654328 ", "1234567890"]),
+        "name": pick([*demo["names"][:2], "Dr. A", " Dr. B ", "", "x" * 201, "a\tb", "'=cmd"]),
         "clinic": pick(TEXT), "chief_complaint": pick(TEXT), "patient_name": pick(TEXT),
         **CLINICAL_VALUES,
     }
 
+
+# Free text at and over NOTE_MAX (5,000 characters, counted after trimming), a character that
+# is allowed but not printable, a bidi control.
+FREE_EDGES = ["n" * 5000, " " + "n" * 5000 + " ", "n" * 5001, "\u00a0nbsp", "\u202eevil"]
+# The partner columns (the compiled partner validator), good and bad; the NPIs pass their check
+# digit but are not on file (the demo's are added by the test).
+PARTNER_VALUES = {name: st.sampled_from(cells) for name, cells in {
+    "name": ["Dr. A", " Dr. B ", "", "x" * 200, "x" * 201, "dr a", "a\tb", "'=cmd"],
+    "npi": ["", "1234567893", " 1987654328 ", "1234567890", "123"],
+    "kind": ["pcp", "Orthopedics", " chiro ", "nonsense", ""],
+    "organization": ["", "Clinic", "w" * 200, "w" * 201],
+    "phone": ["", "503-555-0100", "5" * 41], "fax": ["", "5035550199"],
+    "email": ["", "a@b.org", " x@y.com ", "bad"],
+    "address": ["", "1 Main St", "a" * 301], "city": ["", "Portland", "c" * 101],
+    "state": ["", "OR", "or", "Oregon"], "zip": ["", "97201", "97201-1234", "9720"],
+    "stage": ["", "prospect", "lead", "bogus"],
+    "preferred_contact": ["", "fax", "E-mail", "pigeon"],
+    "tags": ["", "a;b", " a ; ;b ", ";".join(["t"] * 51), "t" * 51],
+    "notes": ["", "ok", "n" * 5000, "n" * 5001, "a\nb"],
+}.items()}
 
 # The clinical content columns of referrals, good and bad: over each length cap, control
 # characters in the one-line fields, dates out of each field's range, how a plan was certified

@@ -122,13 +122,8 @@ class KeyStore:
 
 
 def _chunks(table: CsvTable) -> Iterator[list[tuple[int, list[str]]]]:
-    chunk: list[tuple[int, list[str]]] = []
-    for row in table.rows():
-        chunk.append(row)
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
+    rows = table.rows()
+    while chunk := list(itertools.islice(rows, CHUNK)):  # gathered in C, not row by row
         yield chunk
 
 
@@ -182,16 +177,20 @@ def _validate(kind: ImportKind, table: CsvTable, mapping: dict[int, str],
         report.errors.append(error)
         rejects.append((cells, error))
 
+    def general(cells: list[str]) -> Prepared:
+        """The row's record by the kind's own rules; raises ValidationError."""
+        values = {mapping[i]: unneutralise(c) if c[:1] == "'" else c
+                  for i, c in enumerate(cells)}
+        return kind.prepare(values, ctx)
+
     def prepared(cells: list[str]) -> Prepared:
         """The row's record; raises ValidationError (the caller checks the width first)."""
         # The compiled validator refuses (None) a cell that may be one of our neutralised
         # exports (starting with '): the general path undoes that.
         item = fast(cells) if fast is not None and len(cells) == width else None
-        if item is None:
-            values = {mapping[i]: unneutralise(c) if c[:1] == "'" else c
-                      for i, c in enumerate(cells)}
-            item = kind.prepare(values, ctx)
-        return item
+        return general(cells) if item is None else item
+
+    compiled = fast or (lambda cells: None)
 
     def replay(before: int) -> Iterator[tuple[Any, int]]:
         """The keys the store was given for the rows before line ``before``: every row that
@@ -208,17 +207,21 @@ def _validate(kind: ImportKind, table: CsvTable, mapping: dict[int, str],
     keys.hashed(table.lines, replay)
     for chunk in _chunks(table):
         items: list[Prepared] = []
+        report.rows += len(chunk)
         for line, cells in chunk:
-            report.rows += 1
-            if len(cells) > width:
-                fail(line, cells, None,
-                     f"the row has {len(cells)} cells but the header has {width}.")
-                continue
-            try:
-                item = prepared(cells)
-            except ValidationError as exc:
-                fail(line, cells, importer.column_name(table, mapping, exc.field), str(exc))
-                continue
+            # The compiled validator first, called here: a call less per row (prepared()).
+            item = compiled(cells) if len(cells) == width else None
+            if item is None:
+                if len(cells) > width:
+                    fail(line, cells, None,
+                         f"the row has {len(cells)} cells but the header has {width}.")
+                    continue
+                try:
+                    item = general(cells)
+                except ValidationError as exc:
+                    fail(line, cells, importer.column_name(table, mapping, exc.field),
+                         str(exc))
+                    continue
             item.line, item.cells = line, cells
             items.append(item)
         if items:

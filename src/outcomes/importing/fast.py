@@ -13,6 +13,7 @@ cached parsers (dates, vocabularies, conditions): a reviewer compares them side 
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 import re
@@ -32,20 +33,37 @@ from outcomes.importing.kinds import CLINICAL_EXTRAS, ImportKind, Prepared, RowC
 from outcomes.measures import catalog, responses
 from outcomes.measures.conditions import conditions
 from outcomes.models import (
+    ADDRESS_MAX,
+    CITY_MAX,
+    CODE_MAX,
+    EMAIL_MAX,
+    EMAIL_RE,
     ICD10_RE,
+    NAME_MAX,
+    NOTE_MAX,
+    PHONE_MAX,
     REASON_MAX,
     SHORT_MAX,
+    STATE_RE,
+    TAG_MAX,
+    TAGS_MAX,
+    ZIP_RE,
     ClinicalContent,
     Episode,
     Goal,
+    Partner,
     Patient,
     validate,
 )
+from outcomes.npi import validate_npi
 from outcomes.text import find_control
 from outcomes.vocab import (
     BODY_REGIONS,
+    CHANNELS,
     DISCHARGE_REASONS,
     EPISODE_STATUSES,
+    PARTNER_KINDS,
+    STAGES,
     TIMEPOINTS,
     TOUCH_METHODS,
     Vocabulary,
@@ -68,6 +86,8 @@ class Dates:
         self.earliest = earliest
         self._past: dict[str, date] = {}
         self._any: dict[str, date] = {}
+        self._past_iso: dict[str, tuple[date, str]] = {}
+        self._any_iso: dict[str, tuple[date, str]] = {}
 
     def _parse(self, text: str) -> date | None:
         try:
@@ -108,6 +128,31 @@ class Dates:
                 return None
             if len(self._any) < _CACHE_LIMIT:
                 self._any[text] = found
+        return found
+
+    def past_iso(self, cell: str) -> tuple[date, str] | None:
+        """``past`` of the cell stripped, with its ISO text (what the row stores), remembered
+        per cell as it stands in the file: no strip and no ``isoformat`` per row."""
+        found = self._past_iso.get(cell)
+        if found is None:
+            when = self.past(cell.strip())
+            if when is None:
+                return None
+            found = (when, when.isoformat())
+            if len(self._past_iso) < _CACHE_LIMIT:
+                self._past_iso[cell] = found
+        return found
+
+    def any_iso(self, cell: str) -> tuple[date, str] | None:
+        """``any`` of the cell stripped, with its ISO text, as ``past_iso``."""
+        found = self._any_iso.get(cell)
+        if found is None:
+            when = self.any(cell.strip())
+            if when is None:
+                return None
+            found = (when, when.isoformat())
+            if len(self._any_iso) < _CACHE_LIMIT:
+                self._any_iso[cell] = found
         return found
 
 
@@ -171,7 +216,22 @@ def light(model: Any) -> Callable[[dict[str, Any]], Any]:
 
 
 _PATIENT, _EPISODE = light(Patient), light(Episode)
+_PARTNER = light(Partner)
 _GOAL = light(Goal)
+
+
+def _getter(positions: dict[str, int], names: tuple[str, ...]
+            ) -> Callable[[list[str]], tuple[str, ...]]:
+    """The cells of ``names`` as they stand (not stripped), "" for a column the file lacks:
+    one C call per row when the file has them all."""
+    places = [positions.get(name) for name in names]
+    if len(places) > 1 and None not in places:
+        return operator.itemgetter(*places)
+
+    def cells_of(cells: list[str]) -> tuple[str, ...]:  # a column missing: rare
+        return tuple("" if at is None else cells[at] for at in places)
+
+    return cells_of
 
 
 def _cell(positions: dict[str, int], name: str) -> Callable[[list[str]], str]:
@@ -184,15 +244,27 @@ def _cell(positions: dict[str, int], name: str) -> Callable[[list[str]], str]:
 
 def compile_kind(kind: ImportKind, ctx: RowContext, positions: dict[str, int]) -> Fast | None:
     """The compiled validator for ``kind`` (column name -> position in the file), or None when
-    the kind has none (partners: a few hundred rows, each saved on its own)."""
+    the kind has none."""
     builders: dict[str, Callable[[RowContext, dict[str, int]], Fast]] = {
         "referrals": _referrals, "responses": _responses, "touchpoints": _touchpoints,
         "outbound": _outbound, "nps": _nps, "goals": _goals,
     }
+    if kind.name == "partners":
+        return _partners(positions)  # checks its whole row itself (a few hundred rows)
     builder = builders.get(kind.name)
     if builder is None:
         return None
+    if kind.name in _SELF_GUARDED:
+        return builder(ctx, positions)
     return _guarded(builder(ctx, positions), positions)
+
+
+# Kinds whose compiled validator checks every stored cell's length by its field's own limit and
+# looks at the row itself first: for the common row (every cell printable, so no control
+# character anywhere, and none that may be one of our neutralised exports) it needs no look at
+# each cell; any other row goes through _guarded's cell-by-cell look to the same rules.
+_SELF_GUARDED = frozenset({"nps", "touchpoints"})
+_MISSING = object()
 
 
 # Free-text columns are stored as typed (control characters included) up to a cap of at least
@@ -257,12 +329,24 @@ def _partner(ctx: RowContext, positions: dict[str, int]) -> Callable[[list[str]]
     """Partner id from partner_npi or partner, None when neither is given, False when the
     reference is bad (the general path words the error)."""
     npi_at, name_at = positions.get("partner_npi"), positions.get("partner")
-    # A network has a few hundred partners: each spelling of one is resolved once.
-    seen: dict[tuple[str, str], Any] = {}
+    by_cells = _partner_of(ctx, positions)
 
     def partner(cells: list[str]) -> Any:
-        npi = cells[npi_at] if npi_at is not None else ""
-        name = cells[name_at] if name_at is not None else ""
+        return by_cells(cells[npi_at] if npi_at is not None else "",
+                        cells[name_at] if name_at is not None else "")
+
+    return partner
+
+
+def _partner_of(ctx: RowContext, positions: dict[str, int],
+                seen: dict[tuple[str, str], Any] | None = None) -> Callable[[str, str], Any]:
+    """``_partner`` given the partner_npi and partner cells ("" for a column the file
+    lacks); ``seen``: where the answers are remembered, by (npi, name) cells."""
+    npi_at, name_at = positions.get("partner_npi"), positions.get("partner")
+    # A network has a few hundred partners: each spelling of one is resolved once.
+    seen = {} if seen is None else seen
+
+    def partner(npi: str, name: str) -> Any:
         found = seen.get((npi, name), seen)
         if found is not seen:
             return found
@@ -492,21 +576,36 @@ def _responses(ctx: RowContext, positions: dict[str, int]) -> Fast:
 
 def _touchpoints(ctx: RowContext, positions: dict[str, int]) -> Fast:
     dates = Dates(ctx.today)
+    past_iso, any_iso, past_seen = dates.past_iso, dates.any_iso, dates._past_iso
     methods = Words(TOUCH_METHODS)
-    partner = _partner(ctx, positions)
-    date_cell, method_cell = _cell(positions, "date"), _cell(positions, "method")
-    who_cell, summary_cell = _cell(positions, "who"), _cell(positions, "summary")
-    amount_cell, follow_cell = _cell(positions, "amount"), _cell(positions, "next_follow_up")
+    method_of, method_seen = methods.get, methods._seen
+    partners: dict[tuple[str, str], Any] = {}
+    partner_of = _partner_of(ctx, positions, partners)
+    cells_of = _getter(positions, ("partner_npi", "partner", "date", "method", "who", "summary",
+                                   "amount", "next_follow_up"))
 
-    def fast(cells: list[str]) -> Prepared | None:
-        partner_id = partner(cells)
-        when = dates.past(date_cell(cells))
-        method = methods.get(method_cell(cells))
-        if not partner_id or when is None or method is None:
+    # The remembered answers are read here first (a dict look-up in C, not a call per cell);
+    # each stored cell is checked against its field's own limit (Touchpoint: who a Name,
+    # summary a Note), control characters by the look at the whole row (_SELF_GUARDED).
+    def fast(cells: list[str], looked_at: bool = False) -> Prepared | None:
+        if not looked_at:
+            joined = ",".join(cells)
+            if not joined.isprintable() or joined[:1] == "'" or ",'" in joined:
+                return guarded(cells)
+        npi, name, date_cell, method_cell, who, summary, amount, follow = cells_of(cells)
+        partner_id = partners.get((npi, name), _MISSING)
+        if partner_id is _MISSING:
+            partner_id = partner_of(npi, name)
+        found = past_seen.get(date_cell) or past_iso(date_cell)
+        # The vocabulary folds case, spaces and punctuation away: the cell as it stands.
+        method = method_seen.get(method_cell) or method_of(method_cell)
+        if not partner_id or found is None or method is None:
             return None
-        summary = summary_cell(cells)
+        who, summary = who.strip(), summary.strip()
+        if len(who) > NAME_MAX or len(summary) > NOTE_MAX:
+            return None
         value = None
-        amount = amount_cell(cells)
+        amount = amount.strip()
         if amount:
             plain = amount.replace("$", "").replace(",", "")
             if not _AMOUNT.fullmatch(plain):
@@ -515,17 +614,18 @@ def _touchpoints(ctx: RowContext, positions: dict[str, int]) -> Fast:
             if value > 100_000:
                 return None
         next_iso = None
-        follow = follow_cell(cells)
+        follow = follow.strip()
         if follow:
-            next_date = dates.any(follow)
-            if next_date is None:
+            follows = any_iso(follow)
+            if follows is None:
                 return None
-            next_iso = next_date.isoformat()
+            next_iso = follows[1]
+        when, iso = found
         # The row touchpoints.row writes, without its created_at: no record in between.
         return Prepared((partner_id, when, method, summary), None,
-                        row=(partner_id, when.isoformat(), method, who_cell(cells) or None,
-                             summary, value, next_iso))
+                        row=(partner_id, iso, method, who or None, summary, value, next_iso))
 
+    guarded = _guarded(functools.partial(fast, looked_at=True), positions)
     return fast
 
 
@@ -550,25 +650,38 @@ def _outbound(ctx: RowContext, positions: dict[str, int]) -> Fast:
     return fast
 
 
+# What NpsResponse reads as a score: one or two digits 0-9, at most 10.
+_NPS_SCORES = {spelling: n for n in range(11) for spelling in (str(n), f"{n:02d}")}
+
+
 def _nps(ctx: RowContext, positions: dict[str, int]) -> Fast:
     dates = Dates(ctx.today)
-    episode_cell, date_cell = _cell(positions, "episode_id"), _cell(positions, "date")
-    score_cell, comment_cell = _cell(positions, "score"), _cell(positions, "comment")
+    past_iso, past_seen = dates.past_iso, dates._past_iso
+    cells_of = _getter(positions, ("episode_id", "date", "score", "comment"))
+    scores = _NPS_SCORES
 
-    def fast(cells: list[str]) -> Prepared | None:
-        when = dates.past(date_cell(cells))
-        score = score_cell(cells)
-        if when is None or not (score.isascii() and score.isdigit() and len(score) <= 2):
+    # As _touchpoints: remembered dates read here first; the stored cells checked against
+    # their fields' own limits (NpsResponse: episode_id a Code, comment a Note), control
+    # characters by the look at the whole row (_SELF_GUARDED).
+    def fast(cells: list[str], looked_at: bool = False) -> Prepared | None:
+        if not looked_at:
+            joined = ",".join(cells)
+            if not joined.isprintable() or joined[:1] == "'" or ",'" in joined:
+                return guarded(cells)
+        episode, date_cell, score, comment = cells_of(cells)
+        found = past_seen.get(date_cell) or past_iso(date_cell)
+        value = scores.get(score.strip())
+        if found is None or value is None:
             return None
-        value = int(score)
-        if value > 10:
+        episode_id, comment = episode.strip() or None, comment.strip()
+        if (episode_id is not None and len(episode_id) > CODE_MAX) or len(comment) > NOTE_MAX:
             return None
-        episode_id = episode_cell(cells) or None
-        comment = comment_cell(cells)
+        when, iso = found
         # The row nps.row writes, without its created_at.
         return Prepared((episode_id, when, value, comment), None,
-                        row=(episode_id, when.isoformat(), value, comment))
+                        row=(episode_id, iso, value, comment))
 
+    guarded = _guarded(functools.partial(fast, looked_at=True), positions)
     return fast
 
 
@@ -650,3 +763,95 @@ def _goal_status(cache: dict[str, str]) -> Callable[[str], str | None]:
         return found
 
     return convert
+
+
+# Partner's one-line fields besides the name, with their length limits (models.Partner).
+_PARTNER_LINES = (("organization", NAME_MAX), ("phone", PHONE_MAX), ("fax", PHONE_MAX),
+                  ("email", EMAIL_MAX), ("address", ADDRESS_MAX), ("city", CITY_MAX),
+                  ("state", SHORT_MAX), ("zip", SHORT_MAX))
+# Partner's vocabulary fields besides the kind.
+_PARTNER_WORDS = (("stage", STAGES), ("preferred_contact", CHANNELS))
+
+
+def _partners(positions: dict[str, int]) -> Fast:
+    """PartnersKind.prepare for the common row: the Partner model's rules (models.Partner:
+    lengths, the NPI check digit, e-mail, state and ZIP patterns, vocabularies, tags) on a
+    row whose every cell is printable (so no control character anywhere) and none of them one
+    of our neutralised exports; anything else, or any doubt, goes to the model (None), which
+    words the error. The record is a light one with the fields the model would have set."""
+    # The columns of this file, in the file's order; "name" and "kind" are required by the
+    # header check (map_header), so there are at least two.
+    names = tuple(sorted(positions, key=positions.__getitem__))
+    cells_of = _getter(positions, names)
+    kind_of = Words(PARTNER_KINDS).get
+    words = [(name, Words(vocabulary).get) for name, vocabulary in _PARTNER_WORDS
+             if name in positions]
+    limits = [(name, limit) for name, limit in (("name", NAME_MAX), *_PARTNER_LINES,
+                                                 ("notes", NOTE_MAX)) if name in positions]
+    npi_of = _remembered(_npi_or_none, _CACHE_LIMIT)
+    state_of = _remembered(_state, _CACHE_LIMIT)
+    make = _PARTNER
+
+    def fast(cells: list[str]) -> Prepared | None:
+        joined = ",".join(cells)
+        if not joined.isprintable() or joined[:1] == "'" or ",'" in joined:
+            return None
+        # As prepare: blank cells are not given (the record's model_fields_set), tags always.
+        fields: dict[str, Any] = {name: text for name, text in
+                                  zip(names, map(str.strip, cells_of(cells)), strict=True) if text}
+        name, kind = fields.get("name"), fields.get("kind")
+        if name is None or kind is None:
+            return None
+        kind = fields["kind"] = kind_of(kind)
+        if kind is None:
+            return None
+        # Every limit is at least SHORT_MAX: the common row needs no look at each field.
+        if max(map(len, fields.values())) > SHORT_MAX and too_long(fields):
+            return None
+        for field_name, word_of in words:
+            text = fields.get(field_name)
+            if text is not None:
+                found = word_of(text)
+                if found is None:
+                    return None
+                fields[field_name] = found
+        npi = fields.get("npi")
+        if npi is not None and npi_of(npi) is None:
+            return None
+        email, state, zip_code = fields.get("email"), fields.get("state"), fields.get("zip")
+        if email is not None and not EMAIL_RE.match(email):
+            return None
+        if state is not None:
+            state = fields["state"] = state_of(state)
+            if state is None:
+                return None
+        if zip_code is not None and not ZIP_RE.match(zip_code):
+            return None
+        tags = fields.get("tags")
+        if tags is None:
+            fields["tags"] = []
+        else:
+            listed = fields["tags"] = [t.strip() for t in tags.split(";") if t.strip()]
+            if len(listed) > TAGS_MAX or any(len(t) > TAG_MAX for t in listed):
+                return None
+        key = ("npi", npi) if npi else ("name", name.casefold())
+        return Prepared(key, make(fields))
+
+    def too_long(fields: dict[str, Any]) -> bool:
+        """Whether a field is over its own limit (the tags are checked one by one later)."""
+        return any(len(fields.get(field_name, "")) > limit for field_name, limit in limits)
+
+    return fast
+
+
+def _state(text: str) -> str | None:
+    """Partner's state rule: upper-cased, then two letters A-Z."""
+    upper = text.upper()
+    return upper if STATE_RE.match(upper) else None
+
+
+def _npi_or_none(text: str) -> str | None:
+    try:
+        return validate_npi(text)
+    except ValidationError:
+        return None

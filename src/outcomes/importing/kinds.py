@@ -10,8 +10,9 @@ the CSV looks them all up in one registry; the kinds share the row context and h
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
@@ -48,15 +49,21 @@ class Column:
     help: str = ""
 
 
-@dataclass
 class Prepared:
-    key: Any
-    payload: Any
-    line: int = 0
-    cells: list[str] = field(default_factory=list)
-    row: tuple[Any, ...] | None = None
-    """The stored row without its created_at, when a compiled validator built it (the bulk
-    import of the insert-only kinds; ``payload`` is then None)."""
+    """A valid row: its natural ``key`` and what the kind's writer stores (``payload``), with
+    the ``line`` and ``cells`` it came from. ``row``: the stored row without its created_at,
+    when a compiled validator built it (the bulk import of the insert-only kinds; ``payload``
+    is then None).
+
+    A plain class with slots, not a dataclass: the bulk import makes one per row (a dataclass
+    with a default factory costs twice as much to build)."""
+
+    __slots__ = ("cells", "key", "line", "payload", "row")
+
+    def __init__(self, key: Any, payload: Any, line: int = 0, cells: list[str] | None = None,
+                 row: tuple[Any, ...] | None = None) -> None:
+        self.key, self.payload, self.line, self.row = key, payload, line, row
+        self.cells: list[str] = [] if cells is None else cells
 
 
 class RowContext:
@@ -102,6 +109,9 @@ class RowContext:
         return None
 
 
+_ACCEPTED: dict[str, dict[str, str]] = {}
+
+
 class ImportKind:
     name: ClassVar[str]
     table: ClassVar[str]
@@ -112,11 +122,15 @@ class ImportKind:
     """Whether a load only ever adds rows to ``table`` (its roll-up then gains their sums)."""
 
     def accepted_names(self) -> dict[str, str]:
-        names: dict[str, str] = {}
-        for col in self.columns:
-            for spelling in (col.name, *col.aliases):
-                names[fold(spelling)] = col.name
-        return names
+        """Folded spelling -> column name; folded once per kind (the columns are constants),
+        not at every import (a regular expression per alias)."""
+        names = _ACCEPTED.get(self.name)
+        if names is None:
+            names = _ACCEPTED[self.name] = {}
+            for col in self.columns:
+                for spelling in (col.name, *col.aliases):
+                    names[fold(spelling)] = col.name
+        return dict(names)
 
     def prepare(self, values: dict[str, str], ctx: RowContext) -> Prepared:
         raise NotImplementedError
@@ -186,9 +200,15 @@ def _blank_to_none(values: dict[str, str]) -> dict[str, Any]:
 
 
 def _missing_episodes(
-    prepared: list[Prepared], ctx: RowContext, episode_of: Any
+    prepared: list[Prepared], ctx: RowContext, episode_of: Any = None
 ) -> list[tuple[Prepared | None, ValidationError]]:
-    wanted = {episode_of(p) for p in prepared}
+    """The rows whose episode is not on file; ``episode_of(row)`` gives the episode, by
+    default the first part of the row's key (read without a call per row)."""
+    if episode_of is None:
+        wanted = {key[0] for key in map(_KEY, prepared)}
+        episode_of = _first_of_key
+    else:
+        wanted = set(map(episode_of, prepared))
     wanted.discard(None)
     wanted.discard("")
     if not wanted:
@@ -205,6 +225,13 @@ def _missing_episodes(
                             "first.", field="episode_id"))
         for p in prepared if episode_of(p) in missing
     ]
+
+
+_KEY = operator.attrgetter("key")
+
+
+def _first_of_key(item: Prepared) -> Any:
+    return item.key[0]
 
 
 class PartnersKind(ImportKind):
@@ -479,6 +506,12 @@ class _InsertOnlyKind(ImportKind):
         at = columns.index("created_at")
 
         def write(chunk: Sequence[Prepared]) -> None:
+            if at == len(columns) - 1:  # created_at last (every kind now): one concatenation
+                stamp = (created,)
+                db.conn.executemany(sql, [
+                    row(p.payload, created) if p.row is None else p.row + stamp
+                    for p in chunk])
+                return
             db.conn.executemany(sql, [
                 row(p.payload, created) if p.row is None else
                 (*p.row[:at], created, *p.row[at:]) for p in chunk])
@@ -559,7 +592,7 @@ class OutboundKind(_InsertOnlyKind):
     ) -> list[tuple[Prepared | None, ValidationError]]:
         # The key starts with the episode, from either validator (the compiled one leaves
         # no payload).
-        return _missing_episodes(prepared, ctx, lambda p: p.key[0])
+        return _missing_episodes(prepared, ctx)
 
     def row(self, payload: Any, created_at: str) -> tuple[Any, ...]:
         return outbound.row(payload, created_at)
@@ -590,7 +623,7 @@ class NpsKind(_InsertOnlyKind):
     def check_references(
         self, prepared: list[Prepared], ctx: RowContext
     ) -> list[tuple[Prepared | None, ValidationError]]:
-        return _missing_episodes(prepared, ctx, lambda p: p.key[0])  # as for outbound
+        return _missing_episodes(prepared, ctx)  # as for outbound
 
     def row(self, payload: Any, created_at: str) -> tuple[Any, ...]:
         return nps.row(payload, created_at)
