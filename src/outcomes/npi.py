@@ -7,19 +7,17 @@ from outcomes.errors import ValidationError
 # CMS: the check digit is the Luhn digit of the 9 leading digits prefixed with 80840; adding the
 # prefix is the same as adding 24 to the doubled-digit sum.
 _PREFIX_SUM = 24
+# A digit doubled, its digits summed (Luhn): 0 1 2 3 4 5 6 7 8 9 -> 0 2 4 6 8 1 3 5 7 9.
+_DOUBLED = str.maketrans("0123456789", "0246813579")
 
 
 def npi_check_digit(first_nine: str) -> int:
     """The Luhn check digit for the first nine digits of an NPI (123456789 -> 3)."""
-    total = _PREFIX_SUM
-    for position, char in enumerate(reversed(first_nine)):
-        digit = int(char)
-        if position % 2 == 0:  # rightmost digit of the nine is doubled
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return (10 - total % 10) % 10
+    # The rightmost of the nine is doubled, so the digits at even places from the left are;
+    # a digit table and slices (no loop in Python): a partners import checks every NPI.
+    total = (_PREFIX_SUM + sum(map(int, first_nine[0::2].translate(_DOUBLED)))
+             + sum(map(int, first_nine[1::2])))
+    return -total % 10
 
 
 def validate_npi(value: str) -> str:

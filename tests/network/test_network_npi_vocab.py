@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from outcomes import vocab
 from outcomes.errors import ValidationError
@@ -23,6 +25,24 @@ def test_valid_npis(npi: str) -> None:
 def test_check_digit_zero() -> None:
     assert npi_check_digit("100000002") == 0
 
+
+
+def _luhn_valid(digits: str) -> bool:
+    """The textbook Luhn test, written independently: from the right, every second digit
+    doubled, 9 taken off a product over 9, the whole sum a multiple of 10."""
+    total = 0
+    for place, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if place % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+@given(st.text(alphabet="0123456789", min_size=9, max_size=9))
+def test_check_digit_is_the_luhn_digit_over_the_80840_prefix(first_nine: str) -> None:
+    # CMS: an NPI is valid when 80840 followed by its ten digits passes the Luhn test; the
+    # check digit is the only one of the ten that does.
+    passing = [d for d in range(10) if _luhn_valid(f"80840{first_nine}{d}")]
+    assert passing == [npi_check_digit(first_nine)]
 
 @pytest.mark.parametrize(("npi", "message"), [
     ("123456789", "has 9 digits; an NPI has exactly 10"),        # too short
