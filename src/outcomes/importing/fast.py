@@ -788,8 +788,9 @@ def _partners(positions: dict[str, int]) -> Fast:
              if name in positions]
     limits = [(name, limit) for name, limit in (("name", NAME_MAX), *_PARTNER_LINES,
                                                  ("notes", NOTE_MAX)) if name in positions]
-    npi_of = _remembered(_npi_or_none, _CACHE_LIMIT)
-    state_of = _remembered(_state, _CACHE_LIMIT)
+    # Not remembered: a partners file names each NPI once, so a memo would only add a call.
+    npi_of = _npi_or_none
+    states: dict[str, str] = {}  # a file names few states: each checked once
     make = _PARTNER
 
     def fast(cells: list[str]) -> Prepared | None:
@@ -822,9 +823,13 @@ def _partners(positions: dict[str, int]) -> Fast:
         if email is not None and not EMAIL_RE.match(email):
             return None
         if state is not None:
-            state = fields["state"] = state_of(state)
-            if state is None:
-                return None
+            checked = states.get(state)
+            if checked is None:
+                checked = _state(state)
+                if checked is None:
+                    return None
+                states[state] = checked
+            fields["state"] = checked
         if zip_code is not None and not ZIP_RE.match(zip_code):
             return None
         tags = fields.get("tags")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -34,10 +35,20 @@ class SaveResult:
     outcome: str  # "added" | "updated" | "unchanged"
 
 
+_VALUES = operator.attrgetter(*PARTNER_COLUMNS)
+_TAGS_AT = PARTNER_COLUMNS.index("tags")
+
+
+def _values(partner: Partner) -> list[Any]:
+    """The stored values of PARTNER_COLUMNS, in order (one C call: an import saves hundreds)."""
+    values = list(_VALUES(partner))
+    tags = values[_TAGS_AT]
+    values[_TAGS_AT] = json.dumps(list(tags)) if tags else "[]"
+    return values
+
+
 def _row(partner: Partner) -> dict[str, Any]:
-    row = {col: getattr(partner, col) for col in PARTNER_COLUMNS}
-    row["tags"] = json.dumps(list(partner.tags))
-    return row
+    return dict(zip(PARTNER_COLUMNS, _values(partner), strict=True))
 
 
 def find_existing(db: Database, partner: Partner) -> dict[str, Any] | None:
@@ -120,7 +131,7 @@ def save_partners(db: Database, partners: Sequence[Partner]) -> list[str]:
     for partner, key in zip(partners, keys, strict=True):
         existing = stored.get(key)
         if existing is None:
-            new.append([*_row(partner).values(), partner.stage or "prospect",
+            new.append([*_values(partner), partner.stage or "prospect",
                         "user" if partner.stage else "suggested", now, now])
             outcomes.append("added")
         else:
