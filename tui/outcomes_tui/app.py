@@ -22,6 +22,7 @@ from outcomes.lean_imports import install_lean_storage
 from outcomes.store.connections import Connections, Reader
 from outcomes_tui.commands import ScreenCommands
 from outcomes_tui.feedback import plain_error
+from outcomes_tui.integrity import IntegrityGate, damaged_screen
 from outcomes_tui.internals import current_app, mark_styled, read_stylesheets
 from outcomes_tui.keymap import KeymapError, load_keymap
 from outcomes_tui.messages import DashboardShown
@@ -159,6 +160,8 @@ class OutcomesApp(App[None]):
         # sqlite-utils, numpy and pandas stay out (outcomes.lean_imports).
         install_lean_storage()
         self.connections = Connections(self.db_path)
+        # The small file's integrity check runs beside the first paint; writes wait for it.
+        self.integrity = IntegrityGate(self.db_path)
         self.sub_title = self.db_path.name
         self.theme = DARK
         self._controls = ControlCharacters()
@@ -168,7 +171,9 @@ class OutcomesApp(App[None]):
 
     def db(self) -> Database:
         """This thread's sqlite-utils connection, for writes and the core's reports (call from
-        workers only)."""
+        workers only). Waits for the integrity check of the file and raises its error when
+        it failed: every write of the dashboard comes through here (outcomes_tui.integrity)."""
+        self.integrity.require()
         return self.connections.get()
 
     def reader(self) -> Reader:
@@ -181,6 +186,8 @@ class OutcomesApp(App[None]):
         return [*super().get_line_filters(), self._controls]
 
     def on_mount(self) -> None:
+        self.run_worker(self._check_integrity, thread=True, group="integrity",
+                        exit_on_error=False)
         try:
             keymap = load_keymap()
         except KeymapError as exc:
@@ -195,6 +202,21 @@ class OutcomesApp(App[None]):
         # computation on a big database, and the two shared one core (the GIL). The timer
         # remains as a fallback for a dashboard that never completes (a failed read).
         self.set_timer(WARM_UP_FALLBACK_S, self._warm_up)
+
+    def _check_integrity(self) -> None:
+        error = self.integrity.run()
+        if error is not None:
+            self.call_from_thread(self._refuse_damaged, error)
+
+    def _refuse_damaged(self, error: Exception) -> None:
+        """The file failed its integrity check: its message replaces every screen, and only the
+        quit key still acts (check_action); writes already raise (db)."""
+        self.push_screen(damaged_screen(error))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.integrity.error is not None and action != "quit":
+            return False
+        return super().check_action(action, parameters)
 
     def on_dashboard_shown(self, _: DashboardShown) -> None:
         self.set_timer(0.2, self._warm_up)
@@ -392,5 +414,10 @@ def run(db: Database, path: Path) -> None:
 
 def run_path(path: Path) -> None:
     """Open the dashboard on ``path`` without opening it first (for a command-line fast path
-    that has already checked the file; imports neither typer nor sqlite-utils)."""
-    make_app(path).run()
+    that has already checked the file; imports neither typer nor sqlite-utils). A file that
+    failed its integrity check (shown on screen) ends the command with its error, as the other
+    commands do."""
+    app = make_app(path)
+    app.run()
+    if app.integrity.error is not None:
+        raise app.integrity.error
