@@ -37,6 +37,10 @@ DARK, LIGHT = "textual-dark", "textual-light"
 WARM_UP_FALLBACK_S = 10.0
 """When the warm-up starts if the dashboard never reports its first complete screen."""
 
+START_GC_PAUSE_S = 3.0
+"""The longest the collector stays paused at start-up (run_path) when the dashboard never
+reports its first complete screen (a first run's guide, a failed read)."""
+
 GC_IDLE_S = 3.0
 """Seconds without a key press or mouse input before the idle full collection may run. A key
 pressed during that collection waits for it (~0.3 s on a big clinic): the longer the user has
@@ -168,6 +172,7 @@ class OutcomesApp(App[None]):
         self._warmed = False
         self._styles_registered = False
         self.collector = CollectorPolicy()
+        self._gc_paused = False
 
     def db(self) -> Database:
         """This thread's sqlite-utils connection, for writes and the core's reports (call from
@@ -202,6 +207,7 @@ class OutcomesApp(App[None]):
         # computation on a big database, and the two shared one core (the GIL). The timer
         # remains as a fallback for a dashboard that never completes (a failed read).
         self.set_timer(WARM_UP_FALLBACK_S, self._warm_up)
+        self.set_timer(START_GC_PAUSE_S, self._resume_collector)
 
     def _check_integrity(self) -> None:
         error = self.integrity.run()
@@ -218,7 +224,24 @@ class OutcomesApp(App[None]):
             return False
         return super().check_action(action, parameters)
 
+    def pause_collector_until_shown(self) -> None:
+        """No automatic garbage collection from here to the first complete screen (or
+        START_GC_PAUSE_S): CPython ran about 80 young collections (and a full one) between
+        ``App.run`` and the demo's first screen, 35-55 ms of the main thread's CPU, on
+        objects that nearly all live as long as the app (its widgets, styles and caches) and
+        that the collector policy freezes after the warm-up anyway. Reference counting still
+        frees the rest; the first collection after the pause takes in what it skipped."""
+        if gc.isenabled():
+            gc.disable()
+            self._gc_paused = True
+
+    def _resume_collector(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
+
     def on_dashboard_shown(self, _: DashboardShown) -> None:
+        self._resume_collector()
         self.set_timer(0.2, self._warm_up)
 
     def _warm_up(self) -> None:
@@ -298,6 +321,7 @@ class OutcomesApp(App[None]):
         self._start_collector_policy()
 
     def on_unmount(self) -> None:
+        self._resume_collector()
         self.collector.stop()
         self.connections.close_all()
 
@@ -418,6 +442,7 @@ def run_path(path: Path) -> None:
     failed its integrity check (shown on screen) ends the command with its error, as the other
     commands do."""
     app = make_app(path)
+    app.pause_collector_until_shown()
     app.run()
     if app.integrity.error is not None:
         raise app.integrity.error
