@@ -108,3 +108,30 @@ def test_a_write_during_the_check_waits_for_it(app: OutcomesApp, demo_db_path: P
 
     asyncio.run(main())
     assert app.integrity.error is None
+
+
+def test_the_command_ends_with_the_check_error(demo_db_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`outcomes` on a damaged small file: once the user quits the message screen, the
+    command fails with the same message as every other command (exit status 1), and the
+    collector paused for the start is running again."""
+    import gc
+
+    from outcomes_tui import app as app_module
+
+    corrupt_a_page(demo_db_path)
+    app = make_app(demo_db_path, today=DEMO_TODAY)
+    ran: list[bool] = []
+
+    def run_the_check_only() -> None:  # what the app's worker does before the user quits
+        ran.append(not gc.isenabled())
+        app.integrity.run()
+
+    monkeypatch.setattr(app, "run", run_the_check_only)
+    monkeypatch.setattr(app_module, "make_app", lambda path: app)
+    try:
+        with pytest.raises(DamagedDatabase, match="is damaged"):
+            app_module.run_path(demo_db_path)
+        assert ran == [True] and gc.isenabled()
+    finally:
+        gc.enable()

@@ -227,10 +227,9 @@ class OutcomesApp(App[None]):
     def pause_collector_until_shown(self) -> None:
         """No automatic garbage collection from here to the first complete screen (or
         START_GC_PAUSE_S): CPython ran about 80 young collections (and a full one) between
-        ``App.run`` and the demo's first screen, 35-55 ms of the main thread's CPU, on
-        objects that nearly all live as long as the app (its widgets, styles and caches) and
-        that the collector policy freezes after the warm-up anyway. Reference counting still
-        frees the rest; the first collection after the pause takes in what it skipped."""
+        ``App.run`` and the demo's first screen, on objects that nearly all live as long as
+        the app (widgets, styles, caches) and that the collector policy freezes after the
+        warm-up anyway; reference counting still frees the rest."""
         if gc.isenabled():
             gc.disable()
             self._gc_paused = True
@@ -443,6 +442,9 @@ def run_path(path: Path) -> None:
     commands do."""
     app = make_app(path)
     app.pause_collector_until_shown()
-    app.run()
+    try:
+        app.run()
+    finally:
+        app._resume_collector()  # however the app ended
     if app.integrity.error is not None:
         raise app.integrity.error
