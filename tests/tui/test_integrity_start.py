@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from outcomes_tui.app import OutcomesApp, make_app
 from outcomes_tui.screens.dashboard import DashboardScreen
 from tests.conftest import DEMO_TODAY
 from tests.store.test_open_checks import corrupt_a_page
+from tests.tui.tmux import OUTCOMES, dashboard
 
 WAIT_S = 20.0
 
@@ -135,3 +137,17 @@ def test_the_command_ends_with_the_check_error(demo_db_path: Path,
         assert ran == [True] and gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.skipif(not OUTCOMES.exists(), reason="the outcomes console script is not installed")
+def test_a_damaged_file_in_a_real_terminal(demo_db_path: Path, isolated_dirs: Path) -> None:
+    """`outcomes` on a damaged small file, as a user starts it: the message with the way out,
+    ctrl+q leaves, and the file is untouched (the keys that do nothing: the Pilot test)."""
+    corrupt_a_page(demo_db_path)
+    before = _digest(demo_db_path)
+    with dashboard(demo_db_path, size=(120, 36)) as t:
+        t.wait_for("is damaged", ".recover", "Ctrl+Q: quit")
+        t.keys("C-q")
+        t.wait_closed()
+    assert _digest(demo_db_path) == before
