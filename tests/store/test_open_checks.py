@@ -197,17 +197,25 @@ def test_a_lock_held_too_long_is_a_plain_sentence(demo_db_path: Path,
     assert result.returncode == 0, result.stderr
 
 
-def test_the_dashboard_start_up_path_runs_the_same_checks(demo_db_path: Path) -> None:
+def test_the_dashboard_start_up_path_runs_the_same_checks(demo_db_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """`outcomes` alone opens the dashboard without open_db (for speed): it must still make the
-    files private and refuse a damaged file before the screen takes over the terminal."""
-    from outcomes.store.database import prepare_existing
+    files private before the screen takes over the terminal, and check a small file's integrity
+    (beside the first paint: check_small_file, whose result every write of the dashboard waits
+    for, tests/tui/test_integrity_start.py), and a file left by a crash before anything reads
+    it."""
+    from outcomes.store.database import check_small_file, prepare_existing
 
     demo_db_path.chmod(0o644)
     prepare_existing(demo_db_path)
     assert stat.S_IMODE(demo_db_path.stat().st_mode) == 0o600
+    check_small_file(demo_db_path)
     corrupt_a_page(demo_db_path)
     with pytest.raises(DamagedDatabase):
-        prepare_existing(demo_db_path)
-    result = outcomes("--db", str(demo_db_path), timeout=60)  # no command: the dashboard
-    assert result.returncode == 1 and "is damaged" in result.stderr
-    assert "Internal error" not in result.stderr
+        check_small_file(demo_db_path)
+    prepare_existing(demo_db_path)  # cleanly closed: the check is the dashboard's, not here
+    monkeypatch.setattr(database, "wal_left_by_crash", lambda path: True)
+    with pytest.raises(DamagedDatabase):
+        prepare_existing(demo_db_path)  # a crash's log: checked before anything reads it
+    monkeypatch.setattr(database, "QUICK_CHECK_MAX_BYTES", 0)
+    check_small_file(demo_db_path)  # a large file: checked after a crash only, as open_db does

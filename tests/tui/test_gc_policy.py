@@ -105,3 +105,34 @@ def test_due_at_the_idle_boundary(quiet_s: float, busy: bool, expected: bool) ->
         policy.stop()
     assert gc.get_threshold() == before
     assert policy.due(1000.0, busy=False) is False
+
+
+def test_the_collector_is_paused_until_the_first_complete_screen(
+        app: OutcomesApp, drive: Callable[..., None], monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_path pauses automatic collection for the start; the dashboard's first complete
+    screen (DashboardShown) gives it back, before the warm-up and the policy."""
+    from outcomes_tui import app as app_module
+    from outcomes_tui.messages import DashboardShown
+
+    monkeypatch.setattr(app_module, "START_GC_PAUSE_S", 60.0)  # only the screen resumes it
+    seen: dict[str, bool] = {}
+    real = OutcomesApp.on_dashboard_shown
+
+    def shown(self: OutcomesApp, message: DashboardShown) -> None:
+        seen["paused until shown"] = not gc.isenabled()
+        real(self, message)
+        seen["resumed when shown"] = gc.isenabled()
+
+    monkeypatch.setattr(OutcomesApp, "on_dashboard_shown", shown)
+    assert gc.isenabled()
+    app.pause_collector_until_shown()
+    try:
+        assert not gc.isenabled()
+
+        async def body(pilot: Any) -> None:
+            await wait_until(pilot, lambda: "resumed when shown" in seen)
+
+        drive(app, body)
+    finally:
+        gc.enable()  # whatever happened, the rest of the session collects
+    assert seen == {"paused until shown": True, "resumed when shown": True}

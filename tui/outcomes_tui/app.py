@@ -22,6 +22,7 @@ from outcomes.lean_imports import install_lean_storage
 from outcomes.store.connections import Connections, Reader
 from outcomes_tui.commands import ScreenCommands
 from outcomes_tui.feedback import plain_error
+from outcomes_tui.integrity import IntegrityGate, damaged_screen
 from outcomes_tui.internals import current_app, mark_styled, read_stylesheets
 from outcomes_tui.keymap import KeymapError, load_keymap
 from outcomes_tui.messages import DashboardShown
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
 DARK, LIGHT = "textual-dark", "textual-light"
 WARM_UP_FALLBACK_S = 10.0
 """When the warm-up starts if the dashboard never reports its first complete screen."""
+
+START_GC_PAUSE_S = 3.0
+"""The longest the collector stays paused at start-up (run_path) when the dashboard never
+reports its first complete screen (a first run's guide, a failed read)."""
 
 GC_IDLE_S = 3.0
 """Seconds without a key press or mouse input before the idle full collection may run. A key
@@ -159,16 +164,21 @@ class OutcomesApp(App[None]):
         # sqlite-utils, numpy and pandas stay out (outcomes.lean_imports).
         install_lean_storage()
         self.connections = Connections(self.db_path)
+        # The small file's integrity check runs beside the first paint; writes wait for it.
+        self.integrity = IntegrityGate(self.db_path)
         self.sub_title = self.db_path.name
         self.theme = DARK
         self._controls = ControlCharacters()
         self._warmed = False
         self._styles_registered = False
         self.collector = CollectorPolicy()
+        self._gc_paused = False
 
     def db(self) -> Database:
         """This thread's sqlite-utils connection, for writes and the core's reports (call from
-        workers only)."""
+        workers only). Waits for the integrity check of the file and raises its error when
+        it failed: every write of the dashboard comes through here (outcomes_tui.integrity)."""
+        self.integrity.require()
         return self.connections.get()
 
     def reader(self) -> Reader:
@@ -181,6 +191,8 @@ class OutcomesApp(App[None]):
         return [*super().get_line_filters(), self._controls]
 
     def on_mount(self) -> None:
+        self.run_worker(self._check_integrity, thread=True, group="integrity",
+                        exit_on_error=False)
         try:
             keymap = load_keymap()
         except KeymapError as exc:
@@ -195,8 +207,40 @@ class OutcomesApp(App[None]):
         # computation on a big database, and the two shared one core (the GIL). The timer
         # remains as a fallback for a dashboard that never completes (a failed read).
         self.set_timer(WARM_UP_FALLBACK_S, self._warm_up)
+        self.set_timer(START_GC_PAUSE_S, self._resume_collector)
+
+    def _check_integrity(self) -> None:
+        error = self.integrity.run()
+        if error is not None:
+            self.call_from_thread(self._refuse_damaged, error)
+
+    def _refuse_damaged(self, error: Exception) -> None:
+        """The file failed its integrity check: its message replaces every screen, and only the
+        quit key still acts (check_action); writes already raise (db)."""
+        self.push_screen(damaged_screen(error))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.integrity.error is not None and action != "quit":
+            return False
+        return super().check_action(action, parameters)
+
+    def pause_collector_until_shown(self) -> None:
+        """No automatic garbage collection from here to the first complete screen (or
+        START_GC_PAUSE_S): CPython ran about 80 young collections (and a full one) between
+        ``App.run`` and the demo's first screen, on objects that nearly all live as long as
+        the app (widgets, styles, caches) and that the collector policy freezes after the
+        warm-up anyway; reference counting still frees the rest."""
+        if gc.isenabled():
+            gc.disable()
+            self._gc_paused = True
+
+    def _resume_collector(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
 
     def on_dashboard_shown(self, _: DashboardShown) -> None:
+        self._resume_collector()
         self.set_timer(0.2, self._warm_up)
 
     def _warm_up(self) -> None:
@@ -276,6 +320,7 @@ class OutcomesApp(App[None]):
         self._start_collector_policy()
 
     def on_unmount(self) -> None:
+        self._resume_collector()
         self.collector.stop()
         self.connections.close_all()
 
@@ -392,5 +437,14 @@ def run(db: Database, path: Path) -> None:
 
 def run_path(path: Path) -> None:
     """Open the dashboard on ``path`` without opening it first (for a command-line fast path
-    that has already checked the file; imports neither typer nor sqlite-utils)."""
-    make_app(path).run()
+    that has already checked the file; imports neither typer nor sqlite-utils). A file that
+    failed its integrity check (shown on screen) ends the command with its error, as the other
+    commands do."""
+    app = make_app(path)
+    app.pause_collector_until_shown()
+    try:
+        app.run()
+    finally:
+        app._resume_collector()  # however the app ended
+    if app.integrity.error is not None:
+        raise app.integrity.error
