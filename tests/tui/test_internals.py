@@ -39,3 +39,48 @@ def test_the_private_pieces_are_there() -> None:
             assert callable(getattr(Input, "_on_key", None))
 
     asyncio.run(main())
+
+
+def test_the_footer_rebuilds_only_when_its_keys_change() -> None:
+    """KeysFooter relies on Footer.bindings_changed (Textual's handler of the screen's
+    bindings signal): the same keys again do not rebuild it, a changed key does."""
+    from textual.binding import Binding
+    from textual.widgets import Footer
+
+    from outcomes_tui.widgets.footer import KeysFooter
+
+    assert callable(getattr(Footer, "bindings_changed", None))
+
+    class Keys(App[None]):
+        BINDINGS = [Binding("a", "first", "First"), Binding("b", "second", "Second")]  # noqa: RUF012
+        allowed: bool | None = True
+
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield KeysFooter()
+
+        def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+            return self.allowed if action == "second" else True
+
+    def keys(app: Keys) -> list[tuple[str, bool]]:
+        from textual.widgets._footer import FooterKey
+
+        return [(k.description, k.has_class("-disabled")) for k in app.query(FooterKey)
+                if k.description != "palette"]
+
+    async def main() -> None:
+        app = Keys()
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            footer = app.query_one(KeysFooter)
+            first = list(footer.children)
+            assert keys(app) == [("First", False), ("Second", False)]
+            app.refresh_bindings()  # the same keys: the same widgets stay
+            await pilot.pause()
+            assert list(footer.children) == first
+            app.allowed = None  # a key disabled (None: shown, dimmed): rebuilt
+            app.refresh_bindings()
+            await pilot.pause()
+            assert list(footer.children) != first
+            assert keys(app) == [("First", False), ("Second", True)]
+
+    asyncio.run(main())

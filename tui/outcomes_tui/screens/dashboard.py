@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from outcomes.periods import add_months
@@ -34,6 +34,7 @@ from outcomes.reports.dashboard import (
 from outcomes.reports.rollups import Rate
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import DashboardLoaded, DashboardShown, McidLoaded, RecordSaved
+from outcomes_tui.widgets.footer import KeysFooter
 from outcomes_tui.widgets.plot import Plot, Series
 
 if TYPE_CHECKING:  # the first paint must not wait for the alert modules
@@ -218,7 +219,7 @@ class DashboardScreen(Screen[None]):
             yield DataTable(id="alerts", cursor_type="row", zebra_stripes=True)
             yield Static("", id="alert-detail", markup=False)
         yield Plot("Referrals per month (last 24 months)", id="chart", classes="panel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#guide").display = False

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from outcomes.network.referrals import status_label
 from outcomes.reports.episodes import EpisodeDetail, episode_detail, find_episodes
@@ -20,6 +20,7 @@ from outcomes.text import one_line
 from outcomes_tui.context import app_of
 from outcomes_tui.internals import run_own_binding
 from outcomes_tui.messages import EpisodeLoaded, EpisodesFound
+from outcomes_tui.widgets.footer import KeysFooter
 from outcomes_tui.widgets.plot import Plot, Series
 
 LIMIT = 50
@@ -92,7 +93,7 @@ class EpisodesScreen(Screen[None]):
                 yield Static("Select an episode.", id="episode-info", markup=False)
                 yield DataTable(id="responses", cursor_type="row", show_cursor=False)
                 yield Plot("Outcome trajectory", id="trajectory")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#episodes", DataTable)

@@ -16,7 +16,6 @@ from textual.screen import Screen
 from textual.widgets import (
     Checkbox,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -31,6 +30,7 @@ from outcomes.importing.kinds import KINDS
 from outcomes.text import one_line
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import ImportFinished, ImportPreviewed, ImportProgressed
+from outcomes_tui.widgets.footer import KeysFooter
 
 PREVIEW_ROWS = 20
 
@@ -66,7 +66,7 @@ class ImportScreen(Screen[None]):
                          "written until you press ctrl+g.", id="status", markup=False)
             yield ProgressBar(id="progress", show_eta=False)
         yield DataTable(id="preview", cursor_type="row", zebra_stripes=True, classes="panel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#preview", DataTable).border_title = "Preview"

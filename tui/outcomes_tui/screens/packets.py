@@ -17,7 +17,6 @@ from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import (
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -34,6 +33,7 @@ from outcomes.reports.partners import partner_choices
 from outcomes.text import one_line
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import PacketsGenerated, PartnerChoicesLoaded, UnsentLoaded
+from outcomes_tui.widgets.footer import KeysFooter
 
 ACTIVE = ("active", "growing", "mature")
 
@@ -76,7 +76,7 @@ class PacketsScreen(Screen[None]):
                                            zebra_stripes=True)
         unsent.border_title = "Made, not yet sent (f8 or Enter marks one as sent)"
         yield unsent
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(SelectionList).focus()

@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from outcomes.network.packet_effect import Pooled
 from outcomes.reports.labels import scale_labels
@@ -28,6 +28,7 @@ from outcomes_tui.messages import (
     RecordSaved,
     ScorecardLoaded,
 )
+from outcomes_tui.widgets.footer import KeysFooter
 from outcomes_tui.widgets.plot import Plot, Series
 
 
@@ -138,7 +139,7 @@ class PartnerDetailScreen(Screen[None]):
                 yield DataTable(id="referrals-out", cursor_type="row", zebra_stripes=True)
             with TabPane("Communications", id="tab-comms"):
                 yield DataTable(id="communications", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.load()

@@ -11,11 +11,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import DataTable, Header, Input
 
 from outcomes.reports.partners import PartnerPage, PartnerStats, partner_stats, partners_page
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import PartnersLoaded
+from outcomes_tui.widgets.footer import KeysFooter
 
 PAGE_SIZE = 100
 COLUMNS: list[tuple[str, str, int | None]] = [
@@ -79,7 +80,7 @@ class PartnersScreen(Screen[None]):
         yield Header()
         yield Input(placeholder="Filter partners (name, kind, stage, NPI, city)…", id="filter")
         yield DataTable(id="partners", cursor_type="row", zebra_stripes=True, classes="panel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets import Header, Input, Label, Select, Static
 
 from outcomes.dates import parse_date
 from outcomes.errors import OutcomesError
@@ -40,6 +40,7 @@ from outcomes_tui.forms.confirm import ConfirmScreen, ReplaceOrAmendScreen
 from outcomes_tui.guard import LeaveScreen
 from outcomes_tui.internals import footer_key_class
 from outcomes_tui.messages import EpisodeLoaded, RecordSaved, ResponseSaved, SaveFailed
+from outcomes_tui.widgets.footer import KeysFooter
 from outcomes_tui.widgets.survey_items import SurveyItems
 
 NPS = "nps"
@@ -47,7 +48,7 @@ NOT_YET_SEEN = ("received", "scheduled")
 """Referral statuses on which a saved intake offers to record the first visit."""
 
 
-class SurveyFooter(Footer):
+class SurveyFooter(KeysFooter):
     """The form's own keys only: the screen-switching keys still work (and ask first when
     answers are typed), but they are listed in the help (F1), not here."""
 
