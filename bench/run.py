@@ -371,6 +371,8 @@ class Bench:
                 self.log(f"tmux start-up, {label} database, untimed warm-up run")
                 terminal.measure(tmux, path, today())  # page cache and bytecode, both sides
                 ours, floor, ours_cpu, floor_cpu = [], [], [], []
+                same, same_cpu = [], []
+                terminal.measure_same_screen(tmux, path)  # untimed, as the others'
                 for i in range(max(self.runs, 5)):
                     self.log(f"tmux start-up, {label} database, run {i + 1}")
                     a, b, (ca, cb) = terminal.measure_with_cpu(tmux, path, today())
@@ -379,6 +381,10 @@ class Bench:
                     if ca is not None and cb is not None:
                         ours_cpu.append(ca)
                         floor_cpu.append(cb)
+                    s, cs = terminal.measure_same_screen(tmux, path)
+                    same.append(s)
+                    if cs is not None:
+                        same_cpu.append(cs)
                 fig = Figure(f"dashboard complete first screen in tmux ({label} database)",
                              "minimal Textual app (Header, DataTable, Footer) in tmux",
                              "<= 1.5x")
@@ -393,6 +399,13 @@ class Bench:
                                  f"machine's load): ours {Stat(ours_cpu).show()}, floor "
                                  f"{Stat(floor_cpu).show()}, "
                                  f"{Stat(ours_cpu).median / Stat(floor_cpu).median:.2f}x")
+                fig.note += (f"; the same screen drawn by bare Textual from static text "
+                             f"(`bench/terminal.py` SAME_SCREEN_APP, not a floor): "
+                             f"{Stat(same).show()}, {Stat(same).median / fig.floor.median:.2f}x "
+                             "the floor")
+                if same_cpu and floor_cpu:
+                    fig.note += (f", CPU {Stat(same_cpu).show()}, "
+                                 f"{Stat(same_cpu).median / Stat(floor_cpu).median:.2f}x")
                 figures.append(fig)
         finally:
             tmux.close()

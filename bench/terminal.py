@@ -47,6 +47,77 @@ Minimal().run()
 '''
 
 
+# Not a floor (the floors pay none of our costs, and the minimal app above stays the figure's
+# floor): the dashboard's first screen (four KPI panels, the alert queue's kinds line, table and
+# detail, a chart panel, a footer of nine keys) drawn by bare Textual from static text and 30
+# partner names, to show how much of our figure is Textual drawing that much screen.
+SAME_SCREEN_APP = r'''
+import sqlite3, sys
+from textual.app import App
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Header, Static
+
+class SameScreen(App):
+    CSS = """
+    .panel { border: round $primary 40%; border-title-color: $text-primary; padding: 0 1; }
+    DataTable { height: 1fr; }
+    #kpis { height: 5; }
+    .kpi { width: 1fr; height: 5; }
+    #queue { height: 1fr; min-height: 10; }
+    #kinds { height: auto; max-height: 2; }
+    #detail { height: auto; max-height: 4; color: $text-muted; }
+    #chart { height: 10; }
+    """
+    BINDINGS = [Binding(k, f"nothing('{k}')", d) for k, d in (
+        ("a", "Do"), ("x", "Done"), ("z", "Snooze"), ("f", "Kind"), ("t", "Log touchpoint"),
+        ("f1", "Help"), ("f2", "Dashboard"), ("f3", "Partners"), ("s", "Survey"))]
+
+    def action_nothing(self, key):
+        pass
+
+    def compose(self):
+        yield Header()
+        with Horizontal(id="kpis"):
+            for label in ("Referrals this month", "Active partners", "Reached MCID", "NPS"):
+                yield Static(label, classes="kpi panel")
+        with Vertical(id="queue", classes="panel") as queue:
+            queue.border_title = "Alert queue (47 to do)"
+            yield Static("", id="kinds", markup=False)
+            yield DataTable(id="alerts", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="detail", markup=False)
+        chart = Static("", id="chart", classes="panel")
+        chart.border_title = "Referrals per month (last 24 months)"
+        yield chart
+        yield Footer()
+
+    def on_mount(self):
+        conn = sqlite3.connect(sys.argv[1])
+        names = [r[0] for r in conn.execute("SELECT name FROM partners ORDER BY name LIMIT 30")]
+        conn.close()
+        for panel, text in zip(self.query(".kpi"), (
+                "Referrals this month\n42  (38 last month)", "Active partners\n27 of 31",
+                "Reached MCID\n64%  n=118\nreferred in 12 mo",
+                "NPS\n+52 ±9  n=96\nlast 12 months")):
+            panel.update(text)
+        self.query_one("#kinds", Static).update(
+            "4 patients not improving · 1 partner at risk · 27 letters owed · 6 touches overdue"
+            " · 9 referrals not scheduled")
+        table = self.query_one(DataTable)
+        table.add_columns("kind", "partner", "what", "since")
+        table.add_rows([("letter owed", name, f"Discharge summary owed for episode E{k:05d}",
+                         f"{k + 3} days") for k, name in enumerate(names[:27])])
+        self.query_one("#detail", Static).update(
+            "Discharge summary owed: discharged 12 days ago, nothing sent to the referrer.\n"
+            "a: write the letter · x: done · z: snooze 7 days")
+        self.query_one("#chart", Static).update("\n".join(
+            " ".join("█" * ((k * 7 + row * 3) % 5 + 1) for k in range(24)) for row in range(8)))
+        table.focus()
+
+SameScreen().run()
+'''
+
+
 class Tmux:
     """A private tmux server (its own socket) for the whole run."""
 
@@ -195,3 +266,11 @@ def measure_with_cpu(tmux: Tmux, db_path: Path, today: date
     floor = tmux.time_until([sys.executable, "-c", MINIMAL_APP, str(db_path)],
                             minimal_shown(db_path))
     return ours, floor, (ours_cpu, tmux.last_cpu)
+
+
+def measure_same_screen(tmux: Tmux, db_path: Path) -> tuple[float, float | None]:
+    """Seconds and CPU seconds of ``SAME_SCREEN_APP`` to its complete screen (the first
+    partner name in its table, as the minimal app's)."""
+    seconds = tmux.time_until([sys.executable, "-c", SAME_SCREEN_APP, str(db_path)],
+                              minimal_shown(db_path))
+    return seconds, tmux.last_cpu
