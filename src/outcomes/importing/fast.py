@@ -133,27 +133,24 @@ class Dates:
     def past_iso(self, cell: str) -> tuple[date, str] | None:
         """``past`` of the cell stripped, with its ISO text (what the row stores), remembered
         per cell as it stands in the file: no strip and no ``isoformat`` per row."""
-        found = self._past_iso.get(cell)
-        if found is None:
-            when = self.past(cell.strip())
-            if when is None:
-                return None
-            found = (when, when.isoformat())
-            if len(self._past_iso) < _CACHE_LIMIT:
-                self._past_iso[cell] = found
-        return found
+        return _with_iso(self._past_iso, self.past, cell)
 
     def any_iso(self, cell: str) -> tuple[date, str] | None:
         """``any`` of the cell stripped, with its ISO text, as ``past_iso``."""
-        found = self._any_iso.get(cell)
-        if found is None:
-            when = self.any(cell.strip())
-            if when is None:
-                return None
-            found = (when, when.isoformat())
-            if len(self._any_iso) < _CACHE_LIMIT:
-                self._any_iso[cell] = found
-        return found
+        return _with_iso(self._any_iso, self.any, cell)
+
+
+def _with_iso(seen: dict[str, tuple[date, str]], parse: Callable[[str], date | None],
+              cell: str) -> tuple[date, str] | None:
+    found = seen.get(cell)
+    if found is None:
+        when = parse(cell.strip())
+        if when is None:
+            return None
+        found = (when, when.isoformat())
+        if len(seen) < _CACHE_LIMIT:
+            seen[cell] = found
+    return found
 
 
 class Words:

@@ -264,16 +264,10 @@ def build_queue(alerts: Iterable[Alert | Deferred], states: Mapping[str, AlertSt
                 today: date) -> Queue:
     """The queue of ``alerts`` once done and snoozed ones are set aside (pure). Deferred
     alerts are worded only when read, or when a state must compare their facts."""
+    items, done, snoozed = _open_items(alerts, states, today)
     by_kind: dict[str, list[QueueItem]] = {}
-    done = snoozed = 0
-    for alert in alerts:
-        item = QueueItem(alert, alert_key(alert))
-        state = states.get(item.key)
-        if state is not None and state.hides(item.facts, today):
-            done += state.state == DONE
-            snoozed += state.state == SNOOZED
-            continue
-        by_kind.setdefault(alert.kind, []).append(item)
+    for item in items:
+        by_kind.setdefault(item.kind, []).append(item)
     groups = [KindGroup(kind, tuple(items)) for kind, items in by_kind.items()]
     # Stable: kinds of equal urgency keep the order they first appeared in.
     groups.sort(key=lambda g: g.urgency)
@@ -298,13 +292,13 @@ def work_queue(db: Queryable, today: date) -> Queue:
     return build_queue(compute_deferred(cast("Database", db), today), load_states(db), today)
 
 
-def _kind_items(alerts: Iterable[Alert | Deferred], states: Mapping[str, AlertState],
+def _open_items(alerts: Iterable[Alert | Deferred], states: Mapping[str, AlertState],
                 today: date) -> tuple[list[QueueItem], int, int]:
-    """One kind's open items in queue order (by urgency, stable), and its done and snoozed
-    counts: :func:`build_queue`'s work for the alerts of one kind."""
+    """The items of ``alerts`` that no done or snoozed state hides, in their order, and how
+    many were hidden as done and as snoozed."""
     items: list[QueueItem] = []
     done = snoozed = 0
-    for alert in sorted(alerts, key=attrgetter("urgency")):
+    for alert in alerts:
         item = QueueItem(alert, alert_key(alert))
         state = states.get(item.key)
         if state is not None and state.hides(item.facts, today):
@@ -337,7 +331,8 @@ def queue_stages(db: Queryable, today: date) -> Iterator[Queue]:
     built: dict[str, tuple[list[QueueItem], int, int]] = {}
     shown = 0
     for kind, alerts in alerts_by_kind(cast("Database", db), today):
-        built[kind] = _kind_items(alerts, states, today)
+        # One kind's open items in queue order (by urgency, stable), as build_queue has them.
+        built[kind] = _open_items(sorted(alerts, key=attrgetter("urgency")), states, today)
         groups = [KindGroup(k, tuple(items)) for k, (items, _, _) in built.items() if items]
         # build_queue's order: by the most urgent open alert, ties in the order the kinds'
         # alerts were merged (CHECKS), since the merge sorted them stably by urgency.
