@@ -178,17 +178,12 @@ def _validate(kind: ImportKind, table: CsvTable, mapping: dict[int, str],
         rejects.append((cells, error))
 
     def general(cells: list[str]) -> Prepared:
-        """The row's record by the kind's own rules; raises ValidationError."""
+        """The row's record by the kind's own rules; raises ValidationError. The compiled
+        validator refuses (None) a cell that may be one of our neutralised exports (starting
+        with '): this path undoes that."""
         values = {mapping[i]: unneutralise(c) if c[:1] == "'" else c
                   for i, c in enumerate(cells)}
         return kind.prepare(values, ctx)
-
-    def prepared(cells: list[str]) -> Prepared:
-        """The row's record; raises ValidationError (the caller checks the width first)."""
-        # The compiled validator refuses (None) a cell that may be one of our neutralised
-        # exports (starting with '): the general path undoes that.
-        item = fast(cells) if fast is not None and len(cells) == width else None
-        return general(cells) if item is None else item
 
     compiled = fast or (lambda cells: None)
 
@@ -200,7 +195,8 @@ def _validate(kind: ImportKind, table: CsvTable, mapping: dict[int, str],
                 return
             if len(cells) <= width:
                 try:
-                    yield prepared(cells).key, line
+                    item = compiled(cells) if len(cells) == width else None
+                    yield (general(cells) if item is None else item).key, line
                 except ValidationError:
                     continue
 
@@ -209,7 +205,7 @@ def _validate(kind: ImportKind, table: CsvTable, mapping: dict[int, str],
         items: list[Prepared] = []
         report.rows += len(chunk)
         for line, cells in chunk:
-            # The compiled validator first, called here: a call less per row (prepared()).
+            # The compiled validator first; the kind's own rules for what it refuses.
             item = compiled(cells) if len(cells) == width else None
             if item is None:
                 if len(cells) > width:

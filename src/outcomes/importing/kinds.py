@@ -506,7 +506,7 @@ class _InsertOnlyKind(ImportKind):
         at = columns.index("created_at")
 
         def write(chunk: Sequence[Prepared]) -> None:
-            if at == len(columns) - 1:  # created_at last (every kind now): one concatenation
+            if at == len(columns) - 1:  # created_at last (touchpoints, nps): one concatenation
                 stamp = (created,)
                 db.conn.executemany(sql, [
                     row(p.payload, created) if p.row is None else p.row + stamp
