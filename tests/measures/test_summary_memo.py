@@ -174,7 +174,7 @@ _MCID_SCALES = sorted({(sid, s.mcid.unit) for inst in catalog.instruments().valu
 
 
 def test_the_catalog_has_both_kinds_of_mcid() -> None:
-    # Otherwise the property below would not try one of _reached's two branches.
+    # Otherwise the property below would not try one of gain_reaches_mcid's two branches.
     assert {unit for _sid, unit in _MCID_SCALES} == {"points", "percent"}
 
 
@@ -193,7 +193,7 @@ def test_the_summary_mcid_rule_is_scorings_at_the_threshold(
     final = intake + sign * (step + nudge) * (-1.0 if flip else 1.0)
     gain = scoring.improvement(scale, intake, final)
     assert unit is not None
-    assert summary._reached(unit, value, intake, gain) == scoring.mcid_reached(
+    assert scoring.gain_reaches_mcid(unit, value, intake, gain) == scoring.mcid_reached(
         scale, intake, final)
     scored = [("intake", "2024-01-01", 1, intake), ("progress", "2024-01-11", 2, final)]
     expected = _ref_recovery(scale, date(2024, 1, 1), [_Ref(*s) for s in scored])
@@ -207,5 +207,5 @@ def test_no_change_is_no_recovery_even_on_a_tiny_percent_intake() -> None:
     scale = scoring.scale_by_id("odi", catalog.instruments())[1]
     _higher, unit, value = summary._rule(scale)
     assert unit == "percent" and not scoring.mcid_reached(scale, 1e-12, 1e-12)
-    assert unit is not None and not summary._reached(unit, value, 1e-12, 0.0)
-    assert summary._reached(unit, value, 1e-12, 1e-12)  # any gain at all reaches it here
+    assert unit is not None and not scoring.gain_reaches_mcid(unit, value, 1e-12, 0.0)
+    assert scoring.gain_reaches_mcid(unit, value, 1e-12, 1e-12)  # any gain at all reaches it here

@@ -12,8 +12,7 @@ from outcomes.errors import InstrumentError, InvalidAnswer
 from outcomes.measures.instruments import Direction, Instrument, Scale
 
 # Float noise must not flip an MCID decision (e.g. 0.3 * 50 = 15.000000000000002).
-MCID_EPSILON = 1e-9
-_EPSILON = MCID_EPSILON
+_EPSILON = 1e-9
 
 
 @dataclass(frozen=True)
@@ -153,13 +152,19 @@ def mcid_reached(scale: Scale, intake: float, final: float) -> bool:
     """
     if scale.mcid is None:
         return False
-    gain = improvement(scale, intake, final)
-    if scale.mcid.unit == "points":
-        return gain >= scale.mcid.value - _EPSILON
+    return gain_reaches_mcid(scale.mcid.unit, scale.mcid.value, intake,
+                             improvement(scale, intake, final))
+
+
+def gain_reaches_mcid(unit: str, value: float, intake: float, gain: float) -> bool:
+    """:func:`mcid_reached`'s comparison, for an MCID of ``value`` in ``unit`` ("points" or
+    "percent") and the signed ``gain`` from :func:`improvement`: the outcome summary applies it
+    per score of a whole import with each scale's rule taken apart once."""
+    if unit == "points":
+        return gain >= value - _EPSILON
     if intake == 0:
         return False
-    threshold = scale.mcid.value * abs(intake) / 100.0
-    return gain > 0 and gain >= threshold - _EPSILON
+    return gain > 0 and gain >= value * abs(intake) / 100.0 - _EPSILON
 
 
 def scale_by_id(scale_id: str, instruments: Mapping[str, Instrument]) -> tuple[Instrument, Scale]:

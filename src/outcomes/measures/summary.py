@@ -28,7 +28,7 @@ from sqlite_utils import Database
 from outcomes.measures import catalog, scoring
 from outcomes.measures.conditions import conditions, surgical_status
 from outcomes.measures.instruments import Direction, Scale
-from outcomes.measures.scoring import MCID_EPSILON as _EPSILON
+from outcomes.measures.scoring import gain_reaches_mcid
 
 _CHUNK = 500
 
@@ -246,11 +246,11 @@ def summarise(episode: tuple[Any, ...], responses: list[tuple[str, str, str, int
             higher, unit, value = rules.get(scale_id) or memo.rule(scale_id)
             start = intake[3]
             if final is not None:
-                # scoring.improvement and scoring.mcid_reached, the same float operations.
+                # scoring.improvement's sign, then mcid_reached's own comparison.
                 change = final[3] - start
                 improvement = change if higher else -change
                 if unit is not None:
-                    mcid = int(_reached(unit, value, start, improvement))
+                    mcid = int(gain_reaches_mcid(unit, value, start, improvement))
             if unit is not None and first_day is not None:
                 recovery = _recovery(higher, unit, value, first_day, scored, memo.day)
                 if recovery is not None:
@@ -277,16 +277,6 @@ def _rule(scale: Scale) -> _Rule:
     return higher, scale.mcid.unit, scale.mcid.value
 
 
-def _reached(unit: str, value: float, intake: float, gain: float) -> bool:
-    """:func:`scoring.mcid_reached` for a scale with an MCID, given the signed gain: the same
-    comparisons on the same floats (a test holds them together)."""
-    if unit == "points":
-        return gain >= value - _EPSILON
-    if intake == 0:
-        return False
-    return gain > 0 and gain >= value * abs(intake) / 100.0 - _EPSILON
-
-
 def _recovery(higher: bool, unit: str, value: float, first_visit: date,
               scored: Sequence[_Scored], day: Callable[[str], date | None]
               ) -> tuple[int, bool] | None:
@@ -308,7 +298,7 @@ def _recovery(higher: bool, unit: str, value: float, first_visit: date,
         when = day(text)
         days = 0 if when is None else max(0, (when - first_visit).days)
         change = score - intake
-        if _reached(unit, value, intake, change if higher else -change):
+        if gain_reaches_mcid(unit, value, intake, change if higher else -change):
             return days, True
         last = days
     if intake is None or last is None:
