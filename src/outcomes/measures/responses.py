@@ -155,7 +155,7 @@ def compile_scorer(instrument: Instrument) -> Callable[[str], Scored | None]:
     # is not found and sends the row the general way.
     valid = [{str(a): a for a in range(item.min, item.max + 1)} for item in items]
     position = {item.id: k for k, item in enumerate(items)}
-    plans: list[tuple[str, str, Any, list[dict[int, int]] | None, int, Any]] = []
+    plans: list[tuple[str, str, int, Any]] = []
     totals: list[Callable[[list[int]], int]] = []
     for scale_id, scale in instrument.scales.items():
         members = [items[position[i]] for i in scale.items]
@@ -173,15 +173,14 @@ def compile_scorer(instrument: Instrument) -> Callable[[str], Scored | None]:
         if any(m.recode is not None for m in members):
             recodes = [m.recode if m.recode is not None else
                        {a: a for a in range(m.min, m.max + 1)} for m in members]
-        plans.append((scale_id, scale.method, pick, recodes, len(places), extra))
+        plans.append((scale_id, scale.method, len(places), extra))
         totals.append(_total_of(pick, recodes, len(places)))
 
     def scored(sums: tuple[int, ...]) -> tuple[dict[str, float | None], str]:
         # The same arithmetic, in the same order, as scoring._score_scale with every item
         # answered (integer sums, then one float operation), so the floats are the same.
         scores: dict[str, float | None] = {}
-        for (scale_id, method, _pick, _recodes, n, extra), total in zip(plans, sums,
-                                                                         strict=True):
+        for (scale_id, method, n, extra), total in zip(plans, sums, strict=True):
             if method == "percent_of_max":
                 offset, span = extra
                 scores[scale_id] = 100.0 * (total - offset) / span
