@@ -125,7 +125,7 @@ def test_the_collector_is_paused_until_the_first_complete_screen(
 
     monkeypatch.setattr(OutcomesApp, "on_dashboard_shown", shown)
     assert gc.isenabled()
-    app.pause_collector_until_shown()
+    app.collector.pause()
     try:
         assert not gc.isenabled()
 

@@ -80,6 +80,23 @@ class CollectorPolicy:
         self.last_input = time.monotonic()
         self._saved: tuple[int, int, int] = gc.get_threshold()
         self._seen = -1
+        self._paused = False
+
+    def pause(self) -> None:
+        """No automatic collection until :meth:`resume` (the start, up to the first complete
+        screen or START_GC_PAUSE_S): CPython ran about 80 young collections (and a full one)
+        between ``App.run`` and the demo's first screen, on objects that nearly all live as
+        long as the app (widgets, styles, caches) and that :meth:`start` freezes anyway;
+        reference counting still frees the rest."""
+        if gc.isenabled():
+            gc.disable()
+            self._paused = True
+
+    def resume(self) -> None:
+        """Automatic collection back on, if :meth:`pause` turned it off."""
+        if self._paused:
+            self._paused = False
+            gc.enable()
 
     def start(self) -> None:
         if self.on:
@@ -94,6 +111,7 @@ class CollectorPolicy:
 
     def stop(self) -> None:
         """The app is closing: the process gets CPython's own policy back."""
+        self.resume()
         if not self.on:
             return
         self.on = False
@@ -172,7 +190,6 @@ class OutcomesApp(App[None]):
         self._warmed = False
         self._styles_registered = False
         self.collector = CollectorPolicy()
-        self._gc_paused = False
 
     def db(self) -> Database:
         """This thread's sqlite-utils connection, for writes and the core's reports (call from
@@ -207,7 +224,7 @@ class OutcomesApp(App[None]):
         # computation on a big database, and the two shared one core (the GIL). The timer
         # remains as a fallback for a dashboard that never completes (a failed read).
         self.set_timer(WARM_UP_FALLBACK_S, self._warm_up)
-        self.set_timer(START_GC_PAUSE_S, self._resume_collector)
+        self.set_timer(START_GC_PAUSE_S, self.collector.resume)
 
     def _check_integrity(self) -> None:
         error = self.integrity.run()
@@ -224,23 +241,8 @@ class OutcomesApp(App[None]):
             return False
         return super().check_action(action, parameters)
 
-    def pause_collector_until_shown(self) -> None:
-        """No automatic garbage collection from here to the first complete screen (or
-        START_GC_PAUSE_S): CPython ran about 80 young collections (and a full one) between
-        ``App.run`` and the demo's first screen, on objects that nearly all live as long as
-        the app (widgets, styles, caches) and that the collector policy freezes after the
-        warm-up anyway; reference counting still frees the rest."""
-        if gc.isenabled():
-            gc.disable()
-            self._gc_paused = True
-
-    def _resume_collector(self) -> None:
-        if self._gc_paused:
-            self._gc_paused = False
-            gc.enable()
-
     def on_dashboard_shown(self, _: DashboardShown) -> None:
-        self._resume_collector()
+        self.collector.resume()
         self.set_timer(0.2, self._warm_up)
 
     def _warm_up(self) -> None:
@@ -320,7 +322,6 @@ class OutcomesApp(App[None]):
         self._start_collector_policy()
 
     def on_unmount(self) -> None:
-        self._resume_collector()
         self.collector.stop()
         self.connections.close_all()
 
@@ -441,10 +442,10 @@ def run_path(path: Path) -> None:
     failed its integrity check (shown on screen) ends the command with its error, as the other
     commands do."""
     app = make_app(path)
-    app.pause_collector_until_shown()
+    app.collector.pause()
     try:
         app.run()
     finally:
-        app._resume_collector()  # however the app ended
+        app.collector.resume()  # however the app ended
     if app.integrity.error is not None:
         raise app.integrity.error
