@@ -167,15 +167,38 @@ class Tmux:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``; None elsewhere or
-    once it has exited)."""
+    """User + system CPU seconds of process ``pid`` so far, with its children's (Linux
+    ``/proc``; None elsewhere or once it has exited): the dashboard forks its first reads on
+    a big file (outcomes.reports.first_screen), and their CPU is the command's too."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    # Fields 14 and 15 of stat(5) (utime, stime), counted after the ")" ending the name.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # Fields 14-17 of stat(5) (utime, stime, and cutime, cstime: children already waited
+    # for), counted after the ")" ending the name; then the children still running.
+    ticks = sum(int(f) for f in fields[11:15])
+    for child in _children(pid):
+        seconds = cpu_seconds(child)
+        if seconds is not None:
+            ticks += round(seconds * os.sysconf("SC_CLK_TCK"))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    """The running children of ``pid`` (every thread's ``children`` list, Linux 3.5+)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fh:
+                found += [int(c) for c in fh.read().split()]
+        except OSError:
+            continue
+    return found
 
 
 def expected_alert_names(db_path: Path, today: date, rows: int = 3) -> list[str]:

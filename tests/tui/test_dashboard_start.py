@@ -4,17 +4,24 @@ warm-up of the other screens wait for the queue (what the user came for)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from outcomes.network import queue as core_queue
+from outcomes.reports import dashboard as core_dashboard
+from outcomes.reports import first_screen
+from outcomes.reports.dashboard import database_version
+from outcomes.store.connections import Connections
 from outcomes_tui import app as app_module
-from outcomes_tui.app import OutcomesApp
+from outcomes_tui.app import OutcomesApp, make_app
 from outcomes_tui.screens import dashboard
 from outcomes_tui.widgets.plot import Plot
+from tests.conftest import DEMO_TODAY
 
 WAIT_S = 20.0
 
@@ -33,7 +40,7 @@ def test_the_queue_starts_with_the_numbers_and_the_chart_and_warm_up_wait_for_it
         app: OutcomesApp, monkeypatch: pytest.MonkeyPatch) -> None:
     queue_started, queue_may_finish = threading.Event(), threading.Event()
     seen: dict[str, bool] = {}
-    real_queue, real_summary = core_queue.queue_stages, dashboard.dashboard_summary
+    real_queue, real_summary = core_queue.queue_stages, core_dashboard.dashboard_summary
 
     def gated_queue(db: Any, today: Any) -> Any:
         queue_started.set()
@@ -47,7 +54,7 @@ def test_the_queue_starts_with_the_numbers_and_the_chart_and_warm_up_wait_for_it
         return real_summary(db, today, **kwargs)
 
     monkeypatch.setattr(core_queue, "queue_stages", gated_queue)
-    monkeypatch.setattr(dashboard, "dashboard_summary", summary_after_queue_start)
+    monkeypatch.setattr(core_dashboard, "dashboard_summary", summary_after_queue_start)
     monkeypatch.setattr(app_module, "WARM_UP_FALLBACK_S", 60.0)
     # Recorded, not looked for among the running workers: with its modules already imported
     # (other tests in this process), the warm-up ends before it could be seen.
@@ -207,5 +214,92 @@ def test_a_queue_that_fails_after_its_first_rows_says_so(
             assert screen.queue_loading
             assert "failed to load" in str(screen.query_one("#queue").border_title)
             await app.workers.wait_for_complete()
+
+    asyncio.run(main())
+
+
+def _reads_recorded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The dashboard's own reads, recorded as they run."""
+    ran: list[str] = []
+    real_summary, real_mcid = first_screen.summary_reads, first_screen.mcid_read
+    real_stages = core_queue.queue_stages
+
+    def summary(db: Any, today: Any) -> Any:
+        ran.append("summary")
+        return real_summary(db, today)
+
+    def mcid(db: Any, today: Any) -> Any:
+        ran.append("mcid")
+        return real_mcid(db, today)
+
+    def stages(db: Any, today: Any) -> Any:
+        ran.append("queue")
+        yield from real_stages(db, today)
+
+    monkeypatch.setattr(dashboard, "summary_reads", summary)
+    monkeypatch.setattr(dashboard, "mcid_read", mcid)
+    monkeypatch.setattr(core_queue, "queue_stages", stages)
+    return ran
+
+
+def test_what_the_child_handed_over_is_on_the_first_frame_and_not_read_again(
+        demo_db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(first_screen, "can_fork", lambda path: True)
+    first = first_screen.start_first_screen(demo_db_path, DEMO_TODAY)
+    assert first is not None and first.ended.wait(WAIT_S)
+    ran = _reads_recorded(monkeypatch)
+    app = make_app(demo_db_path, first_screen=first)
+
+    async def main() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, dashboard.DashboardScreen)
+            # Set in the screen's on_mount, before any worker could post a message.
+            assert screen.queue is first.queue and screen.queue is not None
+            assert screen.queue.complete and screen.first == first.summary[0]  # type: ignore[index]
+            assert screen._version == first.version
+            assert "…" not in "".join(str(screen.query_one(f"#kpi-{k}").render())
+                                      for k in ("month", "partners", "mcid", "nps"))
+            assert [k for k, _ in _rows(screen)] == \
+                [i.key for g in screen.queue.groups for i in g.items[:dashboard.PREVIEW]]
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            assert ran == []
+            assert app.take_first_screen() is None  # taken once: r reads for itself
+            await pilot.press("r")
+            await until(pilot, lambda: sorted(ran) == ["mcid", "queue", "summary"])
+            await app.workers.wait_for_complete()
+
+    asyncio.run(main())
+
+
+def test_a_partial_queue_handed_over_is_shown_then_the_dashboard_reads_the_whole(
+        demo_db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A child that ended after handing over the first kinds of a queue too big for the rest
+    # (and nothing else): the dashboard shows those kinds, reads the numbers and the whole
+    # queue itself, and shows the whole.
+    conn = sqlite3.connect(demo_db_path)
+    try:
+        partial = next(q for q in core_queue.queue_stages(conn, DEMO_TODAY) if not q.complete)
+        whole = core_queue.work_queue(conn, DEMO_TODAY)
+    finally:
+        conn.close()
+    connections = Connections(demo_db_path)
+    first = first_screen.FirstScreen(connections, DEMO_TODAY,
+                                     database_version(connections.reader()), queue=partial)
+    first.ended.set()
+    ran = _reads_recorded(monkeypatch)
+    app = make_app(demo_db_path, first_screen=first)
+
+    async def main() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, dashboard.DashboardScreen)
+            assert screen.queue is partial and screen.queue_loading
+            await until(pilot, lambda: screen.queue is not None and screen.queue.complete)
+            assert screen.queue == whole
+            await app.workers.wait_for_complete()
+            assert sorted(ran) == ["mcid", "queue", "summary"]
+            assert "…" not in str(screen.query_one("#kpi-mcid").render())
 
     asyncio.run(main())

@@ -130,7 +130,7 @@ def test_the_command_ends_with_the_check_error(demo_db_path: Path,
         app.integrity.run()
 
     monkeypatch.setattr(app, "run", run_the_check_only)
-    monkeypatch.setattr(app_module, "make_app", lambda path: app)
+    monkeypatch.setattr(app_module, "make_app", lambda path, first_screen=None: app)
     try:
         with pytest.raises(DamagedDatabase, match="is damaged"):
             app_module.run_path(demo_db_path)

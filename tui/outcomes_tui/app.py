@@ -31,6 +31,7 @@ from outcomes_tui.registry import MODES as SCREEN_MODES
 from outcomes_tui.safety import ControlCharacters
 
 if TYPE_CHECKING:
+    from outcomes.reports.first_screen import FirstScreen
     from outcomes.store.database import Database
 
 DARK, LIGHT = "textual-dark", "textual-light"
@@ -174,14 +175,19 @@ class OutcomesApp(App[None]):
                 tooltip="Leave the app (asks first when a form holds unsaved input)"),
     ]
 
-    def __init__(self, db_path: Path, today: date | None = None) -> None:
+    def __init__(self, db_path: Path, today: date | None = None,
+                 first_screen: FirstScreen | None = None) -> None:
         super().__init__()
         self.db_path = Path(db_path)
-        self.today = today or local_today()
+        self.today = first_screen.today if first_screen else today or local_today()
+        self._first_screen = first_screen
         # Before any worker: whichever of them first imports a module that imports
         # sqlite-utils, numpy and pandas stay out (outcomes.lean_imports).
         install_lean_storage()
-        self.connections = Connections(self.db_path)
+        # With the first reads: their connections, whose main-thread reader took the data
+        # version the dashboard compares with later.
+        self.connections = first_screen.connections if first_screen else \
+            Connections(self.db_path)
         # The small file's integrity check runs beside the first paint; writes wait for it.
         self.integrity = IntegrityGate(self.db_path)
         self.sub_title = self.db_path.name
@@ -197,6 +203,12 @@ class OutcomesApp(App[None]):
         it failed: every write of the dashboard comes through here (outcomes_tui.integrity)."""
         self.integrity.require()
         return self.connections.get()
+
+    def take_first_screen(self) -> FirstScreen | None:
+        """The dashboard's first reads, forked by the command (run_path), once: whoever asks
+        next reads for itself."""
+        first, self._first_screen = self._first_screen, None
+        return first
 
     def reader(self) -> Reader:
         """This thread's plain read-only connection, for ``outcomes.reports`` (workers only)."""
@@ -425,9 +437,10 @@ def import_heavy_modules() -> None:
     catalog.instruments()
 
 
-def make_app(db_path: Path | str, today: date | None = None) -> OutcomesApp:
+def make_app(db_path: Path | str, today: date | None = None,
+             first_screen: FirstScreen | None = None) -> OutcomesApp:
     """The app factory shared by the command line and the tests."""
-    return OutcomesApp(Path(db_path), today=today)
+    return OutcomesApp(Path(db_path), today=today, first_screen=first_screen)
 
 
 def run(db: Database, path: Path) -> None:
@@ -436,12 +449,13 @@ def run(db: Database, path: Path) -> None:
     make_app(path).run()
 
 
-def run_path(path: Path) -> None:
+def run_path(path: Path, first_screen: FirstScreen | None = None) -> None:
     """Open the dashboard on ``path`` without opening it first (for a command-line fast path
     that has already checked the file; imports neither typer nor sqlite-utils). A file that
     failed its integrity check (shown on screen) ends the command with its error, as the other
-    commands do."""
-    app = make_app(path)
+    commands do. ``first_screen``: the dashboard's first reads, forked by the command before
+    this module was loaded (outcomes.reports.first_screen)."""
+    app = make_app(path, first_screen=first_screen)
     app.collector.pause()
     try:
         app.run()

@@ -66,6 +66,11 @@ def open_dashboard_fast(path: Path | None) -> None:
             from outcomes.store.database import prepare_existing
 
             prepare_existing(target)
+        from outcomes.dates import today
+        from outcomes.reports.first_screen import start_first_screen
+
+        # Before the front end loads: its first reads run on the other core meanwhile.
+        first_screen = start_first_screen(target, today())
         dashboard = importlib.import_module("outcomes_tui.app")
     finally:
         # What the imports made lives as long as the process: out of the collector's sight.
@@ -73,7 +78,7 @@ def open_dashboard_fast(path: Path | None) -> None:
         # the first screen), and later ones promoted them to be walked again.
         gc.freeze()
         gc.enable()
-    dashboard.run_path(target)
+    dashboard.run_path(target, first_screen)
 
 
 class _WarningLines:

@@ -27,6 +27,14 @@ Reader = sqlite3.Connection
 """A plain read-only connection (what :meth:`Connections.reader` gives)."""
 
 
+def open_reader(path: Path) -> sqlite3.Connection:
+    """A plain read-only connection to ``path`` (``query_only``, the app's busy timeout)."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+                           isolation_level=None)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
 class Connections:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -50,9 +58,7 @@ class Connections:
         """This thread's plain read-only connection (for ``outcomes.reports``)."""
         conn: sqlite3.Connection | None = getattr(self._local, "reader", None)
         if conn is None:
-            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000,
-                                   check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA query_only = ON")
+            conn = open_reader(self.path)
             self._local.reader = conn
             with self._lock:
                 self._all.append(conn)

@@ -25,11 +25,12 @@ from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from outcomes.periods import add_months
-from outcomes.reports.dashboard import (
-    DashboardSummary,
-    dashboard_mcid,
-    dashboard_summary,
-    database_version,
+from outcomes.reports.dashboard import DashboardSummary, database_version
+from outcomes.reports.first_screen import (
+    PARTIAL_AFTER_S,
+    FirstScreen,
+    mcid_read,
+    summary_reads,
 )
 from outcomes.reports.rollups import Rate
 from outcomes_tui.context import app_of
@@ -151,7 +152,7 @@ class DashboardScreen(Screen[None]):
 
     CSS_PATH = "dashboard.tcss"
     COMMAND_GROUP = "dashboard"
-    PARTIAL_AFTER_S: ClassVar[float] = 0.03
+    PARTIAL_AFTER_S: ClassVar[float] = PARTIAL_AFTER_S
     """The first rows of the alert queue are shown before the rest only when computing them
     took this much CPU time (a big history: ~0.1 s): a queue ready at once is shown once,
     without a second fill and repaint (~0.1 CPU s on the demo)."""
@@ -239,32 +240,56 @@ class DashboardScreen(Screen[None]):
             self.action_refresh()
 
     def action_refresh(self) -> None:
+        app = app_of(self)
+        # The first read takes what the command's child process has read meanwhile
+        # (outcomes.reports.first_screen); every later one reads for itself.
+        first = app.take_first_screen()
         # Taken before the reads start: a write during them changes it, and the next return
         # to this screen reads again.
-        self._version = database_version(app_of(self).reader())
+        self._version = first.version if first else database_version(app.reader())
         self._queue_failed = False
-        # The three reads start together, each on its own thread and connection: the numbers
-        # (a few indexed/rollup queries), the MCID rate (the slowest number) and the alert
-        # queue (which imports and computes much more). SQLite releases the GIL while it
-        # works, and the user waits for all three: the queue started after the numbers were
+        # What has arrived is shown at once, in the screen's first frame; the rest is read
+        # by the workers (waiting for the child first, when there is one). The three reads
+        # run together, each on its own thread and connection: the numbers (a few
+        # indexed/rollup queries), the MCID rate (the slowest number) and the alert queue
+        # (which imports and computes much more). SQLite releases the GIL while it works,
+        # and the user waits for all three: the queue started after the numbers were
         # painted made the first complete screen ~0.1-0.3 s later.
-        self.load_summary()
-        self.load_mcid()
-        self.load_alerts()
+        if first is not None and first.summary is not None:
+            self._show_summary(*first.summary)
+        else:
+            self.load_summary(first)
+        if first is not None and first.mcid is not None:
+            self.on_mcid_loaded(McidLoaded(first.mcid))
+        else:
+            self.load_mcid(first)
+        handed = first.queue if first is not None else None
+        if first is not None and handed is not None:
+            self._generation += 1
+            self.on_queue_loaded(QueueLoaded(handed, self._generation))
+            if not handed.complete:
+                first.stop()
+                self.load_alerts()  # the whole queue, after its first kinds
+        else:
+            self.load_alerts(first)
+
+    def _show_summary(self, run: FirstRun, summary: DashboardSummary) -> None:
+        self.on_first_run_checked(FirstRunChecked(run))
+        self.on_dashboard_loaded(DashboardLoaded(summary))
 
     @work(thread=True, exclusive=True, group="dashboard-summary", exit_on_error=False)
-    def load_summary(self) -> None:
-        from outcomes.network.queue import first_run
-
+    def load_summary(self, first: FirstScreen | None = None) -> None:
         app = app_of(self)
-        reader = app.reader()
-        self.post_message(FirstRunChecked(first_run(reader)))
-        self.post_message(DashboardLoaded(dashboard_summary(reader, app.today, with_mcid=False)))
+        handed = first.wait("summary") if first is not None else None
+        run, summary = handed or summary_reads(app.reader(), app.today)
+        self.post_message(FirstRunChecked(run))
+        self.post_message(DashboardLoaded(summary))
 
     @work(thread=True, exclusive=True, group="dashboard-mcid", exit_on_error=False)
-    def load_mcid(self) -> None:
+    def load_mcid(self, first: FirstScreen | None = None) -> None:
         app = app_of(self)
-        self.post_message(McidLoaded(dashboard_mcid(app.reader(), app.today)))
+        handed = first.wait("mcid") if first is not None else None
+        self.post_message(McidLoaded(handed or mcid_read(app.reader(), app.today)))
 
     def on_mcid_loaded(self, message: McidLoaded) -> None:
         rate: Rate = message.rate
@@ -272,17 +297,30 @@ class DashboardScreen(Screen[None]):
             ("Reached MCID\n", "bold"), (_pct(rate.rate), "bold"),
             f" n={rate.n}\nreferred in 12 mo"))
 
-    def load_alerts(self) -> None:
+    def load_alerts(self, first: FirstScreen | None = None) -> None:
         self._generation += 1
         # Only the first read shows a partial queue: later reads (after a refresh, a done or
         # a snooze) keep the complete queue on screen until the new one is whole.
-        self._read_alerts(self._generation, partial=self.queue is None)
+        self._read_alerts(self._generation, partial=self.queue is None, first=first)
 
     @work(thread=True, exclusive=True, group="dashboard-alerts", exit_on_error=False)
-    def _read_alerts(self, generation: int, partial: bool) -> None:
+    def _read_alerts(self, generation: int, partial: bool,
+                     first: FirstScreen | None = None) -> None:
         import outcomes.network.alerts  # noqa: F401  # the rules' modules, before the clock
         from outcomes.network.queue import queue_stages
 
+        handed = first.wait("queue") if first is not None else None
+        if first is not None and handed is not None:
+            # The child's: whole, or the first kinds of a big queue (the rest is too big to
+            # hand over cheaply, and is read here).
+            if handed.complete:
+                self.post_message(QueueLoaded(handed, generation))
+                return
+            first.stop()
+            partial = False
+            painted = threading.Event()
+            self.post_message(QueueLoaded(handed, generation, painted))
+            painted.wait(PAINT_WAIT_S)
         # The plain read-only connection: the queue's rules need no sqlite-utils, whose
         # import (with pandas' and numpy's look-ups) cost the first screen ~0.1 s of CPU.
         app = app_of(self)
