@@ -113,22 +113,17 @@ def test_no_fork_for_a_small_file_or_beside_another_thread(
 
 
 def test_wait_blocks_until_the_part_arrives_or_the_child_ends(demo_db_path: Path) -> None:
+    import pickle
+
     from outcomes.store.connections import Connections
 
     first = FirstScreen(Connections(demo_db_path), DEMO_TODAY, 0)
-
-    def arrive() -> None:
-        with first._changed:
-            first.mcid = "a rate"  # type: ignore[assignment]
-            first._changed.notify_all()
-
-    def end() -> None:  # as the reader thread does when the pipe closes
-        with first._changed:
-            first.ended.set()
-            first._changed.notify_all()
-
-    threading.Timer(0.1, arrive).start()
+    threading.Timer(0.1, first.arrived, ("mcid", pickle.dumps("a rate"))).start()
     assert first.wait("mcid") == "a rate"
-    threading.Timer(0.1, end).start()
+    assert first.mcid == "a rate"  # unpickled once, kept
+    threading.Timer(0.1, first.end).start()
     assert first.wait("summary") is None
     assert first.ended.is_set()
+    first.arrived("queue", pickle.dumps("older stage"))
+    first.arrived("queue", pickle.dumps("newer stage"))
+    assert first.queue == "newer stage"

@@ -303,3 +303,50 @@ def test_a_partial_queue_handed_over_is_shown_then_the_dashboard_reads_the_whole
             assert "…" not in str(screen.query_one("#kpi-mcid").render())
 
     asyncio.run(main())
+
+
+def test_the_first_frame_waits_for_the_reads_but_not_for_ever(
+        app: OutcomesApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One paint of the whole screen instead of placeholders, then numbers, then the queue; a
+    # read that takes too long does not keep the screen blank.
+    go_on = threading.Event()
+    real = core_queue.queue_stages
+
+    def held(db: Any, today: Any) -> Any:
+        go_on.wait(WAIT_S)
+        yield from real(db, today)
+
+    monkeypatch.setattr(core_queue, "queue_stages", held)
+    monkeypatch.setattr(dashboard, "FIRST_PAINT_MAX_S", 1.0)
+
+    async def main() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, dashboard.DashboardScreen)
+            # Textual's own batch (App.batch_update) is what keeps frames from being drawn.
+            assert screen._hold is not None and app._batch_count == 1
+            await until(pilot, lambda: "…" not in str(screen.query_one("#kpi-mcid").render()))
+            assert screen._hold is not None and screen.queue is None  # the queue is missing
+            await until(pilot, lambda: screen._hold is None)  # FIRST_PAINT_MAX_S passed
+            assert app._batch_count == 0 and screen.queue is None
+            go_on.set()
+            await until(pilot, lambda: screen.queue is not None and screen.queue.complete)
+            await app.workers.wait_for_complete()
+
+    asyncio.run(main())
+
+
+def test_the_first_frame_is_released_as_soon_as_everything_is_in(
+        app: OutcomesApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dashboard, "FIRST_PAINT_MAX_S", 60.0)
+
+    async def main() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, dashboard.DashboardScreen)
+            await until(pilot, lambda: screen.queue is not None and screen.queue.complete)
+            await pilot.pause()
+            assert screen._hold is None and app._batch_count == 0
+            await app.workers.wait_for_complete()
+
+    asyncio.run(main())

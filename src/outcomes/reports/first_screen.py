@@ -26,7 +26,6 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,36 +71,72 @@ def mcid_read(db: Reader, today: date) -> Rate:
     return dashboard_mcid(db, today)
 
 
-@dataclass
 class FirstScreen:
     """The parent's side: what the child has handed over so far (see the module docstring).
 
     Each part is None until it arrives; :meth:`wait` blocks (on a worker) until the part is
-    there or the child has ended without it."""
+    there or the child has ended without it. A part is unpickled when first asked for, on the
+    asking thread: the reader thread only takes the bytes off the pipe, so it never competes
+    with the loading of the front end for the interpreter (unpickling the queue loads the
+    alert rules' modules)."""
 
-    connections: Connections
-    """The connections the dashboard goes on with: this thread's reader took ``version``."""
-    today: date
-    version: int
-    """``PRAGMA data_version`` on the caller's read-only connection, taken before the child
-    started: the dashboard's baseline for "something was written since"."""
-    summary: tuple[FirstRun, DashboardSummary] | None = None
-    mcid: Rate | None = None
-    queue: Queue | None = None
-    """The newest stage of the alert queue handed over (``complete`` when it is whole)."""
-    ended: threading.Event = field(default_factory=threading.Event)
-    """The child has ended (everything it will hand over has arrived)."""
-    _changed: threading.Condition = field(default_factory=threading.Condition)
+    def __init__(self, connections: Connections, today: date, version: int,
+                 **parts: Any) -> None:
+        self.connections = connections
+        """The connections the dashboard goes on with: this thread's reader took
+        ``version``."""
+        self.today = today
+        self.version = version
+        """``PRAGMA data_version`` on the caller's read-only connection, taken before the
+        child started: the dashboard's baseline for "something was written since"."""
+        self.ended = threading.Event()
+        """The child has ended (everything it will hand over has arrived)."""
+        self._changed = threading.Condition()
+        self._raw: dict[str, bytes] = {}
+        """Parts as they came off the pipe, newest only, not unpickled yet."""
+        self._parts: dict[str, Any] = dict(parts)
+        self._pid = 0
 
-    _pid: int = 0
+    @property
+    def summary(self) -> tuple[FirstRun, DashboardSummary] | None:
+        return self._part("summary")
+
+    @property
+    def mcid(self) -> Rate | None:
+        return self._part("mcid")
+
+    @property
+    def queue(self) -> Queue | None:
+        """The newest stage of the alert queue handed over (``complete`` when it is whole)."""
+        return self._part("queue")
+
+    def _part(self, part: str) -> Any:
+        with self._changed:
+            raw = self._raw.pop(part, None)
+            if raw is not None:
+                self._parts[part] = pickle.loads(raw)
+            return self._parts.get(part)
+
+    def arrived(self, part: str, raw: bytes) -> None:
+        """``part``'s pickled value came over the pipe (a newer stage replaces an older)."""
+        with self._changed:
+            self._raw[part] = raw
+            self._changed.notify_all()
+
+    def end(self) -> None:
+        """Nothing more will arrive."""
+        with self._changed:
+            self.ended.set()
+            self._changed.notify_all()
 
     def wait(self, part: str) -> Any:
         """``part`` ("summary", "mcid", or the newest stage of the "queue") once it has
         arrived, or None when the child ended without it (the caller reads it for itself)."""
         with self._changed:
-            while getattr(self, part) is None and not self.ended.is_set():
+            while part not in self._raw and part not in self._parts \
+                    and not self.ended.is_set():
                 self._changed.wait()
-            return getattr(self, part)
+            return self._part(part)
 
     def stop(self) -> None:
         """The dashboard reads the rest of the queue itself: the child stops computing it."""
@@ -113,22 +148,18 @@ class FirstScreen:
                     os.kill(self._pid, signal.SIGTERM)
 
     def _receive(self, fd: int, pid: int) -> None:
-        """The reader thread: each pickled part as it arrives, until the child closes the pipe
-        (it has ended, or died); then the child is reaped."""
+        """The reader thread: each part's bytes as they arrive, until the child closes the
+        pipe (it has ended, or died); then the child is reaped."""
         try:
             with os.fdopen(fd, "rb") as pipe:
                 while True:
                     try:
-                        part, value = pickle.load(pipe)
+                        part, raw = pickle.load(pipe)  # a name and bytes: nothing imported
                     except (EOFError, pickle.UnpicklingError, OSError, ValueError):
                         break
-                    with self._changed:
-                        setattr(self, part, value)
-                        self._changed.notify_all()
+                    self.arrived(part, raw)
         finally:
-            with self._changed:
-                self.ended.set()
-                self._changed.notify_all()
+            self.end()
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
 
@@ -182,7 +213,8 @@ def _child(path: Path, today: date, partial_after: float, fd: int) -> None:
             conn = open_reader(path)
 
             def send(part: str, value: object) -> None:
-                pipe.write(pickle.dumps((part, value), protocol=pickle.HIGHEST_PROTOCOL))
+                raw = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                pipe.write(pickle.dumps((part, raw), protocol=pickle.HIGHEST_PROTOCOL))
 
             send("summary", summary_reads(conn, today))
             send("mcid", mcid_read(conn, today))

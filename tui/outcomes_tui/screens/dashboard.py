@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -46,6 +47,10 @@ MAX_ALERTS = 200
 
 PREVIEW = 5
 """Rows of each kind shown when no kind is chosen: 74 updates owed never bury the rest."""
+
+FIRST_PAINT_MAX_S = 0.5
+"""The longest the dashboard's first frame waits for its numbers and queue (then it shows
+what it has, with "…" for the rest)."""
 
 PAINT_WAIT_S = 0.5
 """How long the alert worker waits for the first rows to be painted before it goes on."""
@@ -205,6 +210,9 @@ class DashboardScreen(Screen[None]):
         """The latest read of the alert queue: what an older read posts is dropped."""
         self._shown = False
         """A complete alert queue has been shown (the warm-up of the other screens waits)."""
+        self._hold: AbstractContextManager[None] | None = None
+        """Painting held until the first reads are in (_hold_first_paint)."""
+        self._held: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -225,7 +233,31 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#guide").display = False
         self.query_one("#alerts", DataTable).focus()
+        self._hold_first_paint()
         self.action_refresh()
+
+    def _hold_first_paint(self) -> None:
+        """No frame until the numbers, the MCID rate and the queue are in (or FIRST_PAINT_MAX_S
+        has passed): one layout and one paint of the whole screen, where placeholders, then
+        the numbers, then the queue made three, each of which the reads waited behind (they
+        share the interpreter)."""
+        self._held = {"summary", "mcid", "queue"}
+        self._hold = self.app.batch_update()
+        self._hold.__enter__()
+        self.set_timer(FIRST_PAINT_MAX_S, self._release_first_paint)
+
+    def _arrived(self, part: str) -> None:
+        self._held.discard(part)
+        if not self._held:
+            self._release_first_paint()
+
+    def _release_first_paint(self) -> None:
+        hold, self._hold = self._hold, None
+        if hold is not None:
+            hold.__exit__(None, None, None)
+
+    def on_screen_suspend(self) -> None:
+        self._release_first_paint()  # another screen is shown: it must paint
 
     def on_screen_resume(self) -> None:
         # Back from another screen (an import, a touchpoint logged on a partner): the numbers,
@@ -292,6 +324,7 @@ class DashboardScreen(Screen[None]):
         self.post_message(McidLoaded(handed or mcid_read(app.reader(), app.today)))
 
     def on_mcid_loaded(self, message: McidLoaded) -> None:
+        self._arrived("mcid")
         rate: Rate = message.rate
         self.query_one("#kpi-mcid", Static).update(Text.assemble(
             ("Reached MCID\n", "bold"), (_pct(rate.rate), "bold"),
@@ -383,6 +416,7 @@ class DashboardScreen(Screen[None]):
     # --- numbers and chart ----------------------------------------------------------------
 
     def on_dashboard_loaded(self, message: DashboardLoaded) -> None:
+        self._arrived("summary")
         s: DashboardSummary = message.summary
         colours = self.app.theme_variables
         last_month = add_months(s.today, -1).strftime("%b")
@@ -426,6 +460,8 @@ class DashboardScreen(Screen[None]):
         self._chart = None
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self._release_first_paint()  # its error is shown: nothing more to wait for
         # A queue that failed (the app shows its error) must not keep the chart off screen.
         if event.worker.group == "dashboard-alerts" and event.state == WorkerState.ERROR:
             self._queue_failed = True  # the numbers may come after: they draw it then
@@ -435,6 +471,7 @@ class DashboardScreen(Screen[None]):
     # --- the queue ------------------------------------------------------------------------
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
+        self._arrived("queue")
         if message.generation != self._generation:
             return  # a read replaced by a newer one (a done, a snooze, r)
         self.queue = message.queue
