@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_config_path, user_data_path, user_documents_path
+from platformdirs import (
+    user_cache_path,
+    user_config_path,
+    user_data_path,
+    user_documents_path,
+)
 
 APP_NAME = "outcomes"
 DB_ENV = "OUTCOMES_DB"
@@ -25,6 +30,15 @@ def config_dir() -> Path:
     if override:
         return Path(override).expanduser()
     return user_config_path(APP_NAME)
+
+
+def cache_dir() -> Path:
+    """Where the app keeps what it can always compute again (``OUTCOMES_CACHE_DIR``, else the
+    user's cache directory). Nothing there holds health information."""
+    override = os.environ.get("OUTCOMES_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    return user_cache_path(APP_NAME)
 
 
 def shipped_surveys_dir() -> Path:

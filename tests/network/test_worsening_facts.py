@@ -12,12 +12,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from outcomes.errors import InstrumentError
 from outcomes.measures import catalog, instruments
+from outcomes.network import worsening
 from outcomes.network.worsening import catalog_facts, scale_facts
+from outcomes.paths import cache_dir
 
 BROKEN = Path(__file__).parents[1] / "data" / "surveys_broken"
 
@@ -117,3 +120,67 @@ def test_the_worsening_check_imports_no_pydantic(demo_db_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).parents[2])
     assert out.stdout.split() == ["True", "False"]
+
+
+def _counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Each parse of the definition files, counted; the in-process memo cleared first."""
+    reads: list[int] = []
+    real = worsening._read_facts
+
+    def counted(files: Any) -> Any:
+        reads.append(len(files))
+        return real(files)
+
+    monkeypatch.setattr(worsening, "_read_facts", counted)
+    worsening._facts_of.cache_clear()
+    return reads
+
+
+def test_the_facts_are_kept_for_the_next_start_and_read_back_equal(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    reads = _counted_reads(monkeypatch)
+    first = scale_facts()
+    assert reads and (cache_dir() / worsening._CACHE_FILE).is_file()
+    worsening._facts_of.cache_clear()  # a new process
+    again = scale_facts()
+    assert len(reads) == 1  # not parsed again
+    assert again == first == catalog_facts()
+
+
+def test_a_changed_file_is_not_served_from_the_kept_facts(
+        isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads = _counted_reads(monkeypatch)
+    before = scale_facts()
+    folder = user_dir(isolated_dirs)
+    shutil.copy(instruments.shipped_surveys_dir() / "lefs.toml", folder / "lefs.toml")
+    worsening._facts_of.cache_clear()
+    assert scale_facts() == before and len(reads) == 2  # one more file: read again
+    text = (folder / "lefs.toml").read_text(encoding="utf-8")
+    (folder / "lefs.toml").write_text(text.replace("value = 9", "value = 11", 1),
+                                      encoding="utf-8")
+    worsening._facts_of.cache_clear()
+    catalog.instruments.cache_clear()
+    after = scale_facts()
+    assert len(reads) == 3 and after != before and after == catalog_facts()
+
+
+@pytest.mark.parametrize("kept", ["not json", '{"version": 1}', '{"version": 1, "files": [],'
+                                  ' "facts": {}}', '[1, 2]', '{"version": 99}'])
+def test_kept_facts_that_do_not_fit_are_ignored(kept: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    reads = _counted_reads(monkeypatch)
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    (cache_dir() / worsening._CACHE_FILE).write_text(kept, encoding="utf-8")
+    assert scale_facts() == catalog_facts()
+    assert len(reads) == 1
+
+
+def test_no_writable_cache_folder_changes_nothing(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("OUTCOMES_CACHE_DIR", str(blocker / "cache"))
+    reads = _counted_reads(monkeypatch)
+    assert scale_facts() == catalog_facts()
+    worsening._facts_of.cache_clear()
+    assert scale_facts() == catalog_facts() and len(reads) == 2
