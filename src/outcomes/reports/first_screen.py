@@ -52,8 +52,9 @@ reads grow about 1 ms a megabyte; below this size they are left to the dashboard
 
 HANDOVER_LIMIT = 2_000
 """The most alerts a queue handed over may hold. Unpickling costs the parent ~14 µs an alert
-on its main thread (a big history's 15,778 took 0.22 s, as long as computing them): a bigger
-stage is left to the dashboard's own worker, after the first screen."""
+(a big history's 15,778 took 0.22 s, about as long as computing them, under the same
+interpreter lock as the first frame): a bigger stage is left to the dashboard's own worker,
+after the first screen."""
 
 
 def summary_reads(db: Reader, today: date) -> tuple[FirstRun, DashboardSummary]:
@@ -182,10 +183,10 @@ def start_first_screen(path: Path, today: date,
     (:func:`can_fork`): the dashboard then reads everything itself, as it always could. A
     first part of the queue is handed over only when it took ``partial_after`` seconds of CPU
     (the dashboard's rule for showing one)."""
-    from outcomes.reports.dashboard import database_version
-
     if not can_fork(path):
         return None
+    from outcomes.reports.dashboard import database_version
+
     connections = Connections(path)
     first = FirstScreen(connections, today, database_version(connections.reader()))
     read_end, write_end = os.pipe()
@@ -209,12 +210,14 @@ def _child(path: Path, today: date, partial_after: float, fd: int) -> None:
     from outcomes.store.connections import open_reader
 
     try:
-        with os.fdopen(fd, "wb", buffering=0) as pipe:
+        with os.fdopen(fd, "wb") as pipe:
             conn = open_reader(path)
 
             def send(part: str, value: object) -> None:
+                # Buffered, then flushed: the buffer writes all of it however the pipe takes it.
                 raw = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                 pipe.write(pickle.dumps((part, raw), protocol=pickle.HIGHEST_PROTOCOL))
+                pipe.flush()
 
             send("summary", summary_reads(conn, today))
             send("mcid", mcid_read(conn, today))
