@@ -35,7 +35,13 @@ from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from outcomes.measures.nps import PASSIVE_MIN
+
+# Every rule's module at import (owed and outbound were imported where used): the dashboard
+# imports this module before it starts the clock that decides whether a slow queue is shown in
+# parts (PARTIAL_AFTER_S), and loading a module is not the queue being slow.
 from outcomes.network import decline, frontdesk, worsening
+from outcomes.network.outbound import awaiting_findings
+from outcomes.network.owed import POC_DEADLINE_DAY, Owed, owed_documents
 from outcomes.network.spend import spend_by_partner
 from outcomes.periods import RECENT_DAYS, add_months, default_period, month_start
 from outcomes.store import settings
@@ -44,8 +50,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from sqlite_utils import Database
-
-    from outcomes.network.owed import Owed
 
 SEASON_MONTHS = 36
 FIRST_REFERRAL_DAYS = 30
@@ -324,8 +328,6 @@ def _owed_urgency(owed: Owed) -> int:
 def owed_ranked(db: Database, today: date) -> list[tuple[int, Owed]]:
     """The owed documents (partner id, what is owed) in the order of their alerts: most urgent
     first, then the longest owed, then by episode; no words built yet."""
-    from outcomes.network.owed import owed_documents
-
     ranked = [((_owed_urgency(owed), -owed.days, owed.episode_id), pid, owed)
               for pid, owed in owed_documents(db, today)]
     # On the key only (stable, as the alerts' sort was): two documents of one episode may
@@ -343,8 +345,6 @@ def document_owed(db: Database, today: date, partners: dict[int, dict[str, Any]]
 
 def owed_alert(p: dict[str, Any], owed: Owed) -> Alert:
     """The alert of one owed document of partner ``p``."""
-    from outcomes.network.owed import POC_DEADLINE_DAY
-
     name = DOCUMENT_NAMES[owed.document]
     eid = owed.episode_id
     make = (f"outcomes letter {eid} --kind {LETTER_KINDS[owed.document]} --out {eid}.pdf,"
@@ -380,8 +380,6 @@ def owed_alert(p: dict[str, Any], owed: Owed) -> Alert:
 
 def findings_overdue(db: Database, today: date, partners: dict[int, dict[str, Any]]
                      ) -> list[Alert]:
-    from outcomes.network.outbound import awaiting_findings
-
     days = int(settings.get(db, "outbound_findings_days"))
     out = []
     for r in awaiting_findings(db, today, days, window_days=RECENT_DAYS + days):
