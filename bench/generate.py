@@ -191,6 +191,13 @@ def mark_built(dataset: Dataset, path: Path) -> None:
 
     conn = sqlite3.connect(path)
     try:
+        # The figures that read it would time an empty or partial file without a word.
+        held = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("partners", "episodes")}
+        expected = {"partners": dataset.counts["partners"],
+                    "episodes": dataset.counts["referrals"]}
+        if held != expected:
+            raise RuntimeError(f"{path} holds {held}, not the dataset's {expected}")
         conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, json(?))",
                      ["clinic_name", json.dumps("Benchmark Physical Therapy Network")])
         conn.commit()

@@ -168,14 +168,14 @@ class Bench:
         # code). The whole import's figure keeps the first runs' sums.
         for i in range(PARTNERS_EXTRA_RUNS):
             self.log(f"partners import, extra sample {i + 1}/{PARTNERS_EXTRA_RUNS}")
-            floor_db = open_db(self.fresh_db_path("floor.db"))
+            floor_db = open_db(self.fresh_db_path("partners-floor.db"))
             floors.drop_triggers(floor_db)
             gc.collect()
             t = time.perf_counter()
             floors.import_floor_kind(floor_db, self.dataset.files["partners"], "partners")
             floor["partners"].append(time.perf_counter() - t)
             floor_db.close()
-            db = open_db(self.fresh_db_path("ours.db"))
+            db = open_db(self.fresh_db_path("partners-ours.db"))
             gc.collect()
             t = time.perf_counter()
             run_import(db, "partners", self.dataset.files["partners"], today=BENCH_TODAY)
