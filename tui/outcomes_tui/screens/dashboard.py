@@ -313,7 +313,7 @@ class DashboardScreen(Screen[None]):
     def load_summary(self, first: FirstScreen | None = None) -> None:
         app = app_of(self)
         handed = first.wait("summary") if first is not None else None
-        run, summary = handed or summary_reads(app.reader(), app.today)
+        run, summary = summary_reads(app.reader(), app.today) if handed is None else handed
         self.post_message(FirstRunChecked(run))
         self.post_message(DashboardLoaded(summary))
 
@@ -321,7 +321,8 @@ class DashboardScreen(Screen[None]):
     def load_mcid(self, first: FirstScreen | None = None) -> None:
         app = app_of(self)
         handed = first.wait("mcid") if first is not None else None
-        self.post_message(McidLoaded(handed or mcid_read(app.reader(), app.today)))
+        self.post_message(McidLoaded(mcid_read(app.reader(), app.today) if handed is None
+                                     else handed))
 
     def on_mcid_loaded(self, message: McidLoaded) -> None:
         self._arrived("mcid")
