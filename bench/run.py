@@ -147,14 +147,7 @@ class Bench:
             db = open_db(path)
             for kind in IMPORT_ORDER:
                 self.log(f"import run {i + 1}/{self.runs}: {kind}")
-                gc.collect()
-                t = time.perf_counter()
-                floors.import_floor_kind(floor_db, self.dataset.files[kind], kind)
-                floor[kind].append(time.perf_counter() - t)
-                gc.collect()
-                t = time.perf_counter()
-                run_import(db, kind, self.dataset.files[kind], today=BENCH_TODAY)
-                ours[kind].append(time.perf_counter() - t)
+                self._time_import(floor_db, db, kind, floor, ours)
                 self.log(f"  floor {floor[kind][-1]:.2f} s, ours {ours[kind][-1]:.2f} s")
                 if kind == "outbound" and i == self.runs - 1:
                     # The state the responses import starts from, for the memory figure.
@@ -170,16 +163,9 @@ class Bench:
             self.log(f"partners import, extra sample {i + 1}/{PARTNERS_EXTRA_RUNS}")
             floor_db = open_db(self.fresh_db_path("partners-floor.db"))
             floors.drop_triggers(floor_db)
-            gc.collect()
-            t = time.perf_counter()
-            floors.import_floor_kind(floor_db, self.dataset.files["partners"], "partners")
-            floor["partners"].append(time.perf_counter() - t)
-            floor_db.close()
             db = open_db(self.fresh_db_path("partners-ours.db"))
-            gc.collect()
-            t = time.perf_counter()
-            run_import(db, "partners", self.dataset.files["partners"], today=BENCH_TODAY)
-            ours["partners"].append(time.perf_counter() - t)
+            self._time_import(floor_db, db, "partners", floor, ours)
+            floor_db.close()
             db.close()
         figures = []
         for kind in IMPORT_ORDER:
@@ -202,6 +188,20 @@ class Bench:
         whole.note = (f"{rows:,} rows in {len(IMPORT_ORDER)} files; ours "
                       f"{rows / whole.ours.median:,.0f} rows/s")
         return [whole, *figures]
+
+    def _time_import(self, floor_db: Any, db: Any, kind: str, floor: dict[str, list[float]],
+                     ours: dict[str, list[float]]) -> None:
+        """One file of ``kind`` imported by the floor, then by ours; each time appended."""
+        from outcomes.importing.importer import run_import
+
+        for times, load in ((floor, lambda: floors.import_floor_kind(
+                                floor_db, self.dataset.files[kind], kind)),
+                            (ours, lambda: run_import(db, kind, self.dataset.files[kind],
+                                                      today=BENCH_TODAY))):
+            gc.collect()
+            t = time.perf_counter()
+            load()
+            times[kind].append(time.perf_counter() - t)
 
     def import_memory_figure(self) -> Figure:
         """Peak memory of the responses import against the floor's, on the whole file and on

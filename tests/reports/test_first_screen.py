@@ -14,7 +14,8 @@ import pytest
 
 from outcomes.network.queue import work_queue
 from outcomes.reports import first_screen
-from outcomes.reports.first_screen import FirstScreen, mcid_read, start_first_screen, summary_reads
+from outcomes.reports.dashboard import dashboard_mcid
+from outcomes.reports.first_screen import FirstScreen, start_first_screen, summary_reads
 from tests.conftest import DEMO_TODAY
 
 WAIT_S = 30.0
@@ -51,7 +52,7 @@ def test_the_child_hands_over_the_dashboards_own_reads(demo_db_path: Path) -> No
     conn = sqlite3.connect(demo_db_path)
     try:
         assert first.wait("summary") == summary_reads(conn, DEMO_TODAY)
-        assert first.wait("mcid") == mcid_read(conn, DEMO_TODAY)
+        assert first.wait("mcid") == dashboard_mcid(conn, DEMO_TODAY)
         queue = first.wait("queue")
         assert queue is not None and queue.complete
         assert queue == work_queue(conn, DEMO_TODAY)

@@ -74,7 +74,7 @@ def open_dashboard_fast(path: Path | None) -> None:
         dashboard = importlib.import_module("outcomes_tui.app")
     finally:
         # What the imports made lives as long as the process: out of the collector's sight.
-        # Re-enabled over them, the first young collection walked all ~60,000 (15-30 ms of
+        # Re-enabled over them, the first young collection walked all ~60,000 (13-17 ms of
         # the first screen), and later ones promoted them to be walked again.
         gc.freeze()
         gc.enable()

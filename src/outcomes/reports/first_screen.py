@@ -9,7 +9,7 @@ same reads on the machine's other core and hands the results over a pipe; the da
 what has arrived in its first frame and reads for itself whatever has not (a child that
 failed, a queue too big to hand over cheaply).
 
-The reads are the dashboard's own (:func:`summary_reads`, :func:`mcid_read`,
+The reads are the dashboard's own (:func:`summary_reads`, ``reports.dashboard.dashboard_mcid``,
 ``network.queue.queue_stages``), so what it shows is the same either way. The child only
 reads: it opens its own connection (never one of the parent's), and leaves with ``os._exit``
 without running the parent's exit handlers. Only on Linux, and only from a process with one
@@ -64,12 +64,6 @@ def summary_reads(db: Reader, today: date) -> tuple[FirstRun, DashboardSummary]:
     from outcomes.reports.dashboard import dashboard_summary
 
     return first_run(db), dashboard_summary(db, today, with_mcid=False)
-
-
-def mcid_read(db: Reader, today: date) -> Rate:
-    from outcomes.reports.dashboard import dashboard_mcid
-
-    return dashboard_mcid(db, today)
 
 
 class FirstScreen:
@@ -220,7 +214,9 @@ def _child(path: Path, today: date, partial_after: float, fd: int) -> None:
                 pipe.flush()
 
             send("summary", summary_reads(conn, today))
-            send("mcid", mcid_read(conn, today))
+            from outcomes.reports.dashboard import dashboard_mcid
+
+            send("mcid", dashboard_mcid(conn, today))
             import outcomes.network.alerts  # noqa: F401  # the rules' modules, before the clock
             from outcomes.network.queue import queue_stages
 

@@ -26,13 +26,8 @@ from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from outcomes.periods import add_months
-from outcomes.reports.dashboard import DashboardSummary, database_version
-from outcomes.reports.first_screen import (
-    PARTIAL_AFTER_S,
-    FirstScreen,
-    mcid_read,
-    summary_reads,
-)
+from outcomes.reports.dashboard import DashboardSummary, dashboard_mcid, database_version
+from outcomes.reports.first_screen import PARTIAL_AFTER_S, FirstScreen, summary_reads
 from outcomes.reports.rollups import Rate
 from outcomes_tui.context import app_of
 from outcomes_tui.messages import DashboardLoaded, DashboardShown, McidLoaded, RecordSaved
@@ -321,7 +316,7 @@ class DashboardScreen(Screen[None]):
     def load_mcid(self, first: FirstScreen | None = None) -> None:
         app = app_of(self)
         handed = first.wait("mcid") if first is not None else None
-        self.post_message(McidLoaded(mcid_read(app.reader(), app.today) if handed is None
+        self.post_message(McidLoaded(dashboard_mcid(app.reader(), app.today) if handed is None
                                      else handed))
 
     def on_mcid_loaded(self, message: McidLoaded) -> None:
@@ -352,9 +347,7 @@ class DashboardScreen(Screen[None]):
                 return
             first.stop()
             partial = False
-            painted = threading.Event()
-            self.post_message(QueueLoaded(handed, generation, painted))
-            painted.wait(PAINT_WAIT_S)
+            self._post_first_part(handed, generation)
         # The plain read-only connection: the queue's rules need no sqlite-utils, whose
         # import (with pandas' and numpy's look-ups) cost the first screen ~0.1 s of CPU.
         app = app_of(self)
@@ -372,9 +365,14 @@ class DashboardScreen(Screen[None]):
                 # The first rows of a big history's queue: shown, and painted, before the
                 # rest (the owed letters, the declines) is computed.
                 partial = False
-                painted = threading.Event()
-                self.post_message(QueueLoaded(queue, generation, painted))
-                painted.wait(PAINT_WAIT_S)
+                self._post_first_part(queue, generation)
+
+    def _post_first_part(self, queue: Queue, generation: int) -> None:
+        """Show the first kinds of the queue and wait (on the worker) until they are painted:
+        the rest, computed next, would share the interpreter with that painting."""
+        painted = threading.Event()
+        self.post_message(QueueLoaded(queue, generation, painted))
+        painted.wait(PAINT_WAIT_S)
 
     # --- first run ------------------------------------------------------------------------
 
