@@ -297,10 +297,10 @@ class ResponseExists(OutcomesError):
         scores = ", ".join(f"{k} {v:.1f}" for k, v in json.loads(first["scores"]).items()
                            if v is not None) or "not scorable"
         super().__init__(
-            f"Episode {first['episode_id']} already has a {instrument} {timepoint} response "
-            f"dated {first['date']} ({scores}). Nothing was changed; replace it (a slip caught "
-            "at once) or amend it with the reason, to store the new answers (the old ones stay "
-            "in the audit log).")
+            f"Episode {first['episode_id']} already has a response for {instrument} at "
+            f"{timepoint}, dated {first['date']} ({scores}). Nothing was changed; replace it "
+            "(a slip caught at once) or amend it with the reason, to store the new answers (the "
+            "old ones stay in the audit log).")
 
 
 @dataclass(frozen=True)
