@@ -12,6 +12,7 @@ import pytest
 from sqlite_utils import Database
 
 from outcomes.errors import OutcomesError
+from outcomes.importing import csvfile
 from outcomes.importing.importer import ImportFailed, run_import
 from tests.conftest import DEMO_TODAY
 
@@ -97,6 +98,22 @@ def test_bytes_neither_utf8_nor_1252_are_reported_by_line(db: Database, tmp_path
     assert message.startswith(f"{path}, line 4:")
     assert f"0x{byte[0]:02X}" in message and "byte offset" not in message
     assert count(db, "partners") == 0
+
+
+def test_undefined_1252_byte_is_found_past_the_first_block(db: Database, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 1252 check is a second pass, made only once the file proved not UTF-8: it counts
+    lines across blocks, and finds a byte that was valid inside a UTF-8 letter earlier on."""
+    monkeypatch.setattr(csvfile, "_BLOCK", 16)
+    path = tmp_path / "partners.csv"
+    path.write_bytes(b"name,kind\nDr A,pcp\nDr B,pcp\nDr \xc3\x81lvarez,pcp\n"
+                     b"Dr Ren\xe9,pcp\n")
+    with pytest.raises(OutcomesError) as caught:
+        run_import(db, "partners", path, today=DEMO_TODAY)
+    assert str(caught.value).startswith(f"{path}, line 4:") and "0x81" in str(caught.value)
+    path.write_bytes(b"name,kind\nDr A,pcp\nDr B,pcp\nDr C,pcp\nDr Ren\xe9,pcp\n")
+    assert run_import(db, "partners", path, today=DEMO_TODAY).encoding == "windows-1252"
+    assert count(db, "partners") == 4
 
 
 @pytest.mark.parametrize("engine", ENGINES)

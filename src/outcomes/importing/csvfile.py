@@ -79,7 +79,8 @@ class _Scan:
     lines: int = 0
     first_line_commas: int = 0
     utf8: bool = True
-    bad_1252: tuple[int, int] | None = None  # (line, byte value) of the first undefined byte
+    # (line, byte value) of the first byte 1252 leaves undefined; looked for only when not UTF-8
+    bad_1252: tuple[int, int] | None = None
 
 
 def scan(fh: BinaryIO, path: Path) -> _Scan:
@@ -102,18 +103,29 @@ def scan(fh: BinaryIO, path: Path) -> _Scan:
                 decoder.decode(block)
             except UnicodeDecodeError:
                 result.utf8 = False
-        if result.bad_1252 is None:
-            bad = _NOT_CP1252.search(block)
-            if bad:
-                result.bad_1252 = (result.lines + block[: bad.start()].count(b"\n") + 1,
-                                   block[bad.start()])
         result.lines += block.count(b"\n")
     if result.utf8:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             result.utf8 = False
+    if not result.utf8:
+        # Only a file that is not UTF-8 is read as Windows-1252; UTF-8 files (nearly all)
+        # skip this second pass.
+        result.bad_1252 = _first_undefined_1252(fh)
     return result
+
+
+def _first_undefined_1252(fh: BinaryIO) -> tuple[int, int] | None:
+    """(line, byte value) of the first byte Windows-1252 leaves undefined, or None."""
+    fh.seek(0)
+    lines = 0
+    while block := fh.read(_BLOCK):
+        bad = _NOT_CP1252.search(block)
+        if bad:
+            return lines + block[: bad.start()].count(b"\n") + 1, block[bad.start()]
+        lines += block.count(b"\n")
+    return None
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str]:

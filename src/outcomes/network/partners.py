@@ -110,8 +110,10 @@ def save_partners(db: Database, partners: Sequence[Partner]) -> list[str]:
     keys = [("npi", p.npi) if p.npi else ("name", p.name.translate(_NOCASE)) for p in partners]
     if len(set(keys)) < len(keys):
         return [save_partner(db, partner).outcome for partner in partners]
-    npis = [p.npi for p in partners if p.npi]
-    names = [p.name for p in partners if not p.npi]
+    # A first import (no partner stored yet) has nothing to look up.
+    empty = db.conn.execute("SELECT 1 FROM partners LIMIT 1").fetchone() is None
+    npis = [] if empty else [p.npi for p in partners if p.npi]
+    names = [] if empty else [p.name for p in partners if not p.npi]
     stored: dict[tuple[str, str], dict[str, Any]] = {}
     for query, wanted, key_of in (
             ("SELECT * FROM partners WHERE npi IN (SELECT value FROM json_each(?))",
