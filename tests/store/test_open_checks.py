@@ -219,3 +219,30 @@ def test_the_dashboard_start_up_path_runs_the_same_checks(demo_db_path: Path,
         prepare_existing(demo_db_path)  # a crash's log: checked before anything reads it
     monkeypatch.setattr(database, "QUICK_CHECK_MAX_BYTES", 0)
     check_small_file(demo_db_path)  # a large file: checked after a crash only, as open_db does
+
+
+def test_the_start_up_path_upgrades_only_what_open_db_would_write_to(tmp_path: Path) -> None:
+    """`outcomes` alone goes through open_db only for a file it must create or upgrade first
+    (check_file's one read of the header and schema, needs_upgrade): a new or empty file, an
+    older schema, or no planner statistics yet."""
+    from outcomes.store.database import SCHEMA_VERSION, needs_upgrade
+
+    path = tmp_path / "clinic.db"
+    assert check_file(path) is None and needs_upgrade(None)
+    path.touch()
+    assert needs_upgrade(check_file(path))
+    open_db(path).close()
+    state = check_file(path)
+    assert state is not None and state.user_version == SCHEMA_VERSION and state.has_tables
+    assert state.analysed and not needs_upgrade(state)
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE sqlite_stat1")
+    conn.commit()
+    conn.close()
+    assert needs_upgrade(check_file(path))
+    open_db(path).close()
+    assert not needs_upgrade(check_file(path))
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    conn.close()
+    assert needs_upgrade(check_file(path))

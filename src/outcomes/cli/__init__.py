@@ -59,8 +59,7 @@ def open_dashboard_fast(path: Path | None) -> None:
         from outcomes.store.database import check_file, needs_upgrade, open_db
 
         target = path or default_db_path()
-        check_file(target)
-        if needs_upgrade(target):
+        if needs_upgrade(check_file(target)):
             open_db(target).close()  # also secures the files and checks integrity
         else:
             from outcomes.store.database import prepare_existing
