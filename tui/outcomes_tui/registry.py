@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ScreenEntry:
+    """A top-level screen: its mode, module and class, keys, title and tooltip."""
+
     mode: str
     """The app mode (``switch_mode``) and the binding id suffix (``app.<mode>``)."""
     module: str

@@ -59,6 +59,8 @@ def row(response: NpsResponse, created_at: str) -> tuple[object, ...]:
 
 @dataclass(frozen=True)
 class NpsSaved:
+    """An NPS answer stored (or found already on file)."""
+
     response: NpsResponse
     added: bool
     """False when the same answer was already on file (nothing changed)."""

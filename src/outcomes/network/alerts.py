@@ -77,6 +77,9 @@ URGENCY = {
 
 @dataclass(frozen=True)
 class Alert:
+    """One thing to act on, from one rule: its kind, the partner (or none), a sentence, what to
+    do, the facts behind it and its urgency (the lowest first)."""
+
     kind: str
     partner_id: int | None
     partner: str | None

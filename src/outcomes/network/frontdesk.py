@@ -39,6 +39,8 @@ def business_days_after(start: date, end: date) -> int:
 
 @dataclass(frozen=True)
 class Unscheduled:
+    """A referral with no first visit booked after more business days than allowed."""
+
     episode_id: str
     partner_id: int | None
     referral_date: str

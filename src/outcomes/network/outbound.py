@@ -38,6 +38,8 @@ def row(ref: OutboundReferral, created_at: str) -> tuple[object, ...]:
 
 @dataclass(frozen=True)
 class OutboundRecorded:
+    """A referral out to a partner stored (or found already on file)."""
+
     partner: str
     referral: OutboundReferral
     added: bool
@@ -91,6 +93,8 @@ def status_word(text: str) -> str:
 
 @dataclass(frozen=True)
 class OutboundUpdated:
+    """An outbound referral's status changed (on ``date``, when one was given)."""
+
     id: int
     partner: str
     status: str
@@ -153,6 +157,8 @@ def update_outbound(db: Database, outbound_id: int, *, status: str,
 
 @dataclass(frozen=True)
 class OutboundListing:
+    """One outbound referral as lists show it, with its partner's name."""
+
     id: int
     date: str
     partner_id: int

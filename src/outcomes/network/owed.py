@@ -43,6 +43,8 @@ FOLLOW_UP_COVERED_DAYS = 14
 
 @dataclass(frozen=True)
 class Rules:
+    """When the letters a referrer expects fall due (the clinic's settings, else these)."""
+
     progress_visits: int = 10
     progress_days: int = 30
     follow_up_notice_days: int = 7
@@ -69,6 +71,8 @@ class EpisodeFacts:
 
 @dataclass(frozen=True)
 class Owed:
+    """A letter owed to an episode's referrer, and since when."""
+
     episode_id: str
     document: str
     """evaluation_summary, plan_of_care, progress_note or discharge_summary."""

@@ -140,6 +140,8 @@ def alert_facts(alert: Alert) -> str:
 
 @dataclass(frozen=True)
 class AlertState:
+    """An alert marked done or snoozed, with the facts it had then (new facts reopen it)."""
+
     key: str
     state: str
     """``done`` or ``snoozed``."""
@@ -208,6 +210,8 @@ class QueueItem:
 
 @dataclass(frozen=True)
 class KindGroup:
+    """The open alerts of one kind, in the queue's order."""
+
     kind: str
     items: tuple[QueueItem, ...]
 
@@ -226,6 +230,8 @@ class KindGroup:
 
 @dataclass(frozen=True)
 class Queue:
+    """The alert queue as the faces show it: open alerts grouped by kind."""
+
     groups: tuple[KindGroup, ...]
     """Open alerts by kind, the most urgent kind first (a kind ranks by its most urgent
     alert); inside a kind, the order ``compute_alerts`` gave."""
@@ -522,6 +528,8 @@ def evidence_sentences(alert: Alert) -> list[str]:
 
 @dataclass(frozen=True)
 class FirstRun:
+    """How far a new clinic has come: its name, partners and referrals on file."""
+
     clinic_named: bool
     clinic_name: str
     partners: int

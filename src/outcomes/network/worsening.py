@@ -50,6 +50,8 @@ _EPSILON = 1e-9
 
 @dataclass(frozen=True)
 class Worsening:
+    """A patient getting worse, or not better, on a measure since intake."""
+
     episode_id: str
     partner_id: int | None
     clinician: str | None

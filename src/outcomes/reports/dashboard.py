@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DashboardSummary:
+    """The dashboard's numbers on ``today``: referrals this month against last month and a year
+    ago, active partners and NPS."""
+
     today: date
     month_to_date: int
     """Referrals from the 1st of this month to today."""

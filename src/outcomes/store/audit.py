@@ -30,6 +30,8 @@ COLUMNS = ("id", "at", "action", "entity", "detail", "actor", "prev_hash", "hash
 
 @dataclass(frozen=True)
 class Entry:
+    """One row of the audit log, with its place in the hash chain."""
+
     id: int
     at: str
     action: str
@@ -136,6 +138,8 @@ def entries(db: Database, *, since: str | None = None, entity: str | None = None
 
 @dataclass(frozen=True)
 class Problem:
+    """What is wrong with one row of the audit log."""
+
     id: int
     reason: str
 
@@ -145,6 +149,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class Verdict:
+    """The audit log's chain checked: rows read, the last hash, and the problems found."""
+
     rows: int
     head: str  # the last row's hash (GENESIS for an empty log)
     problems: tuple[Problem, ...]

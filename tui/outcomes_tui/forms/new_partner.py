@@ -26,7 +26,7 @@ class SimilarPartner(OutcomesError):
     """A partner with a very similar name is on file; the user may add the new one anyway."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # an event (see outcomes_tui.messages)
 class NpiLookedUp(Message):
     """Who holds a valid NPI typed in the form ("" when nobody)."""
 

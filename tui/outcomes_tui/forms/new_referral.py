@@ -27,7 +27,7 @@ from outcomes_tui.messages import PartnerChoicesLoaded, RecordSaved
 from outcomes_tui.widgets.name_suggester import PartOfName, accepted
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # an event (see outcomes_tui.messages)
 class EpisodeIdSuggested(Message):
     """The next free episode id in the clinic's numbering."""
 

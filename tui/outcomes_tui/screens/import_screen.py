@@ -135,7 +135,7 @@ class ImportScreen(Screen[None]):
                 self._status(report.summary() + " Fix the file, or tick 'skip invalid rows'.",
                              "error")
             return
-        table.add_columns(*message.header)
+        table.add_columns(*map(Text, message.header))  # the file's words, never markup
         for cells in message.rows:
             table.add_row(*[Text(c) for c in cells])
         table.border_title = f"Preview: first {len(message.rows)} of {report.rows} rows"

@@ -48,7 +48,7 @@ TEXT_WIDTH = 60
 """Stored free text (a rationale, findings, a note) is cut to this many cells in a table."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # an event (see outcomes_tui.messages)
 class ByConditionLoaded(Message):
     """The partner screen's outcomes by condition and time to recovery: the partner's and the
     clinic's curves and the step chart's lines as far as they may be drawn (the packet's rule,
@@ -58,7 +58,7 @@ class ByConditionLoaded(Message):
     recovery: RecoveryChart
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # an event (see outcomes_tui.messages)
 class LoopLoaded(Message):
     """The referrer loop with one partner, read by the core: outbound referrals
     (``outbound.list_outbound``), the reciprocity ledger (``outbound.reciprocity``; None when
