@@ -201,9 +201,9 @@ def test_the_dashboard_start_up_path_runs_the_same_checks(demo_db_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """`outcomes` alone opens the dashboard without open_db (for speed): it must still make the
     files private before the screen takes over the terminal, and check a small file's integrity
-    (beside the first paint: check_small_file, whose result every write of the dashboard waits
-    for, tests/tui/test_integrity_start.py), and a file left by a crash before anything reads
-    it."""
+    (once the first screen is up: check_small_file, whose result every write of the dashboard
+    waits for, tests/tui/test_integrity_start.py), and a file left by a crash before anything
+    reads it."""
     from outcomes.store.database import check_small_file, prepare_existing
 
     demo_db_path.chmod(0o644)

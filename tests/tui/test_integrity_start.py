@@ -1,4 +1,4 @@
-"""The integrity check of a small file runs beside the dashboard's first paint
+"""The integrity check of a small file runs once the dashboard's first screen is up
 (outcomes_tui.integrity): a damaged file still gets its message and no write lands; a write
 asked for during the check waits for it."""
 
@@ -112,6 +112,53 @@ def test_a_write_during_the_check_waits_for_it(app: OutcomesApp, demo_db_path: P
     assert app.integrity.error is None
 
 
+def test_the_check_starts_after_the_first_complete_screen(app: OutcomesApp,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Not beside the screen's reads (it took the second core from them): after the numbers
+    and the whole queue are on screen."""
+    on_screen: list[bool] = []
+    real_check = database.check_small_file
+
+    def check(path: Path) -> None:
+        screen = app.screen
+        on_screen.append(isinstance(screen, DashboardScreen) and screen.queue is not None
+                         and screen.queue.complete and screen._held == set())
+        real_check(path)
+
+    monkeypatch.setattr(database, "check_small_file", check)
+
+    async def main() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await until(pilot, lambda: app.integrity.checked)
+            await app.workers.wait_for_complete()
+
+    asyncio.run(main())
+    assert on_screen == [True] and app.integrity.error is None
+
+
+def test_the_check_still_runs_when_the_first_screen_never_completes(
+        app: OutcomesApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed read (a damaged file may be why) never completes the first screen: the check
+    starts at INTEGRITY_START_MAX_S all the same."""
+    from outcomes.network import queue
+
+    def fail(*_args: object) -> Any:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(queue, "queue_stages", fail)
+
+    async def main() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await until(pilot, lambda: app.integrity.checked)
+            screen = app.screen
+            assert isinstance(screen, DashboardScreen) and screen.queue is None
+            await app.workers.wait_for_complete()
+
+    asyncio.run(main())
+    assert app.integrity.error is None
+
+
 def test_the_command_ends_with_the_check_error(demo_db_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """`outcomes` on a damaged small file: once the user quits the message screen, the
@@ -151,3 +198,30 @@ def test_a_damaged_file_in_a_real_terminal(demo_db_path: Path, isolated_dirs: Pa
         t.keys("C-q")
         t.wait_closed()
     assert _digest(demo_db_path) == before
+
+
+def test_a_write_before_the_check_started_runs_it_once(demo_db_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check starts after the first screen: a write asked for sooner (a key pressed at
+    once) runs it itself, and a damaged file refuses that write."""
+    from outcomes_tui.integrity import IntegrityGate
+
+    runs: list[Path] = []
+    real_check = database.check_small_file
+
+    def counted(path: Path) -> None:
+        runs.append(path)
+        real_check(path)
+
+    monkeypatch.setattr(database, "check_small_file", counted)
+    gate = IntegrityGate(demo_db_path)
+    assert not gate.checked
+    gate.require()
+    assert gate.checked and gate.run() is None and runs == [demo_db_path]
+    corrupt_a_page(demo_db_path)
+    damaged = IntegrityGate(demo_db_path)
+    with pytest.raises(DamagedDatabase):
+        damaged.require()
+    with pytest.raises(DamagedDatabase):
+        damaged.require()
+    assert len(runs) == 2

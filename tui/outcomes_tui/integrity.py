@@ -1,15 +1,18 @@
-"""The integrity check of a small database file, run beside the dashboard's first paint, and
-the gate every write of the dashboard passes.
+"""The integrity check of a small database file, run once the dashboard's first screen is up,
+and the gate every write of the dashboard passes.
 
 The command line checks a file of up to ``QUICK_CHECK_MAX_BYTES`` before any command runs
 (``open_db``). The dashboard paid the same check before Textual started (15-30 ms of a 0.4 s
-start on the demo clinic, all of it before the first frame); it now runs on a worker while the
-first screen paints. Reading a damaged file can at worst show wrong figures for a moment, and
-the screen is then replaced by the damaged-database message; writing to it could spread the
-damage, so no write may start before the check has passed: every write of the dashboard takes
-its connection from ``OutcomesApp.db()``, which calls :meth:`IntegrityGate.require` first. A
-write asked for during the check waits for it (a lock, not a poll); one asked for after a
-failed check raises the check's error, which the app shows as a notification like any other.
+start on the demo clinic, all of it before the first frame); it then ran on a worker beside
+the first screen's reads, and took the second core from them; it now starts on a worker once
+that screen is complete (or ``INTEGRITY_START_MAX_S`` after start, when it never is). Reading
+a damaged file can at worst show wrong figures for a moment, and the screen is then replaced
+by the damaged-database message; writing to it could spread the damage, so no write may start
+before the check has passed: every write of the dashboard takes its connection from
+``OutcomesApp.db()``, which calls :meth:`IntegrityGate.require` first. A write asked for
+before the check started runs it; one asked for during the check waits for it (a lock, not a
+poll); one asked for after a failed check raises the check's error, which the app shows as a
+notification like any other.
 
 A file left by a crash (a ``-wal`` nobody holds) is still checked before the app starts,
 whatever its size (``store.database.prepare_existing``): SQLite replays that log on the first

@@ -410,9 +410,9 @@ def prepare_existing(path: Path) -> None:
     """What open_db does at every open, for the dashboard's fast path (standard library only):
     owner-only files, a warning for a folder others can read, and the integrity check of a file
     left by a crash (before anything reads it: the first read replays the log). A small file's
-    check runs beside the dashboard's first paint instead (:func:`check_small_file`, called by
-    the dashboard, whose writes wait for it): done here, it was 15-30 ms of the start before
-    the first frame."""
+    check runs once the dashboard's first screen is up instead (:func:`check_small_file`,
+    called by the dashboard, whose writes wait for it): done here, it was 15-30 ms of the start
+    before the first frame."""
     for warning in secure_files(path):
         log.warning(warning)
     if wal_left_by_crash(path):
