@@ -336,8 +336,12 @@ def test_the_first_frame_waits_for_the_reads_but_not_for_ever(
             assert screen._hold is not None and app._batch_count == 1
             await until(pilot, lambda: "…" not in str(screen.query_one("#kpi-mcid").render()))
             assert screen._hold is not None and screen.queue is None  # the queue is missing
+            # Held, the body is hidden: never laid out (or rendered) with its placeholders.
+            body, table = screen.query_one("#body"), screen.query_one("#alerts")
+            assert not body.display and table.size.width == 0
             await until(pilot, lambda: screen._hold is None)  # FIRST_PAINT_MAX_S passed
-            assert app._batch_count == 0 and screen.queue is None
+            assert app._batch_count == 0 and screen.queue is None and body.display
+            await until(pilot, lambda: table.size.width > 0)  # laid out once released
             go_on.set()
             await until(pilot, lambda: screen.queue is not None and screen.queue.complete)
             await app.workers.wait_for_complete()
@@ -356,6 +360,7 @@ def test_the_first_frame_is_released_as_soon_as_everything_is_in(
             await until(pilot, lambda: screen.queue is not None and screen.queue.complete)
             await pilot.pause()
             assert screen._hold is None and app._batch_count == 0
+            assert screen.query_one("#body").display
             await app.workers.wait_for_complete()
 
     asyncio.run(main())
