@@ -19,12 +19,14 @@ that reason, and tests/test_lean_imports.py fails if a release changes it.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import sys
 from collections.abc import Sequence
-from importlib.machinery import ModuleSpec
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:  # the import system needs no base class; importlib.abc costs 1.5 ms
+    from importlib.abc import Loader
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
 
 STORAGE_LIBRARY = "sqlite_utils"
 STORAGE_OPTIONAL = ("numpy", "pandas")
@@ -55,10 +57,11 @@ def import_storage_lean() -> None:
     import_without(STORAGE_LIBRARY, STORAGE_OPTIONAL)
 
 
-class _LeanLoader(importlib.abc.Loader):
-    """Runs a module with the ``optional`` modules blocked, then unblocks them."""
+class _LeanLoader:
+    """Runs a module with the ``optional`` modules blocked, then unblocks them (a loader by
+    protocol: ``create_module`` and ``exec_module``)."""
 
-    def __init__(self, inner: importlib.abc.Loader, optional: tuple[str, ...]) -> None:
+    def __init__(self, inner: Loader, optional: tuple[str, ...]) -> None:
         self.inner = inner
         self.optional = optional
 
@@ -80,8 +83,9 @@ class _LeanLoader(importlib.abc.Loader):
         return getattr(self.inner, name)
 
 
-class _LeanFinder(importlib.abc.MetaPathFinder):
-    """Finds ``module`` as the other finders do, and has it run by a :class:`_LeanLoader`."""
+class _LeanFinder:
+    """Finds ``module`` as the other finders do, and has it run by a :class:`_LeanLoader` (a
+    meta path finder by protocol: ``find_spec``)."""
 
     def __init__(self, module: str, optional: tuple[str, ...]) -> None:
         self.module = module
@@ -96,7 +100,7 @@ class _LeanFinder(importlib.abc.MetaPathFinder):
                 continue
             spec = finder.find_spec(fullname, path, target)
             if spec is not None and spec.loader is not None:
-                spec.loader = _LeanLoader(spec.loader, self.optional)
+                spec.loader = cast("Loader", _LeanLoader(spec.loader, self.optional))
                 return spec
         return None
 

@@ -6,7 +6,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from outcomes.errors import ValidationError
-from outcomes.store import audit
 from outcomes.store.database import Queryable, transaction
 
 # Annotations only: sqlite-utils is imported by whoever opens the connection.
@@ -85,6 +84,8 @@ def get_all(db: Database) -> dict[str, Any]:
 
 
 def set_value(db: Database, key: str, value: Any) -> None:
+    from outcomes.store import audit  # writes only: the alert queue reads settings
+
     if key not in DEFAULTS and not key.startswith("x_"):
         raise ValidationError(f"{key!r} is not a setting; known settings: {', '.join(DEFAULTS)}.")
     default = DEFAULTS.get(key)
