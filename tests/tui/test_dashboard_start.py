@@ -326,7 +326,7 @@ def test_the_first_frame_waits_for_the_reads_but_not_for_ever(
 
     monkeypatch.setattr(core_queue, "queue_stages", held)
     # Long enough for a loaded machine to mount the screen first; short for the test.
-    monkeypatch.setattr(dashboard, "FIRST_PAINT_MAX_S", 3.0)
+    monkeypatch.setattr(dashboard, "FIRST_PAINT_MAX_S", 6.0)
 
     async def main() -> None:
         async with app.run_test(size=(160, 48)) as pilot:

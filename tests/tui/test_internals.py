@@ -5,9 +5,11 @@ pyproject.toml is lifted only once it passes again."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import textual
 from textual.app import App
+from textual.binding import Binding
 from textual.screen import Screen
 
 from outcomes_tui import internals
@@ -82,5 +84,40 @@ def test_the_footer_rebuilds_only_when_its_keys_change() -> None:
             await pilot.pause()
             assert list(footer.children) != first
             assert keys(app) == [("First", False), ("Second", True)]
+
+    asyncio.run(main())
+
+
+def test_the_footer_builds_its_keys_in_its_style_without_restyling_them() -> None:
+    """KeysFooter gives each key the footer's ``compact`` before it mounts (FooterKey and its
+    ``compact`` reactive are private): the keys look as Textual's footer makes them (the
+    palette's key compact, the others not) and none is restyled after it mounted (Textual's
+    footer restyled each twice: compact, then bound to the footer's value)."""
+    from textual.widgets._footer import FooterKey
+
+    from outcomes_tui.widgets.footer import KeysFooter
+
+    restyled: list[str] = []
+
+    class Keys(App[None]):
+        BINDINGS = [Binding("a", "first", "First"), Binding("b", "second", "Second")]  # noqa: RUF012
+
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield KeysFooter()
+
+        def update_styles(self, node: Any, animate: bool = True) -> None:
+            if isinstance(node, FooterKey):
+                restyled.append(node.description)
+            super().update_styles(node, animate)
+
+    async def main() -> None:
+        app = Keys()
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            shown = {k.description: (k.compact, k.has_class("-compact"))
+                     for k in app.query(FooterKey)}
+            assert shown == {"First": (False, False), "Second": (False, False),
+                             "palette": (True, True)}
+            assert restyled == []
 
     asyncio.run(main())
