@@ -34,6 +34,18 @@ def test_the_private_pieces_are_there() -> None:
             for name in ("has_source", "read", "reparse", "update"):
                 assert callable(getattr(app.stylesheet, name)), name
             assert internals.footer_key_class().__name__ == "FooterKey"
+            # prime_update_timer: the screen's update timer, and what its tick does under a
+            # held batch (pause itself, nothing drawn).
+            timer = app.screen._update_timer
+            assert callable(timer.resume) and callable(timer.pause)
+            with app.batch_update():
+                internals.prime_update_timer(app.screen)
+                assert timer._active.is_set()
+                for _ in range(100):
+                    await asyncio.sleep(0.01)
+                    if not timer._active.is_set():
+                        break
+                assert not timer._active.is_set()  # ticked once and paused itself
             from textual.widgets import Input
 
             field = Input()

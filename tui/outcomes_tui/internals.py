@@ -63,6 +63,18 @@ async def run_own_binding(widget: Any, event: Any) -> bool:
     return False
 
 
+def prime_update_timer(screen: Any) -> None:
+    """Start ``screen``'s update timer (``Screen._update_timer`` is private) while its output is
+    held. Textual's timer sleeps one period (1/60 s) after its first resume before its first
+    tick, and the dashboard's first frame was the first resume: 14-16 ms idle before its
+    layout. Resumed at the start of the hold, it ticks once meanwhile (under the held batch a
+    tick only pauses it again), and the tick that lays out and draws the first frame comes as
+    soon as the hold ends. Without it the frame merely comes one period later."""
+    timer = getattr(screen, "_update_timer", None)
+    if timer is not None:
+        timer.resume()
+
+
 def footer_key_class() -> type:
     """The footer's key widget (``textual.widgets._footer.FooterKey`` is private): the survey's
     footer leaves out the screen-switching keys, which the help lists."""
@@ -71,5 +83,5 @@ def footer_key_class() -> type:
     return FooterKey
 
 
-__all__ = ["current_app", "footer_key_class", "mark_styled", "read_stylesheets",
-           "run_own_binding"]
+__all__ = ["current_app", "footer_key_class", "mark_styled", "prime_update_timer",
+           "read_stylesheets", "run_own_binding"]

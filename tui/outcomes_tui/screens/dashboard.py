@@ -30,6 +30,7 @@ from outcomes.reports.dashboard import DashboardSummary, dashboard_mcid, databas
 from outcomes.reports.first_screen import PARTIAL_AFTER_S, FirstScreen, summary_reads
 from outcomes.reports.rollups import Rate
 from outcomes_tui.context import app_of
+from outcomes_tui.internals import prime_update_timer
 from outcomes_tui.messages import DashboardLoaded, DashboardShown, McidLoaded, RecordSaved
 from outcomes_tui.widgets.footer import KeysFooter
 from outcomes_tui.widgets.plot import Plot, Series
@@ -248,6 +249,7 @@ class DashboardScreen(Screen[None]):
         self._hold = self.app.batch_update()
         self._hold.__enter__()
         self.query_one("#body").display = False
+        prime_update_timer(self)  # the frame is drawn as soon as the hold ends
         self.set_timer(FIRST_PAINT_MAX_S, self._release_first_paint)
 
     def _arrived(self, part: str) -> None:
