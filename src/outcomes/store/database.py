@@ -153,13 +153,12 @@ def check_file(path: Path) -> FileState | None:
         raise DatabaseError(f"Cannot read {path}: {exc.strerror}.") from exc
     _require_regular(path, st)
     state = _inspect_existing(path)
-    app_id, version, has_tables = state.application_id, state.user_version, state.has_tables
-    if has_tables and app_id != APPLICATION_ID:
+    if state.has_tables and state.application_id != APPLICATION_ID:
         raise DatabaseError(
             f"{path} is a database of another application, not an outcomes database; "
             "it was left untouched. Pass --db with another path."
         )
-    if version > SCHEMA_VERSION:
+    if (version := state.user_version) > SCHEMA_VERSION:
         raise DatabaseError(
             f"{path} has schema version {version}, but this version of outcomes only knows "
             f"version {SCHEMA_VERSION}; upgrade outcomes to open it."
