@@ -101,7 +101,7 @@ def test_a_therapists_day_by_keyboard(tmp_path: Path, isolated_dirs: Path) -> No
         t.type("Lop")
         t.wait_for("Lop → Dr. Maria Lopez")
         t.keys("Right")
-        t.wait_for("Dr. Maria Lopez")
+        t.wait_for("Dr. Maria Lopez", absent="Lop →")  # accepted (the suggestion shows it too)
         t.keys("Tab", "Tab")               # the referral date stays today
         t.pick("lumb", "low back")
         t.keys("Tab")

@@ -236,3 +236,30 @@ def test_an_unknown_procedure_is_named_and_kept(app, drive, settle, demo_db_path
         assert form.query_one("#nr-procedure", Input).value == "knee thing"
 
     drive(app, body)
+
+
+def test_a_completion_accepted_then_tab_in_one_burst_keeps_the_name(app, drive, settle):
+    """→ then tab typed together (tmux delivers a burst at once): the completion is accepted in
+    the partner field before tab moves on. Textual ran the field's → binding only after the
+    key had bubbled to the app, by which time the priority tab had moved the focus, so the
+    field kept the typed "Hale" (Textual issue #6605; seen once in the tmux day test)."""
+    from tests.tui.test_slips import _burst
+
+    async def body(pilot):
+        form = await open_form(pilot, settle)
+        await type_into(pilot, "#nr-name", "Ada Quill")
+        await type_into(pilot, "#nr-birth", "04/05/1961")
+        await type_into(pilot, "#nr-record", "MRN-7731")
+        await type_into(pilot, "#nr-partner", "Hale")
+        field = form.query_one("#nr-partner", Input)
+        for _ in range(200):  # the suggestion comes from a worker
+            if field._suggestion:
+                break
+            await pilot.pause(0.01)
+        assert field._suggestion
+        _burst(pilot, ["right", "tab"])
+        await settle(pilot)
+        assert field.value == "Dr. Margaret Hale"
+        assert form.focused is not field
+
+    drive(app, body, size=(120, 50))

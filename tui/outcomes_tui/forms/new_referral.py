@@ -24,6 +24,7 @@ from outcomes.errors import ValidationError
 from outcomes_tui.context import app_of
 from outcomes_tui.forms.base import FormScreen, field
 from outcomes_tui.messages import PartnerChoicesLoaded, RecordSaved
+from outcomes_tui.widgets.inputs import OrderedInput
 from outcomes_tui.widgets.name_suggester import PartOfName, accepted
 
 
@@ -60,7 +61,7 @@ class NewReferralForm(FormScreen):
         yield from field("Date of birth (YYYY-MM-DD or MM/DD/YYYY)", Input(id="nr-birth"))
         yield from field("Record number", Input(id="nr-record"))
         yield from field("Referred by (type part of a name, → completes; blank: self-referred)",
-                         Input(self.partner[1] if self.partner else "", id="nr-partner"))
+                         OrderedInput(self.partner[1] if self.partner else "", id="nr-partner"))
         yield from field("Referral date", Input(self.today.isoformat(), id="nr-date"))
         yield from field("Body region", Select([(r, r) for r in vocab.BODY_REGIONS.values],
                                                prompt="choose a region", type_to_search=True,
@@ -72,7 +73,7 @@ class NewReferralForm(FormScreen):
         yield from field("After surgery", Select(
             [("yes", "yes"), ("no", "no")], prompt="not recorded", id="nr-surgical"))
         yield from field("Procedure (optional; type, → completes: TKA, total hip, ACL...)",
-                         Input(id="nr-procedure", suggester=SuggestFromList(
+                         OrderedInput(id="nr-procedure", suggester=SuggestFromList(
                              tables.procedure_words(), case_sensitive=False)))
         yield from field("Primary measure (blank: the region's)", Select(
             [(i.upper().replace("_", " "), i) for i in tables.primary_choices()],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -18,31 +18,16 @@ from outcomes.reports.episodes import EpisodeDetail, episode_detail, find_episod
 from outcomes.reports.labels import scale_labels
 from outcomes.text import one_line
 from outcomes_tui.context import app_of
-from outcomes_tui.internals import run_own_binding
 from outcomes_tui.messages import EpisodeLoaded, EpisodesFound
 from outcomes_tui.widgets.footer import KeysFooter
+from outcomes_tui.widgets.inputs import OrderedInput
 from outcomes_tui.widgets.plot import Plot, Series
 
 LIMIT = 50
 
 
-class SearchInput(Input):
-    """The search box, with its editing keys (backspace, delete, arrows) run in the order typed.
-
-    Textual runs a widget's own bindings only once the key has bubbled up to the app, while the
-    next printable key goes straight into the Input; typed fast (tmux delivers a burst at once),
-    "E0060", backspace, backspace, "01" became "E0060" instead of "E0001" (Textual issue
-    #6605). Running the Input's own bindings inline, as Textual's proposed fix does, keeps the
-    order."""
-
-    EDITING_KEYS = frozenset({"backspace", "delete", "left", "right", "home", "end"})
-    """Only the editing keys run inline; every other key (down, escape...) travels as usual,
-    so the screen's own bindings (down: into the results) still apply."""
-
-    async def _on_key(self, event: events.Key) -> None:
-        if event.key in self.EDITING_KEYS and await run_own_binding(self, event):
-            return
-        await super()._on_key(event)
+class SearchInput(OrderedInput):
+    """The patient search box (its editing keys in the order typed: ``OrderedInput``)."""
 
 
 class EpisodesScreen(Screen[None]):
