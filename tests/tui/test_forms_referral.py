@@ -162,6 +162,12 @@ def test_cancel_without_input_closes_and_with_input_asks(app, drive, settle):
         await settle(pilot)
         assert form.query_one("#nr-name", Input).value == "Ada"
         await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("enter")  # Enter keeps, as at every other way out: only y discards
+        await settle(pilot)
+        assert pilot.app.screen is form
+        assert form.query_one("#nr-name", Input).value == "Ada"
+        await pilot.press("escape")
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(pilot.app.screen, EpisodesScreen)

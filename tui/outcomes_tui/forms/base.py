@@ -18,6 +18,7 @@ from outcomes.errors import OutcomesError
 from outcomes_tui.context import app_of
 from outcomes_tui.feedback import plain_error
 from outcomes_tui.forms.confirm import ConfirmScreen
+from outcomes_tui.guard import LeaveScreen
 from outcomes_tui.messages import RecordSaved, SaveFailed
 
 
@@ -118,8 +119,9 @@ class FormScreen(ModalScreen[bool]):
             if discard:
                 self.dismiss(False)
 
-        self.app.push_screen(ConfirmScreen("Discard what you typed in this form?",
-                                           yes="discard", no="keep editing"), answered)
+        # The question every other way out asks: only y discards (Enter, a save key
+        # elsewhere, keeps what was typed).
+        self.app.push_screen(LeaveScreen("Discard what you typed in this form?"), answered)
 
     def action_save(self, confirmed: bool = False) -> None:
         if self.saving:
